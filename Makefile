@@ -1,0 +1,47 @@
+# archocr: make setup | demo | test | bench | lint
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+OUT ?= out/demo
+APT_PACKAGES = tesseract-ocr tesseract-ocr-rus poppler-utils fonts-paratype fonts-oldstandard \
+               fonts-liberation fonts-dejavu-core chromium
+
+.PHONY: setup system-packages python-packages demo test bench lint clean
+
+setup: system-packages python-packages
+
+# apt-get only when something is missing, so repeated runs stay fast and offline.
+system-packages:
+	@missing=""; \
+	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr"; \
+	tesseract --list-langs 2>/dev/null | grep -qx rus || missing="$$missing tesseract-ocr-rus"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	[ -d /usr/share/fonts/truetype/paratype ] || missing="$$missing fonts-paratype"; \
+	[ -d /usr/share/fonts/truetype/fonts-oldstandard ] || missing="$$missing fonts-oldstandard"; \
+	[ -d /usr/share/fonts/truetype/liberation ] || missing="$$missing fonts-liberation"; \
+	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+python-packages:
+	$(PIP) install -q -e '.[dev]'
+
+demo: setup
+	archocr run scans --out $(OUT)
+	@echo "results: $(OUT)/ (manifest.json lists every page)"
+
+test: setup
+	$(PYTHON) -m pytest -q -ra
+
+bench: setup
+	$(PYTHON) -m benchmarks.run_all
+
+lint: setup
+	ruff check pipeline tests benchmarks scans
+	ruff format --check pipeline tests benchmarks scans
+
+clean:
+	rm -rf out bench-out .pytest_cache

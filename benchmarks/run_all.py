@@ -1,0 +1,19 @@
+"""`make bench`: every benchmark in one process, each printing its figures beside its baseline."""
+
+from __future__ import annotations
+
+import sys
+
+from . import bench_ocr
+
+BENCHMARKS = {"ocr": bench_ocr.main}
+
+
+def main(names: list[str]) -> None:
+    for name in names or list(BENCHMARKS):
+        print(f"\n######## benchmark: {name}")
+        BENCHMARKS[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,278 @@
+"""`archocr`: the command line. Thin: parses options, calls the pipeline, maps errors to exit codes.
+
+Exit status: 0 everything succeeded; 1 some page or input failed (the manifest says which);
+2 usage error (bad option, missing input); 3 another run holds the output folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .config import Settings
+from .errors import ArchocrError, UsageError
+
+
+def settings_options(func: Any) -> Any:
+    """One option per Settings field, named after it: the CLI can never drift from the settings."""
+    for f in reversed(dataclasses.fields(Settings)):
+        flag = f.name.replace("_", "-")
+        help_text = f"{f.metadata.get('help', '')} [default: {f.default}]"
+        if f.type in ("bool", bool):
+            func = click.option(f"--{flag}/--no-{flag}", f.name, default=f.default, help=help_text)(func)
+        else:
+            kind = {"int": int, "float": float, "str": str}.get(str(f.type), str)
+            func = click.option(
+                f"--{flag}", f.name, type=kind, default=f.default, help=help_text, show_default=False
+            )(func)
+    return func
+
+
+def settings_from(kwargs: dict[str, Any]) -> Settings:
+    names = {f.name for f in dataclasses.fields(Settings)}
+    return Settings(**{k: kwargs.pop(k) for k in list(kwargs) if k in names})
+
+
+def _fail(exc: ArchocrError) -> None:
+    click.echo(f"archocr: error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="archocr")
+def app() -> None:
+    """archocr: OCR and text restoration for Russian archival documents of 1910-1940."""
+
+
+@app.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder: one sub-folder per document, plus manifest.json.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes of the local Dask cluster [default: one per core].",
+)
+@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler (tcp://HOST:PORT).")
+@click.option("--serial", is_flag=True, help="Run pages one after another in this process (debugging).")
+@click.option("--force", is_flag=True, help="Redo pages even when an earlier run already finished them.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; the exit status tells.")
+@click.option("--progress-json", is_flag=True, help="Write progress as JSON lines on standard output.")
+@settings_options
+def run(
+    inputs: tuple[Path, ...],
+    out_dir: Path,
+    workers: int | None,
+    scheduler: str | None,
+    serial: bool,
+    force: bool,
+    quiet: bool,
+    progress_json: bool,
+    **options: Any,
+) -> None:
+    """OCR scans (PDF, TIFF, PNG, JPEG, or folders of them) into DIR."""
+    from . import batch, scans
+    from .progress import Progress
+
+    settings = settings_from(options)
+    try:
+        paths = scans.find_inputs(inputs)
+        if not paths:
+            raise UsageError("no PDF, TIFF, PNG or JPEG files found in the given inputs")
+        executor = "serial" if serial or (workers == 1 and not scheduler) else "dask"
+        with Progress(enabled=not quiet and not progress_json, json_lines=progress_json) as progress:
+            manifest = batch.run(
+                paths,
+                out_dir,
+                settings,
+                executor=executor,
+                workers=workers,
+                scheduler=scheduler,
+                force=force,
+                on_event=progress.event,
+            )
+    except ArchocrError as exc:
+        _fail(exc)
+        return
+    summary = manifest.summary()
+    if not quiet and not progress_json:
+        click.echo(
+            f"{summary['ok']} of {summary['pages']} pages done ({summary['skipped']} already done earlier), "
+            f"{summary['failed']} failed, {summary['inputs_failed']} inputs unreadable; "
+            f"results in {out_dir}/ (manifest.json lists every page)",
+            err=True,
+        )
+        for doc in manifest.documents.values():
+            if doc.reason and not doc.pages_total:
+                click.echo(f"  failed: {doc.input}: {doc.reason}", err=True)
+            for page in doc.pages.values():
+                if page.status == "failed":
+                    click.echo(f"  failed: {doc.input} page {page.number}: {page.reason}", err=True)
+    sys.exit(0 if summary["failed"] == 0 and summary["inputs_failed"] == 0 else 1)
+
+
+@app.command()
+@click.argument("textfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--pages", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-skew", type=click.FloatRange(0, 15), default=4.0, show_default=True, help="Degrees.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "jpeg", "pdf", "tiff"]),
+    default="png",
+    show_default=True,
+    help="One image per page, or one multi-page PDF / TIFF.",
+)
+@click.option(
+    "--degrade", default=None, help="Comma-separated degradations to apply (default: a random mix)."
+)
+@click.option(
+    "--style", type=click.Choice(["typewriter", "book"]), default=None, help="Font style (default: any)."
+)
+@click.option(
+    "--wrap", is_flag=True, help="Start the text again when it runs out, so that every page is full."
+)
+@click.option(
+    "--turn",
+    type=click.Choice(["0", "90", "180", "270"]),
+    default="0",
+    help="Lay the page on its side or upside down (degrees clockwise).",
+)
+def synth(
+    textfile: Path,
+    out_dir: Path,
+    pages: int,
+    seed: int,
+    max_skew: float,
+    fmt: str,
+    degrade: str | None,
+    style: str | None,
+    wrap: bool,
+    turn: str,
+) -> None:
+    """Render real text into degraded synthetic scans with exact ground truth."""
+    from . import synth as synth_mod
+    from .transcripts import markdown_to_plain, read_text
+
+    try:
+        text = read_text(textfile)
+        if textfile.suffix.lower() in (".md", ".markdown"):
+            text = markdown_to_plain(text)
+    except ArchocrError as exc:
+        _fail(exc)
+        return
+    chosen = tuple(d.strip() for d in degrade.split(",") if d.strip()) if degrade else None
+    if chosen and (unknown := set(chosen) - set(synth_mod.DEGRADATIONS)):
+        raise click.BadParameter(
+            f"unknown degradation(s) {sorted(unknown)}; known: {', '.join(synth_mod.DEGRADATIONS)}",
+            param_hint="--degrade",
+        )
+    rendered = synth_mod.render_pages(
+        text, pages, seed, max_skew=max_skew, degradations=chosen, style=style, wrap=wrap, turn=int(turn)
+    )
+    written = synth_mod.write_pages(rendered, out_dir, textfile.stem, fmt)
+    click.echo(
+        f"wrote {len(rendered)} page(s) to {out_dir}: {', '.join(p.name for p in written[:4])}"
+        f"{' …' if len(written) > 4 else ''}",
+        err=True,
+    )
+
+
+@app.command("eval")
+@click.option(
+    "--gt",
+    "gt_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of <document>[.<NNNN>].gt.txt ground-truth files.",
+)
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the scores as JSON to this file ('-' for standard output).",
+)
+def eval_cmd(gt_dir: Path, out_dir: Path, json_path: Path | None) -> None:
+    """CER and WER of an output folder against ground truth, per page and overall."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import evaluate
+    from .files import atomic_write
+
+    scores = evaluate.evaluate_dir(gt_dir, out_dir)
+    if not scores:
+        _fail(UsageError("no *.gt.txt files found", path=str(gt_dir)))
+    table = Table(title=f"{out_dir} against {gt_dir}")
+    for column in ("document", "page", "CER", "WER", "CER folded", "WER folded"):
+        table.add_column(column, justify="right" if column != "document" else "left")
+    for s in scores:
+        table.add_row(
+            s.document,
+            str(s.page) + (" (missing)" if s.missing else ""),
+            f"{s.raw.cer:.2%}",
+            f"{s.raw.wer:.2%}",
+            f"{s.folded.cer:.2%}",
+            f"{s.folded.wer:.2%}",
+        )
+    raw, folded = evaluate.total(scores), evaluate.total(scores, folded=True)
+    table.add_row(
+        "overall",
+        str(len(scores)),
+        f"{raw.cer:.2%}",
+        f"{raw.wer:.2%}",
+        f"{folded.cer:.2%}",
+        f"{folded.wer:.2%}",
+        style="bold",
+    )
+    Console(stderr=json_path is not None and str(json_path) == "-").print(table)
+    if json_path is not None:
+        report = {
+            "pages": [
+                {
+                    "document": s.document,
+                    "page": s.page,
+                    "missing": s.missing,
+                    "cer": s.raw.cer,
+                    "wer": s.raw.wer,
+                    "cer_folded": s.folded.cer,
+                    "wer_folded": s.folded.wer,
+                    "chars": s.raw.chars,
+                    "words": s.raw.words,
+                }
+                for s in scores
+            ],
+            "overall": {
+                "cer": raw.cer,
+                "wer": raw.wer,
+                "cer_folded": folded.cer,
+                "wer_folded": folded.wer,
+                "chars": raw.chars,
+                "words": raw.words,
+            },
+        }
+        text = json.dumps(report, ensure_ascii=False, indent=1)
+        if str(json_path) == "-":
+            click.echo(text)
+        else:
+            atomic_write(json_path, text + "\n")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

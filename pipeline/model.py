@@ -1,0 +1,176 @@
+"""The data model every stage passes along: small frozen dataclasses, no imports from the package.
+
+Stages never mutate a page; they return a new one (``dataclasses.replace``). Everything here
+round-trips through plain JSON (``to_dict`` / ``page_from_dict``) so that a page written by one
+process can be read back by another (batch workers, the reviewers' report, ``archocr correct``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A box in pixels of the cleaned page image: left, top, right, bottom (right/bottom exclusive)."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    def union(self, other: BBox) -> BBox:
+        return BBox(
+            min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1)
+        )
+
+    @staticmethod
+    def enclosing(boxes: list[BBox] | tuple[BBox, ...]) -> BBox:
+        if not boxes:
+            return BBox(0, 0, 0, 0)
+        return BBox(
+            min(b.x0 for b in boxes),
+            min(b.y0 for b in boxes),
+            max(b.x1 for b in boxes),
+            max(b.y1 for b in boxes),
+        )
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    bbox: BBox
+    conf: float  # Tesseract's word confidence, 0..100; -1 when the source had none
+
+
+@dataclass(frozen=True)
+class Line:
+    words: tuple[Word, ...]
+    bbox: BBox
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    lines: tuple[Line, ...]
+    bbox: BBox
+    block: int = 0  # Tesseract's block number, kept for the XML exports
+
+
+@dataclass(frozen=True)
+class Step:
+    """One processing step that ran on the page, with what it needs to be reproduced."""
+
+    name: str
+    version: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One change the corrector made; the original is always kept."""
+
+    line: int  # index of the line in reading order (over all paragraphs)
+    word: int  # index of the word within the line
+    original: str
+    corrected: str
+    reason: str
+    confidence: float = 0.0
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page:
+    document: str
+    number: int  # 1-based
+    width: int
+    height: int
+    dpi: int
+    paragraphs: tuple[Paragraph, ...] = ()
+    skew_angle: float = 0.0  # degrees the page was rotated to straighten it
+    orientation: int = 0  # degrees (0, 90, 180, 270) the page was turned before deskewing
+    # 2x3 affine matrix mapping cleaned-image pixels back to source-image pixels.
+    transform: tuple[tuple[float, float, float], tuple[float, float, float]] = (
+        (1.0, 0.0, 0.0),
+        (0.0, 1.0, 0.0),
+    )
+    steps: tuple[Step, ...] = ()
+    corrections: tuple[Correction, ...] = ()
+    raw_text: str | None = None  # Tesseract's text before correction; None until a corrector ran
+    lexicon: str | None = None  # name@version of the lexicon used for correction
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return tuple(line for par in self.paragraphs for line in par.lines)
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(w for line in self.lines for w in line.words)
+
+    @property
+    def text(self) -> str:
+        """Lines joined by newlines, paragraphs separated by a blank line."""
+        return "\n\n".join("\n".join(line.text for line in par.lines) for par in self.paragraphs)
+
+    @property
+    def mean_confidence(self) -> float:
+        confs = [w.conf for w in self.words if w.conf >= 0]
+        return sum(confs) / len(confs) if confs else 0.0
+
+
+def to_dict(obj: Any) -> Any:
+    """JSON-ready form of any model object (tuples become lists)."""
+    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+
+
+def _bbox(d: dict[str, Any]) -> BBox:
+    return BBox(int(d["x0"]), int(d["y0"]), int(d["x1"]), int(d["y1"]))
+
+
+def _word(d: dict[str, Any]) -> Word:
+    return Word(text=d["text"], bbox=_bbox(d["bbox"]), conf=float(d["conf"]))
+
+
+def _line(d: dict[str, Any]) -> Line:
+    return Line(words=tuple(_word(w) for w in d["words"]), bbox=_bbox(d["bbox"]))
+
+
+def _paragraph(d: dict[str, Any]) -> Paragraph:
+    return Paragraph(
+        lines=tuple(_line(ln) for ln in d["lines"]), bbox=_bbox(d["bbox"]), block=int(d.get("block", 0))
+    )
+
+
+def page_from_dict(d: dict[str, Any]) -> Page:
+    return Page(
+        document=d["document"],
+        number=int(d["number"]),
+        width=int(d["width"]),
+        height=int(d["height"]),
+        dpi=int(d["dpi"]),
+        paragraphs=tuple(_paragraph(p) for p in d.get("paragraphs", ())),
+        skew_angle=float(d.get("skew_angle", 0.0)),
+        orientation=int(d.get("orientation", 0)),
+        transform=tuple(tuple(float(v) for v in row) for row in d.get("transform", ((1, 0, 0), (0, 1, 0)))),  # type: ignore[arg-type]
+        steps=tuple(Step(**s) for s in d.get("steps", ())),
+        corrections=tuple(
+            Correction(**{**c, "candidates": tuple(c.get("candidates", ()))})
+            for c in d.get("corrections", ())
+        ),
+        raw_text=d.get("raw_text"),
+        lexicon=d.get("lexicon"),
+    )

@@ -1,0 +1,312 @@
+"""Cleaning a page image before OCR: orientation, border crop, deskew, background flattening,
+binarisation, speckle removal. The only module besides synth that works on pixels.
+
+Speed matters here (the budget is a small fraction of Tesseract's time per page), so every estimate
+is made on a downscaled copy and every pixel operation is one vectorised OpenCV or NumPy call.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from . import __version__
+from .config import Settings
+from .model import Step
+
+ANALYSIS_SIDE = 1400  # long side, in pixels, of the copy used to estimate angles and borders
+MAX_SKEW = 15.0
+TARGET_GLYPH_HEIGHT = 30  # Tesseract reads best with capitals about 20-40 px high
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    image: np.ndarray  # grey uint8, text dark on white: what Tesseract reads and the reviewer sees
+    skew_angle: float
+    orientation: int
+    transform: tuple[tuple[float, float, float], tuple[float, float, float]]  # cleaned -> source pixels
+    dpi: int
+    steps: tuple[Step, ...]
+
+
+def to_grey(pixels: np.ndarray) -> np.ndarray:
+    if pixels.ndim == 2:
+        return pixels
+    return cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+
+
+def downscale(grey: np.ndarray, long_side: int = ANALYSIS_SIDE) -> tuple[np.ndarray, float]:
+    scale = min(1.0, long_side / max(grey.shape))
+    if scale >= 1.0:
+        return grey, 1.0
+    size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), scale
+
+
+def flatten_background(grey: np.ndarray) -> np.ndarray:
+    """Divide out uneven lighting and stains: estimate the paper's brightness with a max filter
+    (which erases dark text) on a small copy, and scale every pixel by it."""
+    small, scale = downscale(grey, 600)
+    kernel = max(3, int(round(min(small.shape) / 40)) | 1)
+    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    paper = cv2.GaussianBlur(paper, (0, 0), kernel / 2)
+    if scale < 1.0:
+        paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    flat = cv2.divide(grey, np.maximum(paper, 1), scale=255)
+    return flat
+
+
+def ink_mask(grey_small: np.ndarray) -> np.ndarray:
+    """Rough ink mask (255 = ink) of a small page copy, for estimating angles and borders."""
+    flat = flatten_background(grey_small)
+    _, mask = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return mask
+
+
+def find_content_box(grey_small: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the page without dark scanner borders, in the small copy's pixels.
+
+    A border is a band along an edge where most of each row or column is dark: walk in from each
+    edge while that holds."""
+    paper_level = float(np.percentile(grey_small, 90))
+    dark = grey_small < paper_level * 0.5
+    col_dark = dark.mean(axis=0)
+    row_dark = dark.mean(axis=1)
+
+    def inward(profile: np.ndarray) -> int:
+        limit = len(profile) // 4
+        i = 0
+        while i < limit and profile[i] > 0.5:
+            i += 1
+        return i + (2 if i else 0)
+
+    h, w = grey_small.shape
+    x0, x1 = inward(col_dark), w - inward(col_dark[::-1])
+    y0, y1 = inward(row_dark), h - inward(row_dark[::-1])
+    return x0, y0, x1, y1
+
+
+def _profile_score(ys: np.ndarray, xs: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
+    """Sharpness of the horizontal projection profile of the ink points, for each rotation angle.
+
+    Text lines rotated level give tall narrow peaks; the sum of squared row counts is highest there."""
+    scores = np.empty(len(angles_deg))
+    for i, angle in enumerate(np.deg2rad(angles_deg)):
+        rows = np.round(ys * np.cos(angle) - xs * np.sin(angle)).astype(np.int64)
+        counts = np.bincount(rows - rows.min())
+        scores[i] = float(np.dot(counts, counts))
+    return scores
+
+
+def _ink_points(
+    mask: np.ndarray, limit: int = 60_000, seed: int = 0, axis: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ys, xs) of stroke edges facing along `axis` (0: bottom edges, 1: right edges), subsampled.
+
+    Baselines carry the angle of a text line; stroke interiors only blur the projection profile."""
+    edges = cv2.subtract(mask, np.roll(mask, 1, axis=axis))
+    ys, xs = np.nonzero(edges)
+    if len(ys) > limit:
+        pick = np.random.default_rng(seed).choice(len(ys), limit, replace=False)
+        ys, xs = ys[pick], xs[pick]
+    return ys.astype(np.float64), xs.astype(np.float64)
+
+
+def estimate_skew(mask: np.ndarray, max_angle: float = MAX_SKEW) -> tuple[float, float]:
+    """(angle in degrees to rotate the page counter-clockwise to level it, peak sharpness).
+
+    Coarse search over ±max_angle, then finer steps around the best, then a parabola through the peak."""
+    ys, xs = _ink_points(mask)
+    if len(ys) < 50:
+        return 0.0, 0.0
+    ys = ys - ys.mean()
+    xs = xs - xs.mean()
+    coarse = np.arange(-max_angle, max_angle + 1e-9, 0.5)
+    scores = _profile_score(ys, xs, coarse)
+    best = float(coarse[int(np.argmax(scores))])
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
+    scores = _profile_score(ys, xs, fine)
+    k = int(np.argmax(scores))
+    angle = float(fine[k])
+    if 0 < k < len(fine) - 1:
+        a, b, c = scores[k - 1], scores[k], scores[k + 1]
+        denom = a - 2 * b + c
+        if denom < 0:
+            angle += 0.05 * 0.5 * (a - c) / denom
+    # Positive profile angle means lines fall to the right; rotating by it levels them.
+    return angle, float(scores[k])
+
+
+def estimate_orientation(mask: np.ndarray) -> int:
+    """0 or 90: whether text lines run across (0) or down (90) the page, from profile sharpness.
+
+    Whether the page is also upside down is left to Tesseract's OSD (see ocr.detect_orientation)."""
+    angles = np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, 1.0)
+    sharpness = []
+    for axis in (0, 1):
+        ys, xs = _ink_points(mask, limit=30_000, axis=axis)
+        if len(ys) < 50:
+            return 0
+        ys, xs = ys - ys.mean(), xs - xs.mean()
+        along, across = (ys, xs) if axis == 0 else (xs, ys)
+        sharpness.append(_profile_score(along, across, angles).max() / len(ys) ** 2)
+    return 90 if sharpness[1] > sharpness[0] * 1.5 else 0
+
+
+def rotate_right_angle(grey: np.ndarray, degrees_clockwise: int) -> np.ndarray:
+    turns = (degrees_clockwise // 90) % 4
+    return np.ascontiguousarray(np.rot90(grey, k=-turns)) if turns else grey
+
+
+def _rot90_matrix(degrees_clockwise: int, w: int, h: int) -> np.ndarray:
+    """3x3 matrix taking source (x, y) to the turned image's (x, y); w, h are the source size."""
+    turns = (degrees_clockwise // 90) % 4
+    if turns == 1:
+        return np.array([[0, -1, h - 1], [1, 0, 0], [0, 0, 1]], float)
+    if turns == 2:
+        return np.array([[-1, 0, w - 1], [0, -1, h - 1], [0, 0, 1]], float)
+    if turns == 3:
+        return np.array([[0, 1, 0], [-1, 0, w - 1], [0, 0, 1]], float)
+    return np.eye(3)
+
+
+def deskew(grey: np.ndarray, angle: float, fill: int = 255) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate by `angle` degrees (counter-clockwise positive) on a canvas that keeps every corner.
+    Returns the image and the 3x3 matrix from input to output pixels."""
+    h, w = grey.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_w, new_h = int(round(h * sin + w * cos)), int(round(h * cos + w * sin))
+    matrix[0, 2] += new_w / 2 - w / 2
+    matrix[1, 2] += new_h / 2 - h / 2
+    out = cv2.warpAffine(grey, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderValue=fill)
+    return out, np.vstack([matrix, [0, 0, 1]])
+
+
+def binarise(grey: np.ndarray, method: str, dpi: int) -> np.ndarray:
+    """Text black (0) on white (255). Sauvola adapts its threshold to the neighbourhood, which keeps
+    faint typewriter strokes that one global (Otsu) threshold would drop."""
+    if method == "none":
+        return grey
+    if method == "otsu":
+        _, out = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        return out
+    if method != "sauvola":
+        raise ValueError(f"unknown binarisation {method!r}; use sauvola, otsu or none")
+    window = max(15, int(dpi / 300 * 41)) | 1
+    return cv2.ximgproc.niBlackThreshold(
+        grey, 255, cv2.THRESH_BINARY, window, 0.2, binarizationMethod=cv2.ximgproc.BINARIZATION_SAUVOLA, r=128
+    )
+
+
+def remove_specks(binary: np.ndarray, dpi: int) -> np.ndarray:
+    """Whiten ink components smaller than a full stop at this resolution."""
+    max_area = max(2, int(round(6 * (dpi / 300) ** 2)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] <= max_area
+    small[0] = False
+    if not small[1:].any():
+        return binary
+    out = binary.copy()
+    out[small[labels]] = 255
+    return out
+
+
+def glyph_height(binary: np.ndarray) -> float:
+    """Median height of letter-sized ink components: tells whether text is too small for Tesseract."""
+    small, scale = downscale(binary, 2000)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(255 - small, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT] / scale
+    heights = heights[(heights >= 4) & (heights <= 200) & (stats[1:, cv2.CC_STAT_AREA] >= 6)]
+    return float(np.median(heights)) if len(heights) >= 20 else 0.0
+
+
+def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | None = None) -> Cleaned:
+    """The whole cleaning stage. `orientation` forces a right-angle turn (used after OSD says so)."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    grey = to_grey(pixels)
+    h0, w0 = grey.shape
+    to_source = np.eye(3)  # maps current-image pixels back to source pixels
+
+    small, scale = downscale(grey)
+    if settings.crop_borders:
+        x0, y0, x1, y1 = find_content_box(small)
+        if (x0, y0, x1, y1) != (0, 0, small.shape[1], small.shape[0]):
+            fx0, fy0 = int(x0 / scale), int(y0 / scale)
+            fx1, fy1 = min(w0, int(np.ceil(x1 / scale))), min(h0, int(np.ceil(y1 / scale)))
+            grey = grey[fy0:fy1, fx0:fx1]
+            small = small[y0:y1, x0:x1]
+            to_source = to_source @ np.array([[1, 0, fx0], [0, 1, fy0], [0, 0, 1]], float)
+    timings["crop"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    mask = ink_mask(small)
+    turn = orientation if orientation is not None else (estimate_orientation(mask) if settings.orient else 0)
+    if turn:
+        h, w = grey.shape
+        to_source = to_source @ np.linalg.inv(_rot90_matrix(turn, w, h))
+        grey = rotate_right_angle(grey, turn)
+        small = rotate_right_angle(small, turn)
+        mask = rotate_right_angle(mask, turn)
+    timings["orient"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    angle = estimate_skew(mask)[0] if settings.deskew else 0.0
+    paper = int(np.percentile(small, 90))
+    if abs(angle) >= 0.05:
+        grey, forward = deskew(grey, angle, fill=paper)
+        to_source = to_source @ np.linalg.inv(forward)
+    else:
+        angle = 0.0
+    timings["deskew"] = time.perf_counter() - t2
+
+    t3 = time.perf_counter()
+    flat = flatten_background(grey)
+    binary = binarise(flat, settings.binarise, dpi)
+    height = glyph_height(binary) if settings.binarise != "none" else 0.0
+    factor = 1.0
+    if 0 < height < TARGET_GLYPH_HEIGHT * 0.6:
+        # Small type (low-resolution scans, line crops): enlarge before binarising again.
+        factor = min(3.0, TARGET_GLYPH_HEIGHT / height)
+        flat = cv2.resize(flat, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        binary = binarise(flat, settings.binarise, int(dpi * factor))
+        to_source = to_source @ np.array([[1 / factor, 0, 0], [0, 1 / factor, 0], [0, 0, 1]], float)
+    timings["binarise"] = time.perf_counter() - t3
+
+    t4 = time.perf_counter()
+    if settings.despeckle and settings.binarise != "none":
+        binary = remove_specks(binary, int(dpi * factor))
+    timings["despeckle"] = time.perf_counter() - t4
+
+    matrix = to_source[:2]
+    steps = (
+        Step("crop_borders", __version__, {"enabled": settings.crop_borders}, round(timings["crop"], 4)),
+        Step(
+            "orient", __version__, {"enabled": settings.orient, "turned": turn}, round(timings["orient"], 4)
+        ),
+        Step(
+            "deskew",
+            __version__,
+            {"enabled": settings.deskew, "angle": round(angle, 3)},
+            round(timings["deskew"], 4),
+        ),
+        Step(
+            "binarise",
+            __version__,
+            {"method": settings.binarise, "flatten_background": True, "upscale": round(factor, 3)},
+            round(timings["binarise"], 4),
+        ),
+        Step("despeckle", __version__, {"enabled": settings.despeckle}, round(timings["despeckle"], 4)),
+    )
+    return Cleaned(
+        image=binary,
+        skew_angle=round(angle, 3),
+        orientation=turn,
+        transform=(tuple(float(v) for v in matrix[0]), tuple(float(v) for v in matrix[1])),  # type: ignore[arg-type]
+        dpi=int(round(dpi * factor)),
+        steps=steps,
+    )

@@ -1,0 +1,45 @@
+"""Real Tesseract on rendered pages: text, boxes and confidences."""
+
+from pipeline import evaluate, ocr, preprocess, synth
+from pipeline.config import Settings
+
+TSV = (
+    "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+    "1\t1\t0\t0\t0\t0\t0\t0\t100\t50\t-1\t\n"
+    "5\t1\t1\t1\t1\t1\t10\t5\t30\t12\t96.5\tПолитбюро\n"
+    "5\t1\t1\t1\t1\t2\t45\t5\t20\t12\t91\tЦК\n"
+    "5\t1\t1\t1\t2\t1\t10\t25\t25\t12\t40.25\tтов.\n"
+    "5\t1\t2\t1\t1\t1\t10\t40\t25\t12\t88\t \n"
+    "5\t1\t2\t1\t1\t2\t40\t40\t25\t12\t77\tСталин\n"
+)
+
+
+def test_parse_tsv_keeps_structure_boxes_and_confidence():
+    paragraphs = ocr.parse_tsv(TSV)
+    assert [[ln.text for ln in p.lines] for p in paragraphs] == [["Политбюро ЦК", "тов."], ["Сталин"]]
+    word = paragraphs[0].lines[0].words[1]
+    assert (word.bbox.x0, word.bbox.y0, word.bbox.x1, word.bbox.y1) == (45, 5, 65, 17)
+    assert word.conf == 91.0
+    assert paragraphs[0].bbox.x1 == 65 and paragraphs[0].bbox.y1 == 37
+
+
+def test_real_tesseract_reads_a_clean_page(test_text):
+    page = synth.render_pages(test_text, 1, seed=31, max_skew=0, degradations=())[0]
+    cleaned = preprocess.clean(page.image, 300, Settings())
+    paragraphs, step = ocr.recognise(cleaned.image, Settings(), cleaned.dpi)
+    text = "\n".join(ln.text for p in paragraphs for ln in p.lines)
+    assert evaluate.score(page.text, text).cer < 0.02
+    h, w = cleaned.image.shape
+    words = [wd for p in paragraphs for ln in p.lines for wd in ln.words]
+    assert len(words) > 200
+    assert all(0 <= wd.bbox.x0 < wd.bbox.x1 <= w and 0 <= wd.bbox.y0 < wd.bbox.y1 <= h for wd in words)
+    assert all(0 <= wd.conf <= 100 for wd in words)
+    assert step.name == "ocr" and step.settings["lang"] == "rus" and step.version.startswith("5")
+    assert step.settings["models"].startswith("rus:")
+
+
+def test_upside_down_page_is_detected_by_osd(test_text):
+    page = synth.render_pages(test_text, 1, seed=32, max_skew=0, degradations=(), turn=180)[0]
+    cleaned = preprocess.clean(page.image, 300, Settings())
+    rotate, confidence = ocr.detect_orientation(cleaned.image, Settings())
+    assert rotate == 180 and confidence > 1
