@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from . import bench_ocr
+from . import bench_correct, bench_ocr
 
-BENCHMARKS = {"ocr": bench_ocr.main}
+BENCHMARKS = {"ocr": bench_ocr.main, "correct": bench_correct.main}
 
 
 def main(names: list[str]) -> None:

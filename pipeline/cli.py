@@ -276,3 +276,132 @@ def eval_cmd(gt_dir: Path, out_dir: Path, json_path: Path | None) -> None:
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+@app.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--lexicon", "lexicon_name", default="default", show_default=True, help="Lexicon to correct against."
+)
+@click.option("--modernise", is_flag=True, help="Also modernise pre-1918 spelling (recorded as changes).")
+@click.option(
+    "--encoding", default=None, help="Encoding of plain-text input (default: UTF-8, else detected)."
+)
+def correct(
+    files: tuple[Path, ...], out_dir: Path, lexicon_name: str, modernise: bool, encoding: str | None
+) -> None:
+    """Correct existing OCR output (plain text, hOCR or ALTO) against the period lexicon.
+
+    Writes <name>.txt (corrected text, pages separated by form feeds) and <name>.changes.json (every
+    change: page, line, word, original, replacement, reason, candidates, confidence)."""
+    from . import lexicon as lexicon_mod
+    from .correct import Corrector
+    from .files import atomic_write, atomic_write_json
+    from .ocr_files import read_ocr_file
+
+    failed = 0
+    try:
+        lex = lexicon_mod.load(lexicon_name)
+    except ArchocrError as exc:
+        _fail(exc)
+        return
+    for path in files:
+        try:
+            pages = read_ocr_file(path, encoding)
+        except ArchocrError as exc:
+            click.echo(f"archocr: error: {exc}", err=True)
+            failed += 1
+            continue
+        words = [w.text for page in pages for w in page.words]
+        corrector = Corrector(lex, modernise=modernise, document_text=words)
+        corrected = [corrector.correct_page(page) for page in pages]
+        atomic_write(out_dir / f"{path.stem}.txt", "\f".join(p.text + "\n" for p in corrected))
+        changes = [{"page": p.number, **dataclasses.asdict(c)} for p in corrected for c in p.corrections]
+        atomic_write_json(
+            out_dir / f"{path.stem}.changes.json",
+            {"source": str(path), "lexicon": lex.identity, "changes": changes},
+        )
+        click.echo(f"{path}: {len(changes)} change(s) -> {out_dir / (path.stem + '.txt')}", err=True)
+    sys.exit(1 if failed else 0)
+
+
+@app.group()
+def lexicon() -> None:
+    """Build and inspect period lexicons (folders under dictionaries/)."""
+
+
+@lexicon.command("build")
+@click.argument("texts", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--name", default="default", show_default=True, help="Lexicon name (folder under dictionaries/)."
+)
+@click.option("--description", default=None, help="What the lexicon is for.")
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Keep words seen at least this often.",
+)
+def lexicon_build(texts: tuple[Path, ...], name: str, description: str | None, min_count: int) -> None:
+    """Build a lexicon from TEXTS, or, with none given, from the corpus's lexicon split."""
+    from . import corpus
+    from . import lexicon as lexicon_mod
+    from .transcripts import read_text
+
+    try:
+        if texts:
+            sources = [(str(p), read_text(p)) for p in texts]
+        else:
+            documents = corpus.split_documents("lexicon")
+            sources = [
+                (
+                    f"{corpus.BOOK_NAME}, lexicon split ({len(documents)} documents)",
+                    "\n".join(raw for _, raw in documents),
+                )
+            ]
+        folder = lexicon_mod.build(name, sources, description or f"Lexicon {name}", min_count=min_count)
+        lex = lexicon_mod.load(str(folder))
+    except FileNotFoundError as exc:
+        _fail(UsageError(f"{exc}; give the texts to build from"))
+        return
+    except ArchocrError as exc:
+        _fail(exc)
+        return
+    _ = lex.symspell  # build the cached index now, not on the first page of a batch
+    click.echo(
+        f"lexicon {lex.identity}: {len(lex.words)} words, {len(lex.names)} names -> {folder}", err=True
+    )
+
+
+@lexicon.command("info")
+@click.argument("name", default="default")
+def lexicon_info(name: str) -> None:
+    """Show a lexicon's identity and size (loads it, so it also checks it)."""
+    from . import lexicon as lexicon_mod
+
+    try:
+        lex = lexicon_mod.load(name)
+    except ArchocrError as exc:
+        _fail(exc)
+        return
+    click.echo(
+        json.dumps(
+            {
+                "identity": lex.identity,
+                "folder": str(lex.folder),
+                "words": len(lex.words),
+                "word_pairs": len(lex.bigrams),
+                "names": len(lex.names),
+                "abbreviations": len(lex.abbreviations),
+                "dotted": len(lex.dotted),
+                "citations": len(lex.citations),
+                "confusions": len(lex.confusions),
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )

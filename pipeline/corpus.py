@@ -63,16 +63,21 @@ def clean_edition_text(raw: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def split_text(split: str, corpus: Path | None = None) -> str:
-    """Clean running text of every document of the edition in `split`."""
+def split_documents(split: str, corpus: Path | None = None) -> list[tuple[int, str]]:
+    """(number, raw text) of every document of the edition in `split`, as the text layer has it."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; one of {SPLITS}")
     folder = corpus or corpus_dir()
     if folder is None or not (folder / BOOK_NAME).is_file():
         raise FileNotFoundError(f"the period corpus ({BOOK_NAME}) is not available")
-    parts = [
-        clean_edition_text(raw)
+    return [
+        (number, raw)
         for number, raw in book_documents(folder / BOOK_NAME)
         if (split_of(number) if number else "lexicon") == split
     ]
+
+
+def split_text(split: str, corpus: Path | None = None) -> str:
+    """Clean running text of every document of the edition in `split`."""
+    parts = [clean_edition_text(raw) for _, raw in split_documents(split, corpus)]
     return "\n".join(p for p in parts if p)

@@ -1,15 +1,488 @@
-"""Post-OCR correction against the period lexicon (placeholder until the corrector lands)."""
+"""Post-OCR correction against the period lexicon, word by word, with every change recorded.
+
+The corrector's first duty is to do no harm: numbers, dates, citations, abbreviations and names are
+never touched, and a capitalised word it does not know is changed only on strong evidence. Among the
+words it does change, candidates come from the known confusions of Cyrillic OCR (ш/щ, и/н/п, б/6, ...)
+and from SymSpell over the period vocabulary; they are ranked by an OCR-aware cost, by frequency and
+by how often they follow the previous word in the period's texts. Punctuation, case and spacing are
+kept: only the letters of a word are ever replaced.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import math
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from symspellpy import Verbosity
+
+from . import __version__
 from .config import Settings
+from .lexicon import Lexicon, fold, load, modernise_spelling
+from .model import Correction, Line, Page, Paragraph, Step, Word
+
+_TOKEN = re.compile(r"^([«\"“„'‘(\[{</\\]*)(.*?)([»\"”'’)\]}>.,;:!?…/\\]*)$", re.DOTALL)
+_CYRILLIC = re.compile(r"[А-Яа-яЁёѢѣІіѲѳѴѵ]")
+_LATIN = re.compile(r"[A-Za-z]")
+_NUMBERISH = re.compile(r"^[\d.,:/\-–—№%+()IVXLC]+(?:-[а-я]{1,3})?$")
+_ROMAN = re.compile(r"^(?=[MDCLXVI])M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
+_HYPHENS = "-‐‑¬\u00ad"
+_ROMAN_DATE = re.compile(r"^([^\W_]{1,5})(\.\d{2,4})$")
+_PARTY_6 = re.compile(r"^([А-Я]{0,6})\(6\)[.,;:)]*$")
+_ORDINAL_CAPS = re.compile(r"^(\d+-)([А-ЯЁ]{1,3})$")
+_INITIALS = re.compile(r"^[А-ЯЁ][а-яё]?\.[А-ЯЁ]")
+
+# Latin letters that look like Cyrillic ones, and the other way round for Roman numerals.
+LATIN_TO_CYRILLIC = str.maketrans("AaBCcEeHKMOoPpTXxYy", "АаВСсЕеНКМОоРрТХхУу")
+ROMAN_LOOKALIKES = str.maketrans(
+    {"І": "I", "Т": "I", "1": "I", "l": "I", "Х": "X", "У": "V", "С": "C", "М": "M"}
+)
+ROMAN_CONTEXT = re.compile(
+    r"^(съезд|конференц|пленум|век|конгресс|том|глав|част|кн|т$|ч$|гл$|созыв|сесси)", re.I
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    corrected: str
+    reason: str
+    confidence: float
+    candidates: tuple[str, ...] = ()
+
+
+def split_token(text: str) -> tuple[str, str, str]:
+    """(leading punctuation, the word, trailing punctuation)."""
+    match = _TOKEN.match(text)
+    return (match.group(1), match.group(2), match.group(3)) if match else ("", text, "")
+
+
+def restore_case(template: str, word: str) -> str:
+    if template.isupper() and len(template) > 1:
+        return word.upper()
+    if template[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+class Corrector:
+    def __init__(
+        self, lexicon: Lexicon, *, modernise: bool = False, document_text: Iterable[str] = ()
+    ) -> None:
+        """`document_text`: the words of the whole document, when known (`archocr correct`). A name
+        the document spells the same way twice is taken as right, and is evidence for its misreadings."""
+        self.lexicon = lexicon
+        self.modernise = modernise
+        counts = Counter(fold(split_token(w)[1]) for w in document_text if split_token(w)[1][:1].isupper())
+        self.document_names = {w: c for w, c in counts.items() if c >= 2 and len(w) > 2}
+        # Names the document spells elsewhere, as evidence for their misreadings (СМЕРНОВ / Смирнов).
+        self._document_choices = [
+            w for w, c in counts.items() if len(w) > 2 and (c >= 2 or lexicon.is_word(w))
+        ]
+        self.confusion_cost: dict[tuple[str, str], float] = {}
+        for c in lexicon.confusions:
+            key = (c.seen, c.meant)
+            self.confusion_cost[key] = min(c.cost, self.confusion_cost.get(key, 9.0))
+        self._sorted_words = sorted(lexicon.words)
+        self._list_letters = False  # the page has lettered lists (а) в) г)): a `6)` there is a `б)`
+        self._cache: dict[str, dict[str, float]] = {}
+
+    # --- knowing words ---------------------------------------------------------------------------
+
+    def known(self, word: str) -> bool:
+        if not word:
+            return True
+        if fold(word) in self.document_names or self.lexicon.is_word(word):
+            return True
+        return "-" in word and all(self.lexicon.is_word(p) for p in word.split("-") if p)
+
+    def _abbreviation_prefix(self, core: str) -> bool:
+        """`недоразум.`, `предприн.`: a word cut short with a full stop, the start of a known word."""
+        key = fold(core)
+        if len(key) < 2:
+            return True
+        import bisect
+
+        i = bisect.bisect_left(self._sorted_words, key)
+        return i < len(self._sorted_words) and self._sorted_words[i].startswith(key)
+
+    # --- candidates ------------------------------------------------------------------------------
+
+    def _confusion_variants(self, key: str) -> dict[str, float]:
+        """Words reachable by one or two known confusions, with their cost."""
+        found: dict[str, float] = {}
+        frontier = {key: 0.0}
+        for _depth in range(2):
+            nxt: dict[str, float] = {}
+            for word, cost in frontier.items():
+                for (seen, meant), c in self.confusion_cost.items():
+                    start = word.find(seen)
+                    while start != -1:
+                        variant = word[:start] + meant + word[start + len(seen) :]
+                        total = cost + c
+                        if total < nxt.get(variant, 9.0):
+                            nxt[variant] = total
+                        start = word.find(seen, start + 1)
+            for word, cost in nxt.items():
+                # One confusion: any word pymorphy3 knows. Two: only words of the period vocabulary,
+                # a dictionary look-up, since two-step variants are many and mostly nonsense.
+                valid = self.lexicon.is_word(word) if _depth == 0 else fold(word) in self.lexicon.words
+                if word != key and cost < found.get(word, 9.0) and valid:
+                    found[word] = cost
+            if any(self.lexicon.frequency(w) >= 20 for w in found):
+                break  # one confusion already reaches a common word: a second step would only add noise
+            frontier = nxt if len(nxt) < 400 else {}
+        return found
+
+    def weighted_cost(self, seen: str, meant: str) -> float:
+        cost = 0.0
+        for op in Levenshtein.editops(seen, meant):
+            if op.tag == "replace":
+                cost += self.confusion_cost.get((seen[op.src_pos], meant[op.dest_pos]), 1.0)
+            else:
+                cost += 1.0
+        return cost
+
+    def _spurious_letter(self, key: str) -> dict[str, float]:
+        """Words that pymorphy3 knows, one spurious letter away (`подтвержденэное`): reaches general
+        Russian forms that the period vocabulary, and so SymSpell, lacks. Deletions only: inserting or
+        replacing any letter would cost hundreds of dictionary look-ups per word."""
+        variants = {key[:i] + key[i + 1 :] for i in range(len(key))}
+        return {v: 1.0 for v in variants if len(v) > 2 and self.lexicon.morph.word_is_known(v)}
+
+    def candidates(self, key: str) -> dict[str, float]:
+        """Candidate corrections of a folded word with their OCR-aware cost (cached: misreads repeat)."""
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self._candidates(key)
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+        return cached
+
+    def _candidates(self, key: str) -> dict[str, float]:
+        found = self._confusion_variants(key)
+        if any(c <= 0.5 and self.lexicon.frequency(w) >= 20 for w, c in found.items()):
+            return found  # one known confusion onto a common word: SymSpell would only add noise
+        if len(key) > 2:
+            for s in self.lexicon.symspell.lookup(
+                key, Verbosity.ALL, max_edit_distance=2, transfer_casing=False
+            ):
+                cost = self.weighted_cost(key, s.term)
+                if cost < found.get(s.term, 9.0):
+                    found[s.term] = cost
+        if len(key) > 4 and min(found.values(), default=9.0) > 1.0:
+            found.update({w: c for w, c in self._spurious_letter(key).items() if w not in found})
+        return found
+
+    def _rank(self, key: str, found: dict[str, float], prev: str | None) -> list[tuple[float, str]]:
+        ranked = []
+        for cand, cost in found.items():
+            freq = self.lexicon.frequency(cand)
+            score = cost - 0.15 * math.log10(freq + 1)
+            if prev and self.lexicon.bigram(split_token(prev)[1], cand):
+                score -= 0.15
+            ranked.append((score, cand))
+        ranked.sort()
+        return ranked
+
+    # --- one word --------------------------------------------------------------------------------
+
+    def correct_word(
+        self, text: str, conf: float = -1.0, prev: str | None = None, nxt: str | None = None
+    ) -> Decision | None:
+        lead, core, trail = split_token(text)
+        if core.islower() and fold(core) in self.lexicon.words and not trail.startswith(("}", "]")):
+            return None  # the common case, answered before any other test
+        if not core or not re.search(r"\w", core):
+            return None
+        marked = self._markers(text, prev, nxt)
+        if marked:
+            return marked
+        has_cyr, has_lat = bool(_CYRILLIC.search(core)), bool(_LATIN.search(core))
+
+        dated = _ROMAN_DATE.match(core)  # 7. ТТТ.23 (a month in Roman numerals, read as letters)
+        roman = self._roman(dated.group(1), True, prev, nxt) if dated else self._roman(core, False, prev, nxt)
+        if roman:
+            fixed = roman + dated.group(2) if dated else roman
+            return Decision(lead + fixed + trail, "roman_numeral", 0.9, (fixed,))
+        if has_lat and not has_cyr:
+            return None  # Latin script (foreign words, Roman numerals): passes through untouched
+        if has_lat and has_cyr:
+            mapped = core.translate(LATIN_TO_CYRILLIC)
+            if not _LATIN.search(mapped) and self.known(mapped):
+                return Decision(lead + mapped + trail, "latin_lookalike", 0.95, (mapped,))
+            return None
+        if not has_cyr:
+            return None
+        if any(ch.isdigit() for ch in core):
+            return self._digits_in_word(lead, core, trail)
+        if (
+            self.lexicon.is_protected(core)
+            or self.lexicon.is_protected(core + trail[:1])
+            or _INITIALS.match(core)
+        ):
+            return None
+        if self.known(core):
+            return None
+        if trail.startswith(".") and self._abbreviation_prefix(core):
+            return None
+        return self._by_candidates(lead, core, trail, conf, prev)
+
+    def _markers(self, text: str, prev: str | None, nxt: str | None) -> Decision | None:
+        """Digits read for letters in the small fixed forms of these papers: `ВКП(6)` and `б)` in lists,
+        `о` between words read as `0`, ordinal endings read in capitals (`26-Й`)."""
+        lead, core, trail = split_token(text)
+        prev_core = split_token(prev)[1] if prev else ""
+        party = _PARTY_6.match(text)
+        parties = ("ВКП", "РКП", "КП", "РСДРП")
+        if party and (party.group(1) in parties or (not party.group(1) and prev_core in parties)):
+            fixed = text.replace("(6)", "(б)")
+            return Decision(fixed, "digit_for_letter", 0.95, (fixed,))
+        if core == "6" and trail.startswith((")", "}")) and self._list_letters:
+            return Decision(lead + "б)" + trail[1:], "list_marker", 0.9, ("б)",))
+        if len(core) == 1 and core.isalpha() and core.islower() and trail.startswith(("}", "]")) and not lead:
+            return Decision(core + ")" + trail[1:], "list_marker", 0.9, (core + ")",))
+        if text == "0" and prev_core and nxt and _CYRILLIC.search(prev_core) and _CYRILLIC.search(nxt):
+            return Decision("о", "digit_for_letter", 0.85, ("о",))
+        ordinal = _ORDINAL_CAPS.match(core)
+        if ordinal and not (prev_core.isupper() and len(prev_core) > 2):
+            fixed = lead + ordinal.group(1) + ordinal.group(2).lower() + trail
+            return Decision(fixed, "ordinal_ending", 0.9, (fixed,))
+        return None
+
+    def _roman(self, core: str, dated: bool, prev: str | None, nxt: str | None) -> str | None:
+        """`ХV`, `Х1У`, `ТТТ` read where the page has the Roman numerals XV, XIV, III."""
+        if not 2 <= len(core) <= 7 or core != core.upper() or not any(ch.isalpha() for ch in core):
+            return None  # a lone letter is more often a word or an initial; digits alone are a number
+        mapped = core.translate(ROMAN_LOOKALIKES)
+        if mapped == core or not _ROMAN.match(mapped) or self.lexicon.is_protected(core):
+            return None
+        if dated or _LATIN.search(core) or any(ch.isdigit() for ch in core):
+            return mapped  # no Russian word mixes scripts or digits like this
+        if any(w and ROMAN_CONTEXT.match(split_token(w)[1]) for w in (prev, nxt)):
+            return mapped
+        return (
+            None
+            if self.lexicon.morph.word_is_known(core.lower()) or fold(core) in self.lexicon.words
+            else mapped
+        )
+
+    def _digits_in_word(self, lead: str, core: str, trail: str) -> Decision | None:
+        if (
+            _NUMBERISH.match(core)
+            or sum(ch.isalpha() for ch in core) < 2
+            or sum(ch.isdigit() for ch in core) > 1
+        ):
+            return None
+        found = {
+            w: c for w, c in self._confusion_variants(fold(core)).items() if not any(ch.isdigit() for ch in w)
+        }
+        if not found:
+            return None
+        ranked = self._rank(fold(core), found, None)
+        if len(ranked) > 1 and ranked[1][0] - ranked[0][0] < 0.1:
+            return None
+        word = ranked[0][1]
+        return Decision(
+            lead + restore_case(core, word) + trail, "digit_for_letter", 0.8, tuple(c for _, c in ranked[:5])
+        )
+
+    def _by_candidates(
+        self, lead: str, core: str, trail: str, conf: float, prev: str | None
+    ) -> Decision | None:
+        key = fold(core)
+        if len(key) < 3:
+            return None  # `Х`, `ш`: too many neighbours to guess from
+        sentence_start = (
+            prev is None or prev[-1:] in ".!?:" or not prev[-1:].isalnum() and prev[-1:] not in ",;"
+        )
+        if "-" in key and self.known(key.rsplit("-", 1)[-1]):
+            return None  # a compound whose head is a word (`лже-теоретических`): prefixes vary too much
+        found = dict(self.candidates(key))
+        from_document = self._document_candidates(key) if core[:1].isupper() else set()
+        for cand in from_document:
+            found[cand] = min(found.get(cand, 9.0), self.weighted_cost(key, cand))
+        if not found:
+            return self._split_glued(lead, core, trail)
+        ranked = self._rank(key, found, prev)
+        best_score, best = ranked[0]
+        cost = found[best]
+        if self._plausible_form(key, best):
+            return None
+        margin = ranked[1][0] - best_score if len(ranked) > 1 else 1.0
+        if len(key) == 3 and (cost > 0.6 or self.lexicon.frequency(best) < 30 or margin < 0.2):
+            return None  # a three-letter word: only a known confusion onto a common word
+        if core.isupper() and len(core) > 1:
+            # Capitals: abbreviations and lists of surnames. Needs Tesseract's own doubt as well.
+            frequent = self.lexicon.frequency(best) >= 5
+            supported = best in from_document and cost <= 1.0
+            if not (supported or (0 <= conf < 80 and frequent and cost <= 1.0 and margin >= 0.3)):
+                return None
+        elif core[:1].isupper() and not (sentence_start and fold(best) not in self.lexicon.names):
+            # A capitalised word mid-sentence is a name or a title: only one known confusion onto a
+            # frequent word or name, or Tesseract's own doubt, counts as strong evidence.
+            frequent = self.lexicon.frequency(best) >= 10
+            doubt = 0 <= conf < 60 or (conf < 0 and margin >= 0.5)
+            strong = frequent and (cost <= 0.6 or (doubt and cost <= 1.0))
+            if not (best in from_document and cost <= 1.0) and (not strong or margin < 0.3):
+                return None
+        # Tesseract sure of a word we do not know: only a known confusion may overrule it. Without a
+        # confidence (text from other engines) an arbitrary edit needs a frequent candidate.
+        if best in from_document and cost <= 1.0:
+            limit = 1.0  # the document's own spelling of the name outweighs Tesseract's certainty
+        elif conf >= 93:
+            limit = 0.45
+        elif conf < 0:
+            limit = 1.0 if self.lexicon.frequency(best) >= 3 or len(found) == 1 else 0.8
+        else:
+            limit = 1.0
+        if cost > limit or margin < 0.1:
+            return self._split_glued(lead, core, trail) if cost > limit else None
+        corrected = restore_case(core, best)
+        certainty = max(0.0, min(1.0, 1.0 - cost / 2 + min(margin, 0.5) / 2))
+        return Decision(
+            lead + corrected + trail, "lexicon", round(certainty, 3), tuple(c for _, c in ranked[:5])
+        )
+
+    def _plausible_form(self, word: str, candidate: str) -> bool:
+        """Whether an unknown word is more likely a real word the dictionaries lack than a misreading:
+        a known prefix on a dictionary word (`анти|партийность`, `не|выступление`), or, by pymorphy3's
+        guess from its ending, another form of the candidate's own word (`антипартийности`)."""
+        morph = self.lexicon.morph
+        guess = morph.parse(word)[0]
+        methods = guess.methods_stack
+        if len(methods) == 2 and type(methods[1][0]).__name__ == "KnownPrefixAnalyzer":
+            return True
+        return guess.normal_form == morph.parse(candidate)[0].normal_form
+
+    def _document_candidates(self, key: str) -> set[str]:
+        if not self._document_choices:
+            return set()
+        near = process.extract(
+            key, self._document_choices, scorer=Levenshtein.distance, score_cutoff=1, limit=3
+        )
+        return {cand for cand, _dist, _ in near if cand != key}
+
+    def _split_glued(self, lead: str, core: str, trail: str) -> Decision | None:
+        """`партиякоторая` → `партия которая`, only when exactly one split gives two real words."""
+        if len(core) < 7 or not core.isalpha() or not core.islower():
+            return None
+        splits = []
+        for i in range(5, len(core) - 3):
+            left, right = core[:i], core[i:]
+            if self.lexicon.frequency(left) >= 5 and self.lexicon.frequency(right) >= 5:
+                splits.append((left, right))
+        if len(splits) != 1:
+            return None
+        left, right = splits[0]
+        return Decision(f"{lead}{left} {right}{trail}", "glued_words", 0.7, (f"{left} {right}",))
+
+    # --- a page ----------------------------------------------------------------------------------
+
+    def correct_page(self, page: Page) -> Page:
+        started = time.perf_counter()
+        lines = [list(line.words) for line in page.lines]
+        corrections: list[Correction] = []
+
+        def change(li: int, wi: int, new: str, reason: str, confidence: float, candidates=()) -> None:  # type: ignore[no-untyped-def]
+            old = lines[li][wi]
+            corrections.append(Correction(li, wi, old.text, new, reason, confidence, tuple(candidates)))
+            lines[li][wi] = dataclasses.replace(old, text=new)
+
+        self._join_line_end_hyphens(lines, change)
+        self._list_letters = any(re.match(r"^[авгде]\)$", w.text) for words in lines for w in words)
+        joined = {(c.line, c.word) for c in corrections}
+        flat = [(li, wi) for li, words in enumerate(lines) for wi in range(len(words))]
+        prev: str | None = None
+        for position, (li, wi) in enumerate(flat):
+            word = lines[li][wi]
+            if not word.text or (li, wi) in joined:
+                prev = word.text or prev
+                continue
+            after = flat[position + 1] if position + 1 < len(flat) else None
+            nxt = lines[after[0]][after[1]].text if after else None
+            decision = self.correct_word(word.text, word.conf, prev, nxt)
+            if decision is not None and decision.corrected != word.text:
+                change(li, wi, decision.corrected, decision.reason, decision.confidence, decision.candidates)
+            if self.modernise:
+                current = lines[li][wi].text
+                modern = self.modernised(current)
+                if modern != current:
+                    change(li, wi, modern, "modernised", 1.0, (modern,))
+            prev = lines[li][wi].text or prev
+        paragraphs, index = [], 0
+        for par in page.paragraphs:
+            new_lines = []
+            for line in par.lines:
+                new_lines.append(Line(tuple(lines[index]), line.bbox))
+                index += 1
+            paragraphs.append(Paragraph(tuple(new_lines), par.bbox, par.block))
+        step = Step(
+            "correct",
+            __version__,
+            {"lexicon": self.lexicon.identity, "modernise": self.modernise, "changes": len(corrections)},
+            round(time.perf_counter() - started, 4),
+        )
+        return dataclasses.replace(
+            page,
+            paragraphs=tuple(paragraphs),
+            corrections=page.corrections + tuple(corrections),
+            raw_text=page.raw_text if page.raw_text is not None else page.text,
+            lexicon=self.lexicon.identity,
+            steps=(*page.steps, step),
+        )
+
+    def _join_line_end_hyphens(self, lines: list[list[Word]], change) -> None:  # type: ignore[no-untyped-def]
+        """`руко-` / `водством` → `руководством` on the first line; the second part is folded into it.
+        Kept hyphenated when both halves are words and the joined form is not (`российско-американского`)."""
+        for li in range(len(lines) - 1):
+            if not lines[li] or not lines[li + 1]:
+                continue
+            first, second = lines[li][-1], lines[li + 1][0]
+            lead, left, _ = split_token(first.text)
+            if not first.text or first.text[-1] not in _HYPHENS or len(first.text) < 3:
+                continue
+            left = first.text[len(lead) : -1]
+            _, right, right_trail = split_token(second.text)
+            if not left or not right or not right[:1].islower() or not left[-1:].isalpha():
+                continue
+            joined = left + right
+            if not self.known(joined) and self.known(right):
+                joined = f"{left}-{right}"  # a compound broken at its own hyphen (российско-американского)
+            change(li, len(lines[li]) - 1, lead + joined + right_trail, "line_end_hyphen", 0.9, (joined,))
+            change(li + 1, 0, "", "line_end_hyphen", 0.9, (joined,))
+
+    def __call__(self, page: Page) -> Page:
+        return self.correct_page(page)
+
+    def modernised(self, text: str) -> str:
+        """Pre-1918 spelling to modern: ѣ→е, і→и, ѳ→ф, ѵ→и, final ъ dropped, -аго/-яго → -ого/-его
+        (only when the result is a word and the old form is not a modern word: Чикаго stays)."""
+        lead, core, trail = split_token(text)
+        if not core or not _CYRILLIC.search(core):
+            return text
+        modern = modernise_spelling(core)
+        lower = modern.lower()
+        for old, new in (("аго", "ого"), ("яго", "его")):
+            if lower.endswith(old) and len(lower) > 4 and not self.lexicon.morph.word_is_known(lower):
+                candidate = modern[:-3] + restore_case(modern[-3:], new)
+                if self.lexicon.morph.word_is_known(candidate.lower()):
+                    modern = candidate
+        return lead + modern + trail if modern != core else text
+
+
+# --- the stage as the pipeline sees it --------------------------------------------------------------
 
 
 def lexicon_identity(settings: Settings) -> str:
-    return "none"
+    return load(settings.lexicon).identity
 
 
-def page_corrector(settings: Settings) -> Any:
-    return None
+def page_corrector(settings: Settings) -> Corrector:
+    """Load the run's lexicon once (per process) and return the page-correcting callable."""
+    return Corrector(load(settings.lexicon), modernise=settings.modernise)

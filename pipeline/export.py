@@ -83,6 +83,8 @@ def to_hocr(page: Page, image_name: str) -> bytes:
             line_no += 1
             span = E.span({"class": "ocr_line", "id": f"line_{line_no}", "title": _title(line.bbox)})
             for w_index, word in enumerate(line.words, 1):
+                if not word.text:
+                    continue  # the second half of a word joined across a line end
                 wspan = E.span(
                     {
                         "class": "ocrx_word",
@@ -159,6 +161,11 @@ def to_alto(page: Page, image_name: str) -> bytes:
     space = A.PrintSpace()
     _alto_box(space, BBox(0, 0, page.width, page.height))
     originals = _corrections_by_position(page)
+    hyphenated = {
+        (c.line, c.word): (c.original, c.candidates[0] if c.candidates else c.corrected, c.corrected != "")
+        for c in page.corrections
+        if c.reason == "line_end_hyphen"
+    }
     line_no = 0
     for p_index, par in enumerate(page.paragraphs, 1):
         block = A.TextBlock({"ID": f"block_{p_index}"})
@@ -171,13 +178,22 @@ def to_alto(page: Page, image_name: str) -> bytes:
                 _alto_box(string, word.bbox)
                 if word.conf >= 0:
                     string.set("WC", f"{min(1.0, word.conf / 100):.3f}")
+                hyphen = hyphenated.get((line_no, w_index))
                 original = originals.get((line_no, w_index))
-                if original is not None:
+                if hyphen is not None:
+                    # ALTO's own way: each printed half keeps its text, SUBS_CONTENT carries the word.
+                    printed, joined, first_half = hyphen
+                    string.set("CONTENT", printed.rstrip("-‐‑¬\u00ad") if first_half else printed)
+                    string.set("SUBS_TYPE", "HypPart1" if first_half else "HypPart2")
+                    string.set("SUBS_CONTENT", joined)
+                elif original is not None:
                     string.set("CS", "true")
                     string.append(A.ALTERNATIVE({"PURPOSE": "original OCR"}, original))
                 if w_index:
                     text_line.append(A.SP())
                 text_line.append(string)
+                if hyphen is not None and hyphen[2]:
+                    text_line.append(A.HYP({"CONTENT": "-"}))
             block.append(text_line)
             line_no += 1
         space.append(block)

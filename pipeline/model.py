@@ -60,7 +60,7 @@ class Line:
 
     @property
     def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+        return " ".join(w.text for w in self.words if w.text)  # a word folded into the previous line is ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,160 @@
+"""The corrector: golden cases as a readable table, then the protections, then whole pages."""
+
+import pytest
+
+from pipeline import lexicon
+from pipeline.correct import Corrector
+from pipeline.model import BBox, Line, Page, Paragraph, Word
+
+
+@pytest.fixture(scope="module")
+def corrector():
+    return Corrector(lexicon.load("default"))
+
+
+# (OCR token, previous token, Tesseract confidence, expected text, expected reason or None)
+FIXES = [
+    ("paз", None, 50, "раз", "latin_lookalike"),
+    ("Baш", None, 50, "Ваш", "latin_lookalike"),
+    ("шкoла", None, 50, "школа", "latin_lookalike"),
+    ("ХV", "на", 90, "XV", "roman_numeral"),
+    ("Х1У", "на", 90, "XIV", "roman_numeral"),
+    ("ТТТ.23", "7.", 90, "III.23", "roman_numeral"),
+    ("УТТ.", None, 90, "VII.", "roman_numeral"),
+    ("6ыл", "он", 50, "был", "digit_for_letter"),
+    ("ВКП(6)", None, 80, "ВКП(б)", "digit_for_letter"),
+    ("26-Й,", "с", 80, "26-й,", "ordinal_ending"),
+    ("щкола", "в", 50, "школа", "lexicon"),
+    ("товарищеи", "все", 50, "товарищей", "lexicon"),
+    ("коммуиистов,", "и", 50, "коммунистов,", "lexicon"),
+    ("следуюшее:", "сказал", 50, "следующее:", "lexicon"),
+    ("«оппознция»", "и", 50, "«оппозиция»", "lexicon"),
+    ("партиякоторая", "и", 50, "партия которая", "glued_words"),
+]
+
+KEEPS = [
+    # names, abbreviations, citations, numbers, dates, foreign words, period vocabulary
+    "Зиновьева",
+    "Зиновьеву,",
+    "ЦКК",
+    "ВКП(б)",
+    "РКП(б)",
+    "тов.",
+    "тт.",
+    "т.",
+    "быв.",
+    "чл.",
+    "окр.",
+    "РГАСПИ.",
+    "Ф.",
+    "Оп.",
+    "Д.",
+    "Л.",
+    "Лл.",
+    "ОГПУ",
+    "ИККИ",
+    "СТО",
+    "НКПС",
+    "Совнарком",
+    "губкома",
+    "губком",
+    "1923",
+    "18.XII.33",
+    "7.",
+    "12-го",
+    "№",
+    "П39/28-с",
+    "XII",
+    "XV",
+    "Sots[ialist]",
+    "Bolshevik",
+    "недоразум.",
+    "прибл.",
+    "предприн.",
+    "Н.",
+    "И.Ст.",
+    "троцкистской",
+    "пятилетки18",
+    "антипартийности",
+    "российско-американского",
+    "мѣсто",
+    "Россіи",
+    "миръ",
+]
+
+
+@pytest.mark.parametrize(("ocr", "prev", "conf", "expected", "reason"), FIXES)
+def test_fixes_misreadings(corrector, ocr, prev, conf, expected, reason):
+    decision = corrector.correct_word(ocr, conf, prev)
+    assert decision is not None, ocr
+    assert (decision.corrected, decision.reason) == (expected, reason)
+
+
+@pytest.mark.parametrize("token", KEEPS)
+def test_never_touches_names_abbreviations_numbers_and_period_words(corrector, token):
+    assert corrector.correct_word(token, 40.0, "и") is None
+
+
+def test_every_curated_abbreviation_and_name_is_left_alone(corrector):
+    lex = corrector.lexicon
+    for token in sorted(lex.abbreviations | lex.citations):
+        assert corrector.correct_word(token, 30.0, "и") is None, token
+    for name in sorted(lex.names)[:300]:
+        token = name[:1].upper() + name[1:]
+        assert corrector.correct_word(token, 30.0, "и") is None, token
+
+
+def test_confident_ocr_of_an_unknown_word_needs_a_known_confusion(corrector):
+    # Tesseract sure of `Политебюро`: one inserted letter is not enough evidence to overrule it.
+    assert corrector.correct_word("политебюро", 97.0, "в") is None
+    assert corrector.correct_word("политебюро", 40.0, "в").corrected == "политбюро"
+
+
+def test_capitalised_unknown_words_need_strong_evidence(corrector):
+    assert corrector.correct_word("Горлеев", -1.0, "и") is None
+    assert corrector.correct_word("СМЕРНОВ", 95.0, "тов.") is None
+
+
+def test_document_spelling_is_evidence(corrector):
+    doc = Corrector(corrector.lexicon, document_text=["Смирнов", "пишет", "Смирнову", "Смирнов"])
+    assert doc.correct_word("СМЕРНОВ", 95.0, "тов.").corrected == "СМИРНОВ"
+    assert doc.correct_word("Смирнову", 95.0, "тов.") is None
+
+
+def test_other_scripts_pass_through(corrector):
+    for token in ("Sotsialist", "Politburo", "Ἀθῆναι", "東京", "12:30", "—", "«»"):
+        assert corrector.correct_word(token, 20.0, None) is None
+
+
+def _page(lines: list[str]) -> Page:
+    box = BBox(0, 0, 10, 10)
+    return Page(
+        "doc",
+        1,
+        100,
+        100,
+        300,
+        paragraphs=(
+            Paragraph(tuple(Line(tuple(Word(w, box, 60.0) for w in ln.split()), box) for ln in lines), box),
+        ),
+    )
+
+
+def test_page_keeps_original_records_changes_and_joins_line_end_hyphens(corrector):
+    page = _page(["под руко-", "водством тов. Сталина щкола", "российско-", "американского торга"])
+    out = corrector.correct_page(page)
+    assert out.text == "под руководством\nтов. Сталина школа\nроссийско-американского\nторга"
+    assert out.raw_text == page.text
+    reasons = {(c.original, c.corrected): c.reason for c in out.corrections}
+    assert reasons[("руко-", "руководством")] == "line_end_hyphen"
+    assert reasons[("щкола", "школа")] == "lexicon"
+    assert out.lexicon == corrector.lexicon.identity
+    assert out.steps[-1].name == "correct"
+
+
+def test_modernisation_is_optional_and_recorded(corrector):
+    modern = Corrector(corrector.lexicon, modernise=True)
+    out = modern.correct_page(_page(["Россіи новаго міра Чикаго"]))
+    assert out.text == "России нового мира Чикаго"
+    assert all(c.reason == "modernised" for c in out.corrections)
+    assert corrector.correct_page(_page(["Россіи новаго"])).text == "Россіи новаго"
