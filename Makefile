@@ -3,7 +3,7 @@ PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 OUT ?= out/demo
 APT_PACKAGES = tesseract-ocr tesseract-ocr-rus poppler-utils fonts-paratype fonts-oldstandard \
-               fonts-liberation fonts-dejavu-core chromium
+               fonts-liberation fonts-dejavu-core chromium wamerican
 
 .PHONY: setup system-packages python-packages demo test bench lint clean
 
@@ -20,6 +20,7 @@ system-packages:
 	[ -d /usr/share/fonts/truetype/liberation ] || missing="$$missing fonts-liberation"; \
 	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ -f /usr/share/dict/american-english ] || missing="$$missing wamerican"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

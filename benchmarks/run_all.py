@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from . import bench_correct, bench_ocr
+from . import bench_align, bench_correct, bench_ocr
 
-BENCHMARKS = {"ocr": bench_ocr.main, "correct": bench_correct.main}
+BENCHMARKS = {"ocr": bench_ocr.main, "correct": bench_correct.main, "align": bench_align.main}
 
 
 def main(names: list[str]) -> None:

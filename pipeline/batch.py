@@ -56,6 +56,7 @@ class PageRecord:
     key: str = ""
     skipped: bool = False  # done by an earlier run with the same key
     worker: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -131,7 +132,16 @@ def finished_record(task: PageTask, out_dir: Path) -> PageRecord | None:
     if data.get("key") != task.key or not all((json_path.parent / n).is_file() for n in outputs.values()):
         return None
     return PageRecord(
-        task.document, task.number, "ok", None, outputs, data.get("timings", {}), task.key, True
+        task.document,
+        task.number,
+        "ok",
+        None,
+        outputs,
+        data.get("timings", {}),
+        task.key,
+        True,
+        data.get("worker"),
+        data.get("versions", {}),
     )
 
 
@@ -151,6 +161,8 @@ def run_page(task: PageTask, settings: Settings, out_dir: str) -> PageRecord:
         names = export.page_output_names(task.number)
         extra = {
             "key": task.key,
+            "worker": worker,
+            "versions": versions(settings),
             "source": task.source,
             "sha256": task.sha256,
             "outputs": names,
@@ -159,7 +171,18 @@ def run_page(task: PageTask, settings: Settings, out_dir: str) -> PageRecord:
         export.write_page_files(result.page, result.image, folder, extra)
         timings["write"] = round(time.perf_counter() - write_started, 4)
         timings["total"] = round(time.perf_counter() - started, 4)
-        return PageRecord(task.document, task.number, "ok", None, names, timings, task.key, False, worker)
+        return PageRecord(
+            task.document,
+            task.number,
+            "ok",
+            None,
+            names,
+            timings,
+            task.key,
+            False,
+            worker,
+            versions(settings),
+        )
     except ArchocrError as exc:
         reason = exc.reason
     except MemoryError:

@@ -70,6 +70,13 @@ def app() -> None:
 @click.option("--force", is_flag=True, help="Redo pages even when an earlier run already finished them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; the exit status tells.")
 @click.option("--progress-json", is_flag=True, help="Write progress as JSON lines on standard output.")
+@click.option(
+    "--transcript",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Align the results with this transcript and write the reviewers' report.",
+)
+@click.option("--encoding", default=None, help="Transcript encoding (default: UTF-8, else detected).")
 @settings_options
 def run(
     inputs: tuple[Path, ...],
@@ -80,6 +87,8 @@ def run(
     force: bool,
     quiet: bool,
     progress_json: bool,
+    transcript: Path | None,
+    encoding: str | None,
     **options: Any,
 ) -> None:
     """OCR scans (PDF, TIFF, PNG, JPEG, or folders of them) into DIR."""
@@ -107,6 +116,11 @@ def run(
         _fail(exc)
         return
     summary = manifest.summary()
+    if transcript is not None and summary["ok"]:
+        try:
+            _align_and_report(out_dir, transcript, encoding, settings.lexicon, quiet or progress_json)
+        except ArchocrError as exc:
+            _fail(exc)
     if not quiet and not progress_json:
         click.echo(
             f"{summary['ok']} of {summary['pages']} pages done ({summary['skipped']} already done earlier), "
@@ -405,3 +419,77 @@ def lexicon_info(name: str) -> None:
             indent=1,
         )
     )
+
+
+def _align_and_report(
+    out_dir: Path, transcript: Path, encoding: str | None, lexicon_name: str, quiet: bool = False
+) -> dict[str, Any]:
+    from . import report
+    from .transcripts import read_text_with_encoding
+
+    run_ = report.align_output(out_dir, transcript, encoding=encoding, lexicon_name=lexicon_name)
+    text, _ = read_text_with_encoding(transcript, encoding)
+    paths = report.write_reports(run_, out_dir, text)
+    aligned = sum(p.status == "aligned" for p in run_.pages)
+    kinds: dict[str, int] = {}
+    for p in run_.pages:
+        for k, v in p.counts().items():
+            kinds[k] = kinds.get(k, 0) + v
+    if quiet:
+        return {"pages": len(run_.pages), "aligned": aligned}
+    click.echo(
+        f"transcript {transcript} read as {run_.encoding}; {aligned} of {len(run_.pages)} pages aligned"
+        + "".join(
+            f"; unmatched: {p.document} page {p.page} ({p.reason})"
+            for p in run_.pages
+            if p.status != "aligned"
+        )
+        + f"; {sum(kinds.values())} discrepancies {dict(sorted(kinds.items()))} -> {paths['html']}",
+        err=True,
+    )
+    return {"pages": len(run_.pages), "aligned": aligned}
+
+
+@app.command("align")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--transcript",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Transcript (plain text or Markdown; one page or a whole book).",
+)
+@click.option("--encoding", default=None, help="Transcript encoding (default: UTF-8, else detected).")
+@click.option("--lexicon", "lexicon_name", default="default", show_default=True)
+def align_cmd(out_dir: Path, transcript: Path, encoding: str | None, lexicon_name: str) -> None:
+    """Align the pages of a finished run in OUT_DIR with a transcript; write the reviewers' report."""
+    try:
+        result = _align_and_report(out_dir, transcript, encoding, lexicon_name)
+    except ArchocrError as exc:
+        _fail(exc)
+        return
+    sys.exit(0 if result["aligned"] == result["pages"] else 1)
+
+
+@app.command("lint-transcript")
+@click.argument("transcript", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--encoding", default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.option("--lexicon", "lexicon_name", default="default", show_default=True)
+def lint_transcript(transcript: Path, encoding: str | None, as_json: bool, lexicon_name: str) -> None:
+    """Check a transcript on its own: unbalanced brackets, fragments that make no word, stray markers."""
+    from . import align, report
+    from . import lexicon as lexicon_mod
+
+    try:
+        parsed = report.load_transcript(transcript, lexicon_mod.load(lexicon_name), encoding)
+    except ArchocrError as exc:
+        _fail(exc)
+        return
+    problems = align.lint_transcript(parsed)
+    if as_json:
+        click.echo(json.dumps(problems, ensure_ascii=False, indent=1))
+    else:
+        for p in problems:
+            click.echo(f"{transcript}:{p['line']}: {p['kind']}: {p['message']}  [{p['text']}]")
+        click.echo(f"{len(problems)} problem(s) in {transcript} ({parsed.encoding})", err=True)
+    sys.exit(1 if problems else 0)

@@ -41,7 +41,7 @@ _INITIALS = re.compile(r"^[А-ЯЁ][а-яё]?\.[А-ЯЁ]")
 # Latin letters that look like Cyrillic ones, and the other way round for Roman numerals.
 LATIN_TO_CYRILLIC = str.maketrans("AaBCcEeHKMOoPpTXxYy", "АаВСсЕеНКМОоРрТХхУу")
 ROMAN_LOOKALIKES = str.maketrans(
-    {"І": "I", "Т": "I", "1": "I", "l": "I", "Х": "X", "У": "V", "С": "C", "М": "M"}
+    {"І": "I", "Т": "I", "1": "I", "l": "I", "Х": "X", "У": "V", "С": "C", "М": "M", "П": "II", "Ш": "III"}
 )
 ROMAN_CONTEXT = re.compile(
     r"^(съезд|конференц|пленум|век|конгресс|том|глав|част|кн|т$|ч$|гл$|созыв|сесси)", re.I
@@ -221,6 +221,9 @@ class Corrector:
             return None
         if any(ch.isdigit() for ch in core):
             return self._digits_in_word(lead, core, trail)
+        hard = self._capital_hard_sign(lead, core, trail)
+        if hard:
+            return hard
         if (
             self.lexicon.is_protected(core)
             or self.lexicon.is_protected(core + trail[:1])
@@ -255,11 +258,33 @@ class Corrector:
             return Decision(fixed, "ordinal_ending", 0.9, (fixed,))
         return None
 
+    def _capital_hard_sign(self, lead: str, core: str, trail: str) -> Decision | None:
+        """`городЪ`, `нашелЬ`: a capital Ъ or Ь inside a lower-case word is how Tesseract's modern model
+        reads the pre-1918 final ъ (and, mid-word, often ѣ). Lower-cased, then corrected as usual."""
+        if len(core) < 3 or not core[0].islower() or not any(ch in "ЪЬ" for ch in core[1:]):
+            return None
+        rest = [ch for ch in core if ch not in "ЪЬ"]
+        if not all(ch.islower() for ch in rest if ch.isalpha()):
+            return None
+        fixed = core[:-1].replace("Ъ", "ъ").replace("Ь", "ь") + ("ъ" if core[-1] in "ЪЬ" else core[-1])
+        if core[-1] in "ЪЬ" and fixed[-2:-1] in "аеёиоуыэюяѣіь":
+            fixed = fixed[:-1] + ("ь" if core[-1] == "Ь" else "ъ")
+        if not self.known(fixed):
+            further = self._by_candidates(lead, fixed, trail, -1.0, None)
+            if further is not None:
+                reason = "pre1918_hard_sign"
+                return Decision(further.corrected, reason, further.confidence, further.candidates)
+        return Decision(lead + fixed + trail, "pre1918_hard_sign", 0.8, (fixed,))
+
     def _roman(self, core: str, dated: bool, prev: str | None, nxt: str | None) -> str | None:
         """`ХV`, `Х1У`, `ТТТ` read where the page has the Roman numerals XV, XIV, III."""
-        if not 2 <= len(core) <= 7 or core != core.upper() or not any(ch.isalpha() for ch in core):
+        if (
+            not (1 if dated else 2) <= len(core) <= 7
+            or core != core.upper()
+            or not any(ch.isalpha() for ch in core)
+        ):
             return None  # a lone letter is more often a word or an initial; digits alone are a number
-        mapped = core.translate(ROMAN_LOOKALIKES)
+        mapped = core.replace("\\/", "V").replace("\\У", "V").translate(ROMAN_LOOKALIKES)
         if mapped == core or not _ROMAN.match(mapped) or self.lexicon.is_protected(core):
             return None
         if dated or _LATIN.search(core) or any(ch.isdigit() for ch in core):

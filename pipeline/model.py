@@ -126,6 +126,27 @@ class Page:
         """Lines joined by newlines, paragraphs separated by a blank line."""
         return "\n\n".join("\n".join(line.text for line in par.lines) for par in self.paragraphs)
 
+    def word_spans(self) -> list[tuple[int, int, int, int]]:
+        """(start, end, line index, word index) of every non-empty word in `text`, in reading order."""
+        spans, pos, line_index = [], 0, 0
+        for p_index, par in enumerate(self.paragraphs):
+            if p_index:
+                pos += 2  # the blank line between paragraphs
+            for l_index, line in enumerate(par.lines):
+                if l_index:
+                    pos += 1
+                first = True
+                for w_index, word in enumerate(line.words):
+                    if not word.text:
+                        continue
+                    if not first:
+                        pos += 1
+                    spans.append((pos, pos + len(word.text), line_index, w_index))
+                    pos += len(word.text)
+                    first = False
+                line_index += 1
+        return spans
+
     @property
     def mean_confidence(self) -> float:
         confs = [w.conf for w in self.words if w.conf >= 0]
@@ -174,3 +195,29 @@ def page_from_dict(d: dict[str, Any]) -> Page:
         raw_text=d.get("raw_text"),
         lexicon=d.get("lexicon"),
     )
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """One place where a page and its transcript disagree, with both readings and where to find them.
+
+    `ocr_start`/`ocr_end` are character offsets into the page's NNNN.txt; `transcript_start`/
+    `transcript_end` into the transcript file as decoded. `status` is set for editorial brackets:
+    `confirmed` (the scan shows the supplied letters), `absent` (it lacks them), `conflict` (it shows
+    other letters)."""
+
+    document: str
+    page: int
+    line: int
+    kind: str
+    ocr_text: str
+    transcript_text: str
+    ocr_start: int
+    ocr_end: int
+    transcript_start: int
+    transcript_end: int
+    bbox: BBox | None = None
+    word_boxes: tuple[BBox, ...] = ()
+    confidence: float = -1.0
+    reason: str = ""
+    status: str = ""

@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -308,3 +309,84 @@ def write_pages(pages: list[SynthPage], out_dir: Path, stem: str, fmt: str = "pn
 def _write_truth(base: Path, page: SynthPage) -> None:
     atomic_write(base.with_name(base.name + ".gt.txt"), page.text + "\n")
     atomic_write(base.with_name(base.name + ".json"), json.dumps(page.params, ensure_ascii=False))
+
+
+# --- transcripts with known discrepancies ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Injection:
+    kind: str  # the discrepancy kind the aligner should report
+    start: int  # span in the changed transcript (for `extra`: where the removed words were)
+    end: int
+    note: str
+
+
+def inject_discrepancies(
+    text: str,
+    rng: np.random.Generator,
+    is_word,
+    per_kind: int = 1,
+    filler: str = "",  # type: ignore[no-untyped-def]
+) -> tuple[str, list[Injection]]:
+    """A transcript of `text` (what the scan shows) with editorial and textual differences injected at
+    known places: restorations `[ком]иссии`, expansions `тов[арищ]`, broken fragments, substituted
+    words, added passages (the scan lacks them: `missing`), removed passages (`extra` on the scan),
+    and ё where the scan has е (`normalisation`). Returns the new text and where each one is."""
+    words = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"\S+", text)]
+    plain = [i for i, (_, _, w) in enumerate(words) if w.isalpha() and w.islower() and len(w) >= 7]
+    plain = [i for i in plain if is_word(words[i][2])]
+    order = list(rng.permutation(len(plain)))
+    kinds = ["restoration", "expansion", "broken_fragment", "variant", "missing", "extra", "normalisation"]
+    edits: list[tuple[int, int, str, str, str]] = []  # (start, end, replacement, kind, note)
+    used: set[int] = set()
+
+    def take() -> int | None:
+        while order:
+            i = plain[order.pop()]
+            if not any(abs(i - j) < 12 for j in used):
+                used.add(i)
+                return i
+        return None
+
+    filler_words = filler.split() or [w for _, _, w in words]
+    for kind in kinds * per_kind:
+        i = take()
+        if i is None:
+            break
+        s, e, w = words[i]
+        if kind == "restoration":
+            edits.append((s, e, f"[{w[:3]}]{w[3:]}", kind, w))
+        elif kind == "expansion":
+            edits.append((s, e, f"{w[:3]}[{w[3:]}]", kind, w))
+        elif kind == "broken_fragment":
+            if is_word(w[:2] + w[3:5] + w[5:]):
+                continue  # the damaged word happens to be a word: no fragment to find
+            edits.append((s, e, f"{w[:2]}[{w[3:5]}]{w[5:]}", kind, w))
+        elif kind == "variant":
+            swapped = next((w[:-1] + c for c in "аиуеоы" if c != w[-1] and is_word(w[:-1] + c)), None)
+            if swapped is None:
+                continue
+            edits.append((s, e, swapped, kind, w))
+        elif kind == "missing":
+            start = int(rng.integers(0, max(1, len(filler_words) - 8)))
+            passage = " ".join(filler_words[start : start + 6])
+            edits.append((e, e, " " + passage, kind, passage))
+        elif kind == "extra":
+            last = min(i + 6, len(words) - 1)
+            edits.append((s, words[last][0], "", kind, text[s : words[last][0]]))
+        elif kind == "normalisation":
+            if "е" not in w:
+                continue
+            edits.append((s, e, w.replace("е", "ё", 1), kind, w))  # the edition marks ё, the scan does not
+    edits.sort()
+    out, injections, at, shift = [], [], 0, 0
+    for start, end, replacement, kind, note in edits:
+        out.append(text[at:start])
+        new_start = start + shift
+        out.append(replacement)
+        injections.append(Injection(kind, new_start, new_start + len(replacement), note))
+        shift += len(replacement) - (end - start)
+        at = end
+    out.append(text[at:])
+    return "".join(out), injections

@@ -54,7 +54,9 @@ def test_page_json_records_structure_skew_and_steps(sample_run):
         "despeckle",
     ]
     assert [s["name"] for s in page["steps"]][5:] == ["ocr", "correct"]
-    assert page["lexicon"].startswith("default@") and page["steps"][-1]["settings"]["lexicon"] == page["lexicon"]
+    assert (
+        page["lexicon"].startswith("default@") and page["steps"][-1]["settings"]["lexicon"] == page["lexicon"]
+    )
     words = [w for p in page["paragraphs"] for ln in p["lines"] for w in ln["words"]]
     assert words and all({"text", "bbox", "conf"} <= set(w) for w in words)
     with Image.open(sample_run / "politburo-1923-doc5" / data["image"]) as im:

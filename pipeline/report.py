@@ -1,0 +1,214 @@
+"""The reviewers' side: align a finished run with a transcript and write what they work from.
+
+`DIR/discrepancies.json` is `json.dumps` of the model (schema in docs/discrepancies.md),
+`DIR/discrepancies.csv` the same rows flat, and `DIR/report.html` a page that opens from disk:
+documents and pages with counts per kind and CER, each page image with the discrepancies boxed,
+OCR and transcript side by side, filters by kind, and the image crop beside each discrepancy.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from . import __version__, align, export
+from .errors import ArchocrError, TranscriptError
+from .files import atomic_write
+from .lexicon import Lexicon
+from .lexicon import load as load_lexicon
+from .transcripts import read_text_with_encoding
+
+SCHEMA_VERSION = 1
+CSV_FIELDS = (
+    "document",
+    "page",
+    "line",
+    "kind",
+    "status",
+    "ocr_text",
+    "transcript_text",
+    "ocr_start",
+    "ocr_end",
+    "transcript_start",
+    "transcript_end",
+    "bbox",
+    "confidence",
+    "reason",
+)
+
+
+@dataclass
+class AlignmentRun:
+    transcript: str
+    encoding: str
+    pages: list[align.PageAlignment]
+    images: dict[tuple[str, int], str]  # (document, page) -> image path relative to the report
+    sizes: dict[tuple[str, int], tuple[int, int]]
+    texts: dict[tuple[str, int], str]
+
+
+def word_checker(lexicon: Lexicon) -> Any:
+    """Is this a word? Russian from the period lexicon; Latin script from an English word list."""
+    english = align.english_words()
+
+    def is_word(word: str) -> bool:
+        core = re.sub(r"^\W+|\W+$", "", word)
+        if not core or not any(ch.isalpha() for ch in core):
+            return True
+        if align._CYR.search(core):
+            return lexicon.is_word(core)
+        return core.lower() in english if english else True
+
+    return is_word
+
+
+def load_transcript(path: Path, lexicon: Lexicon, encoding: str | None = None) -> align.Transcript:
+    text, used = read_text_with_encoding(path, encoding)
+    return align.parse_transcript(text, word_checker(lexicon), str(path), used)
+
+
+def align_output(
+    out_dir: Path, transcript_path: Path, *, encoding: str | None = None, lexicon_name: str = "default"
+) -> AlignmentRun:
+    """Align every page of a finished run in `out_dir` with the transcript."""
+    lexicon = load_lexicon(lexicon_name)
+    transcript = load_transcript(transcript_path, lexicon, encoding)
+    if not transcript.words:
+        raise TranscriptError("has no words to align with", path=str(transcript_path))
+    aligner = align.Aligner(
+        transcript, word_checker(lexicon), {(c.seen, c.meant) for c in lexicon.confusions}
+    )
+    pages, images, sizes, texts = [], {}, {}, {}
+    for json_path in sorted(out_dir.glob("*/[0-9][0-9][0-9][0-9].json")):
+        page, data = export.read_page_json(json_path)
+        key = (page.document, page.number)
+        pages.append(aligner.align_page(page))
+        images[key] = f"{json_path.parent.name}/{data['image']}"
+        sizes[key] = (page.width, page.height)
+        texts[key] = page.text
+    if not pages:
+        raise ArchocrError("no finished pages to align (run `archocr run` first)", path=str(out_dir))
+    return AlignmentRun(str(transcript_path), transcript.encoding, pages, images, sizes, texts)
+
+
+def _score_dict(s: Any) -> dict[str, float] | None:
+    return {"cer": s.cer, "wer": s.wer, "chars": s.chars, "words": s.words} if s is not None else None
+
+
+def to_json(run: AlignmentRun) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION,
+        "archocr": __version__,
+        "transcript": run.transcript,
+        "transcript_encoding": run.encoding,
+        "kinds": list(align.KINDS),
+        "pages": [
+            {
+                "document": p.document,
+                "page": p.page,
+                "status": p.status,
+                "reason": p.reason,
+                "transcript_start": p.transcript_start,
+                "transcript_end": p.transcript_end,
+                "counts": p.counts(),
+                "cer_raw": _score_dict(p.raw),
+                "cer_normalised": _score_dict(p.normalised),
+            }
+            for p in run.pages
+        ],
+        "discrepancies": [dataclasses.asdict(d) for p in run.pages for d in p.discrepancies],
+    }
+
+
+def to_csv(run: AlignmentRun) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for p in run.pages:
+        for d in p.discrepancies:
+            row = dataclasses.asdict(d)
+            row["bbox"] = " ".join(str(v) for v in dataclasses.astuple(d.bbox)) if d.bbox else ""
+            writer.writerow(row)
+    return buf.getvalue()
+
+
+def _segments(text: str, discrepancies: list[Any], start_key: str, end_key: str) -> list[dict[str, Any]]:
+    """The text cut into plain runs and marked runs (one per discrepancy), for side-by-side display."""
+    marks = sorted(
+        (getattr(d, start_key), getattr(d, end_key), i, d.kind) for i, d in enumerate(discrepancies)
+    )
+    out, at = [], 0
+    for start, end, index, kind in marks:
+        if start < at:
+            continue
+        if start > at:
+            out.append({"text": text[at:start]})
+        out.append({"text": text[start:end] or "∅", "kind": kind, "index": index})
+        at = max(at, end)
+    out.append({"text": text[at:]})
+    return out
+
+
+def to_html(run: AlignmentRun, transcript_text: str) -> str:
+    env = Environment(
+        loader=PackageLoader("pipeline", "templates"), autoescape=select_autoescape(["html", "j2"])
+    )
+    pages = []
+    for index, p in enumerate(run.pages):
+        key = (p.document, p.page)
+        width, height = run.sizes[key]
+        region = transcript_text[p.transcript_start : p.transcript_end] if p.status == "aligned" else ""
+        shifted = [
+            dataclasses.replace(
+                d,
+                transcript_start=d.transcript_start - p.transcript_start,
+                transcript_end=d.transcript_end - p.transcript_start,
+            )
+            for d in p.discrepancies
+        ]
+        pages.append(
+            {
+                "id": f"p{index}",
+                "document": p.document,
+                "page": p.page,
+                "status": p.status,
+                "reason": p.reason,
+                "image": run.images[key],
+                "width": width,
+                "height": height,
+                "counts": p.counts(),
+                "cer": p.raw.cer if p.raw else None,
+                "cer_normalised": p.normalised.cer if p.normalised else None,
+                "discrepancies": p.discrepancies,
+                "ocr_segments": _segments(run.texts[key], p.discrepancies, "ocr_start", "ocr_end"),
+                "transcript_segments": _segments(region, shifted, "transcript_start", "transcript_end"),
+            }
+        )
+    return env.get_template("report.html.j2").render(
+        pages=pages,
+        kinds=align.KINDS,
+        transcript=run.transcript,
+        encoding=run.encoding,
+        version=__version__,
+        totals={k: sum(p.counts().get(k, 0) for p in run.pages) for k in align.KINDS},
+    )
+
+
+def write_reports(run: AlignmentRun, out_dir: Path, transcript_text: str) -> dict[str, Path]:
+    paths = {
+        "json": out_dir / "discrepancies.json",
+        "csv": out_dir / "discrepancies.csv",
+        "html": out_dir / "report.html",
+    }
+    atomic_write(paths["json"], json.dumps(to_json(run), ensure_ascii=False, indent=1) + "\n")
+    atomic_write(paths["csv"], to_csv(run))
+    atomic_write(paths["html"], to_html(run, transcript_text))
+    return paths
