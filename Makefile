@@ -2,9 +2,6 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 OUT ?= out/demo
-APT_PACKAGES = tesseract-ocr tesseract-ocr-rus poppler-utils fonts-paratype fonts-oldstandard \
-               fonts-liberation fonts-dejavu-core chromium wamerican
-
 .PHONY: setup system-packages python-packages demo test bench lint clean
 
 setup: system-packages python-packages

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import difflib
 import re
 from collections import Counter, defaultdict
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import edlib
+import numpy as np
 
 from .evaluate import Score, score
 from .model import BBox, Discrepancy, Page
@@ -81,55 +83,90 @@ class Reading:
     """Normalised text for aligning, with, for each of its characters, the offset it came from."""
 
     text: str
-    offsets: list[int]
+    offsets: np.ndarray  # int32, one per character of `text`
 
     def source_span(self, start: int, end: int, fallback: int = 0) -> tuple[int, int]:
         if start >= end:
-            at = (
-                self.offsets[start]
-                if start < len(self.offsets)
-                else (self.offsets[-1] + 1 if self.offsets else fallback)
-            )
+            if start < len(self.offsets):
+                return int(self.offsets[start]), int(self.offsets[start])
+            at = int(self.offsets[-1]) + 1 if len(self.offsets) else fallback
             return at, at
-        return self.offsets[start], self.offsets[end - 1] + 1
+        return int(self.offsets[start]), int(self.offsets[end - 1]) + 1
+
+    def index_of(self, source_offset: int) -> int:
+        """The first reading character that comes from `source_offset` or later."""
+        return int(np.searchsorted(self.offsets, source_offset))
 
 
 def fold_char(ch: str) -> str:
     return ch.translate(_FOLD)
 
 
+_SPACES = np.array(
+    [
+        9,
+        10,
+        11,
+        12,
+        13,
+        32,
+        0x85,
+        0xA0,
+        0x1680,
+        *range(0x2000, 0x200B),
+        0x2028,
+        0x2029,
+        0x202F,
+        0x205F,
+        0x3000,
+    ],
+    dtype=np.uint32,
+)
+
+
+def _is_letter(codes: np.ndarray) -> np.ndarray:
+    return (
+        ((codes >= 0x41) & (codes <= 0x5A))
+        | ((codes >= 0x61) & (codes <= 0x7A))
+        | ((codes >= 0x400) & (codes <= 0x4FF))
+    )
+
+
 def make_reading(text: str, excluded: list[tuple[int, int]]) -> Reading:
     """The normalised reading of `text` without the `excluded` spans: whitespace collapsed, quotes,
     dashes, ё and pre-1918 letters folded, Latin look-alikes inside Cyrillic words made Cyrillic,
-    soft hyphens and final hard signs (pre-1918) dropped."""
-    skip = bytearray(len(text) + 1)
+    soft hyphens and final hard signs (pre-1918) dropped. Vectorised: a whole book is one pass of
+    NumPy over its code points, never a Python object per character."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    keep = np.ones(len(codes), dtype=bool)
     for start, end in excluded:
-        skip[start:end] = b"\x01" * (end - start)
-    chars: list[str] = []
-    offsets: list[int] = []
-    for i, ch in enumerate(text):
-        if skip[i] or ch == "\u00ad":
-            continue
-        if ch.isspace():
-            if chars and chars[-1] != " ":
-                chars.append(" ")
-                offsets.append(i)
-            continue
-        if ch in "ъЪ" and (i + 1 >= len(text) or not text[i + 1].isalpha()) and chars and chars[-1].isalpha():
-            continue  # pre-1918 final hard sign: no sound, not in modern spelling
-        chars.append(fold_char(ch))
-        offsets.append(i)
-    while chars and chars[-1] == " ":
-        chars.pop()
-        offsets.pop()
-    folded = "".join(chars)
-    # Latin look-alikes inside Cyrillic words (OCR of typescripts mixes them in).
-    folded = re.sub(
-        r"\S+",
-        lambda m: m.group(0).translate(_LATIN_IN_CYRILLIC) if _CYR.search(m.group(0)) else m.group(0),
-        folded,
-    )
-    return Reading(folded, offsets)
+        keep[start:end] = False
+    keep &= codes != 0xAD
+    letter = _is_letter(codes)
+    hard = (codes == ord("ъ")) | (codes == ord("Ъ"))
+    after = np.append(letter[1:], False)
+    before = np.insert(letter[:-1], 0, False)
+    keep &= ~(hard & ~after & before)  # pre-1918 final hard sign: no sound, not in modern spelling
+    space = np.isin(codes, _SPACES)
+    index = np.nonzero(keep)[0]
+    kept_space = space[index]
+    # Collapse runs of whitespace to their first character; drop whitespace at either end.
+    first_of_run = kept_space & ~np.insert(kept_space[:-1], 0, True)
+    keep_mask = ~kept_space | first_of_run
+    index = index[keep_mask]
+    kept = codes[index].copy()
+    kept[space[index]] = 32
+    while len(kept) and kept[-1] == 32:
+        kept, index = kept[:-1], index[:-1]
+    folded = kept.tobytes().decode("utf-32-le").translate(_FOLD)
+    # Latin look-alikes inside Cyrillic words (OCR of typescripts mixes them in); length-preserving.
+    folded = re.sub(r"\S+", _cyrillic_word, folded)
+    return Reading(folded, index.astype(np.int32))
+
+
+def _cyrillic_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    return word.translate(_LATIN_IN_CYRILLIC) if _CYR.search(word) else word
 
 
 # --- the transcript ------------------------------------------------------------------------------
@@ -142,8 +179,7 @@ class Transcript:
     encoding: str
     apparatus: list[Apparatus]
     reading: Reading
-    word_starts: list[int] = field(default_factory=list)  # reading offsets where words start
-    words: list[str] = field(default_factory=list)
+    word_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # reading offsets of words
     index: dict[str, list[int]] = field(default_factory=dict)  # rare word -> word positions
 
 
@@ -262,10 +298,11 @@ RARE = 5  # a word seen at most this often in the transcript is an index key
 
 
 def _index_words(transcript: Transcript) -> None:
-    transcript.word_starts, transcript.words = _words(transcript.reading.text)
-    counts = Counter(transcript.words)
+    starts, words = _words(transcript.reading.text)
+    transcript.word_starts = np.array(starts, dtype=np.int32)
+    counts = Counter(words)
     index: dict[str, list[int]] = defaultdict(list)
-    for position, word in enumerate(transcript.words):
+    for position, word in enumerate(words):
         if len(word) >= 4 and counts[word] <= RARE:
             index[word].append(position)
     transcript.index = dict(index)
@@ -303,10 +340,10 @@ def locate(page_words: list[str], transcript: Transcript, margin_words: int = 40
     if count < needed:
         return None
     first = max(0, (best - 1) * bucket - margin_words)
-    last = min(len(transcript.words), (best + 2) * bucket + len(page_words) + margin_words)
     starts = transcript.word_starts
-    start = starts[first] if first < len(starts) else len(transcript.reading.text)
-    end = starts[last] if last < len(starts) else len(transcript.reading.text)
+    last = min(len(starts), (best + 2) * bucket + len(page_words) + margin_words)
+    start = int(starts[first]) if first < len(starts) else len(transcript.reading.text)
+    end = int(starts[last]) if last < len(starts) else len(transcript.reading.text)
     return Location(start, end, count, voters)
 
 
@@ -324,15 +361,19 @@ def align_text(page: str, region: str, page_offset: int = 0, region_offset: int 
     anchors = _increasing(pairs)
     ops: list[Op] = []
     p_at, r_at = 0, 0
+    first = True
     for pi, ri in anchors:
         ps, rs = p_starts[pi], r_starts[ri]
         pe, re_ = ps + len(page[ps:].split(" ", 1)[0]), rs + len(region[rs:].split(" ", 1)[0])
         if page[ps:pe] != region[rs:re_] or ps < p_at or rs < r_at:
             continue
-        ops += _edlib_ops(page[p_at:ps], region[r_at:rs], p_at, r_at)
+        # Before the first anchor the region's start is free: the page may begin anywhere in it.
+        ops += _edlib_ops(page[p_at:ps], region[r_at:rs], p_at, r_at, free="start" if first else "")
         ops.append(("equal", ps, pe, rs, re_))
         p_at, r_at = pe, re_
-    ops += _edlib_ops(page[p_at:], region[r_at:], p_at, r_at, infix=not anchors)
+        first = False
+    # After the last anchor the region's end is free (and with no anchor at all, both ends).
+    ops += _edlib_ops(page[p_at:], region[r_at:], p_at, r_at, free="both" if first else "end")
     return [
         (t, a + page_offset, b + page_offset, c + region_offset, d + region_offset)
         for t, a, b, c, d in _merge(ops)
@@ -360,17 +401,27 @@ def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out[::-1]
 
 
-def _edlib_ops(page: str, region: str, p0: int, r0: int, infix: bool = False) -> list[Op]:
+def _edlib_ops(page: str, region: str, p0: int, r0: int, free: str = "") -> list[Op]:
+    """edlib's alignment of a page stretch with a region stretch, as opcodes. `free`: which ends of
+    the region may be left unmatched at no cost ("start", "end", "both")."""
     if not page and not region:
         return []
     if not page:
         return [("delete", p0, p0, r0, r0 + len(region))]
     if not region:
         return [("insert", p0, p0 + len(page), r0, r0)]
-    mode = "HW" if infix else "NW"
+    if free == "start":
+        # edlib frees only the end (SHW): align both reversed so that the free end is the start.
+        flipped = _edlib_ops(page[::-1], region[::-1], 0, 0, free="end")
+        return [
+            (t, p0 + len(page) - b, p0 + len(page) - a, r0 + len(region) - d, r0 + len(region) - c)
+            for t, a, b, c, d in reversed(flipped)
+        ]
+    mode = {"end": "SHW", "both": "HW"}.get(free, "NW")
+    infix = free in ("end", "both")
     result = edlib.align(page, region, mode=mode, task="path")
     ops: list[Op] = []
-    start_r = result["locations"][0][0] if infix and result["locations"] else 0
+    start_r = result["locations"][0][0] if mode == "HW" and result["locations"] else 0
     if start_r:
         ops.append(("delete", p0, p0, r0, r0 + start_r))
     pi, ri = 0, start_r
@@ -502,12 +553,11 @@ class Aligner:
         t_reading = self.transcript.reading
         local_ops = [(t, a, b, c - location.start, d - location.start) for t, a, b, c, d in ops]
         for a, b, c, d in _diff_spans(local_ops, reading.text, region):
-            for sa, sb, sc, sd in self._split_words(
-                reading.text, a, b, c + location.start, d + location.start
-            ):
-                found = self._classify(page, spans, reading, sa, sb, sc, sd)
-                if found is not None:
-                    alignment.discrepancies.append(found)
+            parts = self._split_words(reading.text, a, b, c + location.start, d + location.start)
+            found = [
+                x for x in (self._classify(page, spans, reading, *part) for part in parts) if x is not None
+            ]
+            alignment.discrepancies += _absorb_passage_edges(found, text, self.transcript.text)
         alignment.discrepancies += self._brackets_in(page, spans, reading, ops, r_first, r_last)
         alignment.discrepancies += self._normalisation(page, spans, reading, ops)
         alignment.discrepancies.sort(key=lambda d: (d.ocr_start, d.transcript_start))
@@ -575,82 +625,58 @@ class Aligner:
             status=status,
         )
 
-    def _classify(
-        self, page: Page, spans, reading: Reading, a: int, b: int, c: int, d: int
-    ) -> Discrepancy | None:  # type: ignore[no-untyped-def]
+    def _classify(self, page: Page, spans, reading: Reading, a: int, b: int, c: int, d: int):  # type: ignore[no-untyped-def]
+        """One difference, one kind, with the evidence that decided it."""
         ocr_words = reading.text[a:b].split()
         trans_words = self.transcript.reading.text[c:d].split()
         t_start, t_end = self.transcript.reading.source_span(c, d)
         if any(br.word_start < t_end and br.word_end > t_start for br in self._brackets_near(t_start, t_end)):
             return None  # reported with its bracket (see _brackets_in)
-        if not trans_words and len(ocr_words) >= 3:
-            return self._record(
-                page,
-                spans,
-                reading,
-                "extra",
-                a,
-                b,
-                c,
-                d,
-                f"{len(ocr_words)} words on the scan have no counterpart in the transcript",
-            )
-        if not ocr_words and len(trans_words) >= 3:
-            return self._record(
-                page,
-                spans,
-                reading,
-                "missing",
-                a,
-                b,
-                c,
-                d,
-                f"{len(trans_words)} words of the transcript are not on the scan",
-            )
         o_start, o_end = reading.source_span(a, b)
         words = [w for _, _, w in self._ocr_words(spans, page, o_start, max(o_end, o_start + 1))]
+
+        def record(kind: str, reason: str) -> Discrepancy:
+            return self._record(page, spans, reading, kind, a, b, c, d, reason)
+
+        if not trans_words and len(ocr_words) >= 3:
+            if _looks_like_noise(words):
+                return record("ocr_error", "specks, stains or handwriting read as letters (low confidence)")
+            return record(
+                "extra", f"{len(ocr_words)} words on the scan have no counterpart in the transcript"
+            )
+        if not ocr_words and len(trans_words) >= 3:
+            return record("missing", f"{len(trans_words)} words of the transcript are not on the scan")
+        ocr, trans = " ".join(ocr_words), " ".join(trans_words)
+        typographic = _typography(ocr) == _typography(trans)
+        if typographic and ocr and trans:
+            return record("normalisation", "same text once ellipses and spacing of punctuation are folded")
         low = [w for w in words if 0 <= w.conf < 85]
         unknown = [
             w for w in ocr_words if re.search(r"\w", w) and not self.is_word(re.sub(r"^\W+|\W+$", "", w))
         ]
-        confusable = self._confusable(" ".join(ocr_words), " ".join(trans_words))
+        evidence = []
+        if ocr and trans and ocr.lower() == trans.lower():
+            evidence.append("differs only in letter case")
+        if ocr and trans and _letters(ocr) == _letters(trans):
+            evidence.append("differs only in punctuation")
+        if self._confusable(ocr, trans):
+            evidence.append("differs by known OCR confusions")
+        if _roman_lookalike(ocr, trans):
+            evidence.append("a Roman numeral on one side is read as letters on the other")
+        if re.search(r"[$@|\\{}<>~^%]", ocr):
+            evidence.append("symbols inside a word")
+        if unknown:
+            evidence.append(f"not in the lexicon: {' '.join(unknown)[:60]}")
+        if low:
+            evidence.append(f"OCR confidence {min(w.conf for w in low):.0f}")
         if not ocr_words or not trans_words:
             side = "scan" if ocr_words else "transcript"
-            if low or unknown:
-                return self._record(
-                    page,
-                    spans,
-                    reading,
-                    "ocr_error",
-                    a,
-                    b,
-                    c,
-                    d,
-                    f"short passage only on the {side}, misread by OCR",
-                )
-            return self._record(
-                page,
-                spans,
-                reading,
-                "variant",
-                a,
-                b,
-                c,
-                d,
-                f"short passage only on the {side}, read with confidence",
-            )
-        if unknown or low or confusable:
-            evidence = []
-            if unknown:
-                evidence.append(f"not in the lexicon: {' '.join(unknown)[:60]}")
-            if low:
-                evidence.append(f"OCR confidence {min(w.conf for w in low):.0f}")
-            if confusable:
-                evidence.append("differs by known OCR confusions")
-            return self._record(page, spans, reading, "ocr_error", a, b, c, d, "; ".join(evidence))
-        return self._record(
-            page, spans, reading, "variant", a, b, c, d, "both readings are words and the OCR is confident"
-        )
+            if evidence:
+                return record("ocr_error", f"short passage only on the {side}: " + "; ".join(evidence))
+            return record("variant", f"short passage only on the {side}, read with confidence")
+        if evidence:
+            return record("ocr_error", "; ".join(evidence))
+        return record("variant", "both readings are words and the OCR is confident")
 
     def _split_words(self, page_text: str, a: int, b: int, c: int, d: int) -> list[tuple[int, int, int, int]]:
         """One difference may hold a misread word beside a whole passage only one side has: match the
@@ -684,8 +710,10 @@ class Aligner:
     def _confusable(self, ocr: str, transcript: str) -> bool:
         if len(ocr) != len(transcript) or ocr == transcript:
             return False
+        pairs = self.confusions  # either way round: the transcript may be the one with the misprint
         return all(
-            o == t or (o.lower(), t.lower()) in self.confusions for o, t in zip(ocr, transcript, strict=True)
+            o == t or (o.lower(), t.lower()) in pairs or (t.lower(), o.lower()) in pairs
+            for o, t in zip(ocr, transcript, strict=True)
         )
 
     def _brackets_near(self, start: int, end: int) -> list[Apparatus]:
@@ -721,8 +749,7 @@ class Aligner:
         for br in self.brackets:
             if br.word_end <= lo or br.word_start >= hi:
                 continue
-            c = bisect.bisect_left(t_reading.offsets, br.word_start)
-            d = bisect.bisect_left(t_reading.offsets, br.word_end)
+            c, d = t_reading.index_of(br.word_start), t_reading.index_of(br.word_end)
             a, b = self._map_region(ops, c, d)
             a, b = _extend_to_words(reading.text, a, b) if b > a else (a, b)
             seen = re.sub(r"^\W+|\W+$", "", reading.text[a:b]).lower()
@@ -771,6 +798,65 @@ class Aligner:
                         )
                     )
         return out
+
+
+def _absorb_passage_edges(
+    found: list[Discrepancy], page_text: str, transcript_text: str
+) -> list[Discrepancy]:
+    """A word or two only one side has, beside a whole passage only that side has, belongs to the
+    passage (matching words inside the difference just cut its edge off): one record for both."""
+    result = list(found)
+    for edge in found:
+        if edge.kind != "variant" or not edge.reason.startswith("short passage only on the"):
+            continue
+        side = "missing" if not edge.ocr_text.strip() else "extra"
+        host = next((i for i, d in enumerate(result) if d.kind == side), None)
+        if host is None:
+            continue
+        d = result[host]
+        o_start, o_end = min(d.ocr_start, edge.ocr_start), max(d.ocr_end, edge.ocr_end)
+        t_start, t_end = (
+            min(d.transcript_start, edge.transcript_start),
+            max(d.transcript_end, edge.transcript_end),
+        )
+        result[host] = dataclasses.replace(
+            d,
+            ocr_start=o_start,
+            ocr_end=o_end,
+            transcript_start=t_start,
+            transcript_end=t_end,
+            ocr_text=page_text[o_start:o_end],
+            transcript_text=transcript_text[t_start:t_end],
+        )
+        result.remove(edge)
+    return result
+
+
+def _typography(text: str) -> str:
+    return re.sub(r"\s+(?=[.,;:!?»)])|(?<=[«(])\s+", "", text.replace("…", "..."))
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text).strip()
+
+
+_ROMAN_LOOKS = str.maketrans(
+    {"І": "I", "Т": "I", "1": "I", "Х": "X", "У": "V", "П": "II", "Ш": "III", "М": "M", "С": "C"}
+)
+
+
+def _roman_lookalike(ocr: str, transcript: str) -> bool:
+    a, b = _letters(ocr).upper().translate(_ROMAN_LOOKS), _letters(transcript).upper().translate(_ROMAN_LOOKS)
+    return a == b and ocr != transcript and bool(re.fullmatch(r"[IVXLCM ]+", a))
+
+
+def _looks_like_noise(words: list) -> bool:  # type: ignore[type-arg]
+    """Stains, specks and scribbles that Tesseract turned into letters: short tokens, low confidence."""
+    if not words:
+        return False
+    confs = [w.conf for w in words if w.conf >= 0]
+    short = sum(len(w.text.strip(".,:;=-")) <= 2 for w in words)
+    return (bool(confs) and sum(confs) / len(confs) < 50) or short >= 0.6 * len(words)
 
 
 def fold_word(word: str) -> str:

@@ -81,7 +81,7 @@ def align_output(
     """Align every page of a finished run in `out_dir` with the transcript."""
     lexicon = load_lexicon(lexicon_name)
     transcript = load_transcript(transcript_path, lexicon, encoding)
-    if not transcript.words:
+    if not len(transcript.word_starts):
         raise TranscriptError("has no words to align with", path=str(transcript_path))
     aligner = align.Aligner(
         transcript, word_checker(lexicon), {(c.seen, c.meant) for c in lexicon.confusions}
