@@ -180,9 +180,10 @@ def real_pages(lex: lexicon.Lexicon) -> dict:
 
 def load_cost() -> dict:
     code = (
-        "import time, resource; t=time.perf_counter();"
-        "from pipeline import lexicon; lx=lexicon.load('default'); lx.symspell;"
-        "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)"
+        "import time; t=time.perf_counter();"
+        "from pipeline import lexicon, correct; lx=lexicon.load('default'); lx.symspell;"
+        "correct.Corrector(lx);"
+        "from benchmarks.common import peak_rss_mb; print(time.perf_counter()-t, peak_rss_mb())"
     )
     _ = lexicon.load("default").symspell  # make sure the cache exists, as after `make setup`
     out = subprocess.run(

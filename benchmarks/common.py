@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +43,25 @@ def timer(store: dict[str, float], key: str):
     started = time.perf_counter()
     yield
     store[key] = store.get(key, 0.0) + time.perf_counter() - started
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Unlike getrusage's ru_maxrss, which a child
+    inherits from its parent across fork and exec, VmHWM starts afresh in a new program."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_fresh(module: str, *args: str) -> dict[str, Any]:
+    """Run `python -m module args` in a new process (its own memory) and return the JSON it prints last."""
+    out = subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    lines = out.stdout.strip().splitlines()
+    print("\n".join(lines[:-1]))
+    return json.loads(lines[-1])
 
 
 def pct(x: float) -> str:

@@ -27,6 +27,7 @@ import numpy as np
 
 from .evaluate import Score, score
 from .model import BBox, Discrepancy, Page
+from .transcripts import MD_FOOTNOTE_BLOCK, markdown_spans
 
 KINDS = (
     "restoration",
@@ -51,14 +52,7 @@ _LATIN_IN_CYRILLIC = str.maketrans("AaBCcEeHKMOoPpTXxYy", "АаВСсЕеНКМ�
 _CYR = re.compile(r"[А-Яа-яЁё]")
 _WORD_CHARS = re.compile(r"\w")
 
-# Apparatus patterns (on the transcript as given).
-_MD_FOOTNOTE_LINK = re.compile(r"\[(?:\*\*)?\[\d+\](?:\*\*)?\]\(#_ftn(?:ref)?\d+\)")
-_MD_FOOTNOTE_BLOCK = re.compile(r"^\[\[\d+\]\]\(#_ftnref\d+\).*?(?=\n\s*\n|\Z)", re.MULTILINE | re.DOTALL)
-_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*", re.MULTILINE)
-_MD_RULE = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$", re.MULTILINE)
-_MD_EMPHASIS = re.compile(r"(?<![\w*_\\])(\*\*|__|\*|_)(?=\S)")
-_MD_EMPHASIS_END = re.compile(r"(?<=\S)(\*\*|__|\*|_)(?![\w*_])")
-_MD_ESCAPE = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!])")
+# Apparatus patterns of printed editions (on the transcript as given; Markdown is in transcripts.py).
 _PAGE_NUMBER = re.compile(r"^[ \t]*\d{1,4}[ \t]*$", re.MULTILINE)
 _FOOTNOTE_DIGITS = re.compile(r"(?<=[а-яёa-z»)\.,;:])\d{1,3}(?=[\s.,;:»)]|$)")
 _LINE_END_HYPHEN = re.compile(r"(\w+)([-\u00ad])([ \t]*\n[ \t]*)(?=(\w+))")
@@ -230,13 +224,8 @@ def parse_transcript(
             if m.end(group) > m.start(group):
                 apparatus.append(Apparatus(kind, m.start(group), m.end(group), m.group(group)))
 
-    add("footnote", _MD_FOOTNOTE_BLOCK)
-    add("footnote_marker", _MD_FOOTNOTE_LINK)
-    add("markup", _MD_HEADING)
-    add("markup", _MD_RULE)
-    add("markup", _MD_EMPHASIS, 1)
-    add("markup", _MD_EMPHASIS_END, 1)
-    add("markup", _MD_ESCAPE)
+    add("footnote", MD_FOOTNOTE_BLOCK)
+    apparatus += [Apparatus(kind, start, end, text[start:end]) for kind, start, end in markdown_spans(text)]
     add("page_number", _PAGE_NUMBER)
     add("footnote_marker", _FOOTNOTE_DIGITS)
     for start, end in running_headers(text):

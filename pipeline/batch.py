@@ -408,7 +408,9 @@ def run(
             emit({"event": "page", **dataclasses.asdict(record)})
             _finish_document(manifest.documents[record.document], out_dir, rebuild=True)
 
-        if executor == "dask":
+        if not todo:
+            pass  # everything was done before: no cluster to start, nothing to load
+        elif executor == "dask":
             execute_dask(todo, settings, str(out_dir), done, workers=workers, scheduler=scheduler)
         else:
             execute_serial(todo, lambda task: run_page(task, settings, str(out_dir)), done)

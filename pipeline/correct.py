@@ -25,6 +25,7 @@ from symspellpy import Verbosity
 from . import __version__
 from .config import Settings
 from .lexicon import Lexicon, fold, load, modernise_spelling
+from .lexicon import identity as lexicon_identity_of
 from .model import Correction, Line, Page, Paragraph, Step, Word
 
 _TOKEN = re.compile(r"^([«\"“„'‘(\[{</\\]*)(.*?)([»\"”'’)\]}>.,;:!?…/\\]*)$", re.DOTALL)
@@ -505,7 +506,7 @@ class Corrector:
 
 
 def lexicon_identity(settings: Settings) -> str:
-    return load(settings.lexicon).identity
+    return lexicon_identity_of(settings.lexicon)
 
 
 def page_corrector(settings: Settings) -> Corrector:

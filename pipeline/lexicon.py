@@ -210,10 +210,7 @@ def lexicon_folder(name: str) -> Path:
     return path if path.is_dir() or os.sep in name else DICTIONARIES / name
 
 
-@functools.lru_cache(maxsize=4)
-def load(name: str = "default") -> Lexicon:
-    """Load a lexicon by name (a folder under dictionaries/) or path. Raises LexiconError when any part
-    is missing, empty or malformed: a corrector without its lexicon must never run silently."""
+def _files(name: str) -> tuple[Path, list[Path], list[Path]]:
     folder = lexicon_folder(name)
     if not folder.is_dir():
         raise LexiconError(f"no lexicon named {name!r} (looked for the folder {folder})", path=str(folder))
@@ -221,7 +218,30 @@ def load(name: str = "default") -> Lexicon:
     if not common.is_dir():
         common = DICTIONARIES / COMMON  # a collection's lexicon kept elsewhere shares archocr's lists
     own = [folder / "words.tsv", folder / "names.txt", folder / "bigrams.tsv"]
-    shared = [common / n for n in COMMON_LISTS]
+    return folder, own, [common / n for n in COMMON_LISTS]
+
+
+def identity(name: str = "default") -> str:
+    """`name@hash` of a lexicon from its files' bytes, without parsing them (cheap: for run keys)."""
+    folder, own, shared = _files(name)
+    for path in own + shared:
+        if not path.is_file():
+            raise LexiconError("lexicon file is missing", path=str(path))
+    meta = folder / "lexicon.json"
+    label = (
+        json.loads(meta.read_text(encoding="utf-8")).get("name", folder.name)
+        if meta.is_file()
+        else folder.name
+    )
+    return f"{label}@{_content_hash(own + shared)}"
+
+
+@functools.lru_cache(maxsize=4)
+def load(name: str = "default") -> Lexicon:
+    """Load a lexicon by name (a folder under dictionaries/) or path. Raises LexiconError when any part
+    is missing, empty or malformed: a corrector without its lexicon must never run silently."""
+    folder, own, shared = _files(name)
+    common = shared[0].parent
     meta_path = folder / "lexicon.json"
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}

@@ -52,19 +52,31 @@ def read_text_with_encoding(path: Path, encoding: str | None = None) -> tuple[st
     return decode(data, path, encoding)
 
 
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*", re.MULTILINE)
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
-_MD_FOOTNOTE_LINK = re.compile(r"\[(?:\*\*)?\[\d+\](?:\*\*)?\]\(#_ftn(?:ref)?\d+\)")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_MD_RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$", re.MULTILINE)
+# Markdown as the transcripts of this corpus use it: headings, emphasis, escapes, rules, and Word's
+# footnote links ([[1]](#_ftn1) in the text, [[1]](#_ftnref1) before the note).
+MD_FOOTNOTE_LINK = re.compile(r"\[(?:\*\*)?\[\d+\](?:\*\*)?\]\(#_ftn(?:ref)?\d+\)")
+MD_FOOTNOTE_BLOCK = re.compile(r"^\[\[\d+\]\]\(#_ftnref\d+\).*?(?=\n\s*\n|\Z)", re.MULTILINE | re.DOTALL)
+_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*", re.MULTILINE)
+_MD_RULE = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$", re.MULTILINE)
+_MD_EMPHASIS = re.compile(r"(?<![\w*_\\])(\*\*|__|\*|_)(?=\S)")
+_MD_EMPHASIS_END = re.compile(r"(?<=\S)(\*\*|__|\*|_)(?![\w*_])")
+_MD_ESCAPE = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!])")
+
+
+def markdown_spans(text: str) -> list[tuple[str, int, int]]:
+    """(kind, start, end) of the Markdown in a transcript: `markup` (headings, emphasis, escapes,
+    rules) and `footnote_marker` (footnote links). Everything else is the transcript's text."""
+    spans = [("footnote_marker", m.start(), m.end()) for m in MD_FOOTNOTE_LINK.finditer(text)]
+    for pattern in (_MD_HEADING, _MD_RULE, _MD_ESCAPE):
+        spans += [("markup", m.start(), m.end()) for m in pattern.finditer(text) if m.end() > m.start()]
+    for pattern in (_MD_EMPHASIS, _MD_EMPHASIS_END):
+        spans += [("markup", m.start(1), m.end(1)) for m in pattern.finditer(text)]
+    return spans
 
 
 def markdown_to_plain(text: str) -> str:
-    """The words of a Markdown transcript without its markup (headings, emphasis, escapes)."""
-    text = _MD_FOOTNOTE_LINK.sub("", text)
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_RULE.sub("", text)
-    text = _MD_HEADING.sub("", text)
-    text = _MD_EMPHASIS.sub(r"\2", text)
-    return _MD_ESCAPE.sub(r"\1", text)
+    """The words of a Markdown transcript without its markup and footnote markers."""
+    drop = bytearray(len(text))
+    for _, start, end in markdown_spans(text):
+        drop[start:end] = b"\x01" * (end - start)
+    return "".join(ch for ch, gone in zip(text, drop, strict=True) if not gone)

@@ -216,3 +216,35 @@ def test_report_renders_in_headless_chromium(reviewed):
     shot = screenshots / "report.png"
     subprocess.run([*flags, f"--screenshot={shot}", url], capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 20_000
+
+
+def test_edition_page_break_inside_a_page_is_not_a_discrepancy(sample_run, tmp_path, is_word):
+    truth = (SCANS / "ground-truth" / "politburo-1923-doc5.gt.txt").read_text(encoding="utf-8")
+    lines = truth.splitlines()
+    middle = len(lines) // 2
+    # The edition's page ends mid-page of the scan: a page number, then its running header.
+    header = "ПОЛИТБЮРО И ОППОЗИЦИЯ"
+    edition = "\n".join(lines[:middle] + ["", "117", header, ""] + lines[middle:])
+    edition = f"{header}\n{edition}\n{header}\n"
+    _, result = _aligned_sample(tmp_path, sample_run, "politburo-1923-doc5", edition, is_word)
+    assert result.status == "aligned"
+    kinds = [d.kind for d in result.discrepancies]
+    assert "missing" not in kinds and "extra" not in kinds, result.discrepancies
+    assert not any("117" in d.transcript_text or header in d.transcript_text for d in result.discrepancies)
+
+
+def test_run_with_transcript_writes_the_report(tmp_path):
+    out = tmp_path / "out"
+    result = archocr(
+        "run",
+        str(SCANS / "stalin-lenin-1923.pdf"),
+        "--out",
+        str(out),
+        "--serial",
+        "--transcript",
+        str(SCANS / "transcripts" / "stalin-lenin-1923.md"),
+    )
+    assert result.returncode == 0, result.stderr
+    data = load_json(out / "discrepancies.json")
+    assert [p["status"] for p in data["pages"]] == ["aligned", "aligned"]
+    assert (out / "report.html").is_file() and "2 of 2 pages aligned" in result.stderr

@@ -1,0 +1,89 @@
+"""Issue 5 benchmark: batch throughput on this machine.
+
+40+ synthetic pages (files in an inbox, as a scheduled run sees them): pages per second serially, on
+a local Dask cluster of one worker and of two, the scaling from one worker to two, archocr's time per
+page against raw Tesseract's on the same pages (one after another, in this process), and the time a
+rerun over a finished batch takes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytesseract
+from PIL import Image
+
+from pipeline import batch, synth
+from pipeline.config import Settings
+from pipeline.scans import find_inputs
+
+from .common import bench_text, save, table
+
+PAGES = 40
+
+
+def make_inbox(folder: Path) -> list[Path]:
+    pages = synth.render_pages(bench_text(), PAGES, seed=1925, max_skew=4.0)
+    for i, page in enumerate(pages):
+        Image.fromarray(page.image).save(folder / f"scan-{i + 1:03d}.png", dpi=(300, 300))
+    return find_inputs([folder])
+
+
+def timed_run(inputs: list[Path], out: Path, **kwargs) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    manifest = batch.run(inputs, out, Settings(), **kwargs)
+    seconds = time.perf_counter() - started
+    summary = manifest.summary()
+    assert summary["failed"] == 0, summary
+    return seconds
+
+
+def main() -> dict:
+    work = Path(tempfile.mkdtemp(prefix="archocr-bench-batch-"))
+    try:
+        inbox = work / "inbox"
+        inbox.mkdir()
+        inputs = make_inbox(inbox)
+        started = time.perf_counter()
+        for path in inputs:
+            pytesseract.image_to_data(str(path), lang="rus", config="--psm 3")
+        raw = time.perf_counter() - started
+        serial = timed_run(inputs, work / "serial", executor="serial")
+        one = timed_run(inputs, work / "one", executor="dask", workers=1)
+        two = timed_run(inputs, work / "two", executor="dask", workers=2)
+        rerun = timed_run(inputs, work / "two", executor="dask", workers=2)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    n = len(inputs)
+    results = {
+        "pages": n,
+        "raw_tesseract_s_per_page": raw / n,
+        "pages_per_second": {"serial": n / serial, "dask_1_worker": n / one, "dask_2_workers": n / two},
+        "scaling_2_over_1": one / two,
+        "archocr_over_raw_tesseract_per_page": (serial / n) / (raw / n),
+        "rerun_seconds": rerun,
+        "rerun_share_of_first_run": rerun / two,
+    }
+    table(
+        "batch throughput",
+        ["", "value"],
+        [
+            ["pages", n],
+            ["raw Tesseract, s/page (serial)", f"{raw / n:.2f}"],
+            ["archocr serial, pages/s", f"{n / serial:.3f}"],
+            ["archocr Dask 1 worker, pages/s", f"{n / one:.3f}"],
+            ["archocr Dask 2 workers, pages/s", f"{n / two:.3f}"],
+            ["scaling 2 workers / 1 worker", f"{one / two:.2f}x"],
+            ["archocr / raw Tesseract time per page (serial)", f"{(serial / n) / (raw / n):.2f}x"],
+            ["rerun of the finished batch", f"{rerun:.2f} s = {rerun / two:.1%} of the first run"],
+        ],
+    )
+    print(f"\nresults: {save('batch', results)}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
