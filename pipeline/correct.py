@@ -10,6 +10,7 @@ kept: only the letters of a word are ever replaced.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 import re
@@ -107,8 +108,6 @@ class Corrector:
         key = fold(core)
         if len(key) < 2:
             return True
-        import bisect
-
         i = bisect.bisect_left(self._sorted_words, key)
         return i < len(self._sorted_words) and self._sorted_words[i].startswith(key)
 

@@ -284,7 +284,9 @@ def searchable_pdf(pages: list[tuple[Page, Path]]) -> bytes:
         width_pt, height_pt = page.width * scale, page.height * scale
         pdf.setPageSize((width_pt, height_pt))
         with Image.open(image_path) as im:
-            pdf.drawImage(ImageReader(im.copy()), 0, 0, width=width_pt, height=height_pt)
+            # reportlab packs 8-bit grey far faster than 1-bit images; Flate keeps the file as small.
+            pixels = im.convert("L") if im.mode == "1" else im.copy()
+        pdf.drawImage(ImageReader(pixels), 0, 0, width=width_pt, height=height_pt)
         for line in page.lines:
             # One text object per line, all words on the line's baseline: PDF readers then keep reading order.
             size = max(1.0, line.bbox.height * scale * 0.75)
@@ -335,7 +337,9 @@ def write_page_files(page: Page, image: np.ndarray, folder: Path, extra: dict[st
     The page JSON goes last: its presence (with a matching key) is what marks the page as done."""
     names = page_output_names(page.number)
     # Bilevel PNG: a binarised page at 300 dpi packs into about 100 KB.
-    bilevel = image.ndim == 2 and bool(np.isin(image, (0, 255)).all())
+    # (inRange + countNonZero: a hundred times faster than numpy's isin on a full page.)
+    grey_8bit = image.ndim == 2 and image.dtype == np.uint8
+    bilevel = grey_8bit and cv2.countNonZero(cv2.inRange(image, 1, 254)) == 0
     ok, png = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_BILEVEL, 1] if bilevel else [])
     if not ok:
         raise RuntimeError(f"could not encode page image for {folder / names['image']}")
