@@ -16,7 +16,7 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rapidfuzz import process
@@ -36,8 +36,16 @@ _NUMBERISH = re.compile(r"^[\d.,:/\-–—№%+()IVXLC]+(?:-[а-я]{1,3})?$")
 _ROMAN = re.compile(r"^(?=[MDCLXVI])M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 _HYPHENS = "-‐‑¬\u00ad"
 _ROMAN_DATE = re.compile(r"^([^\W_]{1,5})(\.\d{2,4})$")
-_PARTY_6 = re.compile(r"^([А-Я]{0,6})\(6\)[.,;:)]*$")
+_PARTY_6 = re.compile(r"^([А-Я]{0,6})\(6\)[.,;:)»”\"]*$")
 _ORDINAL_CAPS = re.compile(r"^(\d+-)([А-ЯЁ]{1,3})$")
+LETTER_MARKERS = ("а)", "в)", "г)", "д)", "е)")
+# A known but unused word is taken for a misreading only of a word this frequent in the period's texts.
+REAL_WORD_MIN_FREQUENCY = 20
+REAL_WORD_MAX_COST = 0.5
+# `ит.д.`, `ут.`: a one-letter word run into the dotted abbreviation after it.
+_GLUED_SHORT = re.compile(r"^([иуваксо])((?:[а-я]{1,2}\.)+)([,;:]?)$")
+# `Оп. 171.Д. 45`: an archival citation whose number ran into the next citation token.
+_GLUED_CITATION = re.compile(r"^(\d{1,5}\.)(Ф|Оп|Д|Л|Лл)\.([,;]?)$")
 _INITIALS = re.compile(r"^[А-ЯЁ][а-яё]?\.[А-ЯЁ]")
 
 # Latin letters that look like Cyrillic ones, and the other way round for Roman numerals.
@@ -46,7 +54,7 @@ ROMAN_LOOKALIKES = str.maketrans(
     {"І": "I", "Т": "I", "1": "I", "l": "I", "Х": "X", "У": "V", "С": "C", "М": "M", "П": "II", "Ш": "III"}
 )
 ROMAN_CONTEXT = re.compile(
-    r"^(съезд|конференц|пленум|век|конгресс|том|глав|част|кн|т$|ч$|гл$|созыв|сесси)", re.I
+    r"^(съезд|конференц|пленум|интернационал|век|конгресс|том|глав|част|кн|т$|ч$|гл$|созыв|сесси)", re.I
 )
 
 
@@ -90,6 +98,10 @@ class Corrector:
         for c in lexicon.confusions:
             key = (c.seen, c.meant)
             self.confusion_cost[key] = min(c.cost, self.confusion_cost.get(key, 9.0))
+        # By first letter of what Tesseract saw: a word is scanned once, not once per confusion.
+        self._confusions_at: dict[str, list[tuple[str, str, float]]] = {}
+        for (seen, meant), cost in self.confusion_cost.items():
+            self._confusions_at.setdefault(seen[0], []).append((seen, meant, cost))
         self._sorted_words = sorted(lexicon.words)
         self._list_letters = False  # the page has lettered lists (а) в) г)): a `6)` there is a `б)`
         self._cache: dict[str, dict[str, float]] = {}
@@ -120,14 +132,9 @@ class Corrector:
         for _depth in range(2):
             nxt: dict[str, float] = {}
             for word, cost in frontier.items():
-                for (seen, meant), c in self.confusion_cost.items():
-                    start = word.find(seen)
-                    while start != -1:
-                        variant = word[:start] + meant + word[start + len(seen) :]
-                        total = cost + c
-                        if total < nxt.get(variant, 9.0):
-                            nxt[variant] = total
-                        start = word.find(seen, start + 1)
+                for variant, c in self._one_confusion(word):
+                    if cost + c < nxt.get(variant, 9.0):
+                        nxt[variant] = cost + c
             for word, cost in nxt.items():
                 # One confusion: any word pymorphy3 knows. Two: only words of the period vocabulary,
                 # a dictionary look-up, since two-step variants are many and mostly nonsense.
@@ -138,6 +145,13 @@ class Corrector:
                 break  # one confusion already reaches a common word: a second step would only add noise
             frontier = nxt if len(nxt) < 400 else {}
         return found
+
+    def _one_confusion(self, word: str) -> Iterator[tuple[str, float]]:
+        """Every string one known confusion away from `word`, with its cost."""
+        for start, ch in enumerate(word):
+            for seen, meant, cost in self._confusions_at.get(ch, ()):
+                if word.startswith(seen, start):
+                    yield word[:start] + meant + word[start + len(seen) :], cost
 
     def weighted_cost(self, seen: str, meant: str) -> float:
         cost = 0.0
@@ -210,6 +224,11 @@ class Corrector:
         if roman:
             fixed = roman + dated.group(2) if dated else roman
             return Decision(lead + fixed + trail, "roman_numeral", 0.9, (fixed,))
+        if trail.startswith("\\") and core.isupper():  # `Х\/`, `Х\`: the V of XV read as strokes
+            rest = trail[2:] if trail.startswith("\\/") else trail[1:]
+            roman = self._roman(core + "V", False, prev, nxt)
+            if roman:
+                return Decision(lead + roman + rest, "roman_numeral", 0.85, (roman,))
         if has_lat and not has_cyr:
             return None  # Latin script (foreign words, Roman numerals): passes through untouched
         if has_lat and has_cyr:
@@ -231,16 +250,55 @@ class Corrector:
         ):
             return None
         if self.known(core):
-            return None
+            return self._real_word_misread(lead, core, trail)
         if trail.startswith(".") and self._abbreviation_prefix(core):
             return None
+        glued = self._glued_abbreviation(lead, core, trail)
+        if glued:
+            return glued
         return self._by_candidates(lead, core, trail, conf, prev)
+
+    def _real_word_misread(self, lead: str, core: str, trail: str) -> Decision | None:
+        """`моту` for `могу`, `пас` for `нас`: a form the morphological dictionary knows but the period's
+        texts never use, one known confusion away from a word they use often. Lower case only."""
+        if not core.islower() or len(core) < 3 or self.lexicon.frequency(core) > 0:
+            return None
+        near = {
+            w: c
+            for w, c in self._one_confusion(fold(core))
+            if c <= REAL_WORD_MAX_COST and self.lexicon.frequency(w) >= REAL_WORD_MIN_FREQUENCY
+        }
+        if len(near) != 1:
+            return None
+        ((word, cost),) = near.items()
+        return Decision(lead + word + trail, "real_word_misread", round(1.0 - cost, 3), (word,))
+
+    def _glued_abbreviation(self, lead: str, core: str, trail: str) -> Decision | None:
+        """`письмут.` → `письму т.`: a dotted abbreviation (т., тт., г.) run into the word before it
+        when the space between them is narrow, as in typescript. Only when the rest is a common word."""
+        if not trail.startswith(".") or not core.islower() or len(core) < 5:
+            return None
+        for cut in (3, 2, 1):
+            head, tail = core[:-cut], core[-cut:]
+            if fold(tail) + "." in self.lexicon.dotted and self.lexicon.frequency(head) >= 5:
+                fixed = f"{lead}{head} {tail}{trail}"
+                return Decision(fixed, "glued_words", 0.75, (f"{head} {tail}.",))
+        return None
 
     def _markers(self, text: str, prev: str | None, nxt: str | None) -> Decision | None:
         """Digits read for letters in the small fixed forms of these papers: `ВКП(6)` and `б)` in lists,
-        `о` between words read as `0`, ordinal endings read in capitals (`26-Й`)."""
+        `о` between words read as `0`, ordinal endings read in capitals (`26-Й`); citation tokens run
+        into the number before them (`171.Д.`)."""
         lead, core, trail = split_token(text)
         prev_core = split_token(prev)[1] if prev else ""
+        glued = _GLUED_SHORT.match(text)
+        if glued and fold(glued.group(2)) in self.lexicon.dotted and fold(text) not in self.lexicon.dotted:
+            fixed = f"{glued.group(1)} {glued.group(2)}{glued.group(3)}"  # `ит.д.` → `и т.д.`
+            return Decision(fixed, "glued_words", 0.85, (fixed,))
+        citation = _GLUED_CITATION.match(text)
+        if citation:
+            fixed = f"{citation.group(1)} {citation.group(2)}.{citation.group(3)}"
+            return Decision(fixed, "glued_words", 0.9, (fixed,))
         party = _PARTY_6.match(text)
         parties = ("ВКП", "РКП", "КП", "РСДРП")
         if party and (party.group(1) in parties or (not party.group(1) and prev_core in parties)):
@@ -278,6 +336,9 @@ class Corrector:
 
     def _roman(self, core: str, dated: bool, prev: str | None, nxt: str | None) -> str | None:
         """`ХV`, `Х1У`, `ТТТ` read where the page has the Roman numerals XV, XIV, III."""
+        in_context = any(w and ROMAN_CONTEXT.match(split_token(w)[1]) for w in (prev, nxt))
+        if len(core) == 1 and core in "ПШ" and in_context and not dated:
+            return core.translate(ROMAN_LOOKALIKES)  # `П съезд`, `Ш Интернационал`
         if (
             not (1 if dated else 2) <= len(core) <= 7
             or core != core.upper()
@@ -289,7 +350,7 @@ class Corrector:
             return None
         if dated or _LATIN.search(core) or any(ch.isdigit() for ch in core):
             return mapped  # no Russian word mixes scripts or digits like this
-        if any(w and ROMAN_CONTEXT.match(split_token(w)[1]) for w in (prev, nxt)):
+        if in_context:
             return mapped
         return (
             None
@@ -420,7 +481,9 @@ class Corrector:
             lines[li][wi] = dataclasses.replace(old, text=new)
 
         self._join_line_end_hyphens(lines, change)
-        self._list_letters = any(re.match(r"^[авгде]\)$", w.text) for words in lines for w in words)
+        markers = {w.text for words in lines for w in words if len(w.text) == 2 and w.text[1] == ")"}
+        # Lettered lists (а) в) г)) make a `6)` a misread `б)`, unless 5) or 7) show a numbered list.
+        self._list_letters = bool(markers & set(LETTER_MARKERS)) and not markers & {"5)", "7)"}
         joined = {(c.line, c.word) for c in corrections}
         flat = [(li, wi) for li, words in enumerate(lines) for wi in range(len(words))]
         prev: str | None = None

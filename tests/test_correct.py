@@ -30,6 +30,16 @@ FIXES = [
     ("следуюшее:", "сказал", 50, "следующее:", "lexicon"),
     ("«оппознция»", "и", 50, "«оппозиция»", "lexicon"),
     ("партиякоторая", "и", 50, "партия которая", "glued_words"),
+    # ш broken into two strokes by Tesseract
+    ("напгих", "всех", 50, "наших", "lexicon"),
+    ("замептанных", "в", 50, "замешанных", "lexicon"),
+    # dotted abbreviations and citation tokens run into the word or number before them
+    ("письмут.", "к", 50, "письму т.", "glued_words"),
+    ("ит.д.,", "работы", 80, "и т.д.,", "glued_words"),
+    ("171.Д.", "Оп.", 90, "171. Д.", "glued_words"),
+    ("ВКП(6)».", "«", 80, "ВКП(б)».", "digit_for_letter"),
+    # a form pymorphy3 knows but the period never uses, one confusion from a common word
+    ("моту", "не", 80, "могу", "real_word_misread"),
 ]
 
 KEEPS = [
@@ -80,6 +90,10 @@ KEEPS = [
     "мѣсто",
     "Россіи",
     "миръ",
+    "ст.",
+    "т.д.",
+    "и",
+    "мир",
 ]
 
 
@@ -126,6 +140,15 @@ def test_other_scripts_pass_through(corrector):
         assert corrector.correct_word(token, 20.0, None) is None
 
 
+def test_roman_numerals_read_as_single_letters_or_strokes_need_context(corrector):
+    assert corrector.correct_word("П", 90.0, "на", "съезде").corrected == "II"
+    assert corrector.correct_word("Ш", 90.0, None, "Интернационала").corrected == "III"
+    assert corrector.correct_word("Х\\/", 90.0, "на", "съезде").corrected == "XV"
+    assert corrector.correct_word("Х\\,", 90.0, "на", "съезде").corrected == "XV,"
+    assert corrector.correct_word("П", 90.0, "на", "Иванова") is None  # a lone letter, or an initial
+    assert corrector.correct_word("Ш", 90.0, "и", "все") is None
+
+
 def _page(lines: list[str]) -> Page:
     box = BBox(0, 0, 10, 10)
     return Page(
@@ -158,3 +181,10 @@ def test_modernisation_is_optional_and_recorded(corrector):
     assert out.text == "России нового мира Чикаго"
     assert all(c.reason == "modernised" for c in out.corrections)
     assert corrector.correct_page(_page(["Россіи новаго"])).text == "Россіи новаго"
+
+
+def test_list_marker_6_is_a_letter_only_in_lettered_lists(corrector):
+    lettered = corrector.correct_page(_page(["а) план", "6) отчёт"]))
+    assert lettered.text == "а) план\nб) отчёт"
+    numbered = corrector.correct_page(_page(["а) план", "5) отчёт", "6) смета"]))
+    assert numbered.text == "а) план\n5) отчёт\n6) смета"
