@@ -219,16 +219,16 @@ class Corrector:
             return marked
         has_cyr, has_lat = bool(_CYRILLIC.search(core)), bool(_LATIN.search(core))
 
+        if trail.startswith("\\") and core == core.upper():  # `Х\/`, `Х\`: the V of XV read as strokes
+            rest = trail[2:] if trail.startswith("\\/") else trail[1:]
+            roman = self._roman(core + "V", False, prev, nxt)
+            if roman:
+                return Decision(lead + roman + rest, "roman_numeral", 0.85, (roman,))
         dated = _ROMAN_DATE.match(core)  # 7. ТТТ.23 (a month in Roman numerals, read as letters)
         roman = self._roman(dated.group(1), True, prev, nxt) if dated else self._roman(core, False, prev, nxt)
         if roman:
             fixed = roman + dated.group(2) if dated else roman
             return Decision(lead + fixed + trail, "roman_numeral", 0.9, (fixed,))
-        if trail.startswith("\\") and core.isupper():  # `Х\/`, `Х\`: the V of XV read as strokes
-            rest = trail[2:] if trail.startswith("\\/") else trail[1:]
-            roman = self._roman(core + "V", False, prev, nxt)
-            if roman:
-                return Decision(lead + roman + rest, "roman_numeral", 0.85, (roman,))
         if has_lat and not has_cyr:
             return None  # Latin script (foreign words, Roman numerals): passes through untouched
         if has_lat and has_cyr:

@@ -145,6 +145,7 @@ def test_roman_numerals_read_as_single_letters_or_strokes_need_context(corrector
     assert corrector.correct_word("Ш", 90.0, None, "Интернационала").corrected == "III"
     assert corrector.correct_word("Х\\/", 90.0, "на", "съезде").corrected == "XV"
     assert corrector.correct_word("Х\\,", 90.0, "на", "съезде").corrected == "XV,"
+    assert corrector.correct_word("Х1\\", 90.0, "на", "съезде").corrected == "XIV"  # not XI and a stroke
     assert corrector.correct_word("П", 90.0, "на", "Иванова") is None  # a lone letter, or an initial
     assert corrector.correct_word("Ш", 90.0, "и", "все") is None
 
