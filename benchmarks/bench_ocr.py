@@ -211,7 +211,13 @@ def real_pages(settings: Settings) -> dict:
                 pct(raw_total.cer),
                 pct(ours_total.cer),
                 f"{summary['cer_ratio_archocr_to_raw']:.3f}x",
-            ]
+            ],
+            [
+                "  folded (quotes, dashes, line-end hyphens)",
+                pct(raw_fold.cer),
+                pct(ours_fold.cer),
+                f"{ours_fold.cer / max(raw_fold.cer, 1e-9):.3f}x",
+            ],
         ]
         + [[k, pct(v["raw"]), pct(v["archocr"]), f"{v['ratio']:.3f}x"] for k, v in lines.items()],
     )

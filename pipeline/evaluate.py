@@ -1,4 +1,5 @@
-"""CER and WER against ground truth, raw and after folding typographic differences.
+"""CER and WER against ground truth, raw and after folding typographic differences (quotes, dashes,
+ё, and words hyphenated at a line end, which line-by-line ground truth keeps and archocr rejoins).
 
 Texts are NFC-normalised and whitespace is collapsed (line breaks count as one space) before
 comparing, so that layout alone never counts as an error. Distances are Levenshtein distances from
@@ -39,10 +40,14 @@ _FOLD = str.maketrans(
 _GT_NAME = re.compile(r"^(?P<doc>.+?)(?:\.(?P<page>\d{4}))?\.gt\.txt$")
 
 
+# A word hyphenated at a line end, as line-by-line ground truth keeps it and archocr's text rejoins it.
+_LINE_END_HYPHEN = re.compile(r"(\w)[-\u00ad¬]\s*\n\s*(\w)")
+
+
 def normalise(text: str, fold: bool = False) -> str:
     text = unicodedata.normalize("NFC", text)
     if fold:
-        text = text.translate(_FOLD)
+        text = _LINE_END_HYPHEN.sub(r"\1\2", text).translate(_FOLD)
     return " ".join(text.split())
 
 

@@ -18,6 +18,14 @@ def test_folding_removes_quote_dash_and_yo_differences():
     assert evaluate.score(truth, ocr, fold=True).char_errors == 0
 
 
+def test_folding_rejoins_words_hyphenated_at_a_line_end_only():
+    truth, ocr = "на ко-\nтораго месте", "на котораго месте"
+    assert evaluate.score(truth, ocr).char_errors == 2  # raw: the hyphen and the line break
+    assert evaluate.score(truth, ocr, fold=True).char_errors == 0
+    # A hyphen inside a line is text, folded or not.
+    assert evaluate.score("военно-морской", "военноморской", fold=True).char_errors == 1
+
+
 def test_cer_and_wer_count_edits_over_truth_length():
     s = evaluate.score("тов. Сталин пишет", "тов. Сталнн пишет")
     assert (s.char_errors, s.chars, s.word_errors, s.words) == (1, 17, 1, 3)
