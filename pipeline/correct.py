@@ -39,6 +39,10 @@ _ROMAN_DATE = re.compile(r"^([^\W_]{1,5})(\.\d{2,4})$")
 _PARTY_6 = re.compile(r"^([А-Я]{0,6})\(6\)[.,;:)»”\"]*$")
 _ORDINAL_CAPS = re.compile(r"^(\d+-)([А-ЯЁ]{1,3})$")
 LETTER_MARKERS = ("а)", "в)", "г)", "д)", "е)")
+# Share of a page's words ending in a hard sign that marks it as pre-1918 (modern Russian: almost none).
+PREREFORM_HARD_SIGN_SHARE = 0.08
+_OLD_LETTERS = re.compile("[ѣѢіІїЇѳѲѵѴ]")
+_FINAL_HARD_SIGN = re.compile("[бвгджзклмнпрстфхцчшщ](ъ|Ъ|Ь)$")
 # A known but unused word is taken for a misreading only of a word this frequent in the period's texts.
 REAL_WORD_MIN_FREQUENCY = 20
 REAL_WORD_MAX_COST = 0.5
@@ -98,13 +102,26 @@ class Corrector:
         for c in lexicon.confusions:
             key = (c.seen, c.meant)
             self.confusion_cost[key] = min(c.cost, self.confusion_cost.get(key, 9.0))
-        # By first letter of what Tesseract saw: a word is scanned once, not once per confusion.
-        self._confusions_at: dict[str, list[tuple[str, str, float]]] = {}
-        for (seen, meant), cost in self.confusion_cost.items():
-            self._confusions_at.setdefault(seen[0], []).append((seen, meant, cost))
+        # By first letter of what Tesseract saw: a word is scanned once, not once per confusion. The
+        # pre-1918 table adds what only pages in the old orthography need (ѣ read as Б or $).
+        self._modern_confusions: dict[str, list[tuple[str, str, float]]] = {}
+        self._prereform_confusions: dict[str, list[tuple[str, str, float]]] = {}
+        for c in lexicon.confusions:
+            entry = (c.seen, c.meant, self.confusion_cost[(c.seen, c.meant)])
+            for table in (
+                (self._prereform_confusions,)
+                if c.prereform
+                else (
+                    self._modern_confusions,
+                    self._prereform_confusions,
+                )
+            ):
+                if entry not in table.setdefault(c.seen[0], []):
+                    table[c.seen[0]].append(entry)
+        self.prereform = False  # set per page by correct_page: the page is in the old orthography
         self._sorted_words = sorted(lexicon.words)
         self._list_letters = False  # the page has lettered lists (а) в) г)): a `6)` there is a `б)`
-        self._cache: dict[str, dict[str, float]] = {}
+        self._cache: dict[tuple[str, bool], dict[str, float]] = {}
 
     # --- knowing words ---------------------------------------------------------------------------
 
@@ -148,8 +165,9 @@ class Corrector:
 
     def _one_confusion(self, word: str) -> Iterator[tuple[str, float]]:
         """Every string one known confusion away from `word`, with its cost."""
+        table = self._prereform_confusions if self.prereform else self._modern_confusions
         for start, ch in enumerate(word):
-            for seen, meant, cost in self._confusions_at.get(ch, ()):
+            for seen, meant, cost in table.get(ch, ()):
                 if word.startswith(seen, start):
                     yield word[:start] + meant + word[start + len(seen) :], cost
 
@@ -171,9 +189,10 @@ class Corrector:
 
     def candidates(self, key: str) -> dict[str, float]:
         """Candidate corrections of a folded word with their OCR-aware cost (cached: misreads repeat)."""
-        cached = self._cache.get(key)
+        cache_key = (key, self.prereform)
+        cached = self._cache.get(cache_key)
         if cached is None:
-            cached = self._cache[key] = self._candidates(key)
+            cached = self._cache[cache_key] = self._candidates(key)
             if len(self._cache) > 50_000:
                 self._cache.clear()
         return cached
@@ -484,6 +503,7 @@ class Corrector:
         markers = {w.text for words in lines for w in words if len(w.text) == 2 and w.text[1] == ")"}
         # Lettered lists (а) в) г)) make a `6)` a misread `б)`, unless 5) or 7) show a numbered list.
         self._list_letters = bool(markers & set(LETTER_MARKERS)) and not markers & {"5)", "7)"}
+        self.prereform = is_prereform_page([w.text for words in lines for w in words])
         joined = {(c.line, c.word) for c in corrections}
         flat = [(li, wi) for li, words in enumerate(lines) for wi in range(len(words))]
         prev: str | None = None
@@ -565,6 +585,19 @@ class Corrector:
 
 
 # --- the stage as the pipeline sees it --------------------------------------------------------------
+
+
+def is_prereform_page(words: list[str]) -> bool:
+    """Whether a page is in the pre-1918 orthography: it shows ѣ or і, or many of its words end in a
+    hard sign after a consonant (which Tesseract's modern model prints as ъ, Ъ or Ь)."""
+    cores = [split_token(w)[1] for w in words]
+    cores = [c for c in cores if len(c) >= 3 and c[:-1].isalpha()]
+    if not cores:
+        return False
+    if sum(1 for c in cores if _OLD_LETTERS.search(c)) >= 2:
+        return True
+    hard = sum(1 for c in cores if _FINAL_HARD_SIGN.search(c))
+    return hard >= 3 and hard / len(cores) >= PREREFORM_HARD_SIGN_SHARE
 
 
 def lexicon_identity(settings: Settings) -> str:

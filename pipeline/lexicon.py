@@ -38,10 +38,12 @@ COMMON_LISTS = ("abbreviations.txt", "dotted.txt", "citations.txt", "confusions.
 MAX_EDIT = 2
 PREFIX = 7
 
-_WORD = re.compile(r"[А-Яа-яЁёѢѣІіѲѳѴѵA-Za-z]+(?:-[А-Яа-яЁёѢѣІіѲѳѴѵ]+)*")
+_WORD = re.compile(r"[А-Яа-яЁёѢѣІіЇїѲѳѴѵA-Za-z]+(?:-[А-Яа-яЁёѢѣІіЇїѲѳѴѵ]+)*")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
-_CYRILLIC_LETTER = re.compile(r"[А-Яа-яЁёѢѣІіѲѳѴѵ]")
-_PREREFORM = str.maketrans({"ѣ": "е", "Ѣ": "Е", "і": "и", "І": "И", "ѳ": "ф", "Ѳ": "Ф", "ѵ": "и", "Ѵ": "И"})
+_CYRILLIC_LETTER = re.compile(r"[А-Яа-яЁёѢѣІіЇїѲѳѴѵ]")
+_PREREFORM = str.maketrans(
+    {"ѣ": "е", "Ѣ": "Е", "і": "и", "І": "И", "ї": "и", "Ї": "И", "ѳ": "ф", "Ѳ": "Ф", "ѵ": "и", "Ѵ": "И"}
+)
 _CONSONANT_END_HARD_SIGN = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])ъ$")
 
 
@@ -64,6 +66,7 @@ class Confusion:
     seen: str  # what OCR printed
     meant: str  # what the page says
     cost: float
+    prereform: bool = False  # only on pages in the pre-1918 orthography (ѣ read as Б, $, ф …)
 
 
 @dataclass
@@ -86,7 +89,12 @@ class Lexicon:
         return f"{self.name}@{self.version}"
 
     def frequency(self, word: str) -> int:
-        return self.words.get(fold(word), 0)
+        """Count in the period's texts; a pre-1918 spelling counts as its modern form (гдѣ as где)."""
+        key = fold(word)
+        count = self.words.get(key, 0)
+        if not count and has_prereform_letters(key):
+            count = self.words.get(modernise_spelling(key), 0)
+        return count
 
     def bigram(self, first: str, second: str) -> int:
         return self.bigrams.get(f"{fold(first)} {fold(second)}", 0)
@@ -187,8 +195,14 @@ def _read_confusions(path: Path) -> tuple[Confusion, ...]:
             raise LexiconError(
                 f"line {number}: expected 'seen<TAB>meant<TAB>cost', got {line[:60]!r}", path=str(path)
             ) from exc
-        confusions.append(Confusion(seen, meant, cost))
-        if len(parts) > 3 and parts[3] == "both":
+        flag = parts[3] if len(parts) > 3 else ""
+        if flag not in ("", "both", "pre1918"):
+            raise LexiconError(
+                f"line {number}: the fourth column may be 'both' or 'pre1918', got {flag[:20]!r}",
+                path=str(path),
+            )
+        confusions.append(Confusion(seen, meant, cost, prereform=flag == "pre1918"))
+        if flag == "both":
             confusions.append(Confusion(meant, seen, cost))
     return tuple(confusions)
 

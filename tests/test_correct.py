@@ -3,7 +3,7 @@
 import pytest
 
 from pipeline import lexicon
-from pipeline.correct import Corrector
+from pipeline.correct import Corrector, is_prereform_page
 from pipeline.model import BBox, Line, Page, Paragraph, Word
 
 
@@ -189,3 +189,14 @@ def test_list_marker_6_is_a_letter_only_in_lettered_lists(corrector):
     assert lettered.text == "а) план\nб) отчёт"
     numbered = corrector.correct_page(_page(["а) план", "5) отчёт", "6) смета"]))
     assert numbered.text == "а) план\n5) отчёт\n6) смета"
+
+
+def test_old_orthography_pages_get_their_letters_back_and_modern_pages_never_do(corrector):
+    old = _page(["Въ семъ городЪ есть мБсто гдф живутъ люди", "и домЪ его стоитъ на томъ м$стЪ"])
+    assert is_prereform_page(old.text.split())
+    out = corrector.correct_page(old)
+    assert out.text.split()[:6] == ["Въ", "семъ", "городъ", "есть", "мѣсто", "гдѣ"]
+    assert "мѣстъ" in out.text.split()  # `$` for ѣ; the final Ъ read as the hard sign it usually is
+    modern = _page(["В этом городе есть мБсто где живут люди и дом"])
+    assert not is_prereform_page(modern.text.split())
+    assert "ѣ" not in corrector.correct_page(modern).text

@@ -28,6 +28,7 @@ def test_default_lexicon_loads_with_period_vocabulary():
     for word in ("политбюро", "троцкистской", "губкома", "оппозиции", "пленум"):
         assert lex.is_word(word), word
     assert lex.is_word("мѣсто") and lex.is_word("Россіи")  # pre-1918 spellings of real words
+    assert lex.frequency("гдѣ") == lex.frequency("где") > 0
     assert not lex.is_word("щкола")
     assert "ЦКК" in lex.abbreviations and "тов." in lex.dotted and "РГАСПИ" in lex.citations
 
@@ -49,6 +50,14 @@ def test_broken_lexicon_files_are_clear_errors(lex_copy, damage, message):
     with pytest.raises(LexiconError, match=message) as info:
         _load(folder)
     assert str(folder) in str(info.value)
+
+
+def test_confusion_with_an_unknown_flag_is_a_clear_error(lex_copy):
+    confusions = lex_copy / "common" / "confusions.txt"
+    confusions.write_text(confusions.read_text(encoding="utf-8") + "б\tѣ\t0.4\tsometimes\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match="fourth column") as info:
+        _load(lex_copy / "default")
+    assert str(confusions) in str(info.value)
 
 
 def test_missing_lexicon_name_is_an_error_and_run_refuses(tmp_path):
