@@ -108,14 +108,10 @@ class Corrector:
         self._prereform_confusions: dict[str, list[tuple[str, str, float]]] = {}
         for c in lexicon.confusions:
             entry = (c.seen, c.meant, self.confusion_cost[(c.seen, c.meant)])
-            for table in (
-                (self._prereform_confusions,)
-                if c.prereform
-                else (
-                    self._modern_confusions,
-                    self._prereform_confusions,
-                )
-            ):
+            tables = [self._prereform_confusions]
+            if not c.prereform:
+                tables.append(self._modern_confusions)
+            for table in tables:
                 if entry not in table.setdefault(c.seen[0], []):
                     table[c.seen[0]].append(entry)
         self.prereform = False  # set per page by correct_page: the page is in the old orthography
