@@ -93,6 +93,34 @@ class Correction:
     candidates: tuple[str, ...] = ()
 
 
+# Zone types a layout stage gives. The first group is the document's text (it goes into NNNN.txt);
+# the second is archival furniture, kept out of the text with its own reading and confidence.
+TEXT_ZONE_TYPES = ("body", "heading", "letterhead", "secrecy", "registration", "addressee", "table", "column")
+FURNITURE_ZONE_TYPES = ("stamp", "handwriting", "folio", "page_number", "struck", "graphic")
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One region of the page with a type: a block of the document's text or a piece of furniture.
+
+    `paragraphs` are indices into `Page.paragraphs` of the text read from this zone (text zones);
+    furniture zones keep their reading in `text`/`conf` and have no paragraphs, so nothing of a stamp
+    or a resolution reaches NNNN.txt. `role` refines the type: `signature`, `resolution`,
+    `margin_note` for handwriting; `round`, `rect` for stamps."""
+
+    id: str
+    type: str
+    bbox: BBox
+    text: str = ""
+    conf: float = -1.0
+    paragraphs: tuple[int, ...] = ()
+    role: str = ""
+
+    @property
+    def in_text(self) -> bool:
+        return self.type in TEXT_ZONE_TYPES
+
+
 @dataclass(frozen=True)
 class Page:
     document: str
@@ -112,6 +140,7 @@ class Page:
     corrections: tuple[Correction, ...] = ()
     raw_text: str | None = None  # Tesseract's text before correction; None until a corrector ran
     lexicon: str | None = None  # name@version of the lexicon used for correction
+    zones: tuple[Zone, ...] = ()  # from the layout stage; empty for OCR made elsewhere
 
     @property
     def lines(self) -> tuple[Line, ...]:
@@ -146,6 +175,26 @@ class Page:
                     first = False
                 line_index += 1
         return spans
+
+    def paragraph_spans(self) -> list[tuple[int, int]]:
+        """(start, end) of every paragraph in `text`, so a zone's paragraphs give its text offsets."""
+        spans, pos = [], 0
+        for p_index, par in enumerate(self.paragraphs):
+            if p_index:
+                pos += 2
+            length = len("\n".join(line.text for line in par.lines))
+            spans.append((pos, pos + length))
+            pos += length
+        return spans
+
+    def zone_at(self, offset: int) -> Zone | None:
+        """The zone whose text holds character `offset` of `text`, if the layout stage gave zones."""
+        spans = self.paragraph_spans()
+        for zone in self.zones:
+            for index in zone.paragraphs:
+                if index < len(spans) and spans[index][0] <= offset < spans[index][1]:
+                    return zone
+        return None
 
     @property
     def mean_confidence(self) -> float:
@@ -194,6 +243,18 @@ def page_from_dict(d: dict[str, Any]) -> Page:
         ),
         raw_text=d.get("raw_text"),
         lexicon=d.get("lexicon"),
+        zones=tuple(
+            Zone(
+                id=z["id"],
+                type=z["type"],
+                bbox=_bbox(z["bbox"]),
+                text=z.get("text", ""),
+                conf=float(z.get("conf", -1.0)),
+                paragraphs=tuple(int(i) for i in z.get("paragraphs", ())),
+                role=z.get("role", ""),
+            )
+            for z in d.get("zones", ())
+        ),
     )
 
 
