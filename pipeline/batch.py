@@ -6,18 +6,32 @@ that imports Dask, and only when a Dask executor is asked for.
 
 Resumability: each page has a content key (input hash, page number, settings that change output,
 versions of archocr, Tesseract, its models and the lexicon). A page whose JSON holds that key is done
-and is skipped on the next run. Every file is written atomically and the page JSON is written last.
+and is skipped on the next run. A page's files are written into a hidden staging folder and renamed
+into place together, the page JSON last.
+
+The manifest is the single truth about the output folder: a page's files are there exactly when the
+manifest records the page `ok`, and `finished_pages` (used by `align` and reruns) goes by it alone.
+Whatever a killed run leaves (temporary files, a page half moved into place, pages of a document that
+has since shrunk, files of a page that failed) is removed at the next run's start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import hashlib
 import json
 import os
+import re
+import shutil
+import signal
+import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,13 +39,20 @@ from typing import Any
 
 from . import __version__, export, ocr, process, scans
 from .config import Settings
-from .errors import ArchocrError, LockedError
+from .errors import ArchocrError, LockedError, ScanError, SetupError, failure_reason
 from .files import atomic_write_json
 
 MANIFEST = "manifest.json"
 LOCK = ".archocr.lock"
+# Names archocr writes at the top of the output folder: no document folder may take one of them.
+RESERVED_NAMES = frozenset({MANIFEST, LOCK, "report.html", "discrepancies.json", "discrepancies.csv"})
 # Settings that do not change a page's output, and so do not enter its content key.
-NOT_IN_KEY = {"page_timeout", "max_megapixels"}
+NOT_IN_KEY = {"page_timeout", "max_megapixels", "max_pages"}
+CONNECT_TIMEOUT = 5  # seconds to reach a --scheduler before the run stops with a clear message
+STAGING_SUFFIX = ".writing"  # a page's files are written into `.<NNNN>.<random>.writing/` first
+_PAGE_FILE = re.compile(r"^(\d{4,})\.")
+_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+MAX_NAME_BYTES = 100  # a document name, so that `<name>/<name>.pdf` fits every file system's limits
 
 Event = dict[str, Any]
 
@@ -57,6 +78,8 @@ class PageRecord:
     skipped: bool = False  # done by an earlier run with the same key
     worker: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    # Decoder warnings: the page was read but may not be whole ("damaged but readable"); status stays ok.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -69,6 +92,9 @@ class DocumentRecord:
     reason: str | None = None
     pdf: str | None = None
     pages: dict[int, PageRecord] = field(default_factory=dict)
+    source: str = ""  # the input's absolute path: what keeps its document name from run to run
+    in_this_run: bool = True
+    pdf_failed: bool = False
 
 
 def versions(settings: Settings) -> dict[str, str]:
@@ -90,35 +116,107 @@ def page_key(sha256: str, number: int, settings: Settings, versions_: dict[str, 
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def plan(inputs: Iterable[Path], settings: Settings) -> tuple[list[DocumentRecord], list[PageTask]]:
-    """Check every input and list its pages. An unreadable input becomes a failed document, not an abort."""
+def _display(path: Path | str) -> str:
+    """A path as text that can always be written (file names need not be valid UTF-8)."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
+def _source(item: scans.Input) -> str:
+    return _display(item.path.absolute())
+
+
+def _as_input(item: scans.Input | Path) -> scans.Input:
+    return (
+        item if isinstance(item, scans.Input) else scans.Input(Path(item), Path(item).parent, Path(item).name)
+    )
+
+
+def safe_name(stem: str) -> str:
+    """A file's stem made into a folder name: NFC, no separators, control or reserved characters, no
+    leading or trailing dots or spaces (so never `.`, `..` or hidden), at most MAX_NAME_BYTES."""
+    name = _UNSAFE_CHARS.sub("_", unicodedata.normalize("NFC", _display(stem))).strip(" .")
+    while len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        name = name[:-1]
+    return name.rstrip(" .") or "document"
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(os.fsencode(text)).hexdigest()[:8]
+
+
+def _reserved(name: str) -> bool:
+    return name.casefold() in {r.casefold() for r in RESERVED_NAMES}
+
+
+def _usable(name: str) -> bool:
+    return bool(name) and safe_name(name) == name and not _reserved(name)
+
+
+def document_names(inputs: list[scans.Input], previous: dict[str, str] | None = None) -> list[str]:
+    """The one rule for a document's folder name: stable across runs, unique, safe whatever the name.
+
+    The name is the file's stem made safe (safe_name). The first 8 hex digits of the SHA-256 of its path
+    relative to the input root are added when the stem had to be changed, is one of archocr's own names,
+    or is shared (ignoring case) with another input; then every input sharing it gets its hash, so no
+    sort order decides who keeps the plain name. A name an earlier run gave an input (`previous`:
+    absolute path -> name, from the manifest) stays that input's, and no other input is given it.
+    """
+    previous = {src: name for src, name in (previous or {}).items() if _usable(name)}
+    claimed = {name.casefold(): src for src, name in previous.items()}
+    sources = [_source(i) for i in inputs]
+    stems = [unicodedata.normalize("NFC", i.path.stem) for i in inputs]
+    plain = [safe_name(stem) for stem in stems]
+    names: list[str | None] = [
+        previous[src] if claimed.get(previous.get(src, "").casefold()) == src else None for src in sources
+    ]
+    taken = set(claimed)
+    shared = Counter(p.casefold() for p, n in zip(plain, names, strict=True) if n is None)
+    wants_hash = [
+        plain[i] != stems[i]
+        or _reserved(plain[i])
+        or shared[plain[i].casefold()] > 1
+        or plain[i].casefold() in claimed
+        for i in range(len(inputs))
+    ]
+    for i in sorted(range(len(inputs)), key=lambda i: wants_hash[i]):  # plain names first
+        if names[i] is not None:
+            continue
+        name = f"{plain[i]}-{_short_hash(inputs[i].relative)}" if wants_hash[i] else plain[i]
+        if name.casefold() in taken:  # the same relative path under two roots
+            name = f"{plain[i]}-{_short_hash(sources[i])}"
+        n = 2
+        while name.casefold() in taken:
+            name, n = f"{plain[i]}-{_short_hash(sources[i])}-{n}", n + 1
+        taken.add(name.casefold())
+        names[i] = name
+    return [n or "" for n in names]
+
+
+def plan(
+    inputs: Iterable[scans.Input | Path], settings: Settings, previous: dict[str, str] | None = None
+) -> tuple[list[DocumentRecord], list[PageTask]]:
+    """Check every input and list its pages. Any failure of one input becomes a failed document with its
+    reason (never an abort): planning goes on with the others."""
+    items = [_as_input(i) for i in inputs]
     documents: list[DocumentRecord] = []
     tasks: list[PageTask] = []
     versions_ = versions(settings)
-    used: set[str] = set()
-    for path in inputs:
-        name = _unique(path.stem, used)
-        record = DocumentRecord(document=name, input=str(path), sha256=None)
+    for item, name in zip(items, document_names(items, previous), strict=True):
+        record = DocumentRecord(document=name, input=_display(item.path), sha256=None, source=_source(item))
         documents.append(record)
         try:
-            record.sha256 = scans.sha256_of(path)
-            record.pages_total = scans.page_count(path, settings)
-        except ArchocrError as exc:
-            record.status, record.reason = "failed", exc.reason
+            if item.problem:
+                raise ScanError(item.problem, path=record.input)
+            record.sha256 = scans.sha256_of(item.path)
+            record.pages_total = scans.page_count(item.path, settings)
+        except Exception as exc:  # one bad input must not stop the run
+            record.status, record.reason = "failed", failure_reason(exc)
+            record.pages_total = 0
             continue
         for number in range(1, record.pages_total + 1):
             key = page_key(record.sha256, number, settings, versions_)
-            tasks.append(PageTask(str(path), record.sha256, name, number, key))
+            tasks.append(PageTask(str(item.path), record.sha256, name, number, key))
     return documents, tasks
-
-
-def _unique(stem: str, used: set[str]) -> str:
-    name, n = stem, 1
-    while name in used:
-        n += 1
-        name = f"{stem}-{n}"
-    used.add(name)
-    return name
 
 
 def finished_record(task: PageTask, out_dir: Path) -> PageRecord | None:
@@ -142,6 +240,7 @@ def finished_record(task: PageTask, out_dir: Path) -> PageRecord | None:
         True,
         data.get("worker"),
         data.get("versions", {}),
+        tuple(data.get("warnings", ())),
     )
 
 
@@ -159,16 +258,18 @@ def run_page(task: PageTask, settings: Settings, out_dir: str) -> PageRecord:
         timings = {"load": round(load_seconds, 4), **result.timings}
         write_started = time.perf_counter()
         names = export.page_output_names(task.number)
+        warnings = tuple(scan.warnings)
         extra = {
             "key": task.key,
             "worker": worker,
             "versions": versions(settings),
-            "source": task.source,
+            "source": _display(task.source),
             "sha256": task.sha256,
             "outputs": names,
             "timings": timings,
+            "warnings": list(warnings),
         }
-        export.write_page_files(result.page, result.image, folder, extra)
+        _write_page(result, folder, extra)
         timings["write"] = round(time.perf_counter() - write_started, 4)
         timings["total"] = round(time.perf_counter() - started, 4)
         return PageRecord(
@@ -182,13 +283,10 @@ def run_page(task: PageTask, settings: Settings, out_dir: str) -> PageRecord:
             False,
             worker,
             versions(settings),
+            warnings,
         )
-    except ArchocrError as exc:
-        reason = exc.reason
-    except MemoryError:
-        reason = "ran out of memory on this page"
     except Exception as exc:  # a batch must go on; the reason is recorded for the page
-        reason = f"internal error: {type(exc).__name__}: {exc}"
+        reason = failure_reason(exc)
     return PageRecord(
         task.document,
         task.number,
@@ -200,6 +298,60 @@ def run_page(task: PageTask, settings: Settings, out_dir: str) -> PageRecord:
         False,
         worker,
     )
+
+
+def _write_page(result: process.PageResult, folder: Path, extra: dict[str, Any]) -> None:
+    """Write a page's files so that they appear together: all into a hidden staging folder, then each
+    renamed into place (a rename takes microseconds), the JSON that marks the page done last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = export.page_stem(result.page.number)
+    staging = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=STAGING_SUFFIX, dir=folder))
+    try:
+        names = export.write_page_files(result.page, result.image, staging, extra)
+        for kind in sorted(names, key=lambda k: k == "json"):
+            os.replace(staging / names[kind], folder / names[kind])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def page_files(folder: Path) -> dict[int, list[Path]]:
+    """Every page file in a document folder (NNNN.*), by page number."""
+    found: dict[int, list[Path]] = {}
+    with contextlib.suppress(OSError):
+        for path in folder.iterdir():
+            match = _PAGE_FILE.match(path.name)
+            if match and path.is_file():
+                found.setdefault(int(match.group(1)), []).append(path)
+    return found
+
+
+def remove_page_files(folder: Path, number: int) -> None:
+    """Remove what an earlier run wrote for one page (it failed now, or its document lost it)."""
+    names = set(export.page_output_names(number).values())
+    for path in page_files(folder).get(number, []):
+        if path.name in names:
+            path.unlink(missing_ok=True)
+
+
+def remove_leftovers(out_dir: Path) -> None:
+    """Remove the temporary files and staging folders of writes a killed run never finished."""
+    for folder in (out_dir, *(p for p in out_dir.iterdir() if p.is_dir() and not p.is_symlink())):
+        for path in folder.iterdir():
+            if path.name.startswith(".") and path.name.endswith(".part") and path.is_file():
+                path.unlink(missing_ok=True)
+            elif path.name.startswith(".") and path.name.endswith(STAGING_SUFFIX) and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _tidy_document(doc: DocumentRecord, out_dir: Path) -> None:
+    """Before a document's pages run: drop page files its input no longer has (a re-scan with fewer
+    pages, an input that cannot be read now) and pages whose JSON never got into place (a killed write)."""
+    folder = out_dir / doc.document
+    for number, paths in page_files(folder).items():
+        if number > doc.pages_total or not any(p.name == f"{export.page_stem(number)}.json" for p in paths):
+            remove_page_files(folder, number)
+    if not doc.pages_total:
+        (folder / f"{doc.document}.pdf").unlink(missing_ok=True)
 
 
 _CORRECTORS: dict[Settings, Any] = {}
@@ -239,24 +391,34 @@ def execute_dask(
 
     cluster = None
     if scheduler:
-        client = Client(scheduler, timeout="30s")
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except Exception as exc:  # refused, unknown host, timed out, malformed address
+            raise SetupError(
+                f"cannot reach the Dask scheduler at {scheduler} within {CONNECT_TIMEOUT} s "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
     else:
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=40,
-        )
+        # Ctrl-C on a terminal reaches every process of the group; the workers ignore it (they inherit
+        # the setting), the run itself stops them, and its manifest says what was finished.
+        with _sigint_ignored():
+            cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=40,
+            )
         client = Client(cluster)
     try:
+        client.run(ocr.remove_stale_scratch)  # what killed workers left in each machine's /dev/shm
         futures = {
             client.submit(
                 run_page,
                 task,
                 settings,
                 out_dir,
-                key=f"page-{task.key[:16]}-{task.number}",
+                key=dask_key(task),
                 pure=False,
                 retries=1,
             ): task
@@ -271,14 +433,34 @@ def execute_dask(
                     task.document,
                     task.number,
                     "failed",
-                    f"worker lost: {type(exc).__name__}: {exc}",
+                    f"worker lost: {failure_reason(exc)}",
                     key=task.key,
                 )
             done(record)
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        with _sigint_ignored():
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def dask_key(task: PageTask) -> str:
+    """The page's Dask key: its document and number as well as its content, so that byte-identical
+    inputs (copies of a scan, blank separator sheets) are distinct tasks and each gets its own outputs."""
+    identity = hashlib.sha256(f"{task.document}\0{task.number}\0{task.key}".encode()).hexdigest()
+    return f"page-{task.number:04d}-{identity[:24]}"
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -319,15 +501,29 @@ def _now() -> str:
 
 
 class Manifest:
-    """The run's record, rewritten atomically each time a page finishes."""
+    """The run's record, rewritten atomically each time a page finishes.
 
-    def __init__(self, out_dir: Path, settings: Settings, documents: list[DocumentRecord]) -> None:
+    It lists this run's inputs and, unchanged, the documents of earlier runs into the same folder whose
+    inputs were not given this time (`in_this_run: false`), so it describes the whole output folder."""
+
+    def __init__(
+        self,
+        out_dir: Path,
+        settings: Settings,
+        documents: list[DocumentRecord],
+        earlier: Iterable[dict[str, Any]] = (),
+    ) -> None:
         self.path = out_dir / MANIFEST
         self.settings = settings
         self.documents = {d.document: d for d in documents}
+        names = {d.document.casefold() for d in documents}
+        self.earlier = [
+            {**d, "in_this_run": False} for d in earlier if str(d.get("document", "")).casefold() not in names
+        ]
         self.started = _now()
         self.finished: str | None = None
         self.versions = versions(settings)
+        self.unsaved: str | None = None  # why the last save failed (a full disk), until one succeeds
 
     def add(self, record: PageRecord) -> None:
         self.documents[record.document].pages[record.number] = record
@@ -341,6 +537,8 @@ class Manifest:
             "ok": sum(p.status == "ok" for p in pages),
             "failed": sum(p.status == "failed" for p in pages),
             "skipped": sum(p.skipped for p in pages),
+            "warnings": sum(p.status == "ok" and bool(p.warnings) for p in pages),
+            "pdfs_failed": sum(d.pdf_failed for d in self.documents.values()),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -358,15 +556,87 @@ class Manifest:
                     "pages": [dataclasses.asdict(d.pages[n]) for n in sorted(d.pages)],
                 }
                 for d in self.documents.values()
-            ],
+            ]
+            + self.earlier,
         }
 
-    def save(self) -> None:
-        atomic_write_json(self.path, self.to_dict())
+    def save(self) -> bool:
+        """Write the manifest; a failure (a full disk) is remembered, not raised, so the run goes on."""
+        try:
+            atomic_write_json(self.path, self.to_dict())
+        except OSError as exc:
+            self.unsaved = failure_reason(exc)
+            return False
+        self.unsaved = None
+        return True
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    path = out_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ArchocrError(
+            "has no manifest.json: not the output folder of `archocr run`", path=str(out_dir)
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise ArchocrError(f"manifest cannot be read: {exc}", path=str(path)) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("documents"), list):
+        raise ArchocrError("is not an archocr manifest (no list of documents)", path=str(path))
+    return data
+
+
+def _earlier_documents(out_dir: Path) -> list[dict[str, Any]]:
+    """The documents an earlier run recorded here; none when there is no readable manifest."""
+    try:
+        documents = read_manifest(out_dir)["documents"]
+    except ArchocrError:
+        return []
+    return [d for d in documents if isinstance(d, dict) and isinstance(d.get("document"), str)]
+
+
+def _source_of(doc: dict[str, Any]) -> str:
+    return str(doc.get("source") or _display(Path(str(doc.get("input", ""))).absolute()))
+
+
+@dataclass(frozen=True)
+class FinishedPage:
+    document: str
+    number: int
+    folder: Path
+    outputs: dict[str, str]  # kind -> file name in folder
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def json_path(self) -> Path:
+        return self.folder / self.outputs["json"]
+
+
+def finished_pages(out_dir: Path) -> list[FinishedPage]:
+    """The finished pages of an output folder, as its manifest records them (status ok, every output
+    there), by document and page. Page files the manifest does not list are never taken: this is what
+    `align`, reviews and reruns go by."""
+    pages = []
+    for doc in read_manifest(out_dir)["documents"]:
+        name = doc.get("document")
+        if not isinstance(name, str) or not _usable(name):
+            continue
+        folder = out_dir / name
+        for page in doc.get("pages") or []:
+            outputs = page.get("outputs") or {}
+            if page.get("status") != "ok" or "json" not in outputs:
+                continue
+            if all(isinstance(v, str) and "/" not in v and (folder / v).is_file() for v in outputs.values()):
+                pages.append(
+                    FinishedPage(
+                        name, int(page["number"]), folder, dict(outputs), tuple(page.get("warnings") or ())
+                    )
+                )
+    return sorted(pages, key=lambda p: (p.document, p.number))
 
 
 def run(
-    inputs: Iterable[Path],
+    inputs: Iterable[scans.Input | Path],
     out_dir: Path,
     settings: Settings,
     *,
@@ -376,51 +646,92 @@ def run(
     force: bool = False,
     on_event: Callable[[Event], None] | None = None,
 ) -> Manifest:
-    """Run archocr over `inputs` into `out_dir`; returns the manifest (also written to disk)."""
+    """Run archocr over `inputs` into `out_dir`; returns the manifest (also written to disk).
+
+    Raises SetupError when the output folder cannot be written or the scheduler cannot be reached;
+    KeyboardInterrupt passes through once the manifest records what was finished."""
     emit = on_event or (lambda event: None)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with OutputLock(out_dir):
-        documents, tasks = plan(inputs, settings)
-        manifest = Manifest(out_dir, settings, documents)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = OutputLock(out_dir)
+        lock.__enter__()
+    except OSError as exc:
+        raise SetupError(
+            f"cannot write to the output folder: {failure_reason(exc)}", path=str(out_dir)
+        ) from exc
+    try:
+        return _run_locked(inputs, out_dir, settings, executor, workers, scheduler, force, emit)
+    finally:
+        lock.__exit__()
+
+
+def _run_locked(
+    inputs: Iterable[scans.Input | Path],
+    out_dir: Path,
+    settings: Settings,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    force: bool,
+    emit: Callable[[Event], None],
+) -> Manifest:
+    earlier = _earlier_documents(out_dir)
+    previous = {_source_of(d): d["document"] for d in earlier}
+    documents, tasks = plan(inputs, settings, previous)
+    manifest = Manifest(out_dir, settings, documents, earlier)
+    with contextlib.suppress(OSError):
+        remove_leftovers(out_dir)
+        ocr.remove_stale_scratch()
         for doc in documents:
-            if doc.status == "failed":
-                emit(
-                    {
-                        "event": "input_failed",
-                        "document": doc.document,
-                        "input": doc.input,
-                        "reason": doc.reason,
-                    }
-                )
-        todo = []
-        for task in tasks:
-            earlier = None if force else finished_record(task, out_dir)
-            if earlier is not None:
-                manifest.add(earlier)
-            else:
-                todo.append(task)
-        emit({"event": "start", "pages": len(tasks), "todo": len(todo), "skipped": len(tasks) - len(todo)})
+            _tidy_document(doc, out_dir)
+    for doc in documents:
+        if doc.status == "failed":
+            emit(
+                {"event": "input_failed", "document": doc.document, "input": doc.input, "reason": doc.reason}
+            )
+    todo = []
+    for task in tasks:
+        earlier_record = None if force else finished_record(task, out_dir)
+        if earlier_record is not None:
+            manifest.add(earlier_record)
+        else:
+            todo.append(task)
+    emit({"event": "start", "pages": len(tasks), "todo": len(todo), "skipped": len(tasks) - len(todo)})
+    if not manifest.save():
+        raise SetupError(f"cannot write the manifest: {manifest.unsaved}", path=str(manifest.path))
+
+    def done(record: PageRecord) -> None:
+        doc = manifest.documents[record.document]
+        if record.status == "failed":  # nothing of an earlier run may pass for this page
+            with contextlib.suppress(OSError):
+                remove_page_files(out_dir / doc.document, record.number)
+        manifest.add(record)
+        _finish_document(doc, out_dir, rebuild=True)
         manifest.save()
+        emit({"event": "page", **dataclasses.asdict(record)})
 
-        def done(record: PageRecord) -> None:
-            manifest.add(record)
-            manifest.save()
-            emit({"event": "page", **dataclasses.asdict(record)})
-            _finish_document(manifest.documents[record.document], out_dir, rebuild=True)
-
+    try:
         if not todo:
             pass  # everything was done before: no cluster to start, nothing to load
         elif executor == "dask":
             execute_dask(todo, settings, str(out_dir), done, workers=workers, scheduler=scheduler)
         else:
             execute_serial(todo, lambda task: run_page(task, settings, str(out_dir)), done)
-
-        for doc in manifest.documents.values():
-            _finish_document(doc, out_dir, rebuild=False)
-        manifest.finished = _now()
-        manifest.save()
-        emit({"event": "finish", **manifest.summary()})
-        return manifest
+    except KeyboardInterrupt:
+        with _sigint_ignored():
+            manifest.save()  # a true record of an unfinished run: `finished` stays empty
+            emit({"event": "interrupted", **manifest.summary()})
+        raise
+    for doc in manifest.documents.values():
+        _finish_document(doc, out_dir, rebuild=False)
+    with contextlib.suppress(OSError):
+        remove_leftovers(out_dir)
+        ocr.remove_stale_scratch()
+    manifest.finished = _now()
+    if not manifest.save():
+        raise SetupError(f"cannot write the manifest: {manifest.unsaved}", path=str(manifest.path))
+    emit({"event": "finish", **manifest.summary()})
+    return manifest
 
 
 def _finish_document(doc: DocumentRecord, out_dir: Path, rebuild: bool) -> None:
@@ -434,6 +745,14 @@ def _finish_document(doc: DocumentRecord, out_dir: Path, rebuild: bool) -> None:
     if doc.status == "failed" and doc.reason is None:
         doc.reason = "no page could be processed"
     pdf = out_dir / doc.document / f"{doc.document}.pdf"
-    if ok and (rebuild or not pdf.is_file()):
-        export.write_document_pdf(out_dir / doc.document, doc.document, ok)
+    try:
+        if ok and (rebuild or not pdf.is_file()):
+            export.write_document_pdf(out_dir / doc.document, doc.document, ok)
+        elif not ok:
+            pdf.unlink(missing_ok=True)
+    except Exception as exc:  # the pages stand; only the PDF is missing, and the manifest says why
+        doc.pdf_failed, doc.reason = True, f"searchable PDF not written: {failure_reason(exc)}"
+        pdf.unlink(missing_ok=True)
+    else:
+        doc.pdf_failed = False
     doc.pdf = f"{doc.document}/{doc.document}.pdf" if ok and pdf.is_file() else None

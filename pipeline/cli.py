@@ -97,7 +97,9 @@ def run(
 
     settings = settings_from(options)
     try:
-        paths = scans.find_inputs(inputs)
+        if settings.max_pages < 1:
+            raise UsageError("--max-pages must be at least 1")
+        paths = scans.find_inputs(inputs, exclude=[out_dir])
         if not paths:
             raise UsageError("no PDF, TIFF, PNG or JPEG files found in the given inputs")
         executor = "serial" if serial or (workers == 1 and not scheduler) else "dask"
@@ -115,6 +117,13 @@ def run(
     except ArchocrError as exc:
         _fail(exc)
         return
+    except KeyboardInterrupt:
+        click.echo(
+            f"archocr: interrupted; {out_dir / batch.MANIFEST} records the pages finished so far, "
+            "and running the same command again does the rest",
+            err=True,
+        )
+        sys.exit(130)
     summary = manifest.summary()
     if transcript is not None and summary["ok"]:
         try:
@@ -122,19 +131,29 @@ def run(
         except ArchocrError as exc:
             _fail(exc)
     if not quiet and not progress_json:
-        click.echo(
-            f"{summary['ok']} of {summary['pages']} pages done ({summary['skipped']} already done earlier), "
-            f"{summary['failed']} failed, {summary['inputs_failed']} inputs unreadable; "
-            f"results in {out_dir}/ (manifest.json lists every page)",
-            err=True,
-        )
-        for doc in manifest.documents.values():
-            if doc.reason and not doc.pages_total:
-                click.echo(f"  failed: {doc.input}: {doc.reason}", err=True)
-            for page in doc.pages.values():
-                if page.status == "failed":
-                    click.echo(f"  failed: {doc.input} page {page.number}: {page.reason}", err=True)
-    sys.exit(0 if summary["failed"] == 0 and summary["inputs_failed"] == 0 else 1)
+        _print_summary(manifest, out_dir)
+    # Pages read with warnings are done (status 0): the summary, the progress lines and the manifest say so.
+    failed = summary["failed"] or summary["inputs_failed"] or summary["pdfs_failed"]
+    sys.exit(1 if failed else 0)
+
+
+def _print_summary(manifest: Any, out_dir: Path) -> None:
+    summary = manifest.summary()
+    click.echo(
+        f"{summary['ok']} of {summary['pages']} pages done ({summary['skipped']} already done earlier), "
+        f"{summary['failed']} failed, {summary['inputs_failed']} inputs unreadable"
+        + (f", {summary['warnings']} damaged but readable (see warnings)" if summary["warnings"] else "")
+        + f"; results in {out_dir}/ (manifest.json lists every page)",
+        err=True,
+    )
+    for doc in manifest.documents.values():
+        if doc.reason and (not doc.pages_total or doc.pdf_failed):
+            click.echo(f"  failed: {doc.input}: {doc.reason}", err=True)
+        for page in doc.pages.values():
+            if page.status == "failed":
+                click.echo(f"  failed: {doc.input} page {page.number}: {page.reason}", err=True)
+            elif page.warnings:
+                click.echo(f"  warning: {doc.input} page {page.number}: {'; '.join(page.warnings)}", err=True)
 
 
 @app.command()

@@ -28,6 +28,7 @@ class Settings:
     modernise: bool = _opt(False, "Also modernise pre-1918 spelling (recorded as corrections).")
     page_timeout: float = _opt(300.0, "Seconds one page may take in Tesseract before it is marked failed.")
     max_megapixels: float = _opt(150.0, "Largest image accepted, in megapixels (guards against bombs).")
+    max_pages: int = _opt(2000, "Most pages accepted in one input file; a longer one is refused.")
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

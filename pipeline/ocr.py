@@ -7,6 +7,7 @@ import functools
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -71,7 +72,8 @@ def _temp_image(image: np.ndarray, folder: str) -> str:
 
 def _run(func, image: np.ndarray, settings: Settings, config: str):  # type: ignore[no-untyped-def]
     tesseract_version()
-    with tempfile.TemporaryDirectory(prefix="archocr-", dir=_scratch_dir()) as folder:
+    # The process id in the name lets a later run remove what a killed worker left (remove_stale_scratch).
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=_scratch_dir()) as folder:
         path = _temp_image(image, folder)
         try:
             return func(path, lang=settings.lang, config=config, timeout=settings.page_timeout)
@@ -87,6 +89,31 @@ def _run(func, image: np.ndarray, settings: Settings, config: str):  # type: ign
 
 def _scratch_dir() -> str | None:
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+SCRATCH_PREFIX = "archocr-"
+
+
+def remove_stale_scratch() -> int:
+    """Remove the scratch folders (a page image each) of archocr processes that no longer exist, such as
+    a killed Dask worker's. Returns how many were removed."""
+    removed = 0
+    for path in Path(_scratch_dir() or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = path.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def recognise(image: np.ndarray, settings: Settings, dpi: int) -> tuple[tuple[Paragraph, ...], Step]:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -62,4 +63,10 @@ class Progress:
         elif kind == "page" and self.task is not None:
             self.bar.update(self.task, advance=1, rate=f"{rate:.2f}")
         elif kind == "input_failed":
-            self.console.print(f"[red]unreadable:[/red] {event['input']}: {event['reason']}")
+            # file names and reasons are the user's text, not markup (a name may hold "[red]")
+            self.console.print(f"[red]unreadable:[/red] {escape(event['input'])}: {escape(event['reason'])}")
+        if kind == "page" and event.get("warnings"):
+            self.console.print(
+                f"[yellow]damaged but readable:[/yellow] {escape(event['document'])} page {event['number']}: "
+                + escape("; ".join(event["warnings"]))
+            )

@@ -19,7 +19,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import __version__, align, export
+from . import __version__, align, batch, export
 from .errors import ArchocrError, TranscriptError
 from .files import atomic_write
 from .lexicon import Lexicon
@@ -87,11 +87,11 @@ def align_output(
         transcript, word_checker(lexicon), {(c.seen, c.meant) for c in lexicon.confusions}
     )
     pages, images, sizes, texts = [], {}, {}, {}
-    for json_path in sorted(out_dir.glob("*/[0-9][0-9][0-9][0-9].json")):
-        page, data = export.read_page_json(json_path)
+    for finished in batch.finished_pages(out_dir):  # the manifest's pages, never stray files
+        page, data = export.read_page_json(finished.json_path)
         key = (page.document, page.number)
         pages.append(aligner.align_page(page))
-        images[key] = f"{json_path.parent.name}/{data['image']}"
+        images[key] = f"{finished.document}/{data['image']}"
         sizes[key] = (page.width, page.height)
         texts[key] = page.text
     if not pages:

@@ -8,7 +8,9 @@ them would exhaust memory. Each problem becomes a ScanError that names the file.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,20 +41,91 @@ class PageImage:
     dpi: int
     source: Path
     number: int  # 1-based
+    # What the decoder reported while reading the page (e.g. poppler on a damaged image stream): the
+    # page was read, but maybe not whole. A page with warnings is "damaged but readable", never silent.
+    warnings: tuple[str, ...] = ()
 
 
-def find_inputs(paths: Iterable[str | Path]) -> list[Path]:
-    """The scans named on the command line; folders are searched recursively, in a stable order."""
-    found: list[Path] = []
+@dataclass(frozen=True)
+class Input:
+    """One input found on the command line: the file, the folder (or file) it was named by, and the
+    path between them, which is what names its document. `problem` is set when the search itself
+    found it unreadable (a dangling symbolic link, a device or pipe named like a scan)."""
+
+    path: Path
+    root: Path
+    relative: str  # '/'-separated, relative to root; the file's own name for a file named directly
+    problem: str | None = None
+
+
+def find_inputs(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> list[Input]:
+    """The scans named on the command line; folders are searched recursively, in a stable order.
+
+    Symbolic links to folders are followed, each real folder once (so a link back up the tree cannot
+    loop); folders in `exclude` (the output folder) are never searched, so results are not read back
+    as inputs. Dangling links are returned with their problem, to be recorded as failed inputs."""
+    skip = {_identity(Path(p)) for p in exclude} - {None}
+    found: list[Input] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES))
+            if _inside(path, skip):
+                raise UsageError(
+                    "is inside the output folder; it would read archocr's results", path=str(path)
+                )
+            found.extend(_walk(path, skip))
         elif path.is_file():
-            found.append(path)
+            found.append(Input(path, path.parent, path.name))
+        elif path.is_symlink():
+            raise UsageError(f"is a broken symbolic link (to {os.readlink(path)})", path=str(path))
         else:
             raise UsageError("no such file or folder", path=str(path))
     return found
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _inside(folder: Path, skip: set[tuple[int, int] | None]) -> bool:
+    return any(_identity(p) in skip for p in (folder, *folder.absolute().parents))
+
+
+def _walk(root: Path, skip: set[tuple[int, int] | None]) -> list[Input]:
+    seen = set(skip)
+    found: list[Input] = []
+
+    def unreadable(exc: OSError) -> None:  # a folder that cannot be listed is reported, not skipped
+        where = Path(exc.filename or root)
+        relative = where.relative_to(root).as_posix() if where != root else where.name
+        found.append(Input(where, root, relative, f"folder cannot be read: {exc.strerror}"))
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable, followlinks=True):
+        seen.add(_identity(Path(folder)))
+        keep = []
+        for name in dirs:
+            identity = _identity(Path(folder, name))
+            if identity not in seen:  # a loop, a second link to a folder already searched, or the output
+                seen.add(identity)
+                keep.append(name)
+        dirs[:] = sorted(keep)
+        for name in files:
+            path = Path(folder, name)
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink() and not path.exists():
+                target = os.readlink(path)
+                found.append(Input(path, root, relative, f"is a broken symbolic link (to {target})"))
+            elif path.suffix.lower() not in SUFFIXES:
+                continue
+            elif not path.is_file():
+                found.append(Input(path, root, relative, "is not a regular file (a device, pipe or socket)"))
+            else:
+                found.append(Input(path, root, relative))
+    return sorted(found, key=lambda i: i.relative)
 
 
 def sha256_of(path: Path) -> str:
@@ -90,12 +163,52 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 def page_count(path: Path, settings: Settings) -> int:
-    """Number of pages in a scan, after checking it can be read and is of a sane size."""
+    """Number of pages in a scan, after checking it can be read and holds no more than --max-pages."""
     if sniff_kind(path) == "pdf":
-        info = _pdf_info(path)
-        return int(info["Pages"])
-    with _open_image(path) as im:
-        return int(getattr(im, "n_frames", 1))
+        count = int(_pdf_info(path)["Pages"])
+    else:
+        with _open_image(path) as im:
+            if im.format == "TIFF":
+                # Pillow finds a TIFF's frames by parsing every directory (a minute for 50,000 frames);
+                # walking the chain of directory offsets is enough to count them, and stops at the limit.
+                count = _tiff_page_count(path, settings.max_pages)
+            else:
+                try:
+                    count = int(getattr(im, "n_frames", 1))
+                except (OSError, ValueError, TypeError, SyntaxError, EOFError, struct.error) as exc:
+                    raise ScanError(f"not a readable image: {exc}", path=str(path)) from exc
+    if count > settings.max_pages:
+        raise ScanError(
+            f"has {count:,} pages, over the limit of {settings.max_pages:,} pages per input "
+            "(raise --max-pages if it is genuine)",
+            path=str(path),
+        )
+    return count
+
+
+def _tiff_page_count(path: Path, limit: int) -> int:
+    """Pages of a classic TIFF: the length of its chain of image directories, two small reads each.
+
+    Stops one past `limit` (the caller refuses the file) and at a directory seen before (a looping
+    chain). A directory that lies past the end of a truncated file still counts as a page: reading it
+    fails, and that page is recorded as failed rather than silently missing."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        order = "<" if head[:2] == b"II" else ">"
+        offset = struct.unpack(order + "I", head[4:8])[0]
+        seen: set[int] = set()
+        while offset and offset not in seen and len(seen) <= limit:
+            seen.add(offset)
+            fh.seek(offset)
+            raw = fh.read(2)
+            if len(raw) < 2:
+                break
+            fh.seek(offset + 2 + 12 * struct.unpack(order + "H", raw)[0])
+            raw = fh.read(4)
+            offset = struct.unpack(order + "I", raw)[0] if len(raw) == 4 else 0
+    if not seen:
+        raise ScanError("TIFF has no pages (no image directory)", path=str(path))
+    return len(seen)
 
 
 def _pdf_info(path: Path, first: int | None = None, last: int | None = None) -> dict:
@@ -121,7 +234,8 @@ def _open_image(path: Path) -> Image.Image:
         raise ScanError("not a readable image (corrupt, or not really an image)", path=str(path)) from exc
     except Image.DecompressionBombError as exc:
         raise ScanError(f"image is too large to decode safely: {exc}", path=str(path)) from exc
-    except OSError as exc:
+    except (OSError, ValueError, TypeError, SyntaxError, EOFError, struct.error) as exc:
+        # e.g. a text or ICC chunk that inflates past Pillow's limit, a header cut short
         raise ScanError(f"not a readable image: {exc}", path=str(path)) from exc
     return im
 
