@@ -292,7 +292,7 @@ def _deep_to_8_bit(values: np.ndarray) -> np.ndarray:
         data = np.where(finite, data, np.nanmax(np.where(finite, data, np.nan)) if finite.any() else 0.0)
     low, high = (float(data.min()), float(data.max())) if data.size else (0.0, 0.0)
     if np.issubdtype(values.dtype, np.integer) and low >= 0:
-        bits = max(8, math.ceil(math.log2(high + 1))) if high > 0 else 8
+        bits = max(8, int(values.max()).bit_length())
         scaled = data * (255.0 / (2**bits - 1))
     elif low >= 0 and high <= 1.0:
         scaled = data * 255.0
