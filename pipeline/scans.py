@@ -130,6 +130,10 @@ def _open_image(path: Path) -> Image.Image:
         raise ScanError(f"image is too large to decode safely: {exc}", path=str(path)) from exc
     except OSError as exc:
         raise ScanError(f"not a readable image: {exc}", path=str(path)) from exc
+    except (ValueError, TypeError, SyntaxError, EOFError, struct.error, IndexError, KeyError) as exc:
+        # Pillow's plugins report malformed headers this way (a TIFF cut short: "Missing dimensions";
+        # a PNG text chunk past the decompression limit); it is the file that is wrong, not archocr.
+        raise ScanError(f"image header is corrupt: {type(exc).__name__}: {exc}", path=str(path)) from exc
     return im
 
 
@@ -232,7 +236,7 @@ def _load_image_page(path: Path, number: int, settings: Settings) -> PageImage:
             pixels = _to_array(frame)
         except EOFError as exc:
             raise ScanError(f"has no page {number}", path=str(path)) from exc
-        except (OSError, SyntaxError, ValueError, TypeError, struct.error) as exc:
+        except (OSError, SyntaxError, ValueError, TypeError, struct.error, IndexError, KeyError) as exc:
             raise ScanError(f"image data is corrupt or truncated: {exc}", path=str(path)) from exc
         return PageImage(pixels=pixels, dpi=dpi, source=path, number=number)
 
