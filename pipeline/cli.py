@@ -23,6 +23,10 @@ def _check_lang(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """Every model named in --lang must be installed in Tesseract (`rus+eng`: both)."""
     from . import ocr
 
+    try:
+        ocr.tesseract_version()
+    except ArchocrError as exc:
+        raise click.BadParameter(exc.reason, ctx, param) from exc
     for name in value.split("+"):
         if not name.strip():
             raise click.BadParameter(f"{value!r} has an empty language name", ctx, param)

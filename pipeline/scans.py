@@ -13,6 +13,7 @@ import math
 import re
 import struct
 import subprocess
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,7 +225,10 @@ def _decoder_messages(stderr: str) -> tuple[str, ...]:
 
 
 def _load_image_page(path: Path, number: int, settings: Settings) -> PageImage:
-    with _open_image(path) as im:
+    # Pillow reports what it skipped (corrupt EXIF, tags past the end of the file) as Python warnings:
+    # they belong to the page, like poppler's, not to standard error.
+    with warnings.catch_warnings(record=True) as caught, _open_image(path) as im:
+        warnings.simplefilter("always")
         check_size(im.width, im.height, path, settings)
         try:
             if number > 1 or getattr(im, "n_frames", 1) > 1:
@@ -238,7 +242,10 @@ def _load_image_page(path: Path, number: int, settings: Settings) -> PageImage:
             raise ScanError(f"has no page {number}", path=str(path)) from exc
         except (OSError, SyntaxError, ValueError, TypeError, struct.error, IndexError, KeyError) as exc:
             raise ScanError(f"image data is corrupt or truncated: {exc}", path=str(path)) from exc
-        return PageImage(pixels=pixels, dpi=dpi, source=path, number=number)
+    messages = list(dict.fromkeys(f"pillow: {str(w.message)[:300]}" for w in caught))
+    return PageImage(
+        pixels=pixels, dpi=dpi, source=path, number=number, warnings=tuple(messages[:MAX_WARNINGS])
+    )
 
 
 def _image_dpi(im: Image.Image) -> int:

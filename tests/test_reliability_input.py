@@ -37,6 +37,8 @@ IMAGES = [
     "la-transparent-paper.png",
     "palette-transparent-paper.png",
     "cmyk.tif",
+    "rgb48.png",
+    "grey16-alpha16.png",
 ]
 
 

@@ -10,6 +10,7 @@ deterministic, so regenerating them changes nothing unless this script changes.
 from __future__ import annotations
 
 import codecs
+import struct
 import zlib
 from pathlib import Path
 
@@ -66,6 +67,33 @@ def make_images(ink: np.ndarray) -> None:
     cmyk = np.zeros((*ink.shape, 4), np.uint8)
     cmyk[..., 3] = np.where(ink, 230, 10)
     _save(Image.fromarray(cmyk, mode="CMYK"), "cmyk.tif", compression="tiff_adobe_deflate")
+
+
+def _png16(samples: np.ndarray, colour_type: int) -> bytes:
+    """A 16-bit PNG written by hand (Pillow cannot write 16-bit colour or 16-bit grey with alpha)."""
+    height, width = samples.shape[:2]
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = samples.astype(">u2").reshape(height, -1)
+    raw = b"".join(b"\x00" + row.tobytes() for row in rows)
+    header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def make_deep_colour(ink: np.ndarray) -> None:
+    # 48-bit RGB: dark blue ink on cream paper, as a colour master scan is stored.
+    rgb = np.where(ink[..., None], [4000, 6000, 20000], [62000, 60000, 52000]).astype(np.uint16)
+    (HERE / "rgb48.png").write_bytes(_png16(rgb, 2))
+    # 16-bit grey with 16-bit alpha: ink opaque, paper transparent.
+    grey_alpha = np.stack([np.zeros(ink.shape), np.where(ink, 65535, 0)], axis=-1).astype(np.uint16)
+    (HERE / "grey16-alpha16.png").write_bytes(_png16(grey_alpha, 4))
 
 
 def _pdf(objects: list[bytes]) -> bytes:
@@ -160,6 +188,7 @@ def make_texts() -> None:
 def main() -> None:
     ink = ink_mask()
     make_images(ink)
+    make_deep_colour(ink)
     make_pdfs(ink)
     make_texts()
     for path in sorted(HERE.rglob("*")):
