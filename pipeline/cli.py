@@ -15,8 +15,63 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import Settings
+from .config import Settings, value_problem
 from .errors import ArchocrError, UsageError
+
+
+def _check_lang(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Every model named in --lang must be installed in Tesseract (`rus+eng`: both)."""
+    from . import ocr
+
+    try:
+        ocr.tesseract_version()
+    except ArchocrError as exc:
+        raise click.BadParameter(exc.reason, ctx, param) from exc
+    for name in value.split("+"):
+        if not name.strip():
+            raise click.BadParameter(f"{value!r} has an empty language name", ctx, param)
+        try:
+            ocr.traineddata_id(name)
+        except ArchocrError as exc:
+            raise click.BadParameter(exc.reason, ctx, param) from exc
+    return value
+
+
+def _check_lexicon(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from . import lexicon as lexicon_mod
+
+    try:
+        lexicon_mod.identity(value)
+    except ArchocrError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from exc
+    return value
+
+
+def _check_encoding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from .transcripts import check_encoding
+
+    if value is not None:
+        try:
+            check_encoding(value)
+        except LookupError as exc:
+            raise click.BadParameter(f"unknown encoding {value!r}", ctx, param) from exc
+    return value
+
+
+# Settings whose allowed values depend on this machine: checked while the options are parsed.
+_CALLBACKS = {"lang": _check_lang, "lexicon": _check_lexicon}
+
+
+def _click_type(f: dataclasses.Field) -> Any:
+    """The option type for a Settings field, from the limits the field declares in config.py."""
+    kind = {"int": int, "float": float, "str": str}.get(str(f.type), str)
+    meta = f.metadata
+    if "choices" in meta:
+        return click.Choice(meta["choices"])
+    if kind in (int, float) and ("min" in meta or "max" in meta):
+        limits = {"min": meta.get("min"), "max": meta.get("max"), "min_open": bool(meta.get("min_open"))}
+        return click.IntRange(**limits) if kind is int else click.FloatRange(**limits)
+    return kind
 
 
 def settings_options(func: Any) -> Any:
@@ -27,16 +82,39 @@ def settings_options(func: Any) -> Any:
         if f.type in ("bool", bool):
             func = click.option(f"--{flag}/--no-{flag}", f.name, default=f.default, help=help_text)(func)
         else:
-            kind = {"int": int, "float": float, "str": str}.get(str(f.type), str)
             func = click.option(
-                f"--{flag}", f.name, type=kind, default=f.default, help=help_text, show_default=False
+                f"--{flag}",
+                f.name,
+                type=_click_type(f),
+                default=f.default,
+                help=help_text,
+                show_default=False,
+                callback=_checked(f),
             )(func)
     return func
 
 
+def _checked(f: dataclasses.Field) -> Any:
+    """The option's callback: Settings' own check of the field (config.value_problem), then the
+    machine-dependent one, so that what the CLI accepts is exactly what Settings accepts."""
+    extra = _CALLBACKS.get(f.name)
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        problem = value_problem(f, value)
+        if problem:
+            raise click.BadParameter(problem, ctx, param)
+        return extra(ctx, param, value) if extra else value
+
+    return callback
+
+
 def settings_from(kwargs: dict[str, Any]) -> Settings:
     names = {f.name for f in dataclasses.fields(Settings)}
-    return Settings(**{k: kwargs.pop(k) for k in list(kwargs) if k in names})
+    chosen = {k: kwargs.pop(k) for k in list(kwargs) if k in names}
+    try:
+        return Settings(**chosen)
+    except ValueError as exc:  # the option types above should have refused it already
+        raise click.UsageError(str(exc)) from exc
 
 
 def _fail(exc: ArchocrError) -> None:
@@ -76,7 +154,12 @@ def app() -> None:
     default=None,
     help="Align the results with this transcript and write the reviewers' report.",
 )
-@click.option("--encoding", default=None, help="Transcript encoding (default: UTF-8, else detected).")
+@click.option(
+    "--encoding",
+    default=None,
+    callback=_check_encoding,
+    help="Transcript encoding (default: a byte-order mark, else UTF-8, else detected).",
+)
 @settings_options
 def run(
     inputs: tuple[Path, ...],
@@ -255,7 +338,11 @@ def eval_cmd(gt_dir: Path, out_dir: Path, json_path: Path | None) -> None:
     table = Table(title=f"{out_dir} against {gt_dir}")
     for column in ("document", "page", "CER", "WER", "CER folded", "WER folded"):
         table.add_column(column, justify="right" if column != "document" else "left")
+    failed = [s for s in scores if s.error]
     for s in scores:
+        if s.error:
+            table.add_row(s.document, str(s.page), "failed", "", "", "", style="red")
+            continue
         table.add_row(
             s.document,
             str(s.page) + (" (missing)" if s.missing else ""),
@@ -267,7 +354,7 @@ def eval_cmd(gt_dir: Path, out_dir: Path, json_path: Path | None) -> None:
     raw, folded = evaluate.total(scores), evaluate.total(scores, folded=True)
     table.add_row(
         "overall",
-        str(len(scores)),
+        str(len(scores) - len(failed)),
         f"{raw.cer:.2%}",
         f"{raw.wer:.2%}",
         f"{folded.cer:.2%}",
@@ -282,12 +369,19 @@ def eval_cmd(gt_dir: Path, out_dir: Path, json_path: Path | None) -> None:
                     "document": s.document,
                     "page": s.page,
                     "missing": s.missing,
-                    "cer": s.raw.cer,
-                    "wer": s.raw.wer,
-                    "cer_folded": s.folded.cer,
-                    "wer_folded": s.folded.wer,
-                    "chars": s.raw.chars,
-                    "words": s.raw.words,
+                    "error": s.error,
+                    **(
+                        dict.fromkeys(("cer", "wer", "cer_folded", "wer_folded", "chars", "words"))
+                        if s.error
+                        else {
+                            "cer": s.raw.cer,
+                            "wer": s.raw.wer,
+                            "cer_folded": s.folded.cer,
+                            "wer_folded": s.folded.wer,
+                            "chars": s.raw.chars,
+                            "words": s.raw.words,
+                        }
+                    ),
                 }
                 for s in scores
             ],
@@ -305,6 +399,11 @@ def eval_cmd(gt_dir: Path, out_dir: Path, json_path: Path | None) -> None:
             click.echo(text)
         else:
             atomic_write(json_path, text + "\n")
+    for s in failed:
+        click.echo(f"archocr: error: {s.error} (not scored)", err=True)
+    if failed:
+        click.echo(f"archocr: {len(failed)} of {len(scores)} page(s) could not be scored", err=True)
+        sys.exit(1)
 
 
 def main() -> None:  # pragma: no cover - console entry point
@@ -317,11 +416,19 @@ def main() -> None:  # pragma: no cover - console entry point
 )
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
-    "--lexicon", "lexicon_name", default="default", show_default=True, help="Lexicon to correct against."
+    "--lexicon",
+    "lexicon_name",
+    default="default",
+    show_default=True,
+    callback=_check_lexicon,
+    help="Lexicon to correct against.",
 )
 @click.option("--modernise", is_flag=True, help="Also modernise pre-1918 spelling (recorded as changes).")
 @click.option(
-    "--encoding", default=None, help="Encoding of plain-text input (default: UTF-8, else detected)."
+    "--encoding",
+    default=None,
+    callback=_check_encoding,
+    help="Encoding of plain-text input (default: a byte-order mark, else UTF-8, else detected).",
 )
 def correct(
     files: tuple[Path, ...], out_dir: Path, lexicon_name: str, modernise: bool, encoding: str | None
@@ -331,34 +438,67 @@ def correct(
     Writes <name>.txt (corrected text, pages separated by form feeds) and <name>.changes.json (every
     change: page, line, word, original, replacement, reason, candidates, confidence)."""
     from . import lexicon as lexicon_mod
-    from .correct import Corrector
-    from .files import atomic_write, atomic_write_json
-    from .ocr_files import read_ocr_file
 
-    failed = 0
     try:
         lex = lexicon_mod.load(lexicon_name)
     except ArchocrError as exc:
         _fail(exc)
         return
+    inputs = {path.resolve() for path in files}
+    written: set[Path] = set()
+    failed = 0
     for path in files:
         try:
-            pages = read_ocr_file(path, encoding)
+            target = _correct_one(path, out_dir, lex, modernise, encoding, inputs, written)
         except ArchocrError as exc:
-            click.echo(f"archocr: error: {exc}", err=True)
-            failed += 1
+            message = str(exc)
+        except OSError as exc:
+            message = f"{path}: cannot be written: {exc.strerror or exc}"
+        except Exception as exc:  # one bad file must not stop the others; it is named and counted
+            message = f"{path}: internal error: {type(exc).__name__}: {exc}"
+        else:
+            click.echo(f"{path}: {target[1]} change(s) -> {target[0]}", err=True)
             continue
-        words = [w.text for page in pages for w in page.words]
-        corrector = Corrector(lex, modernise=modernise, document_text=words)
-        corrected = [corrector.correct_page(page) for page in pages]
-        atomic_write(out_dir / f"{path.stem}.txt", "\f".join(p.text + "\n" for p in corrected))
-        changes = [{"page": p.number, **dataclasses.asdict(c)} for p in corrected for c in p.corrections]
-        atomic_write_json(
-            out_dir / f"{path.stem}.changes.json",
-            {"source": str(path), "lexicon": lex.identity, "changes": changes},
-        )
-        click.echo(f"{path}: {len(changes)} change(s) -> {out_dir / (path.stem + '.txt')}", err=True)
+        click.echo(f"archocr: error: {message}", err=True)
+        failed += 1
+    if failed:
+        click.echo(f"archocr: {failed} of {len(files)} file(s) failed; the others were corrected", err=True)
     sys.exit(1 if failed else 0)
+
+
+def _correct_one(
+    path: Path,
+    out_dir: Path,
+    lex: Any,
+    modernise: bool,
+    encoding: str | None,
+    inputs: set[Path],
+    written: set[Path],
+) -> tuple[Path, int]:
+    """Correct one OCR file into out_dir; returns (text file written, number of changes)."""
+    from .correct import Corrector
+    from .files import atomic_write, atomic_write_json
+    from .ocr_files import read_ocr_file
+
+    pages = read_ocr_file(path, encoding)
+    # Two inputs with one stem (a.txt, a.hocr) must not overwrite each other, nor any input itself.
+    taken = inputs | written
+    for stem in (path.stem, path.name):
+        text_path, changes_path = out_dir / f"{stem}.txt", out_dir / f"{stem}.changes.json"
+        if not {text_path.resolve(), changes_path.resolve()} & taken:
+            break
+    else:
+        raise ArchocrError(
+            "its output would overwrite an input or another output; choose another --out", path=str(path)
+        )
+    words = [w.text for page in pages for w in page.words]
+    corrector = Corrector(lex, modernise=modernise, document_text=words)
+    corrected = [corrector.correct_page(page) for page in pages]
+    changes = [{"page": p.number, **dataclasses.asdict(c)} for p in corrected for c in p.corrections]
+    atomic_write(text_path, "\f".join(p.text + "\n" for p in corrected))
+    atomic_write_json(changes_path, {"source": str(path), "lexicon": lex.identity, "changes": changes})
+    written.update({text_path.resolve(), changes_path.resolve()})
+    return text_path, len(changes)
 
 
 @app.group()
@@ -477,8 +617,13 @@ def _align_and_report(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Transcript (plain text or Markdown; one page or a whole book).",
 )
-@click.option("--encoding", default=None, help="Transcript encoding (default: UTF-8, else detected).")
-@click.option("--lexicon", "lexicon_name", default="default", show_default=True)
+@click.option(
+    "--encoding",
+    default=None,
+    callback=_check_encoding,
+    help="Transcript encoding (default: a byte-order mark, else UTF-8, else detected).",
+)
+@click.option("--lexicon", "lexicon_name", default="default", show_default=True, callback=_check_lexicon)
 def align_cmd(out_dir: Path, transcript: Path, encoding: str | None, lexicon_name: str) -> None:
     """Align the pages of a finished run in OUT_DIR with a transcript; write the reviewers' report."""
     try:
@@ -491,9 +636,9 @@ def align_cmd(out_dir: Path, transcript: Path, encoding: str | None, lexicon_nam
 
 @app.command("lint-transcript")
 @click.argument("transcript", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--encoding", default=None)
+@click.option("--encoding", default=None, callback=_check_encoding)
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
-@click.option("--lexicon", "lexicon_name", default="default", show_default=True)
+@click.option("--lexicon", "lexicon_name", default="default", show_default=True, callback=_check_lexicon)
 def lint_transcript(transcript: Path, encoding: str | None, as_json: bool, lexicon_name: str) -> None:
     """Check a transcript on its own: unbalanced brackets, fragments that make no word, stray markers."""
     from . import align, report

@@ -15,6 +15,9 @@ from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 
+from .errors import ArchocrError, TranscriptError
+from .transcripts import decode
+
 _FOLD = str.maketrans(
     {
         "«": '"',
@@ -96,6 +99,7 @@ class PageScore:
     raw: Score
     folded: Score
     missing: bool = False  # no output for this ground-truth page
+    error: str | None = None  # the ground truth or the output could not be read: not scored, named here
 
 
 def ground_truth_pages(gt_dir: Path) -> list[tuple[str, int, Path]]:
@@ -109,21 +113,39 @@ def ground_truth_pages(gt_dir: Path) -> list[tuple[str, int, Path]]:
 
 
 def evaluate_dir(gt_dir: Path, out_dir: Path) -> list[PageScore]:
-    """Score every ground-truth page against `out_dir/<document>/<NNNN>.txt` (missing output = all wrong)."""
+    """Score every ground-truth page against `out_dir/<document>/<NNNN>.txt` (missing output = all wrong).
+
+    Files are decoded as transcripts are (byte-order marks, UTF-8, else a detected Cyrillic encoding);
+    one that cannot be read is returned with its `error` and left out of the totals, never an abort."""
     scores = []
     for document, page, gt_path in ground_truth_pages(gt_dir):
-        truth = gt_path.read_text(encoding="utf-8")
         out_path = out_dir / document / f"{page:04d}.txt"
         missing = not out_path.is_file()
-        hypothesis = "" if missing else out_path.read_text(encoding="utf-8")
+        try:
+            truth = _read(gt_path)
+            hypothesis = "" if missing else _read(out_path)
+        except ArchocrError as exc:
+            scores.append(PageScore(document, page, EMPTY, EMPTY, missing, error=str(exc)))
+            continue
         scores.append(
             PageScore(document, page, score(truth, hypothesis), score(truth, hypothesis, True), missing)
         )
     return scores
 
 
+def _read(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(f"cannot be read: {exc.strerror}", path=str(path)) from exc
+    if not data.strip():
+        return ""  # a blank page's text is empty, and so is its ground truth
+    return decode(data, path)[0]
+
+
 def total(scores: list[PageScore], folded: bool = False) -> Score:
     result = EMPTY
     for s in scores:
-        result = result + (s.folded if folded else s.raw)
+        if s.error is None:
+            result = result + (s.folded if folded else s.raw)
     return result

@@ -5,6 +5,7 @@ their word boxes, and their confidences where the file has them (x_wconf, WC).""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -12,24 +13,48 @@ from lxml import etree
 
 from .errors import TranscriptError
 from .model import BBox, Line, Page, Paragraph, Word
-from .transcripts import decode
+from .transcripts import decode, sniff_bom
 
 NO_BOX = BBox(0, 0, 0, 0)
-_BBOX = re.compile(r"bbox\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)")
-_WCONF = re.compile(r"x_wconf\s+([\d.]+)")
+# Files from other engines are read leniently where the meaning is clear: decimal coordinates, units
+# after a number ("2480px"), confidences written as percentages. A value that means nothing ("high")
+# counts as absent: no box, or confidence unknown (-1).
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_BBOX = re.compile(rf"bbox\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})")
+_WCONF = re.compile(rf"x_wconf\s+({_NUMBER})")
+_LEADING_NUMBER = re.compile(rf"\s*({_NUMBER})")
 
 
 def read_ocr_file(path: Path, encoding: str | None = None) -> list[Page]:
-    data = path.read_bytes() if path.is_file() else None
-    if data is None:
-        raise TranscriptError("no such file", path=str(path))
-    head = data[:2048].lower()
-    if b"ocrx_word" in data[:200_000] or b"ocr_page" in head:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(f"cannot be read: {exc.strerror}", path=str(path)) from exc
+    head = _peek(data)
+    if "ocrx_word" in head or "ocr_page" in head[:2048]:
         return _read_hocr(path, data)
-    if b"<alto" in head:
+    if "<alto" in head[:2048]:
         return _read_alto(path, data)
     text, _ = decode(data, path, encoding)
     return _read_plain(path, text)
+
+
+def _peek(data: bytes) -> str:
+    """The start of the file as lower-case text, for telling hOCR and ALTO from plain text (UTF-16 too)."""
+    head = data[:200_000]
+    bom = sniff_bom(head)
+    if bom is None:
+        return head.decode("latin-1").lower()
+    return head[bom[1] :].decode(bom[0], errors="replace").lower()
+
+
+def _number(value: str | None) -> float | None:
+    """A number from an attribute, units or trailing junk ignored; None when there is none."""
+    match = _LEADING_NUMBER.match(value or "")
+    if not match:
+        return None
+    number = float(match.group(1))
+    return number if math.isfinite(number) else None
 
 
 def _read_plain(path: Path, text: str) -> list[Page]:
@@ -59,7 +84,20 @@ def _parse_xml(path: Path, data: bytes) -> etree._Element:
 
 def _box(title: str) -> BBox:
     match = _BBOX.search(title or "")
-    return BBox(*(int(v) for v in match.groups())) if match else NO_BOX
+    if not match:
+        return NO_BOX
+    values = [float(v) for v in match.groups()]
+    return BBox(*(round(v) for v in values)) if all(math.isfinite(v) for v in values) else NO_BOX
+
+
+def _confidence(value: float | None, scale: float) -> float:
+    """A word confidence on archocr's 0-100 scale; -1 when absent or meaningless. ALTO's WC is 0-1, but
+    some engines write percentages (WC="87"): above 1 and up to 100 it is taken as one."""
+    if value is None or value < 0:
+        return -1.0
+    if scale != 1.0 and value > 1.0:
+        return value if value <= 100.0 else -1.0
+    return min(value * scale, 100.0)
 
 
 def _read_hocr(path: Path, data: bytes) -> list[Page]:
@@ -78,9 +116,8 @@ def _read_hocr(path: Path, data: bytes) -> list[Page]:
                     text = "".join(w.itertext()).strip()
                     if text:
                         conf = _WCONF.search(w.get("title", ""))
-                        words.append(
-                            Word(text, _box(w.get("title", "")), float(conf.group(1)) if conf else -1.0)
-                        )
+                        score = _confidence(float(conf.group(1)) if conf else None, 1.0)
+                        words.append(Word(text, _box(w.get("title", "")), score))
                 if words:
                     lines.append(Line(tuple(words), _box(line_el.get("title", ""))))
             if lines:
@@ -101,11 +138,11 @@ def _read_hocr(path: Path, data: bytes) -> list[Page]:
 
 
 def _alto_box(el: etree._Element) -> BBox:
-    try:
-        x, y = round(float(el.get("HPOS", 0))), round(float(el.get("VPOS", 0)))
-        return BBox(x, y, x + round(float(el.get("WIDTH", 0))), y + round(float(el.get("HEIGHT", 0))))
-    except ValueError:
+    values = [_number(el.get(name)) for name in ("HPOS", "VPOS", "WIDTH", "HEIGHT")]
+    if any(v is None for v in values):
         return NO_BOX
+    x, y, width, height = (round(v) for v in values)  # type: ignore[arg-type]
+    return BBox(x, y, x + width, y + height)
 
 
 def _read_alto(path: Path, data: bytes) -> list[Page]:
@@ -120,14 +157,13 @@ def _read_alto(path: Path, data: bytes) -> list[Page]:
                 for s in line_el.iterfind("{*}String"):
                     text = s.get("CONTENT", "").strip()
                     if text:
-                        wc = s.get("WC")
-                        words.append(Word(text, _alto_box(s), float(wc) * 100 if wc else -1.0))
+                        words.append(Word(text, _alto_box(s), _confidence(_number(s.get("WC")), 100.0)))
                 if words:
                     lines.append(Line(tuple(words), _alto_box(line_el)))
             if lines:
                 paragraphs.append(Paragraph(tuple(lines), _alto_box(block)))
-        width = round(float(page_el.get("WIDTH", 0) or 0))
-        height = round(float(page_el.get("HEIGHT", 0) or 0))
+        width = round(_number(page_el.get("WIDTH")) or 0)
+        height = round(_number(page_el.get("HEIGHT")) or 0)
         pages.append(
             Page(
                 document=path.stem,

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -128,7 +129,20 @@ def to_json(run: AlignmentRun) -> dict[str, Any]:
     }
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet will show as text: a leading ' before a formula's first character.
+    Numbers stay numbers; the JSON always keeps the real text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(run: AlignmentRun) -> str:
+    """The discrepancies as rows; text cells that a spreadsheet would run as a formula are neutralised."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
@@ -136,7 +150,7 @@ def to_csv(run: AlignmentRun) -> str:
         for d in p.discrepancies:
             row = dataclasses.asdict(d)
             row["bbox"] = " ".join(str(v) for v in dataclasses.astuple(d.bbox)) if d.bbox else ""
-            writer.writerow(row)
+            writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     return buf.getvalue()
 
 
@@ -155,6 +169,36 @@ def _segments(text: str, discrepancies: list[Any], start_key: str, end_key: str)
         at = max(at, end)
     out.append({"text": text[at:]})
     return out
+
+
+CROP_MARGIN = (20, 10)  # pixels of the page shown around a discrepancy's box, left/right and above/below
+CROP_WIDTH = 360  # largest width of a crop in the report, in CSS pixels
+
+
+def crop_geometry(bbox: Any, width: int, height: int) -> dict[str, int] | None:
+    """Size, background size and offset (CSS pixels) of the crop showing `bbox`: the box plus a margin,
+    kept inside the page (a box at the top or left edge must not ask for a negative offset)."""
+    if not bbox or width <= 0 or height <= 0:
+        return None
+    left, top = max(0, bbox.x0 - CROP_MARGIN[0]), max(0, bbox.y0 - CROP_MARGIN[1])
+    right, bottom = min(width, bbox.x1 + CROP_MARGIN[0]), min(height, bbox.y1 + CROP_MARGIN[1])
+    if right <= left or bottom <= top:
+        return None
+    scale = min(1.0, CROP_WIDTH / (right - left))
+    return {
+        "width": max(1, int((right - left) * scale)),
+        "height": max(1, int((bottom - top) * scale)),
+        "background_width": int(width * scale),
+        "background_height": int(height * scale),
+        "x": int(left * scale),
+        "y": int(top * scale),
+    }
+
+
+def image_url(path: str) -> str:
+    """A relative URL for an image path: every character a URL or the CSS url('…') around it could
+    read as syntax (#, %, ?, quotes, brackets, spaces, line breaks, a scheme's colon) percent-encoded."""
+    return quote(path, safe="/")
 
 
 def to_html(run: AlignmentRun, transcript_text: str) -> str:
@@ -181,13 +225,14 @@ def to_html(run: AlignmentRun, transcript_text: str) -> str:
                 "page": p.page,
                 "status": p.status,
                 "reason": p.reason,
-                "image": run.images[key],
+                "image": image_url(run.images[key]),
                 "width": width,
                 "height": height,
                 "counts": p.counts(),
                 "cer": p.raw.cer if p.raw else None,
                 "cer_normalised": p.normalised.cer if p.normalised else None,
                 "discrepancies": p.discrepancies,
+                "crops": [crop_geometry(d.bbox, width, height) for d in p.discrepancies],
                 "ocr_segments": _segments(run.texts[key], p.discrepancies, "ocr_start", "ocr_end"),
                 "transcript_segments": _segments(region, shifted, "transcript_start", "transcript_end"),
             }

@@ -8,15 +8,19 @@ them would exhaust memory. Each problem becomes a ScanError that names the file.
 from __future__ import annotations
 
 import hashlib
+import io
+import math
 import os
 import re
 import struct
+import subprocess
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pdf2image import convert_from_path, pdfinfo_from_path
+from pdf2image import pdfinfo_from_path
 from pdf2image.exceptions import PDFPageCountError, PDFPopplerTimeoutError, PDFSyntaxError
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -213,7 +217,7 @@ def _tiff_page_count(path: Path, limit: int) -> int:
 
 def _pdf_info(path: Path, first: int | None = None, last: int | None = None) -> dict:
     try:
-        info = pdfinfo_from_path(str(path), first_page=first, last_page=last, timeout=PDF_TIMEOUT)
+        info = pdfinfo_from_path(str(path.absolute()), first_page=first, last_page=last, timeout=PDF_TIMEOUT)
     except (PDFPageCountError, PDFSyntaxError) as exc:
         message = str(exc).strip().splitlines()
         detail = next((m for m in message if "password" in m.lower()), message[-1] if message else "")
@@ -234,9 +238,12 @@ def _open_image(path: Path) -> Image.Image:
         raise ScanError("not a readable image (corrupt, or not really an image)", path=str(path)) from exc
     except Image.DecompressionBombError as exc:
         raise ScanError(f"image is too large to decode safely: {exc}", path=str(path)) from exc
-    except (OSError, ValueError, TypeError, SyntaxError, EOFError, struct.error) as exc:
-        # e.g. a text or ICC chunk that inflates past Pillow's limit, a header cut short
+    except OSError as exc:
         raise ScanError(f"not a readable image: {exc}", path=str(path)) from exc
+    except (ValueError, TypeError, SyntaxError, EOFError, struct.error, IndexError, KeyError) as exc:
+        # Pillow's plugins report malformed headers this way (a TIFF cut short: "Missing dimensions";
+        # a PNG text chunk past the decompression limit); it is the file that is wrong, not archocr.
+        raise ScanError(f"image header is corrupt: {type(exc).__name__}: {exc}", path=str(path)) from exc
     return im
 
 
@@ -255,7 +262,10 @@ def check_size(width: int, height: int, path: Path, settings: Settings, what: st
         )
 
 
-_PDF_PAGE_SIZE = re.compile(r"([\d.]+) x ([\d.]+) pts")
+# pdfinfo prints sizes as C's %g: "595 x 842", "595.276 x 841.89", "2e+06 x 2e+06".
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf"
+_PDF_PAGE_SIZE = re.compile(rf"({_NUMBER})\s*x\s*({_NUMBER})\s*pts", re.IGNORECASE)
+MAX_WARNINGS = 20  # decoder messages kept per page; a damaged stream can repeat one thousands of times
 
 
 def load_page(path: Path, number: int, settings: Settings) -> PageImage:
@@ -265,26 +275,69 @@ def load_page(path: Path, number: int, settings: Settings) -> PageImage:
     return _load_image_page(path, number, settings)
 
 
-def _load_pdf_page(path: Path, number: int, settings: Settings) -> PageImage:
-    info = _pdf_info(path, number, number)
+def pdf_page_size(info: dict) -> tuple[float, float] | None:
+    """The page's (width, height) in points as pdfinfo reports it, or None when it gives no usable size."""
     size_key = next((k for k in info if k.startswith("Page") and k.endswith("size")), None)
     match = _PDF_PAGE_SIZE.search(str(info.get(size_key, ""))) if size_key else None
-    if match:
-        width, height = (round(float(v) * settings.dpi / 72) for v in match.groups())
-        check_size(width, height, path, settings, what=f"page {number} at {settings.dpi} dpi")
+    if not match:
+        return None
+    width, height = (float(v) for v in match.groups())
+    if not all(math.isfinite(v) and v > 0 for v in (width, height)):
+        return None
+    return width, height
+
+
+def _load_pdf_page(path: Path, number: int, settings: Settings) -> PageImage:
+    info = _pdf_info(path, number, number)
+    size = pdf_page_size(info)
+    what = f"page {number} at {settings.dpi} dpi"
+    if size is None:
+        # Without a size the guard cannot work, and poppler would try to allocate whatever the page says.
+        raise ScanError(f"page {number} has no usable page size (corrupt page box)", path=str(path))
+    width, height = (round(v * settings.dpi / 72) for v in size)
+    check_size(width, height, path, settings, what=what)
+    image, warnings = _render_pdf_page(path, number, settings.dpi)
+    # What poppler gives back must hold a page too: on a box it cannot render it returns a 1×1 image.
+    check_size(image.width, image.height, path, settings, what=f"page {number} as rendered by poppler")
+    return PageImage(pixels=_to_array(image), dpi=settings.dpi, source=path, number=number, warnings=warnings)
+
+
+def _render_pdf_page(path: Path, number: int, dpi: int) -> tuple[Image.Image, tuple[str, ...]]:
+    """One page through pdftoppm, with what poppler said on standard error (pdf2image discards it)."""
+    command = ["pdftoppm", "-r", str(dpi), "-f", str(number), "-l", str(number), "-singlefile"]
+    command.append(str(path.absolute()))  # never read as an option, whatever the file is called
     try:
-        images = convert_from_path(
-            str(path), dpi=settings.dpi, first_page=number, last_page=number, timeout=PDF_TIMEOUT
-        )
-    except (PDFPageCountError, PDFSyntaxError, PDFPopplerTimeoutError) as exc:
+        done = subprocess.run(command, capture_output=True, timeout=PDF_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise ScanError(f"page {number} was not rasterised within {PDF_TIMEOUT} s", path=str(path)) from exc
+    except OSError as exc:
+        raise ScanError(f"poppler's pdftoppm cannot be run: {exc.strerror}", path=str(path)) from exc
+    messages = _decoder_messages(done.stderr.decode("utf-8", "replace"))
+    if done.returncode != 0 or not done.stdout:
+        detail = f": {messages[-1]}" if messages else ""
+        raise ScanError(f"page {number} could not be rasterised{detail}", path=str(path))
+    try:
+        image = Image.open(io.BytesIO(done.stdout))
+        image.load()
+    except (OSError, SyntaxError, ValueError) as exc:
         raise ScanError(f"page {number} could not be rasterised: {exc}", path=str(path)) from exc
-    if not images:
-        raise ScanError(f"page {number} could not be rasterised (poppler returned nothing)", path=str(path))
-    return PageImage(pixels=_to_array(images[0]), dpi=settings.dpi, source=path, number=number)
+    return image, messages
+
+
+def _decoder_messages(stderr: str) -> tuple[str, ...]:
+    """Poppler's warnings and errors, each once, at most MAX_WARNINGS (plus a count of the rest)."""
+    unique = list(dict.fromkeys(line.strip() for line in stderr.splitlines() if line.strip()))
+    kept = [f"poppler: {line[:300]}" for line in unique[:MAX_WARNINGS]]
+    if len(unique) > MAX_WARNINGS:
+        kept.append(f"poppler: … and {len(unique) - MAX_WARNINGS} more messages")
+    return tuple(kept)
 
 
 def _load_image_page(path: Path, number: int, settings: Settings) -> PageImage:
-    with _open_image(path) as im:
+    # Pillow reports what it skipped (corrupt EXIF, tags past the end of the file) as Python warnings:
+    # they belong to the page, like poppler's, not to standard error.
+    with warnings.catch_warnings(record=True) as caught, _open_image(path) as im:
+        warnings.simplefilter("always")
         check_size(im.width, im.height, path, settings)
         try:
             if number > 1 or getattr(im, "n_frames", 1) > 1:
@@ -293,11 +346,15 @@ def _load_image_page(path: Path, number: int, settings: Settings) -> PageImage:
             dpi = _image_dpi(im)
             frame = ImageOps.exif_transpose(im)
             frame.load()
+            pixels = _to_array(frame)
         except EOFError as exc:
             raise ScanError(f"has no page {number}", path=str(path)) from exc
-        except (OSError, SyntaxError, ValueError) as exc:
+        except (OSError, SyntaxError, ValueError, TypeError, struct.error, IndexError, KeyError) as exc:
             raise ScanError(f"image data is corrupt or truncated: {exc}", path=str(path)) from exc
-        return PageImage(pixels=_to_array(frame), dpi=dpi, source=path, number=number)
+    messages = list(dict.fromkeys(f"pillow: {str(w.message)[:300]}" for w in caught))
+    return PageImage(
+        pixels=pixels, dpi=dpi, source=path, number=number, warnings=tuple(messages[:MAX_WARNINGS])
+    )
 
 
 def _image_dpi(im: Image.Image) -> int:
@@ -310,6 +367,57 @@ def _image_dpi(im: Image.Image) -> int:
     return value if 100 <= value <= 2400 else DEFAULT_IMAGE_DPI
 
 
+_GREY_MODES = {"1", "L", "I", "F"}
+_ALPHA_MODES = {"LA", "La", "PA", "RGBA", "RGBa"}
+
+
 def _to_array(im: Image.Image) -> np.ndarray:
-    grey_modes = {"1", "L", "LA", "I", "I;16", "F"}
-    return np.asarray(im.convert("L") if im.mode in grey_modes else im.convert("RGB"))
+    """8-bit grey or RGB pixels of a page, whatever the file stored.
+
+    Deep images (16-bit, 32-bit integer, float) are scaled from their bit depth, not clipped; anything
+    transparent is laid on white paper, as it would be printed; palettes, CMYK and the rest become RGB.
+    """
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    elif im.mode in ("L", "1") and "transparency" in im.info:
+        im = im.convert("LA")
+    elif im.mode == "RGB" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    if im.mode in _ALPHA_MODES:
+        return _on_white(im)
+    if im.mode.startswith("I") or im.mode == "F":
+        return _deep_to_8_bit(np.asarray(im))
+    return np.asarray(im.convert("L") if im.mode in _GREY_MODES else im.convert("RGB"))
+
+
+def _on_white(im: Image.Image) -> np.ndarray:
+    grey = im.mode in ("LA", "La")
+    rgba = np.asarray(im.convert("LA" if grey else "RGBA"), dtype=np.float32)
+    colour, alpha = rgba[..., :-1], rgba[..., -1:] / 255.0
+    if im.mode in ("La", "RGBa"):  # premultiplied: colour already scaled by alpha
+        flat = colour + 255.0 * (1.0 - alpha)
+    else:
+        flat = colour * alpha + 255.0 * (1.0 - alpha)
+    flat = np.clip(np.rint(flat), 0, 255).astype(np.uint8)
+    return flat[..., 0] if grey else flat
+
+
+def _deep_to_8_bit(values: np.ndarray) -> np.ndarray:
+    """Grey values deeper than 8 bits to 0-255. Integers are scaled by the smallest bit depth that
+    holds the image's largest value (16-bit scanners often write 10 or 12 significant bits), so a pale
+    page stays pale; floats in [0, 1] are fractions; anything else is stretched from its own range."""
+    data = values.astype(np.float32)
+    finite = np.isfinite(data)
+    if not finite.all():
+        data = np.where(finite, data, np.nanmax(np.where(finite, data, np.nan)) if finite.any() else 0.0)
+    low, high = (float(data.min()), float(data.max())) if data.size else (0.0, 0.0)
+    if np.issubdtype(values.dtype, np.integer) and low >= 0:
+        bits = max(8, int(values.max()).bit_length())
+        scaled = data * (255.0 / (2**bits - 1))
+    elif low >= 0 and high <= 1.0:
+        scaled = data * 255.0
+    elif low >= 0 and high <= 255.0:
+        scaled = data
+    else:
+        scaled = (data - low) * (255.0 / (high - low)) if high > low else np.full_like(data, 255.0)
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)

@@ -1,7 +1,9 @@
-"""Reading text files users give us (transcripts, lexicon sources): encodings checked, never guessed."""
+"""Reading text files users give us (transcripts, lexicon sources): encodings checked, never guessed
+blindly: a byte-order mark first, then the encoding the user named, then UTF-8, then legacy Cyrillic."""
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from pathlib import Path
@@ -14,21 +16,73 @@ from .errors import TranscriptError
 LEGACY_ENCODINGS = ("cp1251", "koi8_r", "cp866", "iso8859_5", "mac_cyrillic")
 
 
+# Byte-order marks, longest first: a UTF-32-LE mark begins with the UTF-16-LE one.
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def sniff_bom(data: bytes) -> tuple[str, int] | None:
+    """(encoding, length of the mark) when the bytes start with a Unicode byte-order mark."""
+    for bom, name in BOMS:
+        if data.startswith(bom):
+            return name, len(bom)
+    return None
+
+
+def check_encoding(encoding: str) -> str:
+    """The codec's canonical name; raises LookupError for an encoding Python does not know."""
+    return codecs.lookup(encoding).name
+
+
 def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, str]:
-    """(text, encoding used). UTF-8 (with or without BOM) first; then a detected legacy Cyrillic encoding."""
-    if not data.strip():
+    """(text, encoding used). A byte-order mark (UTF-8, UTF-16, UTF-32) decides first, whatever was
+    given (it cannot be anything else); then the encoding the user gave; then UTF-8; then a detected
+    legacy Cyrillic encoding."""
+    bom = sniff_bom(data)
+    if bom:
+        name, length = bom
+        text, used = _decode_as(data[length:], path, name, "it starts with a byte-order mark for")
+    elif encoding:
+        text, used = _decode_as(data, path, encoding, "read as the given encoding")
+    else:
+        if b"\x00" in data[:4096]:
+            raise TranscriptError(
+                "file is binary, not text (it contains NUL bytes; if it is UTF-16 or UTF-32 without a "
+                "byte-order mark, give --encoding utf-16-le or the like)",
+                path=str(path),
+            )
+        text, used = _decode_guess(data, path)
+    if not text.strip():
         raise TranscriptError("file is empty", path=str(path))
-    if b"\x00" in data[:4096]:
-        raise TranscriptError("file is binary, not text (it contains NUL bytes)", path=str(path))
-    if encoding:
-        try:
-            return unicodedata.normalize("NFC", data.decode(encoding)), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise TranscriptError(f"cannot be decoded as {encoding}: {exc}", path=str(path)) from exc
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    if "\x00" in text:
+        raise TranscriptError(f"file is binary, not text (NUL characters read as {used})", path=str(path))
+    return unicodedata.normalize("NFC", text), used
+
+
+def _decode_as(data: bytes, path: Path, encoding: str, why: str) -> tuple[str, str]:
     try:
-        return unicodedata.normalize("NFC", data.decode("utf-8")), "utf-8"
+        codec = codecs.lookup(encoding)
+    except LookupError as exc:
+        raise TranscriptError(f"unknown encoding {encoding!r}", path=str(path)) from exc
+    try:
+        text = data.decode(codec.name)
+    except UnicodeDecodeError as exc:
+        raise TranscriptError(
+            f"cannot be decoded ({why} {encoding}): bytes {data[exc.start : exc.start + 4]!r} at "
+            f"offset {exc.start} are not {encoding}",
+            path=str(path),
+        ) from exc
+    return text.removeprefix("\ufeff"), encoding
+
+
+def _decode_guess(data: bytes, path: Path) -> tuple[str, str]:
+    try:
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     best = from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)).best()
@@ -37,7 +91,7 @@ def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, s
             "is not UTF-8 and matches no Cyrillic encoding (cp1251, KOI8-R, cp866); give --encoding",
             path=str(path),
         )
-    return unicodedata.normalize("NFC", str(best)), best.encoding
+    return str(best), best.encoding
 
 
 def read_text(path: Path, encoding: str | None = None) -> str:
