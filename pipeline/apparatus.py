@@ -10,6 +10,7 @@ their `NNNN.txt`.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .lint import bracket_problem, names_in
 from .transcripts import MD_FOOTNOTE_BLOCK, markdown_spans
 
 _FOLD = str.maketrans(
@@ -49,6 +51,8 @@ class Apparatus:
     inner: str = ""  # for brackets: what the editor supplied
     word_start: int = 0
     word_end: int = 0
+    problem: str = ""  # for broken fragments: the linter's class (lint.BRACKET_CLASSES)
+    message: str = ""  # ... and what is wrong, in words
 
 
 @dataclass
@@ -162,22 +166,62 @@ def _word_of(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def classify_bracket(text: str, match: re.Match[str], is_word: Callable[[str], bool]) -> Apparatus:
-    """Restoration, expansion or broken fragment, from where the bracket sits in its word and
-    whether the word it makes is a word at all."""
+def classify_bracket(
+    text: str, match: re.Match[str], is_word: Callable[[str], bool], names: set[str] | None = None
+) -> Apparatus:
+    """Restoration, expansion or broken fragment: the linter's checks decide whether the bracket went
+    wrong (and how); where it sits in its word tells an abbreviation written out from letters supplied."""
     start, end = match.span()
     inner = match.group(1)
     w_start, w_end = _word_of(text, start, end)
     raw_word = text[w_start:w_end]
     word = raw_word.replace("[", "").replace("]", "")
     before, after = text[w_start:start], text[end:w_end]
-    if inner.isdigit() or (before and not after and (len(before) <= 4 or before[:1].isupper())):
+    problem = bracket_problem(text, start, end, w_start, w_end, is_word, names or set())
+    if problem is not None:
+        kind = "broken_fragment"
+    elif inner.isdigit() or (before and not after and (len(before) <= 4 or before[:1].isupper())):
         kind = "expansion"  # [19]23, Ф[рунзе], Sots[ialist]: an abbreviation written out
-    elif not before and not after:
-        kind = "restoration"  # a whole word supplied by the editor
     else:
-        kind = "restoration" if is_word(word) else "broken_fragment"
-    return Apparatus(kind, start, end, match.group(0), word, inner, w_start, w_end)
+        kind = "restoration"  # letters or a whole word supplied by the editor
+    return Apparatus(
+        kind,
+        start,
+        end,
+        match.group(0),
+        word,
+        inner,
+        w_start,
+        w_end,
+        problem.cls if problem else "",
+        problem.message if problem else "",
+    )
+
+
+def _compound_of(text: str, start: int, end: int) -> tuple[int, int]:
+    """The hyphenated compound around a word (`V[military]-G[ruzin]`)."""
+    while start > 1 and text[start - 1] == "-" and (text[start - 2].isalnum() or text[start - 2] in "[]"):
+        start = _word_of(text, start - 2, start - 1)[0]
+    while end < len(text) - 1 and text[end] == "-" and (text[end + 1].isalnum() or text[end + 1] in "[]"):
+        end = _word_of(text, end + 1, end + 2)[1]
+    return start, end
+
+
+def _spread_half_translations(text: str, brackets: list[Apparatus]) -> list[Apparatus]:
+    """A compound half of which is translated is broken as a whole: its other brackets go with it."""
+    spans = [_compound_of(text, b.word_start, b.word_end) for b in brackets]
+    broken = {span for span, b in zip(spans, brackets, strict=True) if b.problem == "half_translated"}
+    return [
+        dataclasses.replace(
+            b,
+            kind="broken_fragment",
+            problem="half_translated",
+            message=f"the other half of the compound '{text[span[0] : span[1]]}' is translated",
+        )
+        if span in broken and b.kind != "broken_fragment"
+        else b
+        for span, b in zip(spans, brackets, strict=True)
+    ]
 
 
 def running_headers(text: str) -> list[tuple[int, int]]:
@@ -213,10 +257,13 @@ def parse_transcript(
         else:  # a compound broken at its own hyphen: only the line break goes (российско-американского)
             apparatus.append(Apparatus("hyphen", m.start(3), m.end(3), m.group(3)))
     covered = _covered(apparatus)
-    for m in _BRACKET.finditer(text):
-        if not _inside(covered, m.start()):
-            bracket = classify_bracket(text, m, is_word)
-            apparatus.append(bracket)
+    names = names_in(text)
+    brackets = [
+        classify_bracket(text, m, is_word, names)
+        for m in _BRACKET.finditer(text)
+        if not _inside(covered, m.start())
+    ]
+    apparatus += _spread_half_translations(text, brackets)
     apparatus.sort(key=lambda a: a.start)
     # Footnote blocks stay in the reading (a printed page may carry them); their markers go.
     kept = ("restoration", "expansion", "broken_fragment", "footnote")

@@ -9,6 +9,8 @@ import difflib
 import re
 from collections.abc import Callable
 
+from rapidfuzz.distance import Levenshtein
+
 from .apparatus import Apparatus, Reading, Transcript, extend_to_words, fold_word
 from .model import BBox, Discrepancy, Page
 
@@ -22,6 +24,8 @@ KINDS = (
     "extra",
     "normalisation",
 )
+
+FAR = 0.7  # below this similarity a bracketed word and the scan's are different words
 
 Op = tuple[str, int, int, int, int]  # (tag, page start, page end, transcript start, transcript end)
 
@@ -221,10 +225,15 @@ class Classifier:
                 status, reason = "absent", "the scan lacks what the editor supplied"
             else:
                 status, reason = "conflict", "the scan shows other letters than the editor supplied"
+            kind = br.kind
             if br.kind == "broken_fragment":
-                reason = f"bracketed fragment '{br.inner}' makes no word ('{br.word}'); {reason}"
+                reason = f"{br.problem}: {br.message}; {reason}"
+            elif status == "conflict" and Levenshtein.normalized_similarity(seen, meant) < FAR:
+                # Not an abbreviation written out nor letters supplied: the word is not the scan's.
+                kind = "broken_fragment"
+                reason = f"the bracketed word '{br.word}' does not match the scan's '{seen}'"
             record = self._record(
-                page, spans, reading, br.kind, a, b, c, d, reason, status, (br.word_start, br.word_end)
+                page, spans, reading, kind, a, b, c, d, reason, status, (br.word_start, br.word_end)
             )
             out.append(record)
         return out
