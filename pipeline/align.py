@@ -12,10 +12,12 @@ The transcript linter is `lint.py`.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import edlib
 
@@ -32,7 +34,7 @@ from .apparatus import (
     make_reading,
     words_of,
 )
-from .classify import KINDS, Classifier, Op, absorb_passage_edges
+from .classify import KINDS, Classifier, Op, absorb_passage_edges, furniture_spans
 from .evaluate import Score, score
 from .lint import english_words, lint_transcript
 from .locate import Location, index_transcript, locate
@@ -52,6 +54,7 @@ __all__ = [
     "english_words",
     "fold_char",
     "fold_word",
+    "lemma_finder",
     "lint_transcript",
     "locate",
     "make_reading",
@@ -59,6 +62,21 @@ __all__ = [
 ]
 
 _words = words_of  # the name the benchmarks and tests use
+
+
+def lemma_finder(lexicon: Any) -> Callable[[str], set[str]]:
+    """The lemmas of a word (pymorphy3 for Russian, the word itself otherwise): two readings that share
+    one are forms of the same word, which an edition may well choose differently."""
+    morph = getattr(lexicon, "morph", None)
+
+    @functools.lru_cache(maxsize=65536)
+    def lemmas(word: str) -> frozenset[str]:
+        word = word.lower()
+        if morph is None or not _CYR.search(word):
+            return frozenset({word})
+        return frozenset(p.normal_form for p in morph.parse(word)) | {word}
+
+    return lemmas  # type: ignore[return-value]
 
 
 def parse_transcript(
@@ -228,18 +246,19 @@ class Aligner:
         transcript: Transcript,
         is_word: Callable[[str], bool],
         confusion_pairs: set[tuple[str, str]] | None = None,
+        lemmas: Callable[[str], set[str]] | None = None,
     ) -> None:
         if not len(transcript.word_starts):
             index_transcript(transcript)
         self.transcript = transcript
         self.is_word = is_word
-        self.classifier = Classifier(transcript, is_word, confusion_pairs)
+        self.classifier = Classifier(transcript, is_word, confusion_pairs, lemmas)
 
     def align_page(self, page: Page) -> PageAlignment:
         text = page.text
         spans = page.word_spans()
         reading = make_reading(text, [])
-        starts, words = _words(reading.text)
+        _, words = words_of(reading.text)
         location = locate(words, self.transcript)
         if location is None or not words:
             reason = (
@@ -247,7 +266,17 @@ class Aligner:
             )
             return PageAlignment(page.document, page.number, "unmatched", reason)
         region = self.transcript.reading.text[location.start : location.end]
+        # Archival furniture the transcript lacks (secrecy marks, folios, registry stamps...) is set
+        # aside before aligning, so that it cannot pull the page's edges onto the transcript's text.
+        furniture = [
+            f for f in furniture_spans(page, spans) if not _transcript_has(text[f[0] : f[1]], region)
+        ]
+        if furniture:
+            reading = make_reading(text, [(start, end) for start, end, _, _ in furniture])
         ops = align_text(reading.text, region, 0, location.start)
+        unmatched = _not_this_text(reading.text, ops)
+        if unmatched:
+            return PageAlignment(page.document, page.number, "unmatched", unmatched)
         # Trim the region to what the page actually covers.
         covered = [op for op in ops if op[0] == "equal"]
         r_first = covered[0][3] if covered else location.start
@@ -268,6 +297,12 @@ class Aligner:
             alignment.discrepancies += absorb_passage_edges(found, text, self.transcript.text)
         alignment.discrepancies += classifier.brackets_in(page, spans, reading, ops, r_first, r_last)
         alignment.discrepancies += classifier.normalisation(page, spans, reading, ops)
+        for start, end, subkind, evidence in furniture:
+            r_at = _transcript_at(ops, reading.index_of(end), r_first)
+            at = t_reading.source_span(r_at, r_at)[0]
+            alignment.discrepancies.append(
+                classifier.make(page, spans, "extra", start, end, at, at, evidence, subkind=subkind)
+            )
         alignment.discrepancies.sort(key=lambda d: (d.ocr_start, d.transcript_start))
         excluded_text = t_reading.text[r_first:r_last]
         alignment.normalised = score(excluded_text, reading.text)
@@ -288,3 +323,44 @@ class Aligner:
                 at = max(at, a.end)
         out.append(self.transcript.text[at:end])
         return "".join(out)
+
+
+MIN_MATCHED_WORDS = 0.35  # a page whose longer words are matched less than this is another text
+
+
+def _not_this_text(page: str, ops: list[Op]) -> str:
+    """Why the region is not this page's text (empty if it is): of the page's words of four letters
+    or more, too few lie whole inside stretches that match the transcript exactly. A page of another
+    document of the same period shares rare words (names, institutions) but not its running text;
+    even a poor OCR keeps most longer words whole against its own text."""
+    equal = [(ps, pe) for tag, ps, pe, _, _ in ops if tag == "equal"]
+    starts = [ps for ps, _ in equal]
+    long_words = matched = 0
+    for m in re.finditer(r"\w{4,}", page):
+        long_words += 1
+        i = bisect.bisect_right(starts, m.start()) - 1
+        matched += i >= 0 and equal[i][1] >= m.end()
+    if long_words and matched < MIN_MATCHED_WORDS * long_words:
+        return (
+            f"the passage the page was placed in is not its text: {matched} of its {long_words} longer "
+            "words match it"
+        )
+    return ""
+
+
+def _transcript_at(ops: list[Op], page_index: int, default: int) -> int:
+    """The transcript reading offset aligned with page reading offset `page_index`."""
+    for tag, ps, pe, rs, re_ in ops:
+        if ps <= page_index < pe or (ps == pe == page_index):
+            return rs + (min(page_index - ps, re_ - rs) if tag in ("equal", "replace") else 0)
+    return ops[-1][4] if ops and page_index >= ops[-1][2] else default
+
+
+def _transcript_has(passage: str, region: str) -> bool:
+    """Does the transcript's region hold this scan passage (allowing OCR errors in longer ones)?"""
+    folded = make_reading(passage, []).text
+    letters = re.sub(r"\W+", "", folded)
+    if len(letters) >= 8:
+        found = edlib.align(folded, region, mode="HW", task="distance")
+        return 0 <= found["editDistance"] <= 0.2 * len(folded)
+    return re.search(rf"(?<!\w){re.escape(folded.lower())}(?!\w)", region.lower()) is not None

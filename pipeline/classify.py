@@ -38,10 +38,12 @@ class Classifier:
         transcript: Transcript,
         is_word: Callable[[str], bool],
         confusion_pairs: set[tuple[str, str]] | None = None,
+        lemmas: Callable[[str], set[str]] | None = None,
     ) -> None:
         self.transcript = transcript
         self.is_word = is_word
         self.confusions = confusion_pairs or set()
+        self.lemmas = lemmas or (lambda word: {word.lower()})
         self.brackets = [
             a for a in transcript.apparatus if a.kind in ("restoration", "expansion", "broken_fragment")
         ]
@@ -67,6 +69,22 @@ class Classifier:
     ) -> Discrepancy:
         o_start, o_end = reading.source_span(a, b)
         t_start, t_end = transcript_span or self.transcript.reading.source_span(c, d)
+        return self.make(page, spans, kind, o_start, o_end, t_start, t_end, reason, status)
+
+    def make(
+        self,
+        page: Page,
+        spans,  # type: ignore[no-untyped-def]
+        kind: str,
+        o_start: int,
+        o_end: int,
+        t_start: int,
+        t_end: int,
+        reason: str,
+        status: str = "",
+        subkind: str = "",
+    ) -> Discrepancy:
+        """A Discrepancy from offsets into NNNN.txt and the transcript file, with the words' boxes."""
         words = self._ocr_words(spans, page, o_start, max(o_end, o_start + 1))
         line = next((li for s, e, li, _ in spans if s <= o_start < e + 1), -1)
         boxes = [w.bbox for _, _, w in words if w.bbox.x1 > w.bbox.x0]
@@ -87,41 +105,59 @@ class Classifier:
             confidence=min(confs) if confs else -1.0,
             reason=reason,
             status=status,
+            subkind=subkind,
         )
 
     def classify(self, page: Page, spans, reading: Reading, a: int, b: int, c: int, d: int):  # type: ignore[no-untyped-def]
-        """One difference, one kind, with the evidence that decided it."""
+        """One difference, one kind: the kind with the strongest evidence, `variant` only when both
+        readings look deliberate."""
         ocr_words = reading.text[a:b].split()
         trans_words = self.transcript.reading.text[c:d].split()
         t_start, t_end = self.transcript.reading.source_span(c, d)
         if any(br.word_start < t_end and br.word_end > t_start for br in self._brackets_near(t_start, t_end)):
-            return None  # reported with its bracket (see _brackets_in)
+            return None  # reported with its bracket (see brackets_in)
         o_start, o_end = reading.source_span(a, b)
-        words = [w for _, _, w in self._ocr_words(spans, page, o_start, max(o_end, o_start + 1))]
+        located = self._ocr_words(spans, page, o_start, max(o_end, o_start + 1))
+        words = [w for _, _, w in located]
 
-        def record(kind: str, reason: str) -> Discrepancy:
-            return self._record(page, spans, reading, kind, a, b, c, d, reason)
+        def record(kind: str, reason: str, subkind: str = "") -> Discrepancy:
+            found = self._record(page, spans, reading, kind, a, b, c, d, reason)
+            return dataclasses.replace(found, subkind=subkind) if subkind else found
 
-        if not trans_words and len(ocr_words) >= 3:
-            if _looks_like_noise(words):
-                return record("ocr_error", "specks, stains or handwriting read as letters (low confidence)")
-            return record(
-                "extra", f"{len(ocr_words)} words on the scan have no counterpart in the transcript"
-            )
-        if not ocr_words and len(trans_words) >= 3:
-            return record("missing", f"{len(trans_words)} words of the transcript are not on the scan")
         ocr, trans = " ".join(ocr_words), " ".join(trans_words)
-        typographic = _typography(ocr) == _typography(trans)
-        if typographic and ocr and trans:
-            return record("normalisation", "same text once ellipses and spacing of punctuation are folded")
         low = [w for w in words if 0 <= w.conf < 85]
         unknown = [
             w for w in ocr_words if re.search(r"\w", w) and not self.is_word(re.sub(r"^\W+|\W+$", "", w))
         ]
+        if not trans_words:  # only on the scan
+            furniture = furniture_kind(ocr, page, {li for _, _, li, _ in _spans_in(spans, o_start, o_end)})
+            if furniture:
+                return record("extra", furniture[1], furniture[0])
+            if (
+                _looks_like_noise(words)
+                or not re.search(r"\w", ocr)
+                or (len(ocr_words) <= 2 and (unknown or low))
+            ):
+                evidence = "specks, stains or handwriting read as letters" if words else "punctuation only"
+                return record("ocr_error", f"{evidence} (scan only: {ocr[:40]})")
+            return record(
+                "extra", f"{len(ocr_words)} word(s) on the scan have no counterpart in the transcript"
+            )
+        if not ocr_words:  # only in the transcript
+            letters = re.sub(r"[\W_]+", "", trans)
+            if not letters:
+                return record("ocr_error", "punctuation the OCR did not read")
+            return record("missing", f"{len(trans_words)} word(s) of the transcript are not on the scan")
+        if _typography(ocr) == _typography(trans):
+            return record("normalisation", "same text once ellipses and spacing of punctuation are folded")
+        if _unhyphenated(ocr) == _unhyphenated(trans):
+            return record("normalisation", "differs only in hyphenation or word division")
+        if ocr.lower() == trans.lower():
+            if _case_convention(ocr, trans) and not low:
+                return record("normalisation", "differs only in letter case (the edition's convention)")
+            return record("ocr_error", "differs in the case of single letters")
         evidence = []
-        if ocr and trans and ocr.lower() == trans.lower():
-            evidence.append("differs only in letter case")
-        if ocr and trans and _letters(ocr) == _letters(trans):
+        if _letters(ocr) == _letters(trans):
             evidence.append("differs only in punctuation")
         if self._confusable(ocr, trans):
             evidence.append("differs by known OCR confusions")
@@ -133,14 +169,32 @@ class Classifier:
             evidence.append(f"not in the lexicon: {' '.join(unknown)[:60]}")
         if low:
             evidence.append(f"OCR confidence {min(w.conf for w in low):.0f}")
-        if not ocr_words or not trans_words:
-            side = "scan" if ocr_words else "transcript"
-            if evidence:
-                return record("ocr_error", f"short passage only on the {side}: " + "; ".join(evidence))
-            return record("variant", f"short passage only on the {side}, read with confidence")
         if evidence:
             return record("ocr_error", "; ".join(evidence))
-        return record("variant", "both readings are words and the OCR is confident")
+        misread = self._misreading(ocr_words, trans_words)
+        if misread:
+            return record("ocr_error", misread)
+        return record("variant", "both readings are words of their own, read with confidence")
+
+    def _misreading(self, ocr_words: list[str], trans_words: list[str]) -> str:
+        """Why a difference between two words is a misreading even though the scan's form is a word;
+        empty when it looks deliberate (another form of the same word, or another word altogether)."""
+        if len(ocr_words) != len(trans_words):
+            return ""
+        for seen, meant in zip(ocr_words, trans_words, strict=True):
+            seen, meant = _core(seen), _core(meant)
+            if seen == meant:
+                continue
+            if max(len(seen), len(meant)) <= 2:
+                return f"'{seen}' for '{meant}': one-letter words are easily misread"
+            if self.lemmas(seen) & self.lemmas(meant):
+                return ""  # another form of the same word: an edition's reading, not a glyph misread
+            distance = Levenshtein.distance(seen, meant)
+            if distance <= 2 and distance <= 0.4 * max(len(seen), len(meant)):
+                return (
+                    f"'{seen}' is a misreading of '{meant}' that happens to make a word ({distance} letters)"
+                )
+        return ""
 
     def split_words(self, page_text: str, a: int, b: int, c: int, d: int) -> list[tuple[int, int, int, int]]:
         """One difference may hold a misread word beside a whole passage only one side has: match the
@@ -270,32 +324,35 @@ class Classifier:
 
 
 def absorb_passage_edges(found: list[Discrepancy], page_text: str, transcript_text: str) -> list[Discrepancy]:
-    """A word or two only one side has, beside a whole passage only that side has, belongs to the
-    passage (matching words inside the difference just cut its edge off): one record for both."""
-    result = list(found)
-    for edge in found:
-        if edge.kind != "variant" or not edge.reason.startswith("short passage only on the"):
-            continue
-        side = "missing" if not edge.ocr_text.strip() else "extra"
-        host = next((i for i, d in enumerate(result) if d.kind == side), None)
-        if host is None:
-            continue
-        d = result[host]
-        o_start, o_end = min(d.ocr_start, edge.ocr_start), max(d.ocr_end, edge.ocr_end)
-        t_start, t_end = (
-            min(d.transcript_start, edge.transcript_start),
-            max(d.transcript_end, edge.transcript_end),
-        )
-        result[host] = dataclasses.replace(
-            d,
-            ocr_start=o_start,
-            ocr_end=o_end,
-            transcript_start=t_start,
-            transcript_end=t_end,
-            ocr_text=page_text[o_start:o_end],
-            transcript_text=transcript_text[t_start:t_end],
-        )
-        result.remove(edge)
+    """The pieces of one difference that only one side has (matching words inside it cut a passage
+    into runs) are one passage: one `missing` or `extra` record for them, not several."""
+    result: list[Discrepancy] = []
+    for d in found:
+        host = result[-1] if result else None
+        if (
+            host is not None
+            and d.kind == host.kind
+            and d.kind in ("missing", "extra")
+            and d.subkind == host.subkind
+        ):
+            o_start, o_end = min(host.ocr_start, d.ocr_start), max(host.ocr_end, d.ocr_end)
+            t_start = min(host.transcript_start, d.transcript_start)
+            t_end = max(host.transcript_end, d.transcript_end)
+            result[-1] = dataclasses.replace(
+                host,
+                ocr_start=o_start,
+                ocr_end=o_end,
+                transcript_start=t_start,
+                transcript_end=t_end,
+                ocr_text=page_text[o_start:o_end],
+                transcript_text=transcript_text[t_start:t_end],
+                word_boxes=host.word_boxes + d.word_boxes,
+                bbox=BBox.enclosing(list(host.word_boxes + d.word_boxes))
+                if host.word_boxes + d.word_boxes
+                else None,
+            )
+        else:
+            result.append(d)
     return result
 
 
@@ -324,3 +381,138 @@ def _looks_like_noise(words: list) -> bool:  # type: ignore[type-arg]
     confs = [w.conf for w in words if w.conf >= 0]
     short = sum(len(w.text.strip(".,:;=-")) <= 2 for w in words)
     return (bool(confs) and sum(confs) / len(confs) < 50) or short >= 0.6 * len(words)
+
+
+def _core(word: str) -> str:
+    return re.sub(r"^\W+|\W+$", "", word).lower()
+
+
+def _unhyphenated(text: str) -> str:
+    """Letters only, hyphens and word division dropped: `во-вторых`, `вовторых`, `во вторых`."""
+    return re.sub(r"[\s\-\u00ad‐‑–—]+", "", text)
+
+
+def _case_convention(ocr: str, transcript: str) -> bool:
+    """Whole words in capitals, capitalised or in small letters on one side: an edition's convention
+    (a heading set in capitals), not a letter misread inside a word."""
+    for seen, meant in zip(ocr.split(), transcript.split(), strict=False):
+        if seen == meant:
+            continue
+        forms = {meant.lower(), meant.upper(), meant.capitalize(), meant.title()}
+        if seen not in forms:
+            return False
+    return True
+
+
+def _spans_in(spans, start: int, end: int):  # type: ignore[no-untyped-def]
+    return [s for s in spans if s[0] < max(end, start + 1) and s[1] > start]
+
+
+# What archival furniture looks like when OCR read it into the page text (no zones to say so).
+FURNITURE_PATTERNS = (
+    ("page_number", re.compile(r"[-–—]\s*\d{1,4}\s*[-–—]")),
+    ("folio", re.compile(r"(?:л\.\s*)?\d{1,4}\s*(?:об\.?|об\b)?")),
+    (
+        "secrecy",
+        re.compile(
+            r"(?:совершенно\s+|строго\s+|сов\.\s*)?секретно\.?|не\s+для\s+печати\.?|лично\.?|срочно\.?"
+            r"|только\s+для\s+членов\s+\S+|конфиденциально\.?",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "registration",
+        re.compile(
+            r"(?:вх|исх|входящ\w*|исходящ\w*)\.?\s*(?:№\s*)?[\d/\-сc]+(?:\s+от)?|№\s*\d[\d/\-]*"
+            r"|\d{1,2}[./]\d{1,2}[./]\d{2,4}\s*(?:г\.?)?|получено\.?|поступило\.?",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "resolution",
+        re.compile(
+            r"(?:не\s+)?(?:согласен|согласна|согласны|возражаю)\.?|в\s+дело\.?|в\s+архив\.?|за\.?|против\.?"
+            r"|ознакомить(?:ся)?\.?|доложить\.?|к\s+докладу\.?|разослать\.?|утвердить\.?|отклонить\.?",
+            re.IGNORECASE,
+        ),
+    ),
+)
+EDGE_LINES = 3  # furniture without zones: in the first or last lines of the page, or on a short line
+
+
+def furniture_kind(text: str, page: Page, line_indices: set[int]) -> tuple[str, str] | None:
+    """(subkind, evidence) when scan-only text is archival furniture: by its zone when the page has
+    zones, else by its look (a folio, page number, secrecy mark, registry stamp, short resolution) and
+    its place (top or bottom of the page, or a short line of its own, as in a margin)."""
+    text = text.strip()
+    if not text:
+        return None
+    if page.zones:
+        return None  # zones decide (see furniture_spans); text outside them is the document's
+    lines = page.lines
+    if not line_indices or len(text.split()) > 6:
+        return None
+    place = ""
+    if min(line_indices) < EDGE_LINES:
+        place = "at the top of the page"
+    elif max(line_indices) >= len(lines) - EDGE_LINES:
+        place = "at the bottom of the page"
+    elif all(len(lines[i].words) <= 4 for i in line_indices if i < len(lines)):
+        place = "on a short line of its own"
+    if not place:
+        return None
+    pieces = re.split(r"\s{2,}|\s*[;|]\s*", text)
+    kinds = []
+    for piece in pieces:
+        kind = next((k for k, pattern in FURNITURE_PATTERNS if pattern.fullmatch(piece.strip())), None)
+        if kind is None:
+            kind = _furniture_sequence(piece.strip())
+        if kind is None:
+            return None
+        kinds.append(kind)
+    return kinds[0], f"looks like a {kinds[0].replace('_', ' ')} mark ('{text[:30]}') {place}"
+
+
+def _furniture_sequence(text: str) -> str | None:
+    """Several furniture items OCR read onto one line (`СЕКРЕТНО 83 об.`): the kind of the first."""
+    rest, first = text, None
+    while rest:
+        for kind, pattern in FURNITURE_PATTERNS:
+            m = pattern.match(rest)
+            if m and m.end() > 0 and (m.end() == len(rest) or rest[m.end()].isspace()):
+                first = first or kind
+                rest = rest[m.end() :].lstrip()
+                break
+        else:
+            return None
+    return first
+
+
+def furniture_spans(page: Page, spans) -> list[tuple[int, int, str, str]]:  # type: ignore[no-untyped-def]
+    """(start, end, subkind, evidence) in `page.text` of what may be archival furniture rather than
+    the document's body: with zones, the secrecy, registration, letterhead, addressee and heading
+    zones; without, whole lines at the page's edges or on their own that look like furniture."""
+    if not page.zones:
+        lines: dict[int, tuple[int, int]] = {}
+        for start, end, li, _ in spans:
+            first, last = lines.get(li, (start, end))
+            lines[li] = (min(first, start), max(last, end))
+        found = []
+        for li, (start, end) in sorted(lines.items()):
+            kind = furniture_kind(page.text[start:end], page, {li})
+            if kind:
+                found.append((start, end, kind[0], kind[1]))
+        return found
+    paragraph_spans = page.paragraph_spans()
+    out = []
+    for zone in page.zones:
+        if zone.type not in FURNITURE_TEXT_ZONES:
+            continue
+        for index in zone.paragraphs:
+            if index < len(paragraph_spans) and paragraph_spans[index][1] > paragraph_spans[index][0]:
+                start, end = paragraph_spans[index]
+                out.append((start, end, zone.type, f"in a {zone.type} zone of the page"))
+    return out
+
+
+FURNITURE_TEXT_ZONES = ("secrecy", "registration", "letterhead", "addressee", "heading")

@@ -42,6 +42,7 @@ CSV_FIELDS = (
     "bbox",
     "confidence",
     "reason",
+    "subkind",
 )
 
 
@@ -84,7 +85,10 @@ def align_output(
     if not len(transcript.word_starts):
         raise TranscriptError("has no words to align with", path=str(transcript_path))
     aligner = align.Aligner(
-        transcript, word_checker(lexicon), {(c.seen, c.meant) for c in lexicon.confusions}
+        transcript,
+        word_checker(lexicon),
+        {(c.seen, c.meant) for c in lexicon.confusions},
+        align.lemma_finder(lexicon),
     )
     pages, images, sizes, texts = [], {}, {}, {}
     for json_path in sorted(out_dir.glob("*/[0-9][0-9][0-9][0-9].json")):
