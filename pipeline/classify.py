@@ -440,58 +440,59 @@ FURNITURE_PATTERNS = (
 EDGE_LINES = 3  # furniture without zones: in the first or last lines of the page, or on a short line
 
 
-def furniture_kind(text: str, page: Page, line_indices: set[int]) -> tuple[str, str] | None:
-    """(subkind, evidence) when scan-only text is archival furniture: by its zone when the page has
-    zones, else by its look (a folio, page number, secrecy mark, registry stamp, short resolution) and
-    its place (top or bottom of the page, or a short line of its own, as in a margin)."""
-    text = text.strip()
-    if not text:
-        return None
-    if page.zones:
-        return None  # zones decide (see furniture_spans); text outside them is the document's
+def furniture_place(page: Page, line_indices: set[int]) -> str:
+    """Where furniture sits without zones to say so: the first or last lines of the page, or a short
+    line of its own (as a note in a margin reads); empty elsewhere."""
     lines = page.lines
-    if not line_indices or len(text.split()) > 6:
-        return None
-    place = ""
+    if not line_indices:
+        return ""
     if min(line_indices) < EDGE_LINES:
-        place = "at the top of the page"
-    elif max(line_indices) >= len(lines) - EDGE_LINES:
-        place = "at the bottom of the page"
-    elif all(len(lines[i].words) <= 4 for i in line_indices if i < len(lines)):
-        place = "on a short line of its own"
-    if not place:
-        return None
-    pieces = re.split(r"\s{2,}|\s*[;|]\s*", text)
-    kinds = []
-    for piece in pieces:
-        kind = next((k for k, pattern in FURNITURE_PATTERNS if pattern.fullmatch(piece.strip())), None)
-        if kind is None:
-            kind = _furniture_sequence(piece.strip())
-        if kind is None:
-            return None
-        kinds.append(kind)
-    return kinds[0], f"looks like a {kinds[0].replace('_', ' ')} mark ('{text[:30]}') {place}"
+        return "at the top of the page"
+    if max(line_indices) >= len(lines) - EDGE_LINES:
+        return "at the bottom of the page"
+    if all(len(lines[i].words) <= 4 for i in line_indices if i < len(lines)):
+        return "on a short line of its own"
+    return ""
 
 
-def _furniture_sequence(text: str) -> str | None:
-    """Several furniture items OCR read onto one line (`СЕКРЕТНО 83 об.`): the kind of the first."""
-    rest, first = text, None
-    while rest:
+def furniture_items(text: str) -> list[tuple[int, int, str]] | None:
+    """(start, end, subkind) of each furniture item when `text` is nothing but furniture (OCR may read
+    several onto one line: `Вх. № 512 Совершенно секретно`); None when anything else is in it."""
+    items, at = [], 0
+    while True:
+        while at < len(text) and (text[at].isspace() or text[at] in ";|"):
+            at += 1
+        if at >= len(text):
+            return items or None
         for kind, pattern in FURNITURE_PATTERNS:
-            m = pattern.match(rest)
-            if m and m.end() > 0 and (m.end() == len(rest) or rest[m.end()].isspace()):
-                first = first or kind
-                rest = rest[m.end() :].lstrip()
+            m = pattern.match(text, at)
+            if m and m.end() > at and (m.end() == len(text) or not text[m.end()].isalnum()):
+                items.append((at, m.end(), kind))
+                at = m.end()
                 break
         else:
             return None
-    return first
+
+
+def furniture_kind(text: str, page: Page, line_indices: set[int]) -> tuple[str, str] | None:
+    """(subkind, evidence) when scan-only text is archival furniture by its look (a folio, page number,
+    secrecy mark, registry stamp, short resolution) and its place. Pages with zones are decided by
+    their zones (furniture_spans), not by look."""
+    text = text.strip()
+    if not text or page.zones or len(text.split()) > 6:
+        return None
+    place = furniture_place(page, line_indices)
+    items = furniture_items(text) if place else None
+    if not items:
+        return None
+    kind = items[0][2]
+    return kind, f"looks like a {kind.replace('_', ' ')} ('{text[:30]}') {place}"
 
 
 def furniture_spans(page: Page, spans) -> list[tuple[int, int, str, str]]:  # type: ignore[no-untyped-def]
     """(start, end, subkind, evidence) in `page.text` of what may be archival furniture rather than
     the document's body: with zones, the secrecy, registration, letterhead, addressee and heading
-    zones; without, whole lines at the page's edges or on their own that look like furniture."""
+    zones; without, items on lines at the page's edges or on their own that look like furniture."""
     if not page.zones:
         lines: dict[int, tuple[int, int]] = {}
         for start, end, li, _ in spans:
@@ -499,9 +500,11 @@ def furniture_spans(page: Page, spans) -> list[tuple[int, int, str, str]]:  # ty
             lines[li] = (min(first, start), max(last, end))
         found = []
         for li, (start, end) in sorted(lines.items()):
-            kind = furniture_kind(page.text[start:end], page, {li})
-            if kind:
-                found.append((start, end, kind[0], kind[1]))
+            line = page.text[start:end]
+            place = furniture_place(page, {li}) if len(line.split()) <= 6 else ""
+            for a, b, kind in (furniture_items(line) or []) if place else []:
+                evidence = f"looks like a {kind.replace('_', ' ')} ('{line[a:b][:30]}') {place}"
+                found.append((start + a, start + b, kind, evidence))
         return found
     paragraph_spans = page.paragraph_spans()
     out = []
