@@ -265,7 +265,9 @@ class Discrepancy:
     `ocr_start`/`ocr_end` are character offsets into the page's NNNN.txt; `transcript_start`/
     `transcript_end` into the transcript file as decoded. `status` is set for editorial brackets:
     `confirmed` (the scan shows the supplied letters), `absent` (it lacks them), `conflict` (it shows
-    other letters)."""
+    other letters). `subkind` refines `extra`: the furniture a scan-only passage is (`secrecy`,
+    `registration`, `letterhead`, `addressee`, `heading` from the page's zones; `folio`, `page_number`,
+    `resolution` from its look and place when the page has no zones)."""
 
     document: str
     page: int
@@ -282,3 +284,4 @@ class Discrepancy:
     confidence: float = -1.0
     reason: str = ""
     status: str = ""
+    subkind: str = ""

@@ -43,6 +43,7 @@ CSV_FIELDS = (
     "bbox",
     "confidence",
     "reason",
+    "subkind",
 )
 
 
@@ -85,7 +86,10 @@ def align_output(
     if not len(transcript.word_starts):
         raise TranscriptError("has no words to align with", path=str(transcript_path))
     aligner = align.Aligner(
-        transcript, word_checker(lexicon), {(c.seen, c.meant) for c in lexicon.confusions}
+        transcript,
+        word_checker(lexicon),
+        {(c.seen, c.meant) for c in lexicon.confusions},
+        align.lemma_finder(lexicon),
     )
     pages, images, sizes, texts = [], {}, {}, {}
     for finished in batch.finished_pages(out_dir):  # the manifest's pages, never stray files

@@ -320,6 +320,22 @@ class Injection:
     start: int  # span in the changed transcript (for `extra`: where the removed words were)
     end: int
     note: str
+    flavour: str = ""  # which way of making that kind (e.g. `hyphenation` for a normalisation)
+
+
+# The ways each kind is injected, one entry each: (flavour, expected kind).
+INJECTIONS = (
+    ("restoration", "restoration"),
+    ("expansion", "expansion"),
+    ("broken_fragment", "broken_fragment"),  # letters dropped inside brackets: no word
+    ("broken_restoration", "broken_fragment"),  # bracketed letters of another word: `п[удержать]`
+    ("variant", "variant"),  # another form of the same word
+    ("missing", "missing"),
+    ("extra", "extra"),
+    ("normalisation", "normalisation"),  # ё where the scan has е
+    ("hyphenation", "normalisation"),  # `во-вторых` / `вовторых`
+    ("case", "normalisation"),  # a word in capitals in the edition
+)
 
 
 def inject_discrepancies(
@@ -328,17 +344,22 @@ def inject_discrepancies(
     is_word,
     per_kind: int = 1,
     filler: str = "",  # type: ignore[no-untyped-def]
+    kinds: tuple[str, ...] | None = None,  # flavours of INJECTIONS to inject (default: all)
 ) -> tuple[str, list[Injection]]:
     """A transcript of `text` (what the scan shows) with editorial and textual differences injected at
-    known places: restorations `[ком]иссии`, expansions `тов[арищ]`, broken fragments, substituted
-    words, added passages (the scan lacks them: `missing`), removed passages (`extra` on the scan),
-    and ё where the scan has е (`normalisation`). Returns the new text and where each one is."""
+    known places (INJECTIONS, `per_kind` of each): restorations `[ком]иссии`, expansions `тов[арищ]`,
+    broken fragments (letters lost inside the brackets, or the bracketed letters of another word),
+    substituted word forms, added passages (the scan lacks them: `missing`), removed passages (`extra`
+    on the scan), ё where the scan has е, hyphens dropped or added, and words set in capitals
+    (`normalisation`). Returns the new text and where each one is."""
     words = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"\S+", text)]
     plain = [i for i, (_, _, w) in enumerate(words) if w.isalpha() and w.islower() and len(w) >= 7]
     plain = [i for i in plain if is_word(words[i][2])]
+    hyphenated = [i for i, (_, _, w) in enumerate(words) if re.fullmatch(r"[а-яё]+-[а-яё]+", w)]
     order = list(rng.permutation(len(plain)))
-    kinds = ["restoration", "expansion", "broken_fragment", "variant", "missing", "extra", "normalisation"]
-    edits: list[tuple[int, int, str, str, str]] = []  # (start, end, replacement, kind, note)
+    chosen = kinds or [flavour for flavour, _ in INJECTIONS]
+    expected = dict(INJECTIONS)
+    edits: list[tuple[int, int, str, str, str, str]] = []  # (start, end, replacement, kind, note, flavour)
     used: set[int] = set()
 
     def take() -> int | None:
@@ -350,42 +371,61 @@ def inject_discrepancies(
         return None
 
     filler_words = filler.split() or [w for _, _, w in words]
-    for kind in kinds * per_kind:
+    others = [w for w in filler_words if w.isalpha() and w.islower() and len(w) >= 7]
+    for flavour in list(chosen) * per_kind:
+        kind = expected[flavour]
+        if flavour == "hyphenation" and hyphenated:
+            i = hyphenated.pop(int(rng.integers(len(hyphenated))))
+            if any(abs(i - j) < 12 for j in used):
+                continue
+            used.add(i)
+            s, e, w = words[i]
+            edits.append((s, e, w.replace("-", ""), kind, w, flavour))
+            continue
         i = take()
         if i is None:
             break
         s, e, w = words[i]
-        if kind == "restoration":
-            edits.append((s, e, f"[{w[:3]}]{w[3:]}", kind, w))
-        elif kind == "expansion":
-            edits.append((s, e, f"{w[:3]}[{w[3:]}]", kind, w))
-        elif kind == "broken_fragment":
+        if flavour == "restoration":
+            edits.append((s, e, f"[{w[:3]}]{w[3:]}", kind, w, flavour))
+        elif flavour == "expansion":
+            edits.append((s, e, f"{w[:3]}[{w[3:]}]", kind, w, flavour))
+        elif flavour == "broken_fragment":
             if is_word(w[:2] + w[3:5] + w[5:]):
                 continue  # the damaged word happens to be a word: no fragment to find
-            edits.append((s, e, f"{w[:2]}[{w[3:5]}]{w[5:]}", kind, w))
-        elif kind == "variant":
+            edits.append((s, e, f"{w[:2]}[{w[3:5]}]{w[5:]}", kind, w, flavour))
+        elif flavour == "broken_restoration":
+            other = next((o for o in others[int(rng.integers(max(1, len(others)))) :] if o[0] != w[0]), "")
+            if not other:
+                continue
+            edits.append((s, e, f"{w[0]}[{other[1:]}]", kind, f"{w} / {other}", flavour))
+        elif flavour == "variant":
             swapped = next((w[:-1] + c for c in "аиуеоы" if c != w[-1] and is_word(w[:-1] + c)), None)
             if swapped is None:
                 continue
-            edits.append((s, e, swapped, kind, w))
-        elif kind == "missing":
+            edits.append((s, e, swapped, kind, w, flavour))
+        elif flavour == "missing":
             start = int(rng.integers(0, max(1, len(filler_words) - 8)))
             passage = " ".join(filler_words[start : start + 6])
-            edits.append((e, e, " " + passage, kind, passage))
-        elif kind == "extra":
+            edits.append((e, e, " " + passage, kind, passage, flavour))
+        elif flavour == "extra":
             last = min(i + 6, len(words) - 1)
-            edits.append((s, words[last][0], "", kind, text[s : words[last][0]]))
-        elif kind == "normalisation":
+            edits.append((s, words[last][0], "", kind, text[s : words[last][0]], flavour))
+        elif flavour == "normalisation":
             if "е" not in w:
                 continue
-            edits.append((s, e, w.replace("е", "ё", 1), kind, w))  # the edition marks ё, the scan does not
+            edits.append((s, e, w.replace("е", "ё", 1), kind, w, flavour))  # the edition marks ё
+        elif flavour == "hyphenation":  # no hyphenated word on the page: the edition adds one
+            edits.append((s, e, f"{w[:4]}-{w[4:]}", kind, w, flavour))
+        elif flavour == "case":
+            edits.append((s, e, w.upper(), kind, w, flavour))
     edits.sort()
     out, injections, at, shift = [], [], 0, 0
-    for start, end, replacement, kind, note in edits:
+    for start, end, replacement, kind, note, flavour in edits:
         out.append(text[at:start])
         new_start = start + shift
         out.append(replacement)
-        injections.append(Injection(kind, new_start, new_start + len(replacement), note))
+        injections.append(Injection(kind, new_start, new_start + len(replacement), note, flavour))
         shift += len(replacement) - (end - start)
         at = end
     out.append(text[at:])

@@ -55,7 +55,8 @@ def test_locating_a_page_in_a_whole_book(is_word):
 def _aligned_sample(tmp_path, sample_run, document, transcript_text, is_word):
     t = align.parse_transcript(transcript_text, is_word)
     page, _ = export.read_page_json(sample_run / document / "0001.json")
-    aligner = align.Aligner(t, is_word, {(c.seen, c.meant) for c in lexicon.load("default").confusions})
+    lex = lexicon.load("default")
+    aligner = align.Aligner(t, is_word, {(c.seen, c.meant) for c in lex.confusions}, align.lemma_finder(lex))
     return page, aligner.align_page(page)
 
 
