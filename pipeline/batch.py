@@ -168,7 +168,10 @@ def run_page(task: PageTask, settings: Settings, out_dir: str) -> PageRecord:
             "outputs": names,
             "timings": timings,
         }
-        export.write_page_files(result.page, result.image, folder, extra)
+        original = export.original_of(scan.source, task.number, scan.pixels, scan.dpi, folder)
+        names = export.write_page_files(
+            result.page, result.image, folder, extra, original, settings.cleaned_frame
+        )
         timings["write"] = round(time.perf_counter() - write_started, 4)
         timings["total"] = round(time.perf_counter() - started, 4)
         return PageRecord(

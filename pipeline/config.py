@@ -27,6 +27,9 @@ class Settings:
     lexicon: str = _opt("default", "Name of the period lexicon to correct against (see `archocr lexicon`).")
     modernise: bool = _opt(False, "Also modernise pre-1918 spelling (recorded as corrections).")
     page_timeout: float = _opt(300.0, "Seconds one page may take in Tesseract before it is marked failed.")
+    cleaned_frame: bool = _opt(
+        False, "Also write hOCR, ALTO and PAGE-XML with boxes on the cleaned image (NNNN.cleaned.*)."
+    )
     max_megapixels: float = _opt(150.0, "Largest image accepted, in megapixels (guards against bombs).")
 
     def as_dict(self) -> dict[str, Any]:
