@@ -269,7 +269,9 @@ def run_page(task: PageTask, settings: Settings, out_dir: str) -> PageRecord:
             "timings": timings,
             "warnings": list(warnings),
         }
-        _write_page(result, folder, extra)
+        # The original is named relative to the page's real folder, not the staging folder.
+        original = export.original_of(scan.source, task.number, scan.pixels, scan.dpi, folder)
+        names = _write_page(result, folder, extra, original, settings.cleaned_frame)
         timings["write"] = round(time.perf_counter() - write_started, 4)
         timings["total"] = round(time.perf_counter() - started, 4)
         return PageRecord(
@@ -300,18 +302,25 @@ def run_page(task: PageTask, settings: Settings, out_dir: str) -> PageRecord:
     )
 
 
-def _write_page(result: process.PageResult, folder: Path, extra: dict[str, Any]) -> None:
+def _write_page(
+    result: process.PageResult,
+    folder: Path,
+    extra: dict[str, Any],
+    original: tuple[export.Original, bytes | None],
+    cleaned_frame: bool,
+) -> dict[str, str]:
     """Write a page's files so that they appear together: all into a hidden staging folder, then each
     renamed into place (a rename takes microseconds), the JSON that marks the page done last."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = export.page_stem(result.page.number)
     staging = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=STAGING_SUFFIX, dir=folder))
     try:
-        names = export.write_page_files(result.page, result.image, staging, extra)
+        names = export.write_page_files(result.page, result.image, staging, extra, original, cleaned_frame)
         for kind in sorted(names, key=lambda k: k == "json"):
             os.replace(staging / names[kind], folder / names[kind])
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    return names
 
 
 def page_files(folder: Path) -> dict[int, list[Path]]:

@@ -53,6 +53,9 @@ class Settings:
     page_timeout: float = _opt(
         300.0, "Seconds one page may take in Tesseract before it is marked failed.", min=0, min_open=True
     )
+    cleaned_frame: bool = _opt(
+        False, "Also write hOCR, ALTO and PAGE-XML with boxes on the cleaned image (NNNN.cleaned.*)."
+    )
     max_megapixels: float = _opt(
         150.0, "Largest image accepted, in megapixels (guards against bombs).", min=0, min_open=True
     )

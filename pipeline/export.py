@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import struct
+import zlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +47,64 @@ PDF_FONT_FILES = (
 )
 
 
+@dataclass(frozen=True)
+class Original:
+    """The image the exchange formats refer to: the scan as the archive keeps it (for PDF pages and
+    frames of multi-page files, archocr's own copy `NNNN.orig.*`). `name` is how the files name it,
+    relative to the page's output folder; width and height are its pixels, dpi its resolution."""
+
+    name: str
+    width: int
+    height: int
+    dpi: int
+
+
+class Frame:
+    """Carries boxes of the cleaned image into the frame the exports are written in: the original scan
+    (through Page.transform) or, without an original, the cleaned image itself."""
+
+    def __init__(self, page: Page, original: Original | None) -> None:
+        self.original = original
+        if original is None:
+            self.matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+            self.width, self.height, self.dpi = page.width, page.height, page.dpi
+        else:
+            self.matrix = np.array(page.transform, float)
+            self.width, self.height, self.dpi = original.width, original.height, original.dpi
+        a, c = self.matrix[0, 0], self.matrix[1, 0]
+        # Direction of the cleaned image's x axis on the target: the angle of the text lines,
+        # counter-clockwise in degrees as hOCR's textangle and ALTO's ROTATION count it.
+        angle = float(np.degrees(np.arctan2(-c, a)))
+        self.angle = 0.0 if abs(angle) < 0.01 else round(angle, 2)
+
+    @property
+    def rotated(self) -> bool:
+        return self.angle != 0.0
+
+    def points(self, xy: list[tuple[float, float]]) -> list[tuple[int, int]]:
+        """Points of the cleaned image mapped to the target, rounded and kept on the image."""
+        src = np.asarray(xy, float)
+        mapped = src @ self.matrix[:, :2].T + self.matrix[:, 2]
+        xs = np.clip(np.rint(mapped[:, 0]), 0, self.width - 1).astype(int)
+        ys = np.clip(np.rint(mapped[:, 1]), 0, self.height - 1).astype(int)
+        return list(zip(xs.tolist(), ys.tolist(), strict=True))
+
+    def corners(self, box: BBox) -> list[tuple[int, int]]:
+        return self.points([(box.x0, box.y0), (box.x1, box.y0), (box.x1, box.y1), (box.x0, box.y1)])
+
+    def rect(self, box: BBox) -> BBox:
+        """The upright rectangle around the mapped box (right/bottom exclusive, as BBox)."""
+        if self.original is None:
+            return box
+        corners = self.corners(box)
+        xs, ys = [x for x, _ in corners], [y for _, y in corners]
+        return BBox(min(xs), min(ys), max(xs) + 1, max(ys) + 1)
+
+
+def _points_text(points: list[tuple[int, int]]) -> str:
+    return " ".join(f"{x},{y}" for x, y in points)
+
+
 def page_text(page: Page) -> str:
     text = page.text
     return text + "\n" if text else ""
@@ -67,26 +129,35 @@ def _title(box: BBox, extra: str = "") -> str:
     return f"bbox {box.x0} {box.y0} {box.x1} {box.y1}{extra}"
 
 
-def to_hocr(page: Page, image_name: str) -> bytes:
+def to_hocr(page: Page, image_name: str, original: Original | None = None) -> bytes:
+    """hOCR of the page. With `original`, every box is on the original scan (upright rectangles around
+    the mapped boxes, `textangle` on the lines when the page was deskewed or turned)."""
+    frame = Frame(page, original)
+    image = original.name if original else image_name
     E = ElementMaker(namespace=XHTML_NS, nsmap={None: XHTML_NS})  # noqa: N806 (lxml idiom)
     body = E.body()
     page_div = E.div(
         {
             "class": "ocr_page",
             "id": f"page_{page.number}",
-            "title": f'image "{image_name}"; bbox 0 0 {page.width} {page.height}; ppageno {page.number - 1}; '
-            f"scan_res {page.dpi} {page.dpi}",
+            "title": f'image "{image}"; bbox 0 0 {frame.width} {frame.height}; ppageno {page.number - 1}; '
+            f"scan_res {frame.dpi} {frame.dpi}",
         }
     )
     body.append(page_div)
+    angle = f"; textangle {frame.angle:g}" if frame.rotated else ""
     line_no = 0
     for p_index, par in enumerate(page.paragraphs, 1):
-        area = E.div({"class": "ocr_carea", "id": f"block_{p_index}", "title": _title(par.bbox)})
-        para = E.p({"class": "ocr_par", "id": f"par_{p_index}", "title": _title(par.bbox), "lang": "rus"})
+        area = E.div({"class": "ocr_carea", "id": f"block_{p_index}", "title": _title(frame.rect(par.bbox))})
+        para = E.p(
+            {"class": "ocr_par", "id": f"par_{p_index}", "title": _title(frame.rect(par.bbox)), "lang": "rus"}
+        )
         area.append(para)
         for line in par.lines:
             line_no += 1
-            span = E.span({"class": "ocr_line", "id": f"line_{line_no}", "title": _title(line.bbox)})
+            span = E.span(
+                {"class": "ocr_line", "id": f"line_{line_no}", "title": _title(frame.rect(line.bbox), angle)}
+            )
             for w_index, word in enumerate(line.words, 1):
                 if not word.text:
                     continue  # the second half of a word joined across a line end
@@ -94,7 +165,7 @@ def to_hocr(page: Page, image_name: str) -> bytes:
                     {
                         "class": "ocrx_word",
                         "id": f"word_{line_no}_{w_index}",
-                        "title": _title(word.bbox, f"; x_wconf {max(0, round(word.conf))}"),
+                        "title": _title(frame.rect(word.bbox), f"; x_wconf {max(0, round(word.conf))}"),
                     }
                 )
                 wspan.text = word.text
@@ -135,10 +206,22 @@ def _alto_box(el: etree._Element, box: BBox) -> None:
     el.set("HEIGHT", str(box.height))
 
 
-def to_alto(page: Page, image_name: str) -> bytes:
+def _alto_geometry(A: ElementMaker, el: etree._Element, box: BBox, frame: Frame) -> None:  # noqa: N803
+    """HPOS/VPOS/WIDTH/HEIGHT of the upright rectangle, and the exact quadrilateral as a Shape when
+    the box is rotated on the target image."""
+    _alto_box(el, frame.rect(box))
+    if frame.rotated:
+        el.append(A.Shape(A.Polygon({"POINTS": _points_text(frame.corners(box))})))
+
+
+def to_alto(page: Page, image_name: str, original: Original | None = None) -> bytes:
+    frame = Frame(page, original)
     A = ElementMaker(namespace=ALTO_NS, nsmap={None: ALTO_NS, "xsi": XSI})  # noqa: N806
     root = A.alto({f"{{{XSI}}}schemaLocation": f"{ALTO_NS} {ALTO_SCHEMA}", "SCHEMAVERSION": "4.2"})
-    description = A.Description(A.MeasurementUnit("pixel"), A.sourceImageInformation(A.fileName(image_name)))
+    description = A.Description(
+        A.MeasurementUnit("pixel"),
+        A.sourceImageInformation(A.fileName(original.name if original else image_name)),
+    )
     for i, step in enumerate(page.steps, 1):
         settings = "; ".join(f"{k}={v}" for k, v in step.settings.items())
         description.append(
@@ -159,12 +242,12 @@ def to_alto(page: Page, image_name: str) -> bytes:
         {
             "ID": f"page_{page.number}",
             "PHYSICAL_IMG_NR": str(page.number),
-            "WIDTH": str(page.width),
-            "HEIGHT": str(page.height),
+            "WIDTH": str(frame.width),
+            "HEIGHT": str(frame.height),
         }
     )
     space = A.PrintSpace()
-    _alto_box(space, BBox(0, 0, page.width, page.height))
+    _alto_box(space, BBox(0, 0, frame.width, frame.height))
     originals = _corrections_by_position(page)
     hyphenated = {
         (c.line, c.word): (c.original, c.candidates[0] if c.candidates else c.corrected, c.corrected != "")
@@ -174,13 +257,15 @@ def to_alto(page: Page, image_name: str) -> bytes:
     line_no = 0
     for p_index, par in enumerate(page.paragraphs, 1):
         block = A.TextBlock({"ID": f"block_{p_index}"})
-        _alto_box(block, par.bbox)
+        _alto_geometry(A, block, par.bbox, frame)
+        if frame.rotated:
+            block.set("ROTATION", f"{frame.angle:g}")
         for line in par.lines:
             text_line = A.TextLine({"ID": f"line_{line_no + 1}"})
-            _alto_box(text_line, line.bbox)
+            _alto_geometry(A, text_line, line.bbox, frame)
             for w_index, word in enumerate(line.words):
                 string = A.String({"ID": f"string_{line_no + 1}_{w_index + 1}", "CONTENT": word.text})
-                _alto_box(string, word.bbox)
+                _alto_geometry(A, string, word.bbox, frame)
                 if word.conf >= 0:
                     string.set("WC", f"{min(1.0, word.conf / 100):.3f}")
                 hyphen = hyphenated.get((line_no, w_index))
@@ -211,11 +296,34 @@ def to_alto(page: Page, image_name: str) -> bytes:
 # --- PAGE-XML 2019 ------------------------------------------------------------------------------
 
 
-def _points(box: BBox) -> str:
-    return f"{box.x0},{box.y0} {box.x1},{box.y0} {box.x1},{box.y1} {box.x0},{box.y1}"
+def _image_features(page: Page) -> str:
+    """OCR-D's comma-separated list of what was done to the cleaned image, from the page's steps."""
+    features = []
+    steps = {step.name: step.settings for step in page.steps}
+    if steps.get("crop_borders", {}).get("enabled"):
+        features.append("cropped")
+    if page.orientation:
+        features.append(f"rotated-{(360 - page.orientation) % 360}")
+    if page.skew_angle:
+        features.append("deskewed")
+    if steps.get("binarise", {}).get("method", "none") != "none":
+        features.append("binarized")
+    if steps.get("despeckle", {}).get("enabled") and "binarized" in features:
+        features.append("despeckled")
+    return ",".join(features)
 
 
-def to_page_xml(page: Page, image_name: str) -> bytes:
+def page_orientation(page: Page) -> float:
+    """PAGE's @orientation: the clockwise turn that straightens the original, in (-180, 180]: the
+    right-angle turn (clockwise) less the deskew angle (counter-clockwise)."""
+    angle = (page.orientation - page.skew_angle) % 360
+    return round(angle - 360 if angle > 180 else angle, 3)
+
+
+def to_page_xml(page: Page, image_name: str, original: Original | None = None) -> bytes:
+    """PAGE-XML of the page. With `original`, imageFilename names the original scan, every Coords
+    polygon is on it, and the cleaned image is an AlternativeImage (OCR-D's convention)."""
+    frame = Frame(page, original)
     P = ElementMaker(namespace=PAGE_NS, nsmap={None: PAGE_NS, "xsi": XSI})  # noqa: N806
     now = _now()
     metadata = P.Metadata(P.Creator(f"archocr {__version__}"), P.Created(now), P.LastChange(now))
@@ -227,17 +335,31 @@ def to_page_xml(page: Page, image_name: str) -> bytes:
             )
         )
     pc_page = P.Page(
-        {"imageFilename": image_name, "imageWidth": str(page.width), "imageHeight": str(page.height)}
+        {
+            "imageFilename": original.name if original else image_name,
+            "imageWidth": str(frame.width),
+            "imageHeight": str(frame.height),
+        }
     )
+    if original is not None:
+        orientation = page_orientation(page)
+        if orientation:
+            pc_page.set("orientation", f"{orientation:g}")
+        pc_page.append(P.AlternativeImage({"filename": image_name, "comments": _image_features(page)}))
+        pc_page.append(
+            P.Border(P.Coords({"points": _points_text(frame.corners(BBox(0, 0, page.width, page.height)))}))
+        )
     originals = _corrections_by_position(page)
     line_no = 0
     for p_index, par in enumerate(page.paragraphs, 1):
         region = P.TextRegion(
-            {"id": f"r{p_index}", "type": "paragraph"}, P.Coords({"points": _points(par.bbox)})
+            {"id": f"r{p_index}", "type": "paragraph"},
+            P.Coords({"points": _points_text(frame.corners(par.bbox))}),
         )
         for line in par.lines:
             text_line = P.TextLine(
-                {"id": f"r{p_index}_l{line_no + 1}"}, P.Coords({"points": _points(line.bbox)})
+                {"id": f"r{p_index}_l{line_no + 1}"},
+                P.Coords({"points": _points_text(frame.corners(line.bbox))}),
             )
             for w_index, word in enumerate(line.words):
                 equiv = P.TextEquiv(P.Unicode(word.text))
@@ -245,14 +367,14 @@ def to_page_xml(page: Page, image_name: str) -> bytes:
                     equiv.set("conf", f"{min(1.0, word.conf / 100):.3f}")
                 pc_word = P.Word(
                     {"id": f"r{p_index}_l{line_no + 1}_w{w_index + 1}"},
-                    P.Coords({"points": _points(word.bbox)}),
+                    P.Coords({"points": _points_text(frame.corners(word.bbox))}),
                     equiv,
                 )
-                original = originals.get((line_no, w_index))
-                if original is not None:
+                original_text = originals.get((line_no, w_index))
+                if original_text is not None:
                     equiv.set("index", "1")
                     pc_word.append(
-                        P.TextEquiv({"index": "2", "comments": "original OCR"}, P.Unicode(original))
+                        P.TextEquiv({"index": "2", "comments": "original OCR"}, P.Unicode(original_text))
                     )
                 text_line.append(pc_word)
             text_line.append(P.TextEquiv(P.Unicode(line.text)))
@@ -323,7 +445,8 @@ def page_stem(number: int) -> str:
 
 
 def page_output_names(number: int) -> dict[str, str]:
-    """{kind: file name} of every per-page output."""
+    """{kind: file name} of every per-page output that every page has (`original` comes on top for
+    pages whose scan is not a file of its own: see `original_of`)."""
     stem = page_stem(number)
     return {
         "image": f"{stem}.png",
@@ -336,32 +459,118 @@ def page_output_names(number: int) -> dict[str, str]:
     }
 
 
-def write_page_files(page: Page, image: np.ndarray, folder: Path, extra: dict[str, Any]) -> dict[str, str]:
-    """Write every per-page output into `folder`, each atomically; returns {kind: file name}.
+CLEANED_FRAME_NAMES = {"hocr": "cleaned.hocr", "alto": "cleaned.alto.xml", "page_xml": "cleaned.page.xml"}
 
-    The page JSON goes last: its presence (with a matching key) is what marks the page as done."""
-    names = page_output_names(page.number)
-    # Bilevel PNG: a binarised page at 300 dpi packs into about 100 KB.
+
+def _is_own_file(source: Path, pixels: np.ndarray) -> bool:
+    """Whether the scan file itself is the page's original: one raster image, stored upright (no EXIF
+    turn), decoded to exactly these pixels' size."""
+    try:
+        with Image.open(source) as im:
+            if im.format == "PDF" or getattr(im, "n_frames", 1) > 1:
+                return False
+            if im.getexif().get(0x0112, 1) not in (0, 1):
+                return False
+            return im.size == (pixels.shape[1], pixels.shape[0])
+    except (OSError, ValueError, SyntaxError):
+        return False
+
+
+def _encode_original(pixels: np.ndarray, dpi: int) -> tuple[str, bytes]:
+    """A rasterised PDF page or a frame of a multi-page file, kept as the exports' original: PNG when
+    bilevel (lossless and small), else JPEG at quality 90 (grey or colour as it came)."""
+    im = Image.fromarray(pixels)
+    buf = io.BytesIO()
+    if im.mode == "L" and cv2.countNonZero(cv2.inRange(pixels, 1, 254)) == 0:
+        im.convert("1").save(buf, format="PNG", dpi=(dpi, dpi), optimize=True)
+        return "png", buf.getvalue()
+    im.convert("RGB" if im.mode not in ("L", "RGB") else im.mode).save(
+        buf, format="JPEG", quality=90, dpi=(dpi, dpi), optimize=True
+    )
+    return "jpg", buf.getvalue()
+
+
+def original_of(
+    source: Path, number: int, pixels: np.ndarray, dpi: int, folder: Path
+) -> tuple[Original, bytes | None]:
+    """The original the exports refer to, and the bytes to write when archocr keeps its own copy.
+
+    A one-image scan (PNG, JPEG, single-page TIFF) is its own original, named by its path relative to
+    the output folder. A PDF page or a frame of a multi-page TIFF becomes `NNNN.orig.jpg` (or `.png`
+    when bilevel) beside the page's other files: the page as rasterised, in the frame of every box."""
+    height, width = pixels.shape[:2]
+    if _is_own_file(source, pixels):
+        name = os.path.relpath(source.resolve(), folder.resolve())
+        return Original(name, width, height, dpi), None
+    ext, data = _encode_original(pixels, dpi)
+    return Original(f"{page_stem(number)}.orig.{ext}", width, height, dpi), data
+
+
+def _png_with_dpi(image: np.ndarray, dpi: int, folder: Path, name: str) -> bytes:
+    """The cleaned image as PNG with its resolution (pHYs), bilevel when it is."""
     # (inRange + countNonZero: a hundred times faster than numpy's isin on a full page.)
     grey_8bit = image.ndim == 2 and image.dtype == np.uint8
     bilevel = grey_8bit and cv2.countNonZero(cv2.inRange(image, 1, 254)) == 0
     ok, png = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_BILEVEL, 1] if bilevel else [])
     if not ok:
-        raise RuntimeError(f"could not encode page image for {folder / names['image']}")
+        raise RuntimeError(f"could not encode page image for {folder / name}")
+    return _set_png_dpi(png.tobytes(), dpi)
+
+
+def _set_png_dpi(png: bytes, dpi: int) -> bytes:
+    """Insert a pHYs chunk (pixels per metre) after IHDR: OpenCV cannot write one, and re-encoding
+    with Pillow would cost more than the whole PNG."""
+    ppm = round(dpi / 0.0254)
+    body = b"pHYs" + struct.pack(">IIB", ppm, ppm, 1)
+    chunk = struct.pack(">I", 9) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    ihdr_end = 8 + 4 + 4 + 13 + 4  # signature, IHDR length, type, data, CRC
+    return png[:ihdr_end] + chunk + png[ihdr_end:]
+
+
+def write_page_files(
+    page: Page,
+    image: np.ndarray,
+    folder: Path,
+    extra: dict[str, Any],
+    original: tuple[Original, bytes | None] | None = None,
+    cleaned_frame: bool = False,
+) -> dict[str, str]:
+    """Write every per-page output into `folder`, each atomically; returns {kind: file name}.
+
+    With `original` (see `original_of`) the hOCR, ALTO and PAGE-XML give their boxes on the original
+    scan; `cleaned_frame` also writes them in the cleaned image's pixels (NNNN.cleaned.hocr, ...).
+    The page JSON goes last: its presence (with a matching key) is what marks the page as done."""
+    names = page_output_names(page.number)
+    stem = page_stem(page.number)
+    orig, orig_bytes = original if original is not None else (None, None)
     raw = page.raw_text if page.raw_text is not None else page.text
     contents: dict[str, Any] = {
-        "image": lambda: png.tobytes(),
+        "image": lambda: _png_with_dpi(image, page.dpi, folder, names["image"]),
         "text": lambda: page_text(page),
         "raw_text": lambda: raw + "\n" if raw else "",
-        "hocr": lambda: to_hocr(page, names["image"]),
-        "alto": lambda: to_alto(page, names["image"]),
-        "page_xml": lambda: to_page_xml(page, names["image"]),
+        "hocr": lambda: to_hocr(page, names["image"], orig),
+        "alto": lambda: to_alto(page, names["image"], orig),
+        "page_xml": lambda: to_page_xml(page, names["image"], orig),
     }
+    if orig is not None and orig_bytes is not None:
+        names["original"] = orig.name
+        contents["original"] = lambda: orig_bytes
+    if cleaned_frame and orig is not None:
+        writers = {"hocr": to_hocr, "alto": to_alto, "page_xml": to_page_xml}
+        for kind, suffix in CLEANED_FRAME_NAMES.items():
+            names[f"{kind}_cleaned"] = f"{stem}.{suffix}"
+            contents[f"{kind}_cleaned"] = lambda w=writers[kind]: w(page, names["image"])
+    names = {**{k: v for k, v in names.items() if k != "json"}, "json": names["json"]}
     written: list[Path] = []
+    record = {**extra, "image": names["image"], "page": to_dict(page)}
+    if orig is not None:
+        record["original"] = to_dict(orig)
+    if "outputs" in extra:
+        record["outputs"] = names
     try:
         for kind, make in contents.items():
             written.append(atomic_write(folder / names[kind], make()))
-        atomic_write_json(folder / names["json"], {**extra, "image": names["image"], "page": to_dict(page)})
+        atomic_write_json(folder / names["json"], record)
     except BaseException:
         # A page is all or nothing: no stray outputs from a page whose JSON never got written.
         for path in written:

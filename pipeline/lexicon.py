@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.resources
 import json
 import os
 import re
@@ -30,9 +31,22 @@ from symspellpy import SymSpell
 from .errors import LexiconError
 from .files import atomic_write
 
-DICTIONARIES = Path(
-    os.environ.get("ARCHOCR_DICTIONARIES", Path(__file__).resolve().parents[1] / "dictionaries")
-)
+
+
+def dictionaries_folder() -> Path:
+    """Where the lexicons live: $ARCHOCR_DICTIONARIES when set; else the copy an installed archocr
+    carries inside its package (pipeline/dictionaries/, put there from dictionaries/ when the wheel is
+    built); else the checkout's own dictionaries/ (editable installs and running from the source tree)."""
+    configured = os.environ.get("ARCHOCR_DICTIONARIES")
+    if configured:
+        return Path(configured)
+    packaged = importlib.resources.files("pipeline").joinpath("dictionaries")
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "dictionaries"
+
+
+DICTIONARIES = dictionaries_folder()
 COMMON = "common"
 COMMON_LISTS = ("abbreviations.txt", "dotted.txt", "citations.txt", "confusions.txt")
 MAX_EDIT = 2

@@ -44,6 +44,9 @@ class SynthPage:
     image: np.ndarray  # grey uint8
     lines: tuple[str, ...]  # ground truth, one entry per printed line
     params: dict[str, Any] = field(default_factory=dict)
+    # Every printed word with the corners of its ink box in this image's pixels (after skew and turn;
+    # page curl, when chosen, bends lines away from them by up to 30 px near one edge).
+    words: tuple[tuple[str, tuple[tuple[float, float], ...]], ...] = ()
 
     @property
     def text(self) -> str:
@@ -98,6 +101,7 @@ def render_pages(
         image = _degrade(page["image"], rng, chosen, angle)
         if turn % 360:
             image = np.ascontiguousarray(np.rot90(image, k=-(turn % 360) // 90))
+        words_on_page = _place_words(page["words"], angle, turn % 360)
         params = {
             "seed": seed,
             "index": index,
@@ -107,8 +111,29 @@ def render_pages(
             "degradations": list(chosen),
             "turn": turn % 360,
         }
-        result.append(SynthPage(image=image, lines=tuple(page["lines"]), params=params))
+        result.append(SynthPage(image=image, lines=tuple(page["lines"]), params=params, words=words_on_page))
     return result
+
+
+def _place_words(
+    words: list[tuple[str, tuple[float, float, float, float]]], angle: float, turn: int
+) -> tuple[tuple[str, tuple[tuple[float, float], ...]], ...]:
+    """Word boxes of the upright page carried through the page's skew (`_rotate`) and turn."""
+    skew = cv2.getRotationMatrix2D((PAGE_W / 2, PAGE_H / 2), angle, 1.0) if abs(angle) >= 1e-3 else None
+    placed = []
+    for text, (x0, y0, x1, y1) in words:
+        corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], float)
+        if skew is not None:
+            corners = corners @ skew[:, :2].T + skew[:, 2]
+        xs, ys = corners[:, 0], corners[:, 1]
+        if turn == 90:
+            xs, ys = PAGE_H - 1 - ys, xs
+        elif turn == 180:
+            xs, ys = PAGE_W - 1 - xs, PAGE_H - 1 - ys
+        elif turn == 270:
+            xs, ys = ys, PAGE_W - 1 - xs
+        placed.append((text, tuple((float(x), float(y)) for x, y in zip(xs, ys, strict=True))))
+    return tuple(placed)
 
 
 def _random_mix(rng: np.random.Generator) -> tuple[str, ...]:
@@ -133,6 +158,7 @@ def _typeset(
     page = Image.new("L", (PAGE_W, PAGE_H), 255)
     draw = ImageDraw.Draw(page)
     lines: list[str] = []
+    boxes: list[tuple[str, tuple[float, float, float, float]]] = []
     y = top
     while len(lines) < max_lines and (wrap or cursor < len(words)):
         indent = size_px * 2 if (not lines or lines[-1].endswith(".")) and rng.random() < 0.5 else 0
@@ -148,9 +174,16 @@ def _typeset(
                 break
         line = " ".join(line_words)
         _draw_line(draw, line, margin_x + indent, y, font, font_style, rng)
+        start = 0
+        for word in line_words:
+            start = line.index(word, start)
+            left = margin_x + indent + font.getlength(line[:start])
+            bl, bt, br, bb = font.getbbox(word)
+            boxes.append((word, (left + bl, y + bt, left + br, y + bb)))
+            start += len(word)
         lines.append(line)
         y += line_height
-    return {"image": np.asarray(page), "lines": lines}, cursor
+    return {"image": np.asarray(page), "lines": lines, "words": boxes}, cursor
 
 
 def _draw_line(
