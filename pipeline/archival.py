@@ -1023,10 +1023,10 @@ def _compose(c: _Composer) -> None:
             c.handwriting(
                 note,
                 int(rng.integers(10, max(20, c.margin_left - 200))),
-                right_limit=c.margin_left - 10,
                 int(box[1]) - 20,
                 role="margin_note",
                 size=56,
+                right_limit=c.margin_left - 10,
             )
     if hasattr(c, "signature_at") and (rng.random() < 0.8 or kind == "handwritten"):
         initials = f"{rng.choice(list(INITIALS))}. {rng.choice(list(INITIALS))}."
