@@ -409,8 +409,11 @@ class ArchivalPage:
 
 
 class _Composer:
-    def __init__(self, seed: int, fontset: str, words: list[str], page_type: str) -> None:
+    def __init__(
+        self, seed: int, fontset: str, words: list[str], page_type: str, furniture: bool = True
+    ) -> None:
         self.rng = np.random.default_rng(seed)
+        self.furniture = furniture
         self.seed = seed
         self.fontset = fontset
         self.fonts = FONTSETS[fontset]
@@ -429,7 +432,7 @@ class _Composer:
         self.margin_left = int(self.rng.integers(250, 340))
         self.margin_right = int(self.rng.integers(170, 260))
         self.y = int(self.rng.integers(200, 300))
-        self.p_struck = float(self.rng.choice([0.0, 0.0, 0.006, 0.015]))
+        self.p_struck = float(self.rng.choice([0.0, 0.0, 0.006, 0.015])) if furniture else 0.0
         self.p_underline = float(self.rng.choice([0.0, 0.004, 0.01]))
         self.body_boxes: list[tuple[float, float, float, float]] = []
 
@@ -713,6 +716,8 @@ class _Composer:
 
     # -- furniture
     def folio(self) -> None:
+        if not self.furniture:
+            return
         number = str(int(self.rng.integers(1, 400)))
         if self.rng.random() < 0.2:
             number += " об."
@@ -729,6 +734,8 @@ class _Composer:
             )
 
     def page_number(self, bottom: bool) -> None:
+        if not self.furniture:
+            return
         number = int(self.rng.integers(2, 400))
         text = f"– {number} –" if self.rng.random() < 0.6 else f"- {number} -"
         y_keep = self.y
@@ -748,6 +755,8 @@ class _Composer:
         tilt: float = 8,
         right_limit: int | None = None,
     ) -> None:
+        if not self.furniture:
+            return
         face = self._pick("hand")
         text = fit_text(text, face)
         if not text.strip():
@@ -768,6 +777,8 @@ class _Composer:
         self.canvas.zones.append(_Zone(type_, text, points, role=role, info={"ink": ink, "font": face}))
 
     def stamp(self, x: int, y: int, shape: str | None = None) -> None:
+        if not self.furniture:
+            return
         shape = shape or str(self.rng.choice(["round", "rect"]))
         face = self._pick("stamp")
         ink = str(self.rng.choice(["stamp_violet", "stamp_blue"]))
@@ -1155,15 +1166,17 @@ def render_page(
     degradations: tuple[str, ...] | None = None,
     grey: bool = False,
     max_skew: float = 3.0,
+    furniture: bool = True,
 ) -> ArchivalPage:
-    """One archival page from the running text `words`, entirely determined by `seed`."""
+    """One archival page from the running text `words`, entirely determined by `seed`. Without
+    `furniture` the page has only the document's text (no stamps, handwriting, folio or page numbers)."""
     if fontset not in FONTSETS:
         raise ValueError(f"unknown font set {fontset!r}; one of {sorted(FONTSETS)}")
     rng0 = np.random.default_rng([seed, 7])
     kind = page_type or PAGE_TYPES[int(rng0.integers(len(PAGE_TYPES)))]
     if kind not in PAGE_TYPES:
         raise ValueError(f"unknown page type {kind!r}; one of {PAGE_TYPES}")
-    c = _Composer(seed, fontset, words, kind)
+    c = _Composer(seed, fontset, words, kind, furniture)
     _compose(c)
     chosen = degradations if degradations is not None else _pick_degradations(c.rng, fontset)
     angle = float(c.rng.uniform(-max_skew, max_skew)) if max_skew > 0 else 0.0
@@ -1178,6 +1191,7 @@ def render_page(
         "fontset": fontset,
         "page_type": kind,
         "carbon_copy": c.carbon,
+        "furniture": furniture,
         "fonts": {**c.used_fonts, "typewriter": c.tw.face},
         "typewriter": {
             "size_px": c.tw.size,

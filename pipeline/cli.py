@@ -299,19 +299,21 @@ def _synth_archival(
         raise click.UsageError(f"{exc}; set ARCHOCR_CORPUS to the corpus folder or give a TEXTFILE") from exc
     if not words:
         raise click.UsageError(f"{textfile}: no text to render")
-    rendered = archival.render_pages(
-        words,
-        list(range(seed, seed + pages)),
-        fontset=fontset,
-        page_types=kinds,
-        degradations=chosen,
-        colour=colour,
-        max_skew=3.0 if max_skew is None else max_skew,
-    )
     stem = textfile.stem if textfile is not None else "archival"
-    written = archival.write_pages(rendered, out_dir, stem, fmt or "jpeg")
+    written = []
+    for index, page_seed in enumerate(range(seed, seed + pages)):  # one page in memory at a time
+        rendered = archival.render_pages(
+            words,
+            [page_seed],
+            fontset=fontset,
+            page_types=(kinds[index % len(kinds)],) if kinds else None,
+            degradations=chosen,
+            colour=colour,
+            max_skew=3.0 if max_skew is None else max_skew,
+        )
+        written += archival.write_pages(rendered, out_dir, stem, fmt or "jpeg")
     click.echo(
-        f"wrote {len(rendered)} archival page(s) ({fontset}) to {out_dir}: "
+        f"wrote {len(written)} archival page(s) ({fontset}) to {out_dir}: "
         f"{', '.join(p.name for p in written[:4])}{' …' if len(written) > 4 else ''}",
         err=True,
     )
