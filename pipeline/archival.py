@@ -905,16 +905,18 @@ def _round_stamp(face: str, ring: str, centre: str, radius: int) -> np.ndarray:
     d.ellipse([c - radius, c - radius, c + radius, c + radius], outline=255, width=6)
     inner = radius * 0.66
     d.ellipse([c - inner, c - inner, c + inner, c + inner], outline=255, width=4)
-    letter = max(int(radius * 0.2), 20)
-    font = _font(face, letter)
     text_r = (radius + inner) / 2
-    total = sum(font.getlength(ch) for ch in ring) * 1.05
-    step = 2 * math.pi * text_r / max(total, 1)
-    angle = (
-        -math.pi / 2 - (total * step / text_r) / 2 if total * step < 2 * math.pi * text_r else -math.pi / 2
-    )
+    letter = max(int(radius * 0.2), 20)
+    while (
+        letter > 14 and sum(_font(face, letter).getlength(ch) for ch in ring) * 1.05 > 1.9 * math.pi * text_r
+    ):
+        letter -= 1  # the ring's text goes once round, not over itself
+    font = _font(face, letter)
+    # spread the letters evenly round most of the ring, centred on its top
+    spacing = min(2.0, 0.93 * 2 * math.pi * text_r / max(sum(font.getlength(ch) for ch in ring), 1.0))
+    angle = -math.pi / 2 - sum(font.getlength(ch) for ch in ring) * spacing / text_r / 2
     for ch in ring:
-        adv = font.getlength(ch) * 1.05
+        adv = font.getlength(ch) * spacing
         theta = angle + adv / 2 / text_r
         if ch != " ":
             glyph = Image.new("L", (letter * 2, letter * 2), 0)
@@ -947,12 +949,12 @@ def _rect_stamp(face: str, lines: tuple[str, ...], size: int) -> np.ndarray:
 def _stamp_texture(patch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Uneven inking of a rubber stamp: a pressure gradient, worn spots and a little spread."""
     h, w = patch.shape
-    pressure = _low_freq(rng, h, w, lo=float(rng.uniform(0.35, 0.7)), hi=1.0)
+    pressure = _low_freq(rng, h, w, lo=float(rng.uniform(0.5, 0.8)), hi=1.0)
     worn = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), 2.0)
     worn = np.clip((worn - 0.42) * 6, 0, 1)
     spread = cv2.GaussianBlur(patch.astype(np.float32), (0, 0), float(rng.uniform(0.6, 1.4)))
     strength = float(rng.uniform(0.75, 1.0))
-    return np.clip(spread * pressure * (0.4 + 0.6 * worn) * strength, 0, 255).astype(np.uint8)
+    return np.clip(spread * pressure * (0.55 + 0.45 * worn) * strength, 0, 255).astype(np.uint8)
 
 
 # --- page types ---------------------------------------------------------------------------------------
