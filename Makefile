@@ -16,6 +16,12 @@ system-packages:
 	[ -d /usr/share/fonts/truetype/fonts-oldstandard ] || missing="$$missing fonts-oldstandard"; \
 	[ -d /usr/share/fonts/truetype/liberation ] || missing="$$missing fonts-liberation"; \
 	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	[ -d /usr/share/fonts/truetype/freefont ] || missing="$$missing fonts-freefont-ttf"; \
+	[ -d /usr/share/fonts/opentype/urw-base35 ] || missing="$$missing fonts-urw-base35"; \
+	[ -d /usr/share/fonts/truetype/sjfonts ] || missing="$$missing fonts-sjfonts"; \
+	[ -d /usr/share/fonts/truetype/gnutypewriter ] || missing="$$missing fonts-gnutypewriter"; \
+	[ -d /usr/share/fonts/truetype/anonymous-pro ] || missing="$$missing fonts-anonymous-pro"; \
+	[ -d /usr/share/fonts/truetype/charis ] || missing="$$missing fonts-sil-charis"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	[ -f /usr/share/dict/american-english ] || missing="$$missing wamerican"; \
 	if [ -n "$$missing" ]; then \

@@ -240,18 +240,17 @@ def _print_summary(manifest: Any, out_dir: Path) -> None:
 
 
 @app.command()
-@click.argument("textfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("textfile", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--pages", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--max-skew", type=click.FloatRange(0, 15), default=4.0, show_default=True, help="Degrees.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Archival: page i has seed SEED+i.")
+@click.option("--max-skew", type=click.FloatRange(0, 15), default=None, help="Degrees (plain 4, archival 3).")
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["png", "jpeg", "pdf", "tiff"]),
-    default="png",
-    show_default=True,
-    help="One image per page, or one multi-page PDF / TIFF.",
+    default=None,
+    help="One image per page, or one multi-page PDF / TIFF (plain only). Default: png plain, jpeg archival.",
 )
 @click.option(
     "--degrade", default=None, help="Comma-separated degradations to apply (default: a random mix)."
@@ -268,42 +267,156 @@ def _print_summary(manifest: Any, out_dir: Path) -> None:
     default="0",
     help="Lay the page on its side or upside down (degrees clockwise).",
 )
+@click.option(
+    "--layout",
+    type=click.Choice(["plain", "archival"]),
+    default="plain",
+    show_default=True,
+    help="plain: lines of text; archival: letterhead, stamps, handwriting, folio numbers, carbon copies.",
+)
+@click.option(
+    "--fontset",
+    type=click.Choice(["tune", "heldout"]),
+    default="tune",
+    show_default=True,
+    help="Archival: faces and degradations to develop on (tune) or to measure on only (heldout).",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["tests", "bench"]),
+    default="tests",
+    show_default=True,
+    help="Archival without TEXTFILE: the corpus split the text comes from.",
+)
+@click.option(
+    "--page-type", default=None, help="Archival: comma-separated page types, cycled (default: any)."
+)
+@click.option(
+    "--colour",
+    type=click.Choice(["colour", "grey", "mixed"]),
+    default="colour",
+    show_default=True,
+    help="Archival: colour scans, grey ones, or each page either way by its seed.",
+)
 def synth(
-    textfile: Path,
+    textfile: Path | None,
     out_dir: Path,
     pages: int,
     seed: int,
-    max_skew: float,
-    fmt: str,
+    max_skew: float | None,
+    fmt: str | None,
     degrade: str | None,
     style: str | None,
     wrap: bool,
     turn: str,
+    layout: str,
+    fontset: str,
+    split: str,
+    page_type: str | None,
+    colour: str,
 ) -> None:
-    """Render real text into degraded synthetic scans with exact ground truth."""
+    """Render real text into degraded synthetic scans with exact ground truth.
+
+    With --layout archival, TEXTFILE is optional (default: the corpus's tests split) and each page gets
+    `<stem>-<seed>.jpg`, `.gt.txt` (the document's text), `.zones.json` (every zone) and `.json`."""
     from . import synth as synth_mod
     from .transcripts import markdown_to_plain, read_text
 
-    try:
-        text = read_text(textfile)
-        if textfile.suffix.lower() in (".md", ".markdown"):
-            text = markdown_to_plain(text)
-    except ArchocrError as exc:
-        _fail(exc)
-        return
+    if textfile is None and layout == "plain":
+        raise click.UsageError("TEXTFILE is required with --layout plain")
+    text = None
+    if textfile is not None:
+        try:
+            text = read_text(textfile)
+            if textfile.suffix.lower() in (".md", ".markdown"):
+                text = markdown_to_plain(text)
+        except ArchocrError as exc:
+            _fail(exc)
+            return
     chosen = tuple(d.strip() for d in degrade.split(",") if d.strip()) if degrade else None
+    if layout == "archival":
+        _synth_archival(
+            text, textfile, out_dir, pages, seed, max_skew, fmt, chosen, fontset, split, page_type, colour
+        )
+        return
+    assert text is not None and textfile is not None
     if chosen and (unknown := set(chosen) - set(synth_mod.DEGRADATIONS)):
         raise click.BadParameter(
             f"unknown degradation(s) {sorted(unknown)}; known: {', '.join(synth_mod.DEGRADATIONS)}",
             param_hint="--degrade",
         )
     rendered = synth_mod.render_pages(
-        text, pages, seed, max_skew=max_skew, degradations=chosen, style=style, wrap=wrap, turn=int(turn)
+        text,
+        pages,
+        seed,
+        max_skew=4.0 if max_skew is None else max_skew,
+        degradations=chosen,
+        style=style,
+        wrap=wrap,
+        turn=int(turn),
     )
-    written = synth_mod.write_pages(rendered, out_dir, textfile.stem, fmt)
+    written = synth_mod.write_pages(rendered, out_dir, textfile.stem, fmt or "png")
     click.echo(
         f"wrote {len(rendered)} page(s) to {out_dir}: {', '.join(p.name for p in written[:4])}"
         f"{' …' if len(written) > 4 else ''}",
+        err=True,
+    )
+
+
+def _synth_archival(
+    text: str | None,
+    textfile: Path | None,
+    out_dir: Path,
+    pages: int,
+    seed: int,
+    max_skew: float | None,
+    fmt: str | None,
+    chosen: tuple[str, ...] | None,
+    fontset: str,
+    split: str,
+    page_type: str | None,
+    colour: str,
+) -> None:
+    from . import archival
+
+    if fmt in ("pdf", "tiff"):
+        raise click.BadParameter(
+            "archival pages are written one image per page: png or jpeg", param_hint="--format"
+        )
+    known = archival.DEGRADATION_SETS[fontset]
+    if chosen and (unknown := set(chosen) - set(known)):
+        raise click.BadParameter(
+            f"unknown degradation(s) {sorted(unknown)} for font set {fontset}; known: {', '.join(known)}",
+            param_hint="--degrade",
+        )
+    kinds = tuple(k.strip() for k in page_type.split(",") if k.strip()) if page_type else None
+    if kinds and (unknown := set(kinds) - set(archival.PAGE_TYPES)):
+        raise click.BadParameter(
+            f"unknown page type(s) {sorted(unknown)}; known: {', '.join(archival.PAGE_TYPES)}",
+            param_hint="--page-type",
+        )
+    try:
+        words = text.split() if text is not None else archival.corpus_words(split)
+    except FileNotFoundError as exc:
+        raise click.UsageError(f"{exc}; set ARCHOCR_CORPUS to the corpus folder or give a TEXTFILE") from exc
+    if not words:
+        raise click.UsageError(f"{textfile}: no text to render")
+    stem = textfile.stem if textfile is not None else "archival"
+    written = []
+    for index, page_seed in enumerate(range(seed, seed + pages)):  # one page in memory at a time
+        rendered = archival.render_pages(
+            words,
+            [page_seed],
+            fontset=fontset,
+            page_types=(kinds[index % len(kinds)],) if kinds else None,
+            degradations=chosen,
+            colour=colour,
+            max_skew=3.0 if max_skew is None else max_skew,
+        )
+        written += archival.write_pages(rendered, out_dir, stem, fmt or "jpeg")
+    click.echo(
+        f"wrote {len(written)} archival page(s) ({fontset}) to {out_dir}: "
+        f"{', '.join(p.name for p in written[:4])}{' …' if len(written) > 4 else ''}",
         err=True,
     )
 
