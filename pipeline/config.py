@@ -47,6 +47,10 @@ class Settings:
     )
     crop_borders: bool = _opt(True, "Crop dark scanner borders.")
     despeckle: bool = _opt(True, "Remove isolated specks after binarisation.")
+    layout: bool = _opt(
+        True,
+        "Find stamps, handwriting, folio and page numbers; keep them out of the text (zones in NNNN.json).",
+    )
     correct: bool = _opt(True, "Spell-correct the OCR text against the period lexicon.")
     lexicon: str = _opt("default", "Name of the period lexicon to correct against (see `archocr lexicon`).")
     modernise: bool = _opt(False, "Also modernise pre-1918 spelling (recorded as corrections).")

@@ -1,4 +1,5 @@
-"""The chain for one page, top to bottom: clean, OCR, (re-orient), correct. Pure: no file I/O."""
+"""The chain for one page, top to bottom: colour to grey, clean, OCR, (re-orient), layout, correct.
+Pure: no file I/O."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ocr, preprocess
+from . import layout, ocr, preprocess
 from .config import Settings
 from .model import Page
 from .scans import PageImage
@@ -45,16 +46,21 @@ def _ocr(cleaned: preprocess.Cleaned, scan: PageImage, document: str, settings: 
 def process_page(scan: PageImage, document: str, settings: Settings, corrector: Any = None) -> PageResult:
     """Clean and OCR one page; correct it when a corrector (see correct.py) is given."""
     timings: dict[str, float] = {}
-    cleaned = preprocess.clean(scan.pixels, scan.dpi, settings)
+    started = time.perf_counter()
+    # Coloured ink (stamps, violet ink, red pencil) is found while the colour is there, then lifted to
+    # the paper's value in the grey the cleaning stage gets: the body is read without it.
+    colour = layout.colour_ink(scan.pixels) if settings.layout else None
+    grey = layout.grey_without_colour_ink(scan.pixels, colour) if settings.layout else scan.pixels
+    timings["layout"] = time.perf_counter() - started
+    cleaned = preprocess.clean(grey, scan.dpi, settings)
     if settings.orient and cleaned.orientation:
         # Our own test found the lines running down the page; only OSD can tell 90 from 270.
         started = time.perf_counter()
         rotate, confidence = ocr.detect_orientation(cleaned.image, settings)
         timings["osd"] = time.perf_counter() - started
         if rotate == 180 and confidence >= OSD_MIN_CONFIDENCE:
-            cleaned = preprocess.clean(
-                scan.pixels, scan.dpi, settings, orientation=(cleaned.orientation + 180) % 360
-            )
+            turn = (cleaned.orientation + 180) % 360
+            cleaned = preprocess.clean(grey, scan.dpi, settings, orientation=turn)
     page = _ocr(cleaned, scan, document, settings)
     timings["clean"] = sum(s.seconds for s in cleaned.steps)
     timings["ocr"] = page.steps[-1].seconds
@@ -65,11 +71,16 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
         rotate, confidence = ocr.detect_orientation(cleaned.image, settings)
         timings["osd"] = timings.get("osd", 0.0) + time.perf_counter() - started
         if rotate and confidence >= OSD_MIN_CONFIDENCE:
-            turned_clean = preprocess.clean(scan.pixels, scan.dpi, settings, orientation=rotate)
+            turned_clean = preprocess.clean(grey, scan.dpi, settings, orientation=rotate)
             turned = _ocr(turned_clean, scan, document, settings)
             timings["ocr"] += turned.steps[-1].seconds
             if _quality(turned) > _quality(page):
                 page, cleaned = turned, turned_clean
+
+    if settings.layout:
+        started = time.perf_counter()
+        page = _layout(page, cleaned, scan, grey, colour, settings)
+        timings["layout"] += time.perf_counter() - started
 
     if corrector is not None and settings.correct:
         started = time.perf_counter()
@@ -81,3 +92,35 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
 def _quality(page: Page) -> float:
     words = page.words
     return page.mean_confidence * len(words) ** 0.5 if words else 0.0
+
+
+def _layout(
+    page: Page,
+    cleaned: preprocess.Cleaned,
+    scan: PageImage,
+    grey: np.ndarray,
+    colour: np.ndarray | None,
+    settings: Settings,
+) -> Page:
+    """Find the furniture on the page, keep it out of the text, and give the page its zones."""
+    started = time.perf_counter()
+    shape = cleaned.image.shape[:2]
+    scale = layout.analysis_scale(shape)
+    grey_small = layout.to_clean_frame(preprocess.to_grey(grey), cleaned.transform, shape, scale, fill=255)
+    colour_small = None
+    if colour is not None:
+        colour_small = (layout.to_clean_frame(colour, cleaned.transform, shape, scale) > 60).astype(
+            np.uint8
+        ) * 255
+    found = layout.find_regions(cleaned.image, grey_small, colour_small, cleaned.dpi)
+    source_grey = preprocess.to_grey(scan.pixels)
+
+    def read_crop(region: layout.Region) -> np.ndarray:
+        # The furniture is read from the scan itself: coloured ink was lifted off the cleaned page.
+        crop = layout.source_crop(source_grey, cleaned.transform, region.bbox)
+        if region.ink_removed and colour is not None:
+            own = layout.source_crop(colour, cleaned.transform, region.bbox, fill=0)
+            crop = np.where(own > 0, crop, 255).astype(np.uint8)
+        return crop
+
+    return layout.apply(page, found, read_crop, settings, seconds=time.perf_counter() - started)

@@ -53,7 +53,7 @@ def test_page_json_records_structure_skew_and_steps(sample_run):
         "binarise",
         "despeckle",
     ]
-    assert [s["name"] for s in page["steps"]][5:] == ["ocr", "correct"]
+    assert [s["name"] for s in page["steps"]][5:] == ["ocr", "layout", "correct"]
     assert (
         page["lexicon"].startswith("default@") and page["steps"][-1]["settings"]["lexicon"] == page["lexicon"]
     )

@@ -1,0 +1,604 @@
+"""The layout stage: find the zones of an archival page and give each a type.
+
+Two halves, around the body OCR (see process.py):
+
+- before: `colour_ink` finds coloured ink on a colour scan (violet and blue stamps, coloured ink and
+  pencil) by its chroma, and `grey_without_colour_ink` lifts it to the paper's value so that the
+  cleaned page keeps only the black type (black type under a stamp stays black). `find_regions`
+  then looks at a downscaled copy of the cleaned page in its own frame: coloured ink grouped into
+  stamps (a ring or a frame) and handwriting, and on any scan round stamps by their ring (Hough
+  circles with most of the circle inked).
+- after: `apply` sorts Tesseract's words into the document's text and furniture (words on
+  handwriting, low-confidence words on a stamp, the archive's folio number in the top corner, a page
+  number centred at the top or bottom, typed-over `ххххх`), reads every piece of furniture with one
+  more Tesseract call over a montage of their crops (their text and confidence go into the zone),
+  types the remaining paragraphs (letterhead, secrecy mark, registration, heading, table, column,
+  body) and returns the page with its zones. Furniture words are simply not in `Page.paragraphs`.
+
+Every estimate runs on copies about a thousand pixels long; the only full-size work is one chroma
+computation on colour scans.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from . import __version__, ocr, preprocess
+from .config import Settings
+from .model import BBox, Line, Page, Paragraph, Step, Word, Zone
+
+ANALYSIS_SIDE = 1000  # long side of the copies the layout is estimated on
+CHROMA_INK = 45  # max - min channel (0..255) of flattened pixels above which ink counts as coloured
+MIN_COLOUR_FRACTION = 2e-4  # less coloured ink than this on a page is JPEG noise or a tinted edge
+STAMP_KEEP_CONF = 75.0  # a word on a stamp is kept only when Tesseract is this sure (type under the stamp)
+LEFTOVER_CONF = 30.0  # below this, a word where coloured ink was lifted is read from its remains
+FOREIGN_INK_LEVEL = 200  # flattened grey (paper 255) below which a pixel counts when looking for foreign ink
+FOREIGN_MIN_HEIGHT = 0.3  # inches: a connected piece of ink this tall is no typed letter
+FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
+
+SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
+REGISTRATION = re.compile(
+    r"(?i)(№\s*\S+|\bисх\.|\bвх\.|\b\d{1,2}[./]\s?[IVXivx\d]{1,4}[./]\s?\d{2,4}\b|"
+    r"\b\d{1,2}\s+(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+    r"\s+\d{4})"
+)
+LETTERHEAD = re.compile(r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет)")
+FOLIO = re.compile(r"^\d{1,4}(\s*об\.?)?$")
+PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
+STRUCK = re.compile(r"^[хxХX]{3,}[.,;:]?$")
+TABLE_ROW = re.compile(r"^\s*\d{1,4}[.)]\s*\S")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A piece of furniture found in the image, before OCR, in cleaned-image pixels."""
+
+    type: str  # stamp / handwriting
+    role: str  # round / rect for stamps; filled in after OCR for handwriting
+    bbox: BBox
+    angle: float = 0.0  # degrees its writing is turned (counter-clockwise), for reading it
+    centre: tuple[float, float] | None = None  # round stamps: centre and radius
+    radius: float = 0.0
+    ink_removed: bool = False  # its ink was lifted off the page before the body OCR
+
+
+# ---------------------------------------------------------------- before the body OCR
+
+
+def colour_ink(pixels: np.ndarray) -> np.ndarray | None:
+    """Mask (255) of coloured ink in source pixels, or None for a grey scan (or no coloured ink).
+
+    Each channel is divided by its own paper estimate first, so a yellowed sheet is neutral and only
+    ink with a hue of its own (violet, blue, red) stands out by its chroma."""
+    if pixels.ndim != 3 or pixels.shape[2] < 3:
+        return None
+    channels = [preprocess.flatten_background(np.ascontiguousarray(pixels[:, :, i])) for i in range(3)]
+    high = cv2.max(cv2.max(channels[0], channels[1]), channels[2])
+    low = cv2.min(cv2.min(channels[0], channels[1]), channels[2])
+    chroma = cv2.subtract(high, low)
+    mask = cv2.inRange(chroma, CHROMA_INK, 255)
+    # JPEG fringes at black strokes are one or two pixels wide: an opening removes them.
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    if cv2.countNonZero(mask) < MIN_COLOUR_FRACTION * mask.size:
+        return None
+    # The stroke's soft edge is less saturated than its middle: take it too.
+    return cv2.dilate(mask, np.ones((3, 3), np.uint8))
+
+
+def grey_without_colour_ink(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """The scan in grey with the coloured ink lifted to the paper around it.
+
+    Where coloured ink lies over black type the pixel stays dark (the ink mixes to near black and has
+    little chroma), so the type under a stamp survives."""
+    grey = preprocess.to_grey(pixels)
+    if mask is None:
+        return grey
+    small, _ = preprocess.downscale(grey, 600)
+    kernel = max(15, int(round(min(small.shape) / 40)) | 1)  # wider than any stroke on the small copy
+    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    out = grey.copy()
+    np.copyto(out, paper, where=mask > 0)
+    return out
+
+
+def to_clean_frame(
+    source: np.ndarray,
+    transform: tuple[tuple[float, float, float], tuple[float, float, float]],
+    clean_shape: tuple[int, int],
+    scale: float,
+    fill: int = 0,
+) -> np.ndarray:
+    """`source` (source-image pixels) resampled into the cleaned page's frame, `scale` times its size.
+
+    `transform` maps cleaned pixels to source pixels (preprocess.Cleaned.transform). The source is
+    shrunk by area first, so thin strokes survive on a small copy."""
+    to_source = np.vstack([np.array(transform, float), [0, 0, 1]])
+    per_clean = float(np.sqrt(abs(np.linalg.det(to_source[:2, :2])))) or 1.0  # source px per cleaned px
+    shrink = min(1.0, scale / per_clean)
+    if shrink < 0.9:
+        source = cv2.resize(source, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    else:
+        shrink = 1.0
+    matrix = (np.diag([shrink, shrink, 1.0]) @ to_source @ np.diag([1 / scale, 1 / scale, 1.0]))[:2]
+    size = (max(1, round(clean_shape[1] * scale)), max(1, round(clean_shape[0] * scale)))
+    return cv2.warpAffine(
+        source, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=fill
+    )
+
+
+def analysis_scale(shape: tuple[int, ...]) -> float:
+    return min(1.0, ANALYSIS_SIDE / max(shape[:2]))
+
+
+def source_crop(
+    source: np.ndarray,
+    transform: tuple[tuple[float, float, float], tuple[float, float, float]],
+    box: BBox,
+    fill: int = 255,
+) -> np.ndarray:
+    """The part of `source` (source pixels) under `box` of the cleaned frame, at full size."""
+    to_source = np.vstack([np.array(transform, float), [0, 0, 1]])
+    matrix = (to_source @ np.array([[1, 0, box.x0], [0, 1, box.y0], [0, 0, 1]], float))[:2]
+    return cv2.warpAffine(
+        source,
+        matrix,
+        (max(1, box.width), max(1, box.height)),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderValue=fill,
+    )
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the image shows before the words are sorted: furniture regions and, at analysis scale,
+    which ink belongs to which of them (0: the document's own ink)."""
+
+    regions: list[Region]
+    labels: np.ndarray  # int32, analysis scale: 1 + index of the region owning that ink pixel
+    ink: np.ndarray  # bool, analysis scale: ink of the page as the body OCR saw it
+    scale: float
+
+
+def find_regions(
+    cleaned: np.ndarray, grey_small: np.ndarray, colour_small: np.ndarray | None, dpi: int
+) -> Found:
+    """Stamps and handwriting on the page, in cleaned-image pixels.
+
+    `grey_small` is the grey page the cleaning stage got (coloured ink already lifted), resampled into
+    the cleaned frame at `analysis_scale`; `colour_small` likewise the coloured-ink mask, or None."""
+    scale = analysis_scale(cleaned.shape)
+    small_dpi = dpi * scale
+    regions: list[Region] = []
+    if colour_small is not None and cv2.countNonZero(colour_small):
+        regions += _colour_regions(colour_small, small_dpi, scale)
+    ink = cv2.resize(cleaned, (grey_small.shape[1], grey_small.shape[0]), interpolation=cv2.INTER_AREA) < 160
+    labels = np.zeros(ink.shape, np.int32)
+    for region, member in _foreign_ink(grey_small, small_dpi, scale):
+        if region.type == "stamp" and any(
+            r.type == "stamp" and _overlap(region.bbox, r.bbox) > 0.5 for r in regions
+        ):
+            continue
+        regions.append(region)
+        labels[member] = len(regions)
+    return Found(regions, labels, ink, scale)
+
+
+def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple[Region, np.ndarray]]:
+    """Ink that is not type: connected pieces too tall for a line of type (a stamp's ring or frame
+    with what touches it, a handwritten word), with the mask of their pixels."""
+    flat = preprocess.flatten_background(grey_small)
+    ink = (flat < FOREIGN_INK_LEVEL).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    h_img, w_img = ink.shape
+    found = []
+    for label in range(1, count):
+        x, y, w, h, area = stats[label]
+        if h < dpi * FOREIGN_MIN_HEIGHT or w > w_img * 0.6 or h > h_img * 0.3:
+            continue
+        if x == 0 or y == 0 or x + w >= w_img or y + h >= h_img:
+            continue  # the scanner's border
+        member = labels == label
+        patch = member[y : y + h, x : x + w]
+        box = _unscale(x, y, w, h, scale)
+        circle = _ring(patch, dpi) if min(w, h) > dpi * 0.7 else None
+        if circle is not None:
+            cx, cy, r = circle
+            region = Region(
+                "stamp", "round", box, centre=((x + cx) / scale, (y + cy) / scale), radius=r / scale
+            )
+        elif min(w, h) > dpi * 0.5 and _frame_cover(patch) > 0.75:
+            region = Region("stamp", "rect", box)
+        elif area / float(w * h) > 0.35:
+            continue  # a blot, a hole, a photograph: not writing
+        else:
+            points = cv2.findNonZero(patch.astype(np.uint8))
+            (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
+            region = Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh))
+        found.append((region, member))
+    return found
+
+
+def _ring(patch: np.ndarray, dpi: float) -> tuple[float, float, float] | None:
+    """(cx, cy, r) when the patch's ink has a circle's outline: many points at one distance from the
+    middle of its box, all round."""
+    h, w = patch.shape
+    if not 0.75 < w / h < 1.33:
+        return None
+    ys, xs = np.nonzero(patch)
+    cx, cy = w / 2, h / 2
+    r = (w + h) / 4
+    dist = np.hypot(xs - cx, ys - cy)
+    on_ring = np.abs(dist - r) < max(2.0, r * 0.06)
+    if on_ring.sum() < 0.25 * len(xs):
+        return None
+    angles = np.arctan2(ys[on_ring] - cy, xs[on_ring] - cx)
+    covered = np.unique(((angles + np.pi) / (2 * np.pi) * 36).astype(int) % 36)
+    return (cx, cy, r) if len(covered) >= 30 else None
+
+
+def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
+    """Group coloured ink into stamps and pieces of writing."""
+    gap = max(3, int(round(dpi * 0.12)))  # about a letter's height: joins the letters of a word or stamp
+    joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
+    joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, max(1, gap // 2))))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    found: list[tuple[int, Region]] = []
+    min_side = dpi * 0.08
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        if max(w, h) < min_side:
+            continue
+        patch = (labels[y : y + h, x : x + w] == label) & (mask[y : y + h, x : x + w] > 0)
+        points = cv2.findNonZero(patch.astype(np.uint8))
+        if points is None or len(points) < 8:
+            continue
+        # The joined blob is wider than the ink: measure the ink itself.
+        px, py, w, h = cv2.boundingRect(points)
+        patch, x, y = patch[py : py + h, px : px + w], x + px, y + py
+        (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
+        short = min(rw, rh)
+        box = _unscale(x, y, w, h, scale)
+        circle = _ring(patch, dpi) if min(w, h) > dpi * 0.7 else None
+        if circle is not None:
+            cx, cy, r = circle
+            region = Region(
+                "stamp",
+                "round",
+                box,
+                centre=((x + cx) / scale, (y + cy) / scale),
+                radius=r / scale,
+                ink_removed=True,
+            )
+        elif short > dpi * 0.35 and _frame_cover(patch) > 0.6:
+            region = Region("stamp", "rect", box, angle=_text_angle(rect_angle, rw, rh), ink_removed=True)
+        else:
+            region = Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh), ink_removed=True)
+        found.append((int(w) * int(h), region))
+    # Largest first; what lies inside a stamp (its middle text, a number written into it) is the stamp's.
+    regions: list[Region] = []
+    for _, region in sorted(found, key=lambda f: -f[0]):
+        if not any(r.type == "stamp" and _overlap(region.bbox, r.bbox) > 0.8 for r in regions):
+            regions.append(region)
+    return regions
+
+
+def _text_angle(rect_angle: float, w: float, h: float) -> float:
+    """Angle (degrees, counter-clockwise) of the long side of a cv2.minAreaRect."""
+    angle = rect_angle if w >= h else rect_angle - 90
+    angle = (angle + 90) % 180 - 90
+    return -angle
+
+
+def _frame_cover(patch: np.ndarray) -> float:
+    """Share of the patch's bounding-box outline that is inked: high for a rectangular stamp's frame."""
+    h, w = patch.shape
+    band = max(2, min(h, w) // 12)
+    edges = [
+        patch[:band].any(axis=0),
+        patch[-band:].any(axis=0),
+        patch[:, :band].any(axis=1),
+        patch[:, -band:].any(axis=1),
+    ]
+    return float(np.mean([e.mean() for e in edges]))
+
+
+def _unscale(x: int, y: int, w: int, h: int, scale: float) -> BBox:
+    return BBox(int(max(0, x) / scale), int(max(0, y) / scale), int((x + w) / scale), int((y + h) / scale))
+
+
+def _overlap(a: BBox, b: BBox) -> float:
+    """Intersection over the smaller box."""
+    ix = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))
+    iy = max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
+    smaller = max(1, min(a.width * a.height, b.width * b.height))
+    return ix * iy / smaller
+
+
+def _inside(word: BBox, region: Region) -> bool:
+    cx, cy = (word.x0 + word.x1) / 2, (word.y0 + word.y1) / 2
+    if region.centre is not None:
+        return (cx - region.centre[0]) ** 2 + (cy - region.centre[1]) ** 2 <= region.radius**2
+    b = region.bbox
+    return b.x0 <= cx < b.x1 and b.y0 <= cy < b.y1
+
+
+# ---------------------------------------------------------------- after the body OCR
+
+
+def apply(
+    page: Page,
+    found: Found,
+    read_crop: Callable[[Region], np.ndarray],
+    settings: Settings,
+    seconds: float = 0.0,
+) -> Page:
+    """Sort the page's words into the document's text and furniture; return the page with its zones.
+
+    `read_crop` gives a region's own ink (from the scan) in the cleaned frame, for reading it."""
+    started = time.perf_counter()
+    furniture: list[dict] = [
+        {"type": r.type, "role": r.role, "bbox": r.bbox, "region": r, "words": []} for r in found.regions
+    ]
+    kept_paragraphs: list[Paragraph] = []
+    for paragraph in page.paragraphs:
+        lines = []
+        for line in paragraph.lines:
+            words = []
+            for word in line.words:
+                target = _furniture_of(word, line, furniture, found, page.width, page.height)
+                if target is None:
+                    words.append(word)
+                else:
+                    target["words"].append(word)
+            if words:
+                lines.append(Line(tuple(words), BBox.enclosing([w.bbox for w in words])))
+        if lines:
+            kept_paragraphs.append(
+                Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block=paragraph.block)
+            )
+    ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi)
+    body = dataclasses.replace(page, paragraphs=tuple(kept_paragraphs))
+    zones = _text_zones(body) + _furniture_zones(furniture, body)
+    step = Step(
+        "layout",
+        __version__,
+        {
+            "regions": len(found.regions),
+            "zones": len(zones),
+            "stamp_keep_conf": STAMP_KEEP_CONF,
+            "foreign_share": FOREIGN_SHARE,
+            "furniture_ocr_seconds": round(ocr_seconds, 4),
+        },
+        round(seconds + time.perf_counter() - started, 4),
+    )
+    return dataclasses.replace(body, zones=tuple(zones), steps=(*page.steps, step))
+
+
+def _foreign_owner(word: BBox, found: Found) -> int:
+    """1 + index of the region that owns most of the word's ink (0: the document's own)."""
+    s = found.scale
+    x0, y0 = int(word.x0 * s), int(word.y0 * s)
+    x1, y1 = max(x0 + 1, int(np.ceil(word.x1 * s))), max(y0 + 1, int(np.ceil(word.y1 * s)))
+    ink = found.ink[y0:y1, x0:x1]
+    owners = found.labels[y0:y1, x0:x1][ink]
+    if owners.size == 0:
+        return 0
+    counts = np.bincount(owners)
+    best = int(np.argmax(counts[1:])) + 1 if len(counts) > 1 else 0
+    return best if best and counts[best] >= FOREIGN_SHARE * owners.size else 0
+
+
+def _furniture_of(
+    word: Word, line: Line, furniture: list[dict], found: Found, width: int, height: int
+) -> dict | None:
+    """The furniture a word belongs to (an entry is added for folio / page number / struck), or None."""
+    owner = _foreign_owner(word.bbox, found)
+    if owner:
+        return furniture[owner - 1]
+    for entry in furniture:
+        region = entry.get("region")
+        if region is None or not _inside(word.bbox, region):
+            continue
+        if region.ink_removed:
+            # Its ink was lifted before the OCR: what was read there is the type under it, unless
+            # Tesseract made letters of what little ink was left.
+            if word.conf < LEFTOVER_CONF:
+                return entry
+        elif region.type == "stamp" and word.conf < STAMP_KEEP_CONF:
+            return entry
+    text = word.text.strip()
+    line_text = line.text.strip()
+    alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))
+    if alone and (FOLIO.match(line_text) or text in ("об.", "об")):
+        # The archive's sheet number: alone in the top right corner (or the top left of a verso).
+        top = line.bbox.y1 < height * 0.1
+        corner = line.bbox.x0 > width * 0.7 or line.bbox.x1 < width * 0.3
+        if top and corner:
+            return _shared_entry(furniture, "folio", line)
+    if alone and PAGE_NUMBER.match(line_text) and any(ch.isdigit() for ch in line_text):
+        centred = abs((line.bbox.x0 + line.bbox.x1) / 2 - width / 2) < width * 0.12
+        edge = line.bbox.y1 < height * 0.12 or line.bbox.y0 > height * 0.88
+        if centred and edge:
+            return _shared_entry(furniture, "page_number", line)
+    if STRUCK.match(text):
+        entry = {"type": "struck", "role": "", "bbox": word.bbox, "region": None, "words": []}
+        furniture.append(entry)
+        return entry
+    return None
+
+
+def _shared_entry(furniture: list[dict], kind: str, line: Line) -> dict:
+    for entry in furniture:
+        if entry["type"] == kind and entry.get("line") is line:
+            return entry
+    entry = {"type": kind, "role": "", "bbox": line.bbox, "region": None, "words": [], "line": line}
+    furniture.append(entry)
+    return entry
+
+
+def _read_furniture(
+    entries: list[dict], read_crop: Callable[[Region], np.ndarray], settings: Settings, dpi: int
+) -> float:
+    """Each stamp's and handwriting's own reading, from one Tesseract call over a montage of their crops.
+
+    Folio and page numbers and struck words keep the words the body OCR gave them. Returns the
+    seconds spent in Tesseract."""
+    for entry in entries:
+        _words_as_reading(entry)
+        if entry.get("region") is None:
+            # Folio and page numbers are read again on their own, with a margin round them.
+            b, pad = entry["bbox"], max(8, entry["bbox"].height // 2)
+            entry["region"] = Region(
+                entry["type"], "", BBox(max(0, b.x0 - pad), max(0, b.y0 - pad), b.x1 + pad, b.y1 + pad)
+            )
+    to_read = [e for e in entries if e["type"] != "struck"]
+    if not to_read:
+        return 0.0
+    crops, spans = [], []
+    gap = max(20, dpi // 10)
+    y = gap
+    for entry in to_read:
+        region = entry["region"]
+        crop = read_crop(region)
+        if abs(region.angle) > 4:
+            crop, _ = preprocess.deskew(crop, -region.angle, fill=255)
+        _, crop = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        crops.append(crop)
+        spans.append((y, y + crop.shape[0]))
+        y += crop.shape[0] + gap
+    width = max(c.shape[1] for c in crops) + 2 * gap
+    montage = np.full((y, width), 255, np.uint8)
+    for crop, (y0, y1) in zip(crops, spans, strict=True):
+        montage[y0:y1, gap : gap + crop.shape[1]] = crop
+    paragraphs, step = ocr.recognise(montage, settings.replace(psm=6), dpi)
+    for entry, (y0, y1) in zip(to_read, spans, strict=True):
+        words = [
+            w
+            for p in paragraphs
+            for ln in p.lines
+            for w in ln.words
+            if y0 <= (w.bbox.y0 + w.bbox.y1) / 2 < y1
+        ]
+        confs = [w.conf for w in words if w.conf >= 0]
+        conf = round(float(np.mean(confs)), 2) if confs else -1.0
+        if words and (conf >= entry["conf"] or entry["type"] in ("stamp", "handwriting")):
+            entry["text"] = " ".join(w.text for w in words)
+            entry["conf"] = conf
+    return step.seconds
+
+
+def _words_as_reading(entry: dict) -> None:
+    words = entry["words"]
+    entry["text"] = " ".join(w.text for w in words)
+    confs = [w.conf for w in words if w.conf >= 0]
+    entry["conf"] = round(float(np.mean(confs)), 2) if confs else -1.0
+
+
+def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
+    zones = []
+    text_box = BBox.enclosing([p.bbox for p in body.paragraphs]) if body.paragraphs else None
+    for i, entry in enumerate(entries):
+        role = entry["role"]
+        if entry["type"] == "handwriting" and not role:
+            role = _handwriting_role(entry["bbox"], text_box, body.height)
+        zones.append(
+            Zone(
+                id=f"f{i + 1}",
+                type=entry["type"],
+                bbox=entry["bbox"],
+                text=entry.get("text", ""),
+                conf=entry.get("conf", -1.0),
+                role=role,
+            )
+        )
+    return zones
+
+
+def _handwriting_role(box: BBox, text_box: BBox | None, height: int) -> str:
+    if text_box is not None and (box.x1 <= text_box.x0 + 10 or box.x0 >= text_box.x1 - 10):
+        return "margin_note"
+    if box.y0 > height * 0.6:
+        return "signature"
+    return "resolution"
+
+
+def _text_zones(body: Page) -> list[Zone]:
+    """One zone per run of paragraphs of the same type, in reading order."""
+    if not body.paragraphs:
+        return []
+    types = [_paragraph_type(body, i) for i in range(len(body.paragraphs))]
+    zones: list[Zone] = []
+    run: list[int] = []
+    for i, kind in enumerate(types):
+        if run and (kind != types[run[-1]] or kind in ("secrecy", "registration")):
+            zones.append(_text_zone(body, run, types[run[0]], len(zones)))
+            run = []
+        run.append(i)
+    zones.append(_text_zone(body, run, types[run[0]], len(zones)))
+    return zones
+
+
+def _text_zone(body: Page, indices: list[int], kind: str, n: int) -> Zone:
+    pars = [body.paragraphs[i] for i in indices]
+    words = [w for p in pars for ln in p.lines for w in ln.words]
+    confs = [w.conf for w in words if w.conf >= 0]
+    return Zone(
+        id=f"t{n + 1}",
+        type=kind,
+        bbox=BBox.enclosing([p.bbox for p in pars]),
+        text="\n\n".join("\n".join(ln.text for ln in p.lines) for p in pars),
+        conf=round(float(np.mean(confs)), 2) if confs else -1.0,
+        paragraphs=tuple(indices),
+    )
+
+
+def _paragraph_type(body: Page, index: int) -> str:
+    paragraph = body.paragraphs[index]
+    text = "\n".join(ln.text for ln in paragraph.lines)
+    top_part = paragraph.bbox.y1 < body.height * 0.3
+    short = len(text) < 80
+    if short and SECRECY.search(text):
+        return "secrecy"
+    if top_part and LETTERHEAD.search(text):
+        return "letterhead"
+    if top_part and short and REGISTRATION.search(text):
+        return "registration"
+    if len(paragraph.lines) >= 3 and sum(
+        bool(TABLE_ROW.match(ln.text)) for ln in paragraph.lines
+    ) >= 0.6 * len(paragraph.lines):
+        return "table"
+    if _is_column(body, index):
+        return "column"
+    letters = [c for c in text if c.isalpha()]
+    if (
+        short
+        and len(paragraph.lines) <= 2
+        and letters
+        and sum(c.isupper() for c in letters) > 0.7 * len(letters)
+    ):
+        return "heading"
+    return "body"
+
+
+def _is_column(body: Page, index: int) -> bool:
+    """A paragraph sits beside another block of text (a printed two-column page)."""
+    this = body.paragraphs[index].bbox
+    if this.width > body.width * 0.55:
+        return False
+    for other in body.paragraphs:
+        o = other.bbox
+        if other is body.paragraphs[index] or o.width > body.width * 0.55:
+            continue
+        vertical = min(this.y1, o.y1) - max(this.y0, o.y0)
+        side_by_side = o.x0 >= this.x1 or o.x1 <= this.x0
+        if side_by_side and vertical > min(this.height, o.height) * 0.5 and min(this.height, o.height) > 0:
+            return True
+    return False
