@@ -770,3 +770,8 @@ def lint_transcript(transcript: Path, encoding: str | None, as_json: bool, lexic
             click.echo(f"{transcript}:{p['line']}: {p['kind']}: {p['message']}  [{p['text']}]")
         click.echo(f"{len(problems)} problem(s) in {transcript} ({parsed.encoding})", err=True)
     sys.exit(1 if problems else 0)
+
+
+from .review.commands import review as _review  # noqa: E402  (the reviewers' workbench)
+
+app.add_command(_review)

@@ -1,0 +1,403 @@
+"""The reviewers' web app (Starlette, Jinja templates, a little JavaScript, nothing from the internet).
+
+Security: with a token every request must carry it (header, cookie or a first `?token=`); state changes
+are JSON POSTs that must carry the CSRF token of the page (double submit against its cookie) and, when
+the browser says where they come from, an Origin of this very server; every string is escaped by
+Jinja's autoescape; images are served by page number from the run's own files, never by a path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from rapidfuzz.distance import Levenshtein
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from . import export as review_export
+from .run import Run
+from .store import ACTIONS, UNDO, Conflict, State, Store
+
+STATIC = Path(__file__).resolve().parent / "static"
+CSRF_COOKIE = "archocr_csrf"
+TOKEN_COOKIE = "archocr_token"
+STATUSES = ("open", "decided", *ACTIONS)
+PAGE_SIZE = 200
+
+
+class Security(BaseHTTPMiddleware):
+    """Token on every request (when one is set), CSRF and Origin checks on every POST."""
+
+    def __init__(self, app: Any, token: str | None) -> None:
+        super().__init__(app)
+        self.token = token
+
+    async def dispatch(self, request: Request, call_next: Any) -> Any:
+        if self.token:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            given = given or request.cookies.get(TOKEN_COOKIE, "")
+            from_query = request.query_params.get("token", "")
+            if from_query and hmac.compare_digest(from_query.encode(), self.token.encode()):
+                # Keep the token out of the address bar and the logs from here on: a cookie carries it.
+                query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+                response = RedirectResponse(request.url.path + (f"?{query}" if query else ""), 303)
+                response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
+                return response
+            if not given or not hmac.compare_digest(given.encode(), self.token.encode()):
+                return PlainTextResponse("a token is needed: open the address archocr printed", 401)
+        request.state.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        if request.method not in ("GET", "HEAD"):
+            problem = self._csrf_problem(request)
+            if problem:
+                return JSONResponse({"error": problem}, 403)
+        response = await call_next(request)
+        if CSRF_COOKIE not in request.cookies:
+            response.set_cookie(CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict")
+        return response
+
+    @staticmethod
+    def _csrf_problem(request: Request) -> str:
+        if request.method != "POST":
+            return "only POST changes anything"
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        header = request.headers.get("x-csrf-token", "")
+        if not cookie or not header or not hmac.compare_digest(cookie.encode(), header.encode()):
+            return "missing or wrong CSRF token: reload the page"
+        origin = request.headers.get("origin") or request.headers.get("referer")
+        if origin and origin != "null":
+            host = request.headers.get("x-forwarded-host") or request.headers.get("host", "")
+            if urlsplit(origin).netloc != host:
+                return f"request from another site ({urlsplit(origin).netloc}) refused"
+        elif origin == "null":
+            return "request from an opaque origin refused"
+        return ""
+
+
+def _csrf_token(request: Request) -> str:
+    return request.state.csrf
+
+
+class Workbench:
+    """The app's state: the run (read-only), the store, and the reviewers' queue over both."""
+
+    def __init__(self, run: Run, store: Store) -> None:
+        self.run = run
+        self.store = store
+        self.page_index = {key: i for i, key in enumerate(run.pages)}
+        self.page_keys = list(run.pages)
+
+    def states(self) -> dict[str, State]:
+        return self.store.refresh()
+
+    def queue(self, filters: dict[str, str]) -> list[str]:
+        states = self.states()
+        kind, document = filters.get("kind", ""), filters.get("document", "")
+        status, reviewer = filters.get("status", ""), filters.get("reviewer", "").strip()
+        out = []
+        for did in self.run.order:
+            d = self.run.discrepancies[did]
+            if kind:
+                if d["kind"] != kind:
+                    continue
+            elif d["kind"] == "normalisation" and not filters.get("all"):
+                continue
+            if document and d["document"] != document:
+                continue
+            state = states.get(did)
+            current = state.status if state else "open"
+            if status == "open" and current not in ("open", "u"):
+                continue
+            if status == "decided" and current in ("open", "u"):
+                continue
+            if status in ACTIONS and current != status:
+                continue
+            if reviewer and not (state and state.current and state.current.reviewer == reviewer):
+                continue
+            out.append(did)
+        return out
+
+    def counts(self) -> dict[str, Any]:
+        states = self.states()
+        per_kind: dict[str, dict[str, int]] = {}
+        per_page: dict[str, dict[str, Any]] = {}
+        for key, page in self.run.pages.items():
+            resolved = 0
+            row = {"decided": 0, "open": 0}
+            for d in page.discrepancies:
+                state = states.get(d["id"])
+                decided = state is not None and state.status not in ("open", "u")
+                bucket = per_kind.setdefault(d["kind"], {"decided": 0, "open": 0})
+                bucket["decided" if decided else "open"] += 1
+                row["decided" if decided else "open"] += 1
+                if decided:
+                    resolved += Levenshtein.distance(d["ocr_text"], d["transcript_text"])
+            cer = page.cer or {}
+            chars = cer.get("chars") or 0
+            errors = (cer.get("cer") or 0.0) * chars
+            row.update(
+                key=key,
+                index=self.page_index[key],
+                document=page.document,
+                page=page.number,
+                status=page.status,
+                cer=cer.get("cer"),
+                cer_now=max(0.0, errors - resolved) / chars if chars else None,
+            )
+            per_page[key] = row
+        return {"kinds": per_kind, "pages": per_page}
+
+    def detail(self, did: str) -> dict[str, Any]:
+        d = self.run.discrepancies[did]
+        state = self.store.state(did)
+        page = self.run.pages[d["page_key"]]
+        width, height = page.size
+        crop = None
+        if d.get("bbox") and page.image is not None:
+            box = d["bbox"]
+            pad = max(30, (box["y1"] - box["y0"]))
+            crop = {
+                "x": 0,
+                "y": max(0, box["y0"] - pad),
+                "w": width,
+                "h": min(height, box["y1"] + pad) - max(0, box["y0"] - pad),
+            }
+        return {
+            "d": d,
+            "state": state,
+            "history": state_history(self.store, did),
+            "page": page,
+            "page_index": self.page_index[d["page_key"]],
+            "width": width,
+            "height": height,
+            "crop": crop,
+            "context": self.run.context(d),
+        }
+
+
+def state_history(store: Store, did: str) -> list[Any]:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from .store import DecisionRow, _to_decision
+
+    with Session(store.engine) as session:
+        rows = session.scalars(
+            select(DecisionRow).where(DecisionRow.discrepancy_id == did).order_by(DecisionRow.version)
+        )
+        return [_to_decision(r) for r in rows]
+
+
+def _filters(request: Request) -> dict[str, str]:
+    keys = ("kind", "document", "status", "reviewer", "all")
+    return {k: request.query_params.get(k, "") for k in keys if request.query_params.get(k)}
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("pipeline.review", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
+    )
+    env.filters["qs"] = lambda filters, **extra: urlencode({**filters, **extra})
+    return env
+
+
+def create_app(run: Run, store: Store, token: str | None = None) -> Starlette:
+    bench = Workbench(run, store)
+    env = _env()
+
+    def render(request: Request, name: str, **context: Any) -> HTMLResponse:
+        html = env.get_template(name).render(
+            csrf=_csrf_token(request), run=run, kinds=run.kinds, statuses=STATUSES, actions=ACTIONS, **context
+        )
+        return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"})
+
+    async def queue_page(request: Request) -> HTMLResponse:
+        filters = _filters(request)
+        ids = bench.queue(filters)
+        try:
+            offset = max(0, int(request.query_params.get("offset", "0")))
+        except ValueError:
+            offset = 0
+        states = bench.states()
+        rows = [(run.discrepancies[i], states.get(i)) for i in ids[offset : offset + PAGE_SIZE]]
+        return render(
+            request,
+            "queue.html.j2",
+            filters=filters,
+            rows=rows,
+            total=len(ids),
+            offset=offset,
+            page_size=PAGE_SIZE,
+            first=ids[0] if ids else None,
+            counts=bench.counts(),
+            documents=sorted({p.document for p in run.pages.values()}),
+            reviewers=store.reviewers(),
+        )
+
+    async def detail_page(request: Request) -> HTMLResponse:
+        did = request.path_params["did"]
+        if did not in run.discrepancies:
+            return HTMLResponse("no such discrepancy", 404)
+        filters = _filters(request)
+        ids = bench.queue(filters)
+        try:
+            at = ids.index(did)
+            prev_id, next_id = (ids[at - 1] if at else None), (ids[at + 1] if at + 1 < len(ids) else None)
+        except ValueError:
+            at, prev_id, next_id = -1, None, None
+        return render(
+            request,
+            "detail.html.j2",
+            filters=filters,
+            position=at + 1,
+            total=len(ids),
+            prev_id=prev_id,
+            next_id=next_id,
+            **bench.detail(did),
+        )
+
+    async def page_view(request: Request) -> HTMLResponse:
+        index = request.path_params["index"]
+        if not 0 <= index < len(bench.page_keys):
+            return HTMLResponse("no such page", 404)
+        page = run.pages[bench.page_keys[index]]
+        states = bench.states()
+        width, height = page.size
+        boxes = [
+            (d, states[d["id"]].status if d["id"] in states else "open")
+            for d in page.discrepancies
+            if d.get("bbox")
+        ]
+        return render(
+            request,
+            "page.html.j2",
+            page=page,
+            index=index,
+            width=width,
+            height=height,
+            boxes=boxes,
+            filters=_filters(request),
+            counts=bench.counts()["pages"][page.key],
+        )
+
+    async def image(request: Request) -> Any:
+        index = request.path_params["index"]
+        if not 0 <= index < len(bench.page_keys):
+            return PlainTextResponse("no such page", 404)
+        page = run.pages[bench.page_keys[index]]
+        if page.image is None:
+            return PlainTextResponse("this page has no image", 404)
+        return FileResponse(page.image, headers={"Cache-Control": "private, max-age=3600"})
+
+    async def api_queue(request: Request) -> JSONResponse:
+        filters = _filters(request)
+        ids = bench.queue(filters)
+        states = bench.states()
+        return JSONResponse(
+            {
+                "total": len(ids),
+                "ids": ids,
+                "items": [
+                    _item(run.discrepancies[i], states.get(i)) for i in ids[: int(request.query_params.get("limit", 50))]
+                ],
+                "counts": bench.counts(),
+            }
+        )
+
+    async def api_discrepancy(request: Request) -> JSONResponse:
+        did = request.path_params["did"]
+        if did not in run.discrepancies:
+            return JSONResponse({"error": f"no discrepancy {did}"}, 404)
+        state = store.state(did)
+        item = _item(run.discrepancies[did], state)
+        item["context"] = run.context(run.discrepancies[did])
+        return JSONResponse(item)
+
+    async def api_decide(request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+            did = str(body["id"])
+            action = str(body["action"])
+            version = int(body["version"])
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "expected JSON with id, action, version, reviewer"}, 400)
+        if did not in run.discrepancies:
+            return JSONResponse({"error": f"no discrepancy {did}"}, 404)
+        try:
+            decision = store.decide(
+                run.discrepancies[did],
+                action,
+                reviewer=str(body.get("reviewer", "")),
+                seen_version=version,
+                reading=str(body.get("reading", "")),
+                comment=str(body.get("comment", "")),
+            )
+        except Conflict as exc:
+            return JSONResponse({"error": str(exc), "current_version": exc.current}, 409)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        state = store.state(did)
+        return JSONResponse({"id": did, "version": decision.version, "status": state.status})
+
+    async def api_export(request: Request) -> JSONResponse:
+        started = time.perf_counter()
+        summary = review_export.export(run, store)
+        summary["seconds"] = round(time.perf_counter() - started, 3)
+        return JSONResponse(summary)
+
+    routes = [
+        Route("/", queue_page),
+        Route("/d/{did:str}", detail_page),
+        Route("/page/{index:int}", page_view),
+        Route("/image/{index:int}", image),
+        Route("/api/queue", api_queue),
+        Route("/api/d/{did:str}", api_discrepancy),
+        Route("/api/decide", api_decide, methods=["POST"]),
+        Route("/api/export", api_export, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(Security, token=token)])
+    app.state.workbench = bench
+    return app
+
+
+# Scripts only from this server, nothing inline; images from here; no framing by other sites.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def _item(d: dict[str, Any], state: State | None) -> dict[str, Any]:
+    current = state.current if state else None
+    return {
+        "id": d["id"],
+        "document": d["document"],
+        "page": d["page"],
+        "kind": d["kind"],
+        "ocr_text": d["ocr_text"],
+        "transcript_text": d["transcript_text"],
+        "confidence": d.get("confidence"),
+        "reason": d.get("reason"),
+        "status": state.status if state else "open",
+        "version": state.version if state else 0,
+        "reviewer": current.reviewer if current else "",
+        "reading": current.reading if current else "",
+        "comment": current.comment if current else "",
+    }
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
