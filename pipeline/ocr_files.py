@@ -9,6 +9,7 @@ import math
 import re
 from pathlib import Path
 
+import lxml.html
 from lxml import etree
 
 from .errors import TranscriptError
@@ -23,6 +24,8 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _BBOX = re.compile(rf"bbox\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})")
 _WCONF = re.compile(rf"x_wconf\s+({_NUMBER})")
 _LEADING_NUMBER = re.compile(rf"\s*({_NUMBER})")
+_HTML_END = re.compile(rb"</html>\s*$", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def read_ocr_file(path: Path, encoding: str | None = None) -> list[Page]:
@@ -100,8 +103,20 @@ def _confidence(value: float | None, scale: float) -> float:
     return min(value * scale, 100.0)
 
 
+def _parse_hocr(path: Path, data: bytes) -> etree._Element:
+    """hOCR as XHTML; a complete file that is HTML but not XML (other engines write `<meta ...>` without
+    its end, `&nbsp;`) is read by the HTML parser. A file cut short stays an error: its end is missing."""
+    try:
+        return _parse_xml(path, data)
+    except TranscriptError:
+        if not _HTML_END.search(data[-512:]):
+            raise
+    text = _XML_DECLARATION.sub("", decode(data, path)[0])  # decoded as any text file; HTML has no say
+    return lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(no_network=True))
+
+
 def _read_hocr(path: Path, data: bytes) -> list[Page]:
-    root = _parse_xml(path, data)
+    root = _parse_hocr(path, data)
     pages = []
     for number, page_el in enumerate(root.iterfind(".//{*}div[@class='ocr_page']"), 1):
         page_box = _box(page_el.get("title", ""))

@@ -238,12 +238,9 @@ def _open_image(path: Path) -> Image.Image:
         raise ScanError("not a readable image (corrupt, or not really an image)", path=str(path)) from exc
     except Image.DecompressionBombError as exc:
         raise ScanError(f"image is too large to decode safely: {exc}", path=str(path)) from exc
-    except OSError as exc:
+    except (OSError, ValueError, TypeError, SyntaxError, EOFError, struct.error) as exc:
+        # e.g. a text or ICC chunk that inflates past Pillow's limit, a header cut short
         raise ScanError(f"not a readable image: {exc}", path=str(path)) from exc
-    except (ValueError, TypeError, SyntaxError, EOFError, struct.error, IndexError, KeyError) as exc:
-        # Pillow's plugins report malformed headers this way (a TIFF cut short: "Missing dimensions";
-        # a PNG text chunk past the decompression limit); it is the file that is wrong, not archocr.
-        raise ScanError(f"image header is corrupt: {type(exc).__name__}: {exc}", path=str(path)) from exc
     return im
 
 

@@ -83,12 +83,15 @@ def _decode_as(data: bytes, path: Path, encoding: str, why: str) -> tuple[str, s
 def _decode_guess(data: bytes, path: Path) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        first_bad = exc
     best = from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)).best()
     if best is None:
+        line = data.count(b"\n", 0, first_bad.start) + 1
         raise TranscriptError(
-            "is not UTF-8 and matches no Cyrillic encoding (cp1251, KOI8-R, cp866); give --encoding",
+            f"is not UTF-8 (byte {data[first_bad.start]:#04x} at offset {first_bad.start}, line {line}: "
+            f"{first_bad.reason}) and matches no Cyrillic encoding (cp1251, KOI8-R, cp866); "
+            "fix that byte, or give --encoding",
             path=str(path),
         )
     return str(best), best.encoding

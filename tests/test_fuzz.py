@@ -5,6 +5,7 @@ traceback; each input is in the manifest, and one that failed says why and is na
 error; a page is either whole (all its files) or absent; nothing half-written is left behind.
 The damage is byte flips, truncation, a corrupted header, a zeroed block and inserted bytes, on
 small crops of the samples (PNG, JPEG, TIFF with two pages, PDF), so the whole test stays fast.
+OCR made elsewhere (ALTO, hOCR, plain text) is damaged the same way and fed to `archocr correct`.
 """
 
 from __future__ import annotations
@@ -152,3 +153,44 @@ def test_the_damage_is_real():
     assert mutants() == files  # seeded: the same cases every run
     changed = sum(data != bases[name.rsplit(".", 1)[1]] for name, data in files.items())
     assert changed == len(files)
+
+
+# --- OCR made elsewhere through `archocr correct` ------------------------------------------------
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+
+
+def ocr_file_mutants(seed: int = SEED, per_base: int = 8) -> dict[str, bytes]:
+    """Damaged ALTO, hOCR and plain-text OCR (the bases are in tests/resources and the samples)."""
+    truth = (SCANS / "ground-truth" / "stalin-conference-1925.gt.txt").read_bytes()
+    bases = {
+        "alto.xml": (RESOURCES / "alto-lenient.xml").read_bytes(),
+        "hocr": (RESOURCES / "hocr-html-not-xml.hocr").read_bytes(),
+        "txt": truth[:600],
+    }
+    rng = random.Random(seed)
+    files: dict[str, bytes] = {}
+    for suffix, data in bases.items():
+        for index in range(per_base):
+            kind = rng.choice(sorted(DAMAGE))
+            # The kind of file leads the name: two inputs with one stem would share an output name.
+            files[f"{suffix.split('.')[0]}-{kind}-{index}.{suffix}"] = DAMAGE[kind](data, rng)
+    return files
+
+
+def test_correct_records_every_damaged_ocr_file(tmp_path):
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    for name, data in ocr_file_mutants().items():
+        (inbox / name).write_bytes(data)
+    inputs = sorted(inbox.iterdir())
+    result = archocr("correct", *map(str, inputs), "--out", str(out), timeout=600)
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("archocr: error:")]
+    for path in inputs:
+        written = (out / f"{path.stem}.txt").is_file() and (out / f"{path.stem}.changes.json").is_file()
+        named = [line for line in errors if f"{path}:" in line]
+        # Each file is either corrected (both outputs) or named with its problem, never both or neither.
+        assert written != bool(named), (path.name, written, named)
+    assert (result.returncode == 1) == bool(errors)
+    assert not [p for p in out.rglob("*") if p.name.endswith(".part")]

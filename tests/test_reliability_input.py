@@ -313,6 +313,34 @@ def test_lenient_alto_values():
     assert words["ЦК"].bbox == BBox(0, 0, 0, 0)  # WIDTH="wide": no box rather than a wrong one
 
 
+def test_hocr_that_is_html_but_not_xml_is_read():
+    from pipeline.ocr_files import read_ocr_file
+
+    page = read_ocr_file(RESOURCES / "hocr-html-not-xml.hocr")[0]
+    assert [(w.text, w.conf) for w in page.words] == [("Письмо", 96.0), ("президиуму", 91.5)]
+    assert page.words[0].bbox == BBox(60, 50, 300, 100) and page.width == 2150
+
+
+def test_hocr_cut_short_is_refused_not_read_in_part(tmp_path):
+    from pipeline.ocr_files import read_ocr_file
+
+    cut = tmp_path / "cut.hocr"
+    data = (RESOURCES / "hocr-html-not-xml.hocr").read_bytes()
+    cut.write_bytes(data[: data.index("президиуму".encode())])
+    with pytest.raises(TranscriptError, match=r"cut\.hocr.*not well-formed"):
+        read_ocr_file(cut)
+
+
+def test_broken_utf8_is_located_for_the_user(tmp_path):
+    cut = tmp_path / "cut.txt"
+    cut.write_bytes("Письмо\nпрезидиуму".encode()[:-1])  # a copy cut inside the last letter
+    offset = len("Письмо\nпрезидиум".encode())  # where the cut letter starts
+    with pytest.raises(
+        TranscriptError, match=rf"cut\.txt: is not UTF-8 \(byte 0xd1 at offset {offset}, line 2"
+    ):
+        transcripts.read_text(cut)
+
+
 def test_correct_never_overwrites_its_input(tmp_path):
     source = tmp_path / "ocr.txt"
     source.write_text("Письмо президиуму\n", encoding="utf-8")

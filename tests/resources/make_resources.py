@@ -172,6 +172,18 @@ ALTO_LENIENT = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+# hOCR as engines other than Tesseract write it: HTML, not XML (an unclosed <meta>, &nbsp;), decimal boxes.
+HOCR_HTML = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><meta name="ocr-system" content="other"><title>hOCR</title></head>
+<body><div class="ocr_page" title="bbox 0 0 2150 250; ppageno 0">
+<p class="ocr_par"><span class="ocr_line" title="bbox 60.5 50 1200 100">
+<span class="ocrx_word" title="bbox 60.5 50 300 100; x_wconf 96">Письмо</span>&nbsp;<span
+ class="ocrx_word" title="bbox 320 50 700 100; x_wconf 91.5">президиуму</span><br>
+</span></p></div></body></html>
+"""
+
+
 def make_texts() -> None:
     truth = (ROOT / "scans" / "ground-truth" / "stalin-conference-1925.gt.txt").read_text(encoding="utf-8")
     first = "\n".join(truth.splitlines()[:CROP_LINES]) + "\n"
@@ -182,6 +194,7 @@ def make_texts() -> None:
     gt.mkdir(exist_ok=True)
     (gt / "crop.gt.txt").write_bytes(first.encode("cp1251"))
     (HERE / "alto-lenient.xml").write_text(ALTO_LENIENT, encoding="utf-8")
+    (HERE / "hocr-html-not-xml.hocr").write_text(HOCR_HTML, encoding="utf-8")
     (HERE / "alto-broken.xml").write_text(ALTO_LENIENT[: len(ALTO_LENIENT) // 2], encoding="utf-8")
 
 
