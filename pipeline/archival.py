@@ -1118,7 +1118,14 @@ def _age_and_scan(
     matrix[0, 2] += shift[0]
     matrix[1, 2] += shift[1]
     bed = float(rng.uniform(15, 60))
-    image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(bed, bed, bed))
+    # The scanner's dark bed shows round a skewed sheet only with `borders`; otherwise the scan was
+    # cropped to the paper, as most archives deliver their pages.
+    fill = (
+        (bed, bed, bed)
+        if "borders" in degradations
+        else tuple(float(v) for v in np.median(paper[::50, ::50], axis=(0, 1)))
+    )
+    image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill)
     if "borders" in degradations:
         for side in np.nonzero(rng.random(4) < 0.5)[0]:
             depth = int(rng.integers(20, 80))
