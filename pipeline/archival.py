@@ -447,10 +447,9 @@ class _Composer:
         return ImageDraw.Draw(self.canvas.layer(ink))
 
     def _take_words(self, count: int) -> list[str]:
-        out = []
-        for _ in range(count):
-            out.append(self.words[self.cursor % len(self.words)])
-            self.cursor += 1
+        """The next `count` words of the text; fewer where a short text ends."""
+        out = self.words[self.cursor : self.cursor + count]
+        self.cursor += len(out)
         return out
 
     def _date(self) -> str:
@@ -1285,7 +1284,9 @@ def render_pages(
     return pages
 
 
-def write_pages(pages: list[ArchivalPage], out_dir: Path, stem: str, fmt: str = "jpeg") -> list[Path]:
+def write_pages(
+    pages: list[ArchivalPage], out_dir: Path, stem: str, fmt: str = "jpeg", quality: int = 88
+) -> list[Path]:
     """`<stem>-<seed>.<jpg|png>`, `.gt.txt` (the document's text), `.zones.json`, `.json` per page."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -1294,7 +1295,7 @@ def write_pages(pages: list[ArchivalPage], out_dir: Path, stem: str, fmt: str = 
         ext = "png" if fmt == "png" else "jpg"
         buf = io.BytesIO()
         Image.fromarray(page.image).save(
-            buf, format="PNG" if ext == "png" else "JPEG", dpi=(DPI, DPI), quality=88
+            buf, format="PNG" if ext == "png" else "JPEG", dpi=(DPI, DPI), quality=quality
         )
         image_path = base.with_name(base.name + f".{ext}")
         # Truth first, image last: a folder watcher never sees an image without its truth.
