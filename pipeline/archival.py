@@ -981,7 +981,7 @@ def _compose(c: _Composer) -> None:
         c.secrecy()
     if kind in ("letter", "stamped", "handwritten") or (kind == "table" and rng.random() < 0.5):
         c.letterhead()
-    elif rng.random() < 0.3:
+    elif rng.random() < 0.6:  # a later sheet of a longer document
         c.page_number(bottom=False)
     c.registration()
     if kind in ("letter", "carbon", "stamped", "handwritten"):
