@@ -611,8 +611,9 @@ class _Composer:
                         )
                 x += need + space
                 i += 1
-                if word.endswith((".", "!", "?")) and self.rng.random() < 0.12:
-                    break  # a paragraph ends here
+                sentence_end = word.endswith((".", "!", "?")) and word[:-1].isalpha() and len(word) > 4
+                if sentence_end and self.rng.random() < 0.12:
+                    break  # a paragraph ends with a sentence (not with a list's "297.")
             if parts or struck_here:
                 box = (
                     start_x - 4,
@@ -627,7 +628,8 @@ class _Composer:
                         _Zone("struck", word, _rect(*wbox), info={"overtyped": "х" * len(word)})
                     )
                 self.body_boxes.append(box)
-            ended = bool(parts) and parts[-1].endswith((".", "!", "?")) and x < right - 3 * space
+            ended = bool(parts) and parts[-1].endswith((".", "!", "?")) and parts[-1][:-1].isalpha()
+            ended = ended and x < right - 3 * space
             indent = self.tw.size * 2.5 if ended else 0
             self.y += self.line_height + (self.line_height // 3 if ended else 0)
         self.text_zone("body", lines)
