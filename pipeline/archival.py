@@ -447,10 +447,9 @@ class _Composer:
         return ImageDraw.Draw(self.canvas.layer(ink))
 
     def _take_words(self, count: int) -> list[str]:
-        out = []
-        for _ in range(count):
-            out.append(self.words[self.cursor % len(self.words)])
-            self.cursor += 1
+        """The next `count` words of the text; fewer where a short text ends."""
+        out = self.words[self.cursor : self.cursor + count]
+        self.cursor += len(out)
         return out
 
     def _date(self) -> str:
@@ -612,8 +611,9 @@ class _Composer:
                         )
                 x += need + space
                 i += 1
-                if word.endswith((".", "!", "?")) and self.rng.random() < 0.12:
-                    break  # a paragraph ends here
+                sentence_end = word.endswith((".", "!", "?")) and word[:-1].isalpha() and len(word) > 4
+                if sentence_end and self.rng.random() < 0.12:
+                    break  # a paragraph ends with a sentence (not with a list's "297.")
             if parts or struck_here:
                 box = (
                     start_x - 4,
@@ -628,7 +628,8 @@ class _Composer:
                         _Zone("struck", word, _rect(*wbox), info={"overtyped": "х" * len(word)})
                     )
                 self.body_boxes.append(box)
-            ended = bool(parts) and parts[-1].endswith((".", "!", "?")) and x < right - 3 * space
+            ended = bool(parts) and parts[-1].endswith((".", "!", "?")) and parts[-1][:-1].isalpha()
+            ended = ended and x < right - 3 * space
             indent = self.tw.size * 2.5 if ended else 0
             self.y += self.line_height + (self.line_height // 3 if ended else 0)
         self.text_zone("body", lines)
@@ -982,7 +983,7 @@ def _compose(c: _Composer) -> None:
         c.secrecy()
     if kind in ("letter", "stamped", "handwritten") or (kind == "table" and rng.random() < 0.5):
         c.letterhead()
-    elif rng.random() < 0.3:
+    elif rng.random() < 0.6:  # a later sheet of a longer document
         c.page_number(bottom=False)
     c.registration()
     if kind in ("letter", "carbon", "stamped", "handwritten"):
@@ -1118,7 +1119,14 @@ def _age_and_scan(
     matrix[0, 2] += shift[0]
     matrix[1, 2] += shift[1]
     bed = float(rng.uniform(15, 60))
-    image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(bed, bed, bed))
+    # The scanner's dark bed shows round a skewed sheet only with `borders`; otherwise the scan was
+    # cropped to the paper, as most archives deliver their pages.
+    fill = (
+        (bed, bed, bed)
+        if "borders" in degradations
+        else tuple(float(v) for v in np.median(paper[::50, ::50], axis=(0, 1)))
+    )
+    image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill)
     if "borders" in degradations:
         for side in np.nonzero(rng.random(4) < 0.5)[0]:
             depth = int(rng.integers(20, 80))
@@ -1278,7 +1286,9 @@ def render_pages(
     return pages
 
 
-def write_pages(pages: list[ArchivalPage], out_dir: Path, stem: str, fmt: str = "jpeg") -> list[Path]:
+def write_pages(
+    pages: list[ArchivalPage], out_dir: Path, stem: str, fmt: str = "jpeg", quality: int = 88
+) -> list[Path]:
     """`<stem>-<seed>.<jpg|png>`, `.gt.txt` (the document's text), `.zones.json`, `.json` per page."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -1287,7 +1297,7 @@ def write_pages(pages: list[ArchivalPage], out_dir: Path, stem: str, fmt: str = 
         ext = "png" if fmt == "png" else "jpg"
         buf = io.BytesIO()
         Image.fromarray(page.image).save(
-            buf, format="PNG" if ext == "png" else "JPEG", dpi=(DPI, DPI), quality=88
+            buf, format="PNG" if ext == "png" else "JPEG", dpi=(DPI, DPI), quality=quality
         )
         image_path = base.with_name(base.name + f".{ext}")
         # Truth first, image last: a folder watcher never sees an image without its truth.

@@ -6,9 +6,10 @@ text of every page is written beside it as ground truth (`ground-truth/`)."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
-from pipeline import synth
+from pipeline import archival, synth
 from pipeline.corpus import clean_edition_text
 from pipeline.transcripts import markdown_to_plain
 
@@ -34,6 +35,18 @@ SAMPLES = [
         1925,
         {"style": "typewriter", "max_skew": 6.0, "degradations": ("lighting", "borders", "blur", "jpeg")},
     ),
+    (  # an archival page: letterhead, registration, stamps in colour, handwriting, folio number
+        "trotsky-politburo-1926.txt",
+        "trotsky-politburo-1926",
+        "jpeg",
+        1,
+        1926,
+        {
+            "layout": "archival",
+            "page_type": "stamped",
+            "degradations": ("stains", "lighting", "fade", "blur"),
+        },
+    ),
     (
         "politburo-1923-doc5.txt",
         "politburo-1923-doc5",
@@ -50,19 +63,33 @@ def text_of(name: str) -> str:
     return markdown_to_plain(raw) if name.endswith(".md") else clean_edition_text(raw)
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    """Regenerate the samples (or only those whose stems are given)."""
     for transcript, stem, fmt, pages, seed, options in SAMPLES:
-        rendered = synth.render_pages(text_of(transcript), pages, seed, wrap=False, **options)
+        if only and stem not in only:
+            continue
         work = HERE / ".render"
-        synth.write_pages(rendered, work, stem, fmt)
+        if options.get("layout") == "archival":
+            page = archival.render_page(
+                text_of(transcript).split(),
+                seed,
+                page_type=options["page_type"],
+                degradations=options["degradations"],
+            )
+            archival.write_pages([page], work, stem, fmt, quality=50)  # a few hundred KB in the repository
+            numbered = f"{stem}-{seed:04d}"
+        else:
+            rendered = synth.render_pages(text_of(transcript), pages, seed, wrap=False, **options)
+            synth.write_pages(rendered, work, stem, fmt)
+            numbered = f"{stem}-0001"
         for path in work.iterdir():
-            if path.name.endswith(".gt.txt"):
+            if path.name.endswith((".gt.txt", ".zones.json")):  # the text, and an archival page's zones
                 TRUTH.mkdir(exist_ok=True)
-                shutil.move(path, TRUTH / path.name.replace(f"{stem}-0001.gt", f"{stem}.gt"))
+                shutil.move(path, TRUTH / path.name.replace(f"{numbered}.", f"{stem}."))
             elif path.suffix in (".pdf", ".png", ".jpg", ".tif"):
-                shutil.move(path, HERE / path.name.replace(f"{stem}-0001.", f"{stem}."))
+                shutil.move(path, HERE / path.name.replace(f"{numbered}.", f"{stem}."))
         shutil.rmtree(work)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -235,3 +235,40 @@ def test_predicted_boxes_are_mapped_back_to_the_scan():
         }
     }
     assert archival_eval.predicted_zones(record) == [("stamp", [40, 50, 50, 70])]
+
+
+def test_evaluate_run_reads_a_run_folder_against_a_truth_folder(tmp_path):
+    truth, run = tmp_path / "truth", tmp_path / "run"
+    (run / "p-0001").mkdir(parents=True)
+    truth.mkdir()
+    (truth / "p-0001.gt.txt").write_text("Членам Политбюро\nПрошу рассмотреть.\n", encoding="utf-8")
+    zones = [
+        {"type": "body", "text": "Членам Политбюро\nПрошу рассмотреть.", "box": [100, 100, 900, 300]},
+        {"type": "stamp", "text": "СЕКРЕТНЫЙ ОТДЕЛ", "box": [500, 500, 900, 900]},
+    ]
+    (truth / "p-0001.zones.json").write_text(json.dumps(zones, ensure_ascii=False), encoding="utf-8")
+    (truth / "p-0001.json").write_text(json.dumps({"page_type": "stamped", "degradations": ["fade"]}))
+    (run / "p-0001" / "0001.txt").write_text("Членам Политбюро\nПрошу рассмотреть. ОТДЕЛ\n", encoding="utf-8")
+    record = {
+        "timings": {"clean": 1.0, "ocr": 4.0},
+        "page": {
+            "document": "p-0001",
+            "number": 1,
+            "width": 1000,
+            "height": 1000,
+            "dpi": 300,
+            "transform": [[1, 0, 0], [0, 1, 0]],
+            "zones": [{"id": "z1", "type": "stamp", "bbox": {"x0": 520, "y0": 480, "x1": 880, "y1": 910}}],
+        },
+    }
+    (run / "p-0001" / "0001.json").write_text(json.dumps(record), encoding="utf-8")
+    pages = archival_eval.evaluate_run(run, truth)
+    summary = archival_eval.summarise(pages)
+    assert summary["pages"] == 1 and summary["leaked_words_per_page"] == 1
+    assert summary["zones"]["stamp"] == {"truth": 1, "recall": 1.0, "predicted": 1, "precision": 1.0}
+    assert summary["zones"]["body"]["recall"] == 0.0
+    assert summary["furniture_recall"] == 1.0
+    assert summary["cer_by_page_type"]["stamped"] == pytest.approx(
+        len(" ОТДЕЛ") / len("Членам Политбюро Прошу рассмотреть.")
+    )
+    assert summary["seconds_per_page"] == {"clean": 1.0, "ocr": 4.0}

@@ -38,7 +38,11 @@ def test_eval_command_prints_table_and_json(sample_run, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "overall" in result.stdout
     report = load_json(target)
-    assert len(report["pages"]) == 4 and 0 <= report["overall"]["cer"] < 0.05
+    assert len(report["pages"]) == 5
+    # the plain samples read well; the archival one (stamps, handwriting) is the archival benchmark's
+    plain = [p for p in report["pages"] if not p["document"].startswith("trotsky-politburo-1926")]
+    assert len(plain) == 4 and all(0 <= p["cer"] < 0.05 for p in plain)
+    assert report["overall"]["chars"] == sum(p["chars"] for p in report["pages"])
     piped = archocr("eval", "--gt", str(SCANS / "ground-truth"), str(sample_run), "--json", "-")
     assert json.loads(piped.stdout)["overall"] == report["overall"]
 

@@ -23,6 +23,7 @@ def test_every_page_has_every_output(sample_run):
         ("stalin-conference-1925", 1),
         ("stalin-lenin-1923", 1),
         ("stalin-lenin-1923", 2),
+        ("trotsky-politburo-1926", 1),
     ]
     for document, number in pages:
         for suffix in OUTPUTS:
@@ -37,9 +38,13 @@ def test_every_page_has_every_output(sample_run):
 
 def test_text_is_accurate_against_ground_truth(sample_run):
     scores = evaluate.evaluate_dir(SCANS / "ground-truth", sample_run)
-    assert len(scores) == 4 and not any(s.missing for s in scores)
-    assert evaluate.total(scores).cer < 0.03
-    assert max(s.raw.cer for s in scores) < 0.05
+    assert len(scores) == 5 and not any(s.missing for s in scores)
+    # The archival sample (stamps, handwriting: it has zones) is measured by the archival benchmark.
+    archival = {p.name.removesuffix(".zones.json") for p in (SCANS / "ground-truth").glob("*.zones.json")}
+    plain = [s for s in scores if s.document not in archival]
+    assert len(plain) == 4
+    assert evaluate.total(plain).cer < 0.03
+    assert max(s.raw.cer for s in plain) < 0.05
 
 
 def test_page_json_records_structure_skew_and_steps(sample_run):
