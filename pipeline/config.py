@@ -16,7 +16,7 @@ from typing import Any
 # Tesseract's page segmentation modes that produce text: 0 is orientation detection only, 2 is not
 # implemented (see `tesseract --help-psm`).
 PSM_MODES = (1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
-BINARISE_METHODS = ("otsu", "sauvola", "none")
+BINARISE_METHODS = ("auto", "otsu", "sauvola", "none")
 
 
 def _opt(
@@ -41,8 +41,9 @@ class Settings:
     deskew: bool = _opt(True, "Estimate and correct page skew (up to 15 degrees).")
     orient: bool = _opt(True, "Detect pages turned by 90, 180 or 270 degrees.")
     binarise: str = _opt(
-        "otsu",
-        "Binarisation after flattening the background: 'otsu', 'sauvola' or 'none' (flattened grey).",
+        "auto",
+        "Binarisation after flattening the background: 'auto' (smoothing and enlargement chosen from the"
+        " page's measured noise, contrast, stroke width and glyph size), 'otsu', 'sauvola' or 'none' (grey).",
         choices=BINARISE_METHODS,
     )
     crop_borders: bool = _opt(True, "Crop dark scanner borders.")
