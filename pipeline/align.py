@@ -34,7 +34,15 @@ from .apparatus import (
     make_reading,
     words_of,
 )
-from .classify import KINDS, Classifier, Op, absorb_passage_edges, furniture_spans, read_out_of_order
+from .classify import (
+    KINDS,
+    Classifier,
+    Op,
+    absorb_passage_edges,
+    furniture_spans,
+    in_damaged_stretch,
+    read_out_of_order,
+)
 from .evaluate import Score, score
 from .lint import english_words, lint_transcript
 from .locate import Location, index_transcript, locate
@@ -313,8 +321,10 @@ class Aligner:
                 classifier.make(page, spans, "extra", start, end, at, at, evidence, subkind=subkind)
             )
         alignment.discrepancies.sort(key=lambda d: (d.ocr_start, d.transcript_start))
-        alignment.discrepancies = read_out_of_order(
-            absorb_passage_edges(alignment.discrepancies, text, self.transcript.text, touching=True)
+        alignment.discrepancies = in_damaged_stretch(
+            read_out_of_order(
+                absorb_passage_edges(alignment.discrepancies, text, self.transcript.text, touching=True)
+            )
         )
         excluded_text = t_reading.text[r_first:r_last]
         alignment.normalised = score(excluded_text, reading.text)

@@ -197,6 +197,9 @@ class Classifier:
                 continue
             if max(len(seen), len(meant)) <= 2 or min(len(seen), len(meant)) == 1:
                 return f"'{seen}' for '{meant}': one- and two-letter words are easily misread or misplaced"
+            shorter, longer = sorted((seen, meant), key=len)
+            if len(longer) - len(shorter) >= 2 and len(shorter) >= 3 and shorter in longer:
+                return f"only part of '{longer}' is read ('{shorter}'): cut off, covered or faded"
             if self.lemmas(seen) & self.lemmas(meant):
                 return ""  # another form of the same word: an edition's reading, not a glyph misread
             distance = Levenshtein.distance(seen, meant)
@@ -401,6 +404,28 @@ def absorb_passage_edges(
         else:
             result.append(d)
     return result
+
+
+DAMAGE_REACH = 25  # characters of the scan around a variant in which a misreading makes it doubtful
+
+
+def in_damaged_stretch(found: list[Discrepancy]) -> list[Discrepancy]:
+    """A `variant` right beside misreadings stands in a damaged stretch of the scan (a stamp over the
+    text, a fold, faded ink): its reading is not confident, so it is an `ocr_error`."""
+    errors = [(d.ocr_start, d.ocr_end) for d in found if d.kind == "ocr_error" and d.ocr_end > d.ocr_start]
+    out = []
+    for d in found:
+        near = d.kind == "variant" and any(
+            s < d.ocr_end + DAMAGE_REACH and e > d.ocr_start - DAMAGE_REACH for s, e in errors
+        )
+        out.append(
+            dataclasses.replace(
+                d, kind="ocr_error", reason="beside misreadings (a damaged stretch): " + d.reason
+            )
+            if near
+            else d
+        )
+    return out
 
 
 def read_out_of_order(found: list[Discrepancy]) -> list[Discrepancy]:
