@@ -34,7 +34,15 @@ from .apparatus import (
     make_reading,
     words_of,
 )
-from .classify import KINDS, Classifier, Op, absorb_passage_edges, furniture_spans
+from .classify import (
+    KINDS,
+    Classifier,
+    Op,
+    absorb_passage_edges,
+    furniture_spans,
+    in_damaged_stretch,
+    read_out_of_order,
+)
 from .evaluate import Score, score
 from .lint import english_words, lint_transcript
 from .locate import Location, index_transcript, locate
@@ -217,18 +225,16 @@ def _diff_spans(ops: list[Op], page_text: str, region_text: str) -> list[tuple[i
             continue  # a space more or less
         a, b = extend_to_words(page_text, ps, pe) if pe > ps or ps < len(page_text) else (ps, pe)
         c, d = extend_to_words(region_text, rs, re_) if re_ > rs or rs < len(region_text) else (rs, re_)
-        if pe == ps:  # pure deletion from the page: keep the page span empty unless inside a word
-            a, b = (
-                (ps, ps)
-                if ps == 0 or page_text[ps - 1] == " " or ps >= len(page_text) or page_text[ps] == " "
-                else (a, b)
+        # Text only one side has is a difference of its own when it is whole words; letters glued to
+        # a word (`Калинин` / `Калинину`) make that word, on both sides, the difference.
+        if pe == ps:
+            whole = (rs == 0 or region_text[rs - 1] == " ") and (
+                re_ >= len(region_text) or region_text[re_] == " "
             )
+            a, b = (ps, ps) if whole else extend_to_words(page_text, ps, ps)
         if re_ == rs:
-            c, d = (
-                (rs, rs)
-                if rs == 0 or region_text[rs - 1] == " " or rs >= len(region_text) or region_text[rs] == " "
-                else (c, d)
-            )
+            whole = (ps == 0 or page_text[ps - 1] == " ") and (pe >= len(page_text) or page_text[pe] == " ")
+            c, d = (rs, rs) if whole else extend_to_words(region_text, rs, rs)
         if spans and (a <= spans[-1][1] + 1 and c <= spans[-1][3] + 1):
             last = spans[-1]
             spans[-1] = (min(last[0], a), max(last[1], b), min(last[2], c), max(last[3], d))
@@ -273,7 +279,11 @@ class Aligner:
         if furniture:
             stripped = make_reading(text, [f[:2] for f in furniture])
             ops = align_text(stripped.text, region, 0, location.start)
-            kept = [f for f in furniture if self._transcript_has_at(text[f[0] : f[1]], ops, stripped, f[1])]
+            kept = [
+                f
+                for f in furniture
+                if self._transcript_has_at(text[f[0] : f[1]], ops, stripped, f[1], region)
+            ]
             if kept:
                 furniture = [f for f in furniture if f not in kept]
                 stripped = make_reading(text, [f[:2] for f in furniture])
@@ -311,14 +321,24 @@ class Aligner:
                 classifier.make(page, spans, "extra", start, end, at, at, evidence, subkind=subkind)
             )
         alignment.discrepancies.sort(key=lambda d: (d.ocr_start, d.transcript_start))
+        alignment.discrepancies = in_damaged_stretch(
+            read_out_of_order(
+                absorb_passage_edges(alignment.discrepancies, text, self.transcript.text, touching=True)
+            )
+        )
         excluded_text = t_reading.text[r_first:r_last]
         alignment.normalised = score(excluded_text, reading.text)
         raw_region = self._raw_without_apparatus(t_start, t_end)
         alignment.raw = score(raw_region, text)
         return alignment
 
-    def _transcript_has_at(self, passage: str, ops: list[Op], reading: Reading, page_end: int) -> bool:
-        """Does the transcript hold this set-aside scan passage where the page would have it?"""
+    def _transcript_has_at(
+        self, passage: str, ops: list[Op], reading: Reading, page_end: int, region: str
+    ) -> bool:
+        """Does the transcript hold this set-aside scan passage: a longer one anywhere in the page's
+        region (OCR may read a mark in another order), a short one (`83`, `За`) where the page has it?"""
+        if len(re.sub(r"\W+", "", passage)) >= 8:
+            return _transcript_has(passage, region)
         r_at = _transcript_at(ops, reading.index_of(page_end), ops[0][3] if ops else 0)
         width = 3 * len(passage) + 30
         window = self.transcript.reading.text[max(0, r_at - width) : r_at + width]

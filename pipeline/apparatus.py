@@ -35,7 +35,8 @@ _WORD_CHARS = re.compile(r"\w")
 
 # Apparatus patterns of printed editions (on the transcript as given; Markdown is in transcripts.py).
 _PAGE_NUMBER = re.compile(r"^[ \t]*\d{1,4}[ \t]*$", re.MULTILINE)
-_FOOTNOTE_DIGITS = re.compile(r"(?<=[а-яёa-z»)\.,;:])\d{1,3}(?=[\s.,;:»)]|$)")
+# A footnote number glued to a word or after its punctuation (not the decimals of `23.05`).
+_FOOTNOTE_DIGITS = re.compile(r"(?:(?<=[а-яёa-z»)])|(?<=[^\d\s][.,;:]))\d{1,3}(?=[\s.,;:»)]|$)")
 _LINE_END_HYPHEN = re.compile(r"(\w+)([-\u00ad])([ \t]*\n[ \t]*)(?=(\w+))")
 _BRACKET = re.compile(r"\[([^\[\]\n]{1,40})\](?!\()")
 

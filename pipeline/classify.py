@@ -9,6 +9,7 @@ import difflib
 import re
 from collections.abc import Callable
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from .apparatus import Apparatus, Reading, Transcript, extend_to_words, fold_word
@@ -147,6 +148,8 @@ class Classifier:
             letters = re.sub(r"[\W_]+", "", trans)
             if not letters:
                 return record("ocr_error", "punctuation the OCR did not read")
+            if len(trans_words) == 1:  # OCR drops single words (faint ink, a stamp over them) far more
+                return record("ocr_error", f"{ONE_WORD_LOST}: '{trans[:30]}'")  # often than editors add them
             return record("missing", f"{len(trans_words)} word(s) of the transcript are not on the scan")
         if _typography(ocr) == _typography(trans):
             return record("normalisation", "same text once ellipses and spacing of punctuation are folded")
@@ -180,13 +183,23 @@ class Classifier:
         """Why a difference between two words is a misreading even though the scan's form is a word;
         empty when it looks deliberate (another form of the same word, or another word altogether)."""
         if len(ocr_words) != len(trans_words):
+            joined_seen = "".join(_core(w) for w in ocr_words)
+            joined_meant = "".join(_core(w) for w in trans_words)
+            distance = Levenshtein.distance(joined_seen, joined_meant)
+            if distance <= max(2, 0.4 * len(joined_meant)):
+                return (
+                    f"'{' '.join(ocr_words)}' is '{' '.join(trans_words)}' split or joined by misread letters"
+                )
             return ""
         for seen, meant in zip(ocr_words, trans_words, strict=True):
             seen, meant = _core(seen), _core(meant)
             if seen == meant:
                 continue
-            if max(len(seen), len(meant)) <= 2:
-                return f"'{seen}' for '{meant}': one-letter words are easily misread"
+            if max(len(seen), len(meant)) <= 2 or min(len(seen), len(meant)) == 1:
+                return f"'{seen}' for '{meant}': one- and two-letter words are easily misread or misplaced"
+            shorter, longer = sorted((seen, meant), key=len)
+            if len(longer) - len(shorter) >= 2 and len(shorter) >= 3 and shorter in longer:
+                return f"only part of '{longer}' is read ('{shorter}'): cut off, covered or faded"
             if self.lemmas(seen) & self.lemmas(meant):
                 return ""  # another form of the same word: an edition's reading, not a glyph misread
             distance = Levenshtein.distance(seen, meant)
@@ -202,27 +215,43 @@ class Classifier:
         t_text = self.transcript.reading.text
         p_words = [(a + m.start(), a + m.end()) for m in re.finditer(r"\S+", page_text[a:b])]
         t_words = [(c + m.start(), c + m.end()) for m in re.finditer(r"\S+", t_text[c:d])]
+        if len(p_words) == len(t_words) > 1 and all(
+            Levenshtein.normalized_similarity(page_text[p0:p1].lower(), t_text[t0:t1].lower()) >= 0.5
+            for (p0, p1), (t0, t1) in zip(p_words, t_words, strict=True)
+        ):  # word for word: each pair on its own (one may be a misreading, the next a variant)
+            return [(p0, p1, t0, t1) for (p0, p1), (t0, t1) in zip(p_words, t_words, strict=True)]
         if len(p_words) + len(t_words) <= 3:
             return [(a, b, c, d)]
-        key = lambda text, span: re.sub(r"^\W+|\W+$", "", text[span[0] : span[1]]).lower()  # noqa: E731
-        matcher = difflib.SequenceMatcher(
-            None, [key(page_text, s) for s in p_words], [key(t_text, s) for s in t_words], autojunk=False
-        )
-        out = []
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal":
-                continue
-            sa, sb = (
-                (p_words[i1][0], p_words[i2 - 1][1])
-                if i2 > i1
-                else ((p_words[i1][0],) * 2 if i1 < len(p_words) else (b, b))
-            )
-            sc, sd = (
-                (t_words[j1][0], t_words[j2 - 1][1])
-                if j2 > j1
-                else ((t_words[j1][0],) * 2 if j1 < len(t_words) else (d, d))
-            )
-            out.append((sa, sb, sc, sd))
+        p_keys = [_key(page_text[s:e]) for s, e in p_words]
+        t_keys = [_key(t_text[s:e]) for s, e in t_words]
+        out: list[tuple[int, int, int, int]] = []
+        run_p: list[tuple[int, int]] = []
+        run_t: list[tuple[int, int]] = []
+
+        def flush(p_at: int, t_at: int) -> None:
+            if run_p or run_t:
+                sa, sb = (run_p[0][0], run_p[-1][1]) if run_p else (p_at, p_at)
+                sc, sd = (run_t[0][0], run_t[-1][1]) if run_t else (t_at, t_at)
+                out.append((sa, sb, sc, sd))
+                run_p.clear()
+                run_t.clear()
+
+        for i, j in _pair_words(p_keys, t_keys):
+            if i is not None and j is not None:
+                flush(p_words[i][0], t_words[j][0])
+                if p_keys[i] != t_keys[j] or page_text[slice(*p_words[i])] != t_text[slice(*t_words[j])]:
+                    out.append((*p_words[i], *t_words[j]))
+            elif i is not None:
+                run_p.append(p_words[i])
+            else:
+                run_t.append(t_words[j])  # type: ignore[index]
+        flush(b, d)
+        # Pairs equal but for their outer punctuation are no difference of their own.
+        out = [
+            o
+            for o in out
+            if not (o[1] > o[0] and o[3] > o[2] and page_text[o[0] : o[1]] == t_text[o[2] : o[3]])
+        ]
         return out or [(a, b, c, d)]
 
     def _confusable(self, ocr: str, transcript: str) -> bool:
@@ -323,37 +352,100 @@ class Classifier:
         return out
 
 
-def absorb_passage_edges(found: list[Discrepancy], page_text: str, transcript_text: str) -> list[Discrepancy]:
+ONE_WORD_LOST = "one word the OCR did not read"
+
+
+def _one_sided(d: Discrepancy) -> str:
+    """'transcript' or 'scan' for a record of text only one side has, else ''."""
+    if not d.ocr_text.strip() and (d.kind == "missing" or d.reason.startswith(ONE_WORD_LOST)):
+        return "transcript"
+    if not d.transcript_text.strip() and d.kind in ("extra", "ocr_error") and not d.subkind:
+        return "scan"
+    return ""
+
+
+def absorb_passage_edges(
+    found: list[Discrepancy], page_text: str, transcript_text: str, touching: bool = False
+) -> list[Discrepancy]:
     """The pieces of one difference that only one side has (matching words inside it cut a passage
-    into runs) are one passage: one `missing` or `extra` record for them, not several."""
+    into runs, a speck or a lost word beside it) are one passage: one `missing` or `extra` record.
+    With `touching`, over a whole page: only pieces with nothing but spaces between them."""
     result: list[Discrepancy] = []
     for d in found:
         host = result[-1] if result else None
-        if (
-            host is not None
-            and d.kind == host.kind
-            and d.kind in ("missing", "extra")
-            and d.subkind == host.subkind
-        ):
+        side = _one_sided(d)
+        if touching and host is not None:
+            gap = (
+                page_text[host.ocr_end : d.ocr_start]
+                if side == "scan"
+                else transcript_text[host.transcript_end : d.transcript_start]
+            )
+            if gap.strip() or d.ocr_start < host.ocr_end:
+                side = ""
+        passage = ("missing",) if side == "transcript" else ("missing", "extra")
+        if host is not None and side and side == _one_sided(host) and {host.kind, d.kind} & set(passage):
+            kind = "missing" if side == "transcript" else "extra"
+            main = host if host.kind == kind else d
             o_start, o_end = min(host.ocr_start, d.ocr_start), max(host.ocr_end, d.ocr_end)
             t_start = min(host.transcript_start, d.transcript_start)
             t_end = max(host.transcript_end, d.transcript_end)
+            boxes = host.word_boxes + d.word_boxes
             result[-1] = dataclasses.replace(
-                host,
+                main,
                 ocr_start=o_start,
                 ocr_end=o_end,
                 transcript_start=t_start,
                 transcript_end=t_end,
                 ocr_text=page_text[o_start:o_end],
                 transcript_text=transcript_text[t_start:t_end],
-                word_boxes=host.word_boxes + d.word_boxes,
-                bbox=BBox.enclosing(list(host.word_boxes + d.word_boxes))
-                if host.word_boxes + d.word_boxes
-                else None,
+                word_boxes=boxes,
+                bbox=BBox.enclosing(list(boxes)) if boxes else None,
             )
         else:
             result.append(d)
     return result
+
+
+DAMAGE_REACH = 25  # characters of the scan around a variant in which a misreading makes it doubtful
+
+
+def in_damaged_stretch(found: list[Discrepancy]) -> list[Discrepancy]:
+    """A `variant` right beside misreadings stands in a damaged stretch of the scan (a stamp over the
+    text, a fold, faded ink): its reading is not confident, so it is an `ocr_error`."""
+    errors = [(d.ocr_start, d.ocr_end) for d in found if d.kind == "ocr_error" and d.ocr_end > d.ocr_start]
+    out = []
+    for d in found:
+        near = d.kind == "variant" and any(
+            s < d.ocr_end + DAMAGE_REACH and e > d.ocr_start - DAMAGE_REACH for s, e in errors
+        )
+        out.append(
+            dataclasses.replace(
+                d, kind="ocr_error", reason="beside misreadings (a damaged stretch): " + d.reason
+            )
+            if near
+            else d
+        )
+    return out
+
+
+def read_out_of_order(found: list[Discrepancy]) -> list[Discrepancy]:
+    """A passage reported `extra` in one place and `missing` in another with the same words is the
+    OCR's reading order, not the transcript's: both become `ocr_error`."""
+    extras = [d for d in found if d.kind == "extra" and not d.subkind]
+    missings = [d for d in found if d.kind == "missing"]
+    moved: set[int] = set()
+    for e in extras:
+        seen = _letters(e.ocr_text).lower()
+        for m in missings:
+            meant = _letters(m.transcript_text).lower()
+            if min(len(seen), len(meant)) >= 8 and fuzz.partial_ratio(seen, meant) >= 80:
+                moved.update((id(e), id(m)))
+    return [
+        dataclasses.replace(d, kind="ocr_error", reason="the same text read in another order: " + d.reason)
+        if id(d) in moved
+        else d
+        for d in found
+    ]
 
 
 def _typography(text: str) -> str:
@@ -411,7 +503,7 @@ def _spans_in(spans, start: int, end: int):  # type: ignore[no-untyped-def]
 # What archival furniture looks like when OCR read it into the page text (no zones to say so).
 FURNITURE_PATTERNS = (
     ("page_number", re.compile(r"[-–—]\s*\d{1,4}\s*[-–—]")),
-    ("folio", re.compile(r"(?:л\.\s*)?\d{1,4}\s*(?:об\.?|об\b)?")),
+    ("folio", re.compile(r"(?:л\.\s*)?\d{1,4}\s*(?:об\.?|об\b)?|л\.", re.IGNORECASE)),
     (
         "secrecy",
         re.compile(
@@ -519,3 +611,43 @@ def furniture_spans(page: Page, spans) -> list[tuple[int, int, str, str]]:  # ty
 
 
 FURNITURE_TEXT_ZONES = ("secrecy", "registration", "letterhead", "addressee", "heading")
+
+
+def _key(word: str) -> str:
+    """A word for pairing: letters and digits only, lower case (hyphens and punctuation dropped)."""
+    return re.sub(r"[\W_]+", "", word).lower()
+
+
+def _pair_words(p_keys: list[str], t_keys: list[str]) -> list[tuple[int | None, int | None]]:
+    """Align two short word lists, pairing words at least half alike (most letters in common) and
+    leaving the rest unpaired: the path as (page index or None, transcript index or None)."""
+    n, m = len(p_keys), len(t_keys)
+    if n * m > 6000:  # a long difference: pair only exact words
+        matcher = difflib.SequenceMatcher(None, p_keys, t_keys, autojunk=False)
+        path: list[tuple[int | None, int | None]] = []
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                path += [(i1 + k, j1 + k) for k in range(i2 - i1)]
+            else:
+                path += [(i, None) for i in range(i1, i2)] + [(None, j) for j in range(j1, j2)]
+        return path
+    sim = [[Levenshtein.normalized_similarity(p, t) if p and t else 0.0 for t in t_keys] for p in p_keys]
+    score = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            best = max(score[i + 1][j], score[i][j + 1])
+            if sim[i][j] >= 0.5:
+                best = max(best, sim[i][j] + score[i + 1][j + 1])
+            score[i][j] = best
+    path, i, j = [], 0, 0
+    while i < n or j < m:
+        if i < n and j < m and sim[i][j] >= 0.5 and score[i][j] == sim[i][j] + score[i + 1][j + 1]:
+            path.append((i, j))
+            i, j = i + 1, j + 1
+        elif i < n and (j == m or score[i][j] == score[i + 1][j]):
+            path.append((i, None))
+            i += 1
+        else:
+            path.append((None, j))
+            j += 1
+    return path

@@ -25,7 +25,7 @@ from .errors import ArchocrError, TranscriptError
 from .files import atomic_write
 from .lexicon import Lexicon
 from .lexicon import load as load_lexicon
-from .transcripts import read_text_with_encoding
+from .transcripts import markdown_spans, read_text_with_encoding
 
 SCHEMA_VERSION = 1
 CSV_FIELDS = (
@@ -158,8 +158,18 @@ def to_csv(run: AlignmentRun) -> str:
     return buf.getvalue()
 
 
-def _segments(text: str, discrepancies: list[Any], start_key: str, end_key: str) -> list[dict[str, Any]]:
-    """The text cut into plain runs and marked runs (one per discrepancy), for side-by-side display."""
+def _segments(
+    text: str,
+    discrepancies: list[Any],
+    start_key: str,
+    end_key: str,
+    base: int = 0,
+    markup: list[tuple[str, int, int]] | None = None,
+) -> list[dict[str, Any]]:
+    """The text cut into plain runs and marked runs (one per discrepancy), for side-by-side display.
+    Each run is a list of pieces as a reader sees them: Markdown `markup` (spans relative to `text`)
+    is left out and footnote links become superscript markers; every piece keeps `start`, its offset
+    in the file (`base` + offset in `text`)."""
     marks = sorted(
         (getattr(d, start_key), getattr(d, end_key), i, d.kind) for i, d in enumerate(discrepancies)
     )
@@ -168,10 +178,45 @@ def _segments(text: str, discrepancies: list[Any], start_key: str, end_key: str)
         if start < at:
             continue
         if start > at:
-            out.append({"text": text[at:start]})
-        out.append({"text": text[start:end] or "∅", "kind": kind, "index": index})
+            out.append({"pieces": _pieces(text, at, start, base, markup)})
+        pieces = _pieces(text, start, end, base, markup) or [{"text": "∅", "start": base + start}]
+        out.append({"pieces": pieces, "kind": kind, "index": index})
         at = max(at, end)
-    out.append({"text": text[at:]})
+    out.append({"pieces": _pieces(text, at, len(text), base, markup)})
+    return out
+
+
+def _pieces(
+    text: str, start: int, end: int, base: int, markup: list[tuple[str, int, int]] | None
+) -> list[dict[str, Any]]:
+    pieces: list[dict[str, Any]] = []
+    at = start
+    for kind, m_start, m_end in markup or []:
+        if m_end <= at or m_start >= end:
+            continue
+        if m_start > at:
+            pieces.append({"text": text[at:m_start], "start": base + at})
+        if kind == "footnote_marker" and m_start >= at:
+            number = re.search(r"\d+", text[m_start:m_end])
+            pieces.append({"sup": number.group(0) if number else "*", "start": base + m_start})
+        at = max(at, min(m_end, end))
+    if at < end:
+        pieces.append({"text": text[at:end], "start": base + at})
+    return pieces
+
+
+def _markup_in(spans: list[tuple[str, int, int]], start: int, end: int) -> list[tuple[str, int, int]]:
+    """The Markdown spans inside [start, end), relative to `start`, sorted and not overlapping."""
+    inside = sorted((s - start, e - start, k) for k, s, e in spans if s < end and e > start)
+    out: list[tuple[str, int, int]] = []
+    for s, e, k in inside:
+        if out and s < out[-1][2]:
+            if k == "footnote_marker" and out[-1][0] != "footnote_marker":
+                out[-1] = (k, out[-1][1], max(e, out[-1][2]))
+            else:
+                out[-1] = (out[-1][0], out[-1][1], max(e, out[-1][2]))
+        else:
+            out.append((k, max(s, 0), min(e, end - start)))
     return out
 
 
@@ -209,6 +254,7 @@ def to_html(run: AlignmentRun, transcript_text: str) -> str:
     env = Environment(
         loader=PackageLoader("pipeline", "templates"), autoescape=select_autoescape(["html", "j2"])
     )
+    markup = markdown_spans(transcript_text)
     pages = []
     for index, p in enumerate(run.pages):
         key = (p.document, p.page)
@@ -238,7 +284,14 @@ def to_html(run: AlignmentRun, transcript_text: str) -> str:
                 "discrepancies": p.discrepancies,
                 "crops": [crop_geometry(d.bbox, width, height) for d in p.discrepancies],
                 "ocr_segments": _segments(run.texts[key], p.discrepancies, "ocr_start", "ocr_end"),
-                "transcript_segments": _segments(region, shifted, "transcript_start", "transcript_end"),
+                "transcript_segments": _segments(
+                    region,
+                    shifted,
+                    "transcript_start",
+                    "transcript_end",
+                    p.transcript_start,
+                    _markup_in(markup, p.transcript_start, p.transcript_end),
+                ),
             }
         )
     return env.get_template("report.html.j2").render(

@@ -4,6 +4,7 @@ import csv
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -249,3 +250,25 @@ def test_run_with_transcript_writes_the_report(tmp_path):
     data = load_json(out / "discrepancies.json")
     assert [p["status"] for p in data["pages"]] == ["aligned", "aligned"]
     assert (out / "report.html").is_file() and "2 of 2 pages aligned" in result.stderr
+
+
+def test_transcript_is_shown_as_a_reader_sees_it_with_offsets_into_the_file(reviewed):
+    """Markdown and footnote links are rendered (text and superscript markers), and every piece of the
+    transcript column still names its offset in the transcript file."""
+    from lxml import html as lxml_html
+
+    data = load_json(reviewed / "discrepancies.json")
+    transcript = Path(data["transcript"]).read_text(encoding="utf-8")
+    tree = lxml_html.fromstring((reviewed / "report.html").read_bytes())
+    column = tree.xpath('//div[@aria-label="transcript"]')[0]
+    shown = column.text_content()
+    assert "(#_ftn" not in shown and "**" not in shown and "###" not in shown
+    sups = column.xpath(".//sup")
+    assert sups and all(s.text.isdigit() for s in sups)
+    for sup in sups:  # the marker's offset points at its footnote link in the file
+        assert transcript[int(sup.get("data-start")) :].startswith("[")
+    pieces = column.xpath(".//span[@data-start]")
+    assert len(pieces) > 3
+    for piece in pieces:
+        start = int(piece.get("data-start"))
+        assert transcript[start : start + len(piece.text or "")] == (piece.text or "")

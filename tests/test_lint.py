@@ -38,7 +38,7 @@ def _brackets(text, is_word):
         ("Kalinin left. I suggested to K[alini]nu to go.", "[alini]@Kalininu", "case_ending"),
         ("we traveled along the V[military]-G[ruzin] road.", "[military]@Vmilitary", "half_translated"),
         ("we traveled along the V[military]-G[ruzin] road.", "[ruzin]@Gruzin", "half_translated"),
-        ("preparation of the [armed] in [the uprising].", "[the uprising]@the uprising", "translated_initial"),
+        ("of the [armed] in [the uprising].", "[the uprising]@the uprising", "translated_initial"),
         ("the protocols missing from you to [omi]siya Dzerzhinsky.", "[omi]@omisiya", "nonword"),
         ("уплатить в течение 7 [ми] дней.", "[ми]@ми", "stray_ending"),
         ("против этого социал [социал]-д[емократы] выступили.", "[социал]@социал", "duplicate"),
