@@ -3,7 +3,10 @@ synthetic pages' own word boxes (synth knows where it printed every word)."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -16,7 +19,7 @@ from pipeline import correct, export, preprocess, synth
 from pipeline.config import Settings
 from pipeline.model import BBox, Line, Page, Paragraph, Step, Word
 
-from .conftest import SCHEMAS, archocr, load_json
+from .conftest import SCHEMAS, TOOLS, archocr, load_json, tool_python
 
 PAGE_NS = {"p": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
 ALTO_NS = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
@@ -110,9 +113,12 @@ def skewed_and_turned(tmp_path_factory: pytest.TempPathFactory, test_text: str):
     )
     synth.write_pages([skewed], folder / "in", "skewed")
     synth.write_pages([turned], folder / "in", "turned")
+    # A scanned PDF: its pages have no image file of their own.
+    scanned = synth.render_pages(test_text, 1, seed=73, max_skew=2, degradations=("texture",))[0]
+    synth.write_pages([scanned], folder / "in", "doc", "pdf")
     out = folder / "out"
     archocr("run", str(folder / "in"), "--out", str(out), "--serial", "-q", "--cleaned-frame", check=True)
-    return out, {"skewed-0001": skewed, "turned-0001": turned}
+    return out, {"skewed-0001": skewed, "turned-0001": turned, "doc": scanned}
 
 
 @pytest.mark.parametrize("document", ["skewed-0001", "turned-0001"])
@@ -174,18 +180,15 @@ def test_exports_validate_against_their_schemas(skewed_and_turned):
         assert page.validate(etree.parse(str(path))), (path, page.error_log.last_error)
 
 
-def test_pdf_page_keeps_its_rasterised_original(tmp_path, test_text):
-    pages = synth.render_pages(test_text, 1, seed=73, max_skew=2, degradations=("texture",))
-    synth.write_pages(pages, tmp_path / "in", "doc", "pdf")
-    out = tmp_path / "out"
-    archocr("run", str(tmp_path / "in" / "doc.pdf"), "--out", str(out), "--serial", "-q", check=True)
+def test_pdf_page_keeps_its_rasterised_original(skewed_and_turned):
+    out, truth = skewed_and_turned
     data = load_json(out / "doc" / "0001.json")
     assert data["outputs"]["original"] == "0001.orig.jpg" and data["original"]["name"] == "0001.orig.jpg"
     image, words = page_words(out / "doc" / "0001.page.xml")
     assert image == "0001.orig.jpg"
     with Image.open(out / "doc" / image) as im:
-        assert im.size == pages[0].image.shape[::-1] and im.info["dpi"][0] == pytest.approx(300, abs=1)
-    on_word, _, _ = landing(words, pages[0].words)
+        assert im.size == truth["doc"].image.shape[::-1] and im.info["dpi"][0] == pytest.approx(300, abs=1)
+    on_word, _, _ = landing(words, truth["doc"].words)
     assert on_word > 0.97
 
 
@@ -302,3 +305,77 @@ def test_real_pages_agree_line_by_line_across_formats(skewed_and_turned):
         folder = out / document
         texts = line_texts(*((folder / f"0001.{s}").read_bytes() for s in ("page.xml", "alto.xml", "hocr")))
         assert texts[0] == texts[1] == texts[2] and len(texts[0]) > 20
+
+
+# --- other projects' readers and validators ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_kraken_reads_a_baseline_for_every_line(skewed_and_turned):
+    """kraken (and so eScriptorium and ketos) loads PAGE and ALTO in its default baseline mode."""
+    out, _ = skewed_and_turned
+    files = [
+        out / d / f"0001.{s}" for d in ("skewed-0001", "turned-0001", "doc") for s in ("page.xml", "alto.xml")
+    ]
+    result = subprocess.run(
+        [str(tool_python("kraken")), str(TOOLS / "kraken_read.py"), *map(str, files)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    for parsed, path in zip(json.loads(result.stdout), files, strict=True):
+        ours = etree.parse(str(path)).xpath("//*[local-name()='TextLine']")
+        assert parsed["type"] == "baselines" and len(parsed["lines"]) == len(ours) > 20, path
+        assert all(len(line["baseline"]) >= 2 and line["text"] for line in parsed["lines"]), path
+        assert Path(parsed["image"]).resolve().is_file(), parsed["image"]  # the original, found from the file
+    page_lines = [ln["text"] for ln in json.loads(result.stdout)[0]["lines"]]
+    assert (
+        page_lines
+        == line_texts(
+            *((out / "skewed-0001" / f"0001.{s}").read_bytes() for s in ("page.xml", "alto.xml", "hocr"))
+        )[0]
+    )
+
+
+@pytest.mark.slow
+def test_ocrd_workspace_validate_accepts_our_pages(skewed_and_turned):
+    out, _ = skewed_and_turned
+    python = tool_python("ocrd")
+    for document in ("doc", "turned-0001"):
+        folder = out / document
+        page = etree.parse(str(folder / "0001.page.xml"))
+        original = page.find(".//p:Page", PAGE_NS).get("imageFilename")
+        pc_gts_id = page.getroot().get("pcGtsId")
+        subprocess.run(
+            [str(python), str(TOOLS / "ocrd_workspace.py"), str(folder), "0001", original, pc_gts_id],
+            check=True,
+            capture_output=True,
+        )
+        result = subprocess.run(
+            [str(python.parent / "ocrd"), "workspace", "-d", str(folder), "validate"],
+            capture_output=True,
+            text=True,
+            cwd=folder,
+        )
+        assert '<report valid="true">' in result.stdout, (document, result.stdout, result.stderr[-2000:])
+
+
+def test_hocr_passes_hocr_spec_standard_profile(skewed_and_turned):
+    out, _ = skewed_and_turned
+    for path in sorted(out.rglob("*.hocr")):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from hocr_spec.cli import main; main()",
+                "--profile",
+                "standard",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0 and "Document is valid" in result.stdout + result.stderr, (
+            path,
+            result.stdout[-2000:],
+        )
