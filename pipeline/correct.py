@@ -523,7 +523,7 @@ class Corrector:
         for par in page.paragraphs:
             new_lines = []
             for line in par.lines:
-                new_lines.append(Line(tuple(lines[index]), line.bbox))
+                new_lines.append(Line(tuple(lines[index]), line.bbox, line.baseline))
                 index += 1
             paragraphs.append(Paragraph(tuple(new_lines), par.bbox, par.block))
         step = Step(

@@ -6,9 +6,11 @@ caller's job, so the same functions serve `archocr run`, `archocr correct` and t
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from reportlab.pdfgen import canvas
 
 from . import __version__
 from .files import atomic_write, atomic_write_json
-from .model import BBox, Page, page_from_dict, to_dict
+from .model import BBox, Line, Page, page_from_dict, to_dict
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
 ALTO_SCHEMA = "http://www.loc.gov/standards/alto/v4/alto-4-2.xsd"
@@ -101,6 +103,11 @@ class Frame:
         return BBox(min(xs), min(ys), max(xs) + 1, max(ys) + 1)
 
 
+def baseline_of(line: Line) -> tuple[tuple[int, int], ...]:
+    """The line's baseline; for OCR that came without one, the bottom edge of its box."""
+    return line.baseline or ((line.bbox.x0, line.bbox.y1), (line.bbox.x1, line.bbox.y1))
+
+
 def _points_text(points: list[tuple[int, int]]) -> str:
     return " ".join(f"{x},{y}" for x, y in points)
 
@@ -118,8 +125,50 @@ def _xml(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _corrections_by_position(page: Page) -> dict[tuple[int, int], str]:
-    return {(c.line, c.word): c.original for c in page.corrections}
+HYPHENS = "-‐‑¬\u00ad"
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What the corrector did to one word, as the exchange formats record it."""
+
+    printed: str  # the text the line image shows (Tesseract's reading of this half for a joined word)
+    original: str | None = None  # Tesseract's reading, where the corrector replaced the word
+    confidence: float = -1.0  # the corrector's confidence in its replacement, 0..1
+    hyphen_part: int = 0  # 1 or 2: a half of a word hyphenated at a line end
+    joined: str = ""  # the whole hyphenated word
+
+
+def _marks(page: Page) -> dict[tuple[int, int], Marks]:
+    """{(line, word): Marks} of every word the corrector touched. A word changed twice keeps
+    Tesseract's reading (the first original) and the last change's confidence."""
+    marks: dict[tuple[int, int], Marks] = {}
+    for c in page.corrections:
+        key = (c.line, c.word)
+        first = marks.get(key)
+        if c.reason == "line_end_hyphen":
+            joined = c.candidates[0] if c.candidates else c.corrected
+            marks[key] = Marks(c.original, None, c.confidence, 1 if c.corrected else 2, joined)
+        elif first is not None:
+            if not first.hyphen_part:
+                marks[key] = dataclasses.replace(first, confidence=c.confidence)
+        else:
+            marks[key] = Marks(c.corrected, c.original, c.confidence)
+    return marks
+
+
+def printed_words(line: Line, line_index: int, marks: dict[tuple[int, int], Marks]):  # type: ignore[no-untyped-def]
+    """(word index, word, text as printed on this line, marks or None) for the line's words: both
+    halves of a word hyphenated at the line end stay on their own lines, as printed."""
+    for w_index, word in enumerate(line.words):
+        mark = marks.get((line_index, w_index))
+        text = mark.printed if mark is not None and mark.hyphen_part else word.text
+        if text:
+            yield w_index, word, text, mark
+
+
+def printed_line(line: Line, line_index: int, marks: dict[tuple[int, int], Marks]) -> str:
+    return " ".join(text for _, _, text, _ in printed_words(line, line_index, marks))
 
 
 # --- hOCR -------------------------------------------------------------------------------------
@@ -127,6 +176,15 @@ def _corrections_by_position(page: Page) -> dict[tuple[int, int], str]:
 
 def _title(box: BBox, extra: str = "") -> str:
     return f"bbox {box.x0} {box.y0} {box.x1} {box.y1}{extra}"
+
+
+def _hocr_baseline(line: Line) -> str:
+    """hOCR's `baseline slope offset`, relative to the bottom left corner of the line's box (only
+    where the box is upright on the target image: on a deskewed or turned page `textangle` is given)."""
+    (xa, ya), (xb, yb) = baseline_of(line)[0], baseline_of(line)[-1]
+    slope = (yb - ya) / (xb - xa) if xb != xa else 0.0
+    offset = ya + slope * (line.bbox.x0 - xa) - line.bbox.y1
+    return f"; baseline {slope:.3f} {offset:.0f}"
 
 
 def to_hocr(page: Page, image_name: str, original: Original | None = None) -> bytes:
@@ -146,29 +204,30 @@ def to_hocr(page: Page, image_name: str, original: Original | None = None) -> by
     )
     body.append(page_div)
     angle = f"; textangle {frame.angle:g}" if frame.rotated else ""
+    marks = _marks(page)
     line_no = 0
     for p_index, par in enumerate(page.paragraphs, 1):
         area = E.div({"class": "ocr_carea", "id": f"block_{p_index}", "title": _title(frame.rect(par.bbox))})
         para = E.p(
-            {"class": "ocr_par", "id": f"par_{p_index}", "title": _title(frame.rect(par.bbox)), "lang": "rus"}
+            {"class": "ocr_par", "id": f"par_{p_index}", "title": _title(frame.rect(par.bbox)), "lang": "ru"}
         )
         area.append(para)
         for line in par.lines:
             line_no += 1
             span = E.span(
-                {"class": "ocr_line", "id": f"line_{line_no}", "title": _title(frame.rect(line.bbox), angle)}
+                {
+                    "class": "ocr_line",
+                    "id": f"line_{line_no}",
+                    "title": _title(frame.rect(line.bbox), angle or _hocr_baseline(line)),
+                }
             )
-            for w_index, word in enumerate(line.words, 1):
-                if not word.text:
-                    continue  # the second half of a word joined across a line end
-                wspan = E.span(
-                    {
-                        "class": "ocrx_word",
-                        "id": f"word_{line_no}_{w_index}",
-                        "title": _title(frame.rect(word.bbox), f"; x_wconf {max(0, round(word.conf))}"),
-                    }
-                )
-                wspan.text = word.text
+            for w_index, word, text, mark in printed_words(line, line_no - 1, marks):
+                title = _title(frame.rect(word.bbox), f"; x_wconf {max(0, round(word.conf))}")
+                if mark is not None and mark.hyphen_part:
+                    # hOCR has no word substitution of its own: ALTO's names as engine-specific x_ properties.
+                    title += f"; x_subs_type HypPart{mark.hyphen_part}; x_subs_content {mark.joined}"
+                wspan = E.span({"class": "ocrx_word", "id": f"word_{line_no}_{w_index + 1}", "title": title})
+                wspan.text = text
                 if len(span):
                     span[-1].tail = " "
                 span.append(wspan)
@@ -183,9 +242,12 @@ def to_hocr(page: Page, image_name: str, original: Original | None = None) -> by
             E.meta(
                 {
                     "name": "ocr-capabilities",
-                    "content": "ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf",
+                    "content": "ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf ocrp_lang",
                 }
             ),
+            E.meta({"name": "ocr-langs", "content": "ru"}),
+            E.meta({"name": "ocr-scripts", "content": "Cyrl"}),
+            E.meta({"name": "ocr-number-of-pages", "content": "1"}),
         ),
         body,
     )
@@ -248,12 +310,9 @@ def to_alto(page: Page, image_name: str, original: Original | None = None) -> by
     )
     space = A.PrintSpace()
     _alto_box(space, BBox(0, 0, frame.width, frame.height))
-    originals = _corrections_by_position(page)
-    hyphenated = {
-        (c.line, c.word): (c.original, c.candidates[0] if c.candidates else c.corrected, c.corrected != "")
-        for c in page.corrections
-        if c.reason == "line_end_hyphen"
-    }
+    marks = _marks(page)
+    # Corrections point at the Processing element of the step that made them.
+    correct_ref = next((f"step_{i}" for i, st in enumerate(page.steps, 1) if st.name == "correct"), None)
     line_no = 0
     for p_index, par in enumerate(page.paragraphs, 1):
         block = A.TextBlock({"ID": f"block_{p_index}"})
@@ -261,29 +320,37 @@ def to_alto(page: Page, image_name: str, original: Original | None = None) -> by
         if frame.rotated:
             block.set("ROTATION", f"{frame.angle:g}")
         for line in par.lines:
-            text_line = A.TextLine({"ID": f"line_{line_no + 1}"})
+            text_line = A.TextLine(
+                {"ID": f"line_{line_no + 1}", "BASELINE": _points_text(frame.points(list(baseline_of(line))))}
+            )
             _alto_geometry(A, text_line, line.bbox, frame)
-            for w_index, word in enumerate(line.words):
-                string = A.String({"ID": f"string_{line_no + 1}_{w_index + 1}", "CONTENT": word.text})
+            hyphen_end = ""
+            for w_index, word, text, mark in printed_words(line, line_no, marks):
+                string = A.String({"ID": f"string_{line_no + 1}_{w_index + 1}", "CONTENT": text})
                 _alto_geometry(A, string, word.bbox, frame)
                 if word.conf >= 0:
                     string.set("WC", f"{min(1.0, word.conf / 100):.3f}")
-                hyphen = hyphenated.get((line_no, w_index))
-                original = originals.get((line_no, w_index))
-                if hyphen is not None:
+                if mark is not None and correct_ref:
+                    string.set("PROCESSINGREFS", correct_ref)
+                if mark is not None and mark.hyphen_part:
                     # ALTO's own way: each printed half keeps its text, SUBS_CONTENT carries the word.
-                    printed, joined, first_half = hyphen
-                    string.set("CONTENT", printed.rstrip("-‐‑¬\u00ad") if first_half else printed)
-                    string.set("SUBS_TYPE", "HypPart1" if first_half else "HypPart2")
-                    string.set("SUBS_CONTENT", joined)
-                elif original is not None:
-                    string.set("CS", "true")
-                    string.append(A.ALTERNATIVE({"PURPOSE": "original OCR"}, original))
-                if w_index:
+                    string.set("SUBS_TYPE", f"HypPart{mark.hyphen_part}")
+                    string.set("SUBS_CONTENT", mark.joined)
+                    if mark.hyphen_part == 1:
+                        stripped = text.rstrip(HYPHENS)
+                        string.set("CONTENT", stripped)
+                        hyphen_end = text[len(stripped) :] or "-"
+                elif mark is not None and mark.original is not None:
+                    # A machine correction: no CS (which ALTO keeps for manual correction); the
+                    # corrector's confidence as WC, Tesseract's reading as the alternative.
+                    if mark.confidence >= 0:
+                        string.set("WC", f"{min(1.0, mark.confidence):.3f}")
+                    string.append(A.ALTERNATIVE({"PURPOSE": "original OCR"}, mark.original))
+                if len(text_line) and text_line[-1].tag == f"{{{ALTO_NS}}}String":
                     text_line.append(A.SP())
                 text_line.append(string)
-                if hyphen is not None and hyphen[2]:
-                    text_line.append(A.HYP({"CONTENT": "-"}))
+            if hyphen_end:
+                text_line.append(A.HYP({"CONTENT": hyphen_end}))
             block.append(text_line)
             line_no += 1
         space.append(block)
@@ -294,6 +361,25 @@ def to_alto(page: Page, image_name: str, original: Original | None = None) -> by
 
 
 # --- PAGE-XML 2019 ------------------------------------------------------------------------------
+
+
+# archocr's steps in OCR-D's processing step categories (MetadataItem/@name).
+OCRD_STEP_CATEGORIES = {
+    "crop_borders": "preprocessing/optimization/cropping",
+    "orient": "preprocessing/optimization/deskewing",
+    "deskew": "preprocessing/optimization/deskewing",
+    "binarise": "preprocessing/optimization/binarization",
+    "despeckle": "preprocessing/optimization/despeckling",
+    "layout": "layout/segmentation/region",
+    "ocr": "recognition/text-recognition",
+    "correct": "recognition/post-correction",
+}
+
+
+def pc_gts_id(page: Page) -> str:
+    """PAGE's pcGtsId, an XML ID: the document and page number (the page's file ID in a METS)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", page.document)
+    return f"{'' if safe[:1].isalpha() or safe[:1] == '_' else 'd'}{safe}_{page.number:04d}"
 
 
 def _image_features(page: Page) -> str:
@@ -328,10 +414,24 @@ def to_page_xml(page: Page, image_name: str, original: Original | None = None) -
     now = _now()
     metadata = P.Metadata(P.Creator(f"archocr {__version__}"), P.Created(now), P.LastChange(now))
     for step in page.steps:
-        settings = "; ".join(f"{k}={v}" for k, v in step.settings.items())
+        # OCR-D's form: name is the step's category, value the processor; parameters and version as Labels.
         metadata.append(
             P.MetadataItem(
-                {"type": "processingStep", "name": step.name, "value": f"{step.version}; {settings}"}
+                {
+                    "type": "processingStep",
+                    "name": OCRD_STEP_CATEGORIES.get(step.name, f"archocr/{step.name}"),
+                    "value": f"archocr-{step.name}".replace("_", "-"),
+                },
+                P.Labels(
+                    {"externalModel": "ocrd-tool", "externalId": "parameters"},
+                    *(P.Label({"value": str(v), "type": str(k)}) for k, v in step.settings.items()),
+                ),
+                P.Labels(
+                    {"externalModel": "ocrd-tool", "externalId": "version"},
+                    P.Label(
+                        {"value": step.version, "type": "tesseract" if step.name == "ocr" else "archocr"}
+                    ),
+                ),
             )
         )
     pc_page = P.Page(
@@ -349,20 +449,22 @@ def to_page_xml(page: Page, image_name: str, original: Original | None = None) -
         pc_page.append(
             P.Border(P.Coords({"points": _points_text(frame.corners(BBox(0, 0, page.width, page.height)))}))
         )
-    originals = _corrections_by_position(page)
+    marks = _marks(page)
     line_no = 0
     for p_index, par in enumerate(page.paragraphs, 1):
         region = P.TextRegion(
             {"id": f"r{p_index}", "type": "paragraph"},
             P.Coords({"points": _points_text(frame.corners(par.bbox))}),
         )
+        line_texts = []
         for line in par.lines:
             text_line = P.TextLine(
                 {"id": f"r{p_index}_l{line_no + 1}"},
                 P.Coords({"points": _points_text(frame.corners(line.bbox))}),
+                P.Baseline({"points": _points_text(frame.points(list(baseline_of(line))))}),
             )
-            for w_index, word in enumerate(line.words):
-                equiv = P.TextEquiv(P.Unicode(word.text))
+            for w_index, word, text, mark in printed_words(line, line_no, marks):
+                equiv = P.TextEquiv(P.Unicode(text))
                 if word.conf >= 0:
                     equiv.set("conf", f"{min(1.0, word.conf / 100):.3f}")
                 pc_word = P.Word(
@@ -370,19 +472,43 @@ def to_page_xml(page: Page, image_name: str, original: Original | None = None) -
                     P.Coords({"points": _points_text(frame.corners(word.bbox))}),
                     equiv,
                 )
-                original_text = originals.get((line_no, w_index))
-                if original_text is not None:
+                if mark is not None and mark.hyphen_part:
+                    # The half as printed first; the whole word, as ALTO's SUBS_CONTENT, second.
                     equiv.set("index", "1")
                     pc_word.append(
-                        P.TextEquiv({"index": "2", "comments": "original OCR"}, P.Unicode(original_text))
+                        P.TextEquiv(
+                            {
+                                "index": "2",
+                                "comments": f"hyphenated word, part {mark.hyphen_part}: whole word",
+                            },
+                            P.Unicode(mark.joined),
+                        )
                     )
+                elif mark is not None and mark.original is not None:
+                    # The correction first, with the corrector's confidence; Tesseract's reading second.
+                    equiv.set("index", "1")
+                    equiv.set("comments", "corrected by archocr")
+                    if mark.confidence >= 0:
+                        equiv.set("conf", f"{min(1.0, mark.confidence):.3f}")
+                    original_equiv = P.TextEquiv(
+                        {"index": "2", "comments": "original OCR"}, P.Unicode(mark.original)
+                    )
+                    if word.conf >= 0:
+                        original_equiv.set("conf", f"{min(1.0, word.conf / 100):.3f}")
+                    pc_word.append(original_equiv)
                 text_line.append(pc_word)
-            text_line.append(P.TextEquiv(P.Unicode(line.text)))
+            line_text = printed_line(line, line_no, marks)
+            line_texts.append(line_text)
+            text_line.append(P.TextEquiv(P.Unicode(line_text)))
             region.append(text_line)
             line_no += 1
-        region.append(P.TextEquiv(P.Unicode("\n".join(ln.text for ln in par.lines))))
+        region.append(P.TextEquiv(P.Unicode("\n".join(line_texts))))
         pc_page.append(region)
-    root = P.PcGts({f"{{{XSI}}}schemaLocation": f"{PAGE_NS} {PAGE_SCHEMA}"}, metadata, pc_page)
+    root = P.PcGts(
+        {f"{{{XSI}}}schemaLocation": f"{PAGE_NS} {PAGE_SCHEMA}", "pcGtsId": pc_gts_id(page)},
+        metadata,
+        pc_page,
+    )
     return _xml(root)
 
 

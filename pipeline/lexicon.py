@@ -32,7 +32,6 @@ from .errors import LexiconError
 from .files import atomic_write
 
 
-
 def dictionaries_folder() -> Path:
     """Where the lexicons live: $ARCHOCR_DICTIONARIES when set; else the copy an installed archocr
     carries inside its package (pipeline/dictionaries/, put there from dictionaries/ when the wheel is

@@ -57,6 +57,9 @@ class Word:
 class Line:
     words: tuple[Word, ...]
     bbox: BBox
+    # The line the letters stand on, left to right, as points in cleaned-image pixels (Tesseract's);
+    # empty when the OCR came without one.
+    baseline: tuple[tuple[int, int], ...] = ()
 
     @property
     def text(self) -> str:
@@ -216,7 +219,11 @@ def _word(d: dict[str, Any]) -> Word:
 
 
 def _line(d: dict[str, Any]) -> Line:
-    return Line(words=tuple(_word(w) for w in d["words"]), bbox=_bbox(d["bbox"]))
+    return Line(
+        words=tuple(_word(w) for w in d["words"]),
+        bbox=_bbox(d["bbox"]),
+        baseline=tuple((int(x), int(y)) for x, y in d.get("baseline", ())),
+    )
 
 
 def _paragraph(d: dict[str, Any]) -> Paragraph:

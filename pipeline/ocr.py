@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytesseract
+from lxml import etree
 
 from .config import Settings
 from .errors import OcrError
@@ -116,12 +117,22 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
+def _tsv_and_hocr(path: str, lang: str, config: str, timeout: float) -> tuple[str, str]:
+    """One Tesseract run writing both TSV (words, boxes, confidences to two decimals) and hOCR (the
+    baseline of every line, which the TSV lacks)."""
+    base = os.path.splitext(path)[0]
+    pytesseract.pytesseract.run_tesseract(
+        path, base, "hocr", lang, f"{config} -c tessedit_create_tsv=1", timeout=timeout
+    )
+    return (Path(f"{base}.tsv").read_text(encoding="utf-8"), Path(f"{base}.hocr").read_text(encoding="utf-8"))
+
+
 def recognise(image: np.ndarray, settings: Settings, dpi: int) -> tuple[tuple[Paragraph, ...], Step]:
     """OCR one cleaned page image. Returns its paragraphs (reading order) and the step record."""
     started = time.perf_counter()
     config = f"--psm {settings.psm} --dpi {dpi}"
-    data = _run(pytesseract.image_to_data, image, settings, config)
-    paragraphs = parse_tsv(data)
+    tsv, hocr = _run(_tsv_and_hocr, image, settings, config)
+    paragraphs = parse_tsv(tsv, hocr_baselines(hocr))
     step = Step(
         "ocr",
         tesseract_version(),
@@ -137,35 +148,71 @@ def recognise(image: np.ndarray, settings: Settings, dpi: int) -> tuple[tuple[Pa
     return paragraphs, step
 
 
-def parse_tsv(tsv: str) -> tuple[Paragraph, ...]:
-    """Tesseract's TSV output (level, block, par, line, word, box, conf, text) as paragraphs."""
+_LINE_CLASSES = {"ocr_line", "ocr_caption", "ocr_textfloat", "ocr_header"}
+_BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
+_BASELINE = re.compile(r"baseline (-?[\d.]+) (-?[\d.]+)")
+
+
+def hocr_baselines(hocr: str) -> dict[tuple[int, int, int, int], tuple[tuple[int, int], ...]]:
+    """{line box (x0, y0, x1, y1): baseline from its left to its right end} from Tesseract's hOCR,
+    where `baseline slope offset` is relative to the bottom left corner of the line's box."""
+    found: dict[tuple[int, int, int, int], tuple[tuple[int, int], ...]] = {}
+    if not hocr.strip():
+        return found
+    root = etree.fromstring(hocr.encode("utf-8"), etree.XMLParser(recover=True, resolve_entities=False))
+    for el in root.iter("{*}span"):
+        if el.get("class") not in _LINE_CLASSES:
+            continue
+        title = el.get("title", "")
+        box, base = _BBOX.search(title), _BASELINE.search(title)
+        if not box or not base:
+            continue
+        x0, y0, x1, y1 = (int(v) for v in box.groups())
+        slope, offset = float(base.group(1)), float(base.group(2))
+        left_y = y1 + offset
+        found[(x0, y0, x1, y1)] = ((x0, round(left_y)), (x1, round(left_y + slope * (x1 - x0))))
+    return found
+
+
+def parse_tsv(
+    tsv: str, baselines: dict[tuple[int, int, int, int], tuple[tuple[int, int], ...]] | None = None
+) -> tuple[Paragraph, ...]:
+    """Tesseract's TSV output (level, block, par, line, word, box, conf, text) as paragraphs; each
+    line gets its baseline from `baselines` (see hocr_baselines), found by the line's box."""
     rows = tsv.splitlines()
     if not rows:
         return ()
     header = rows[0].split("\t")
     index = {name: i for i, name in enumerate(header)}
     grouped: dict[tuple[int, int], dict[int, list[Word]]] = defaultdict(lambda: defaultdict(list))
+    line_baselines: dict[tuple[int, int, int], tuple[tuple[int, int], ...]] = {}
     order: list[tuple[int, int]] = []
     for row in rows[1:]:
         cells = row.split("\t")
-        if len(cells) < len(header) or cells[index["level"]] != "5":
-            continue
-        text = cells[index["text"]].strip()
-        if not text:
+        if len(cells) < len(header) or cells[index["level"]] not in ("4", "5"):
             continue
         left, top = int(cells[index["left"]]), int(cells[index["top"]])
         box = BBox(left, top, left + int(cells[index["width"]]), top + int(cells[index["height"]]))
         key = (int(cells[index["block_num"]]), int(cells[index["par_num"]]))
+        line_num = int(cells[index["line_num"]])
+        if cells[index["level"]] == "4":
+            found = (baselines or {}).get((box.x0, box.y0, box.x1, box.y1))
+            if found:
+                line_baselines[(*key, line_num)] = found
+            continue
+        text = cells[index["text"]].strip()
+        if not text:
+            continue
         if key not in grouped:
             order.append(key)
-        grouped[key][int(cells[index["line_num"]])].append(
-            Word(text, box, round(float(cells[index["conf"]]), 2))
-        )
+        grouped[key][line_num].append(Word(text, box, round(float(cells[index["conf"]]), 2)))
     paragraphs = []
     for key in order:
         lines = tuple(
-            Line(tuple(words), BBox.enclosing([w.bbox for w in words]))
-            for _, words in sorted(grouped[key].items())
+            Line(
+                tuple(words), BBox.enclosing([w.bbox for w in words]), line_baselines.get((*key, number), ())
+            )
+            for number, words in sorted(grouped[key].items())
         )
         paragraphs.append(Paragraph(lines, BBox.enclosing([ln.bbox for ln in lines]), block=key[0]))
     return tuple(paragraphs)

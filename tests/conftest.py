@@ -4,6 +4,7 @@ real `archocr run` over the committed samples that several tests inspect."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,47 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def load_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+TOOLS = Path(__file__).resolve().parent / "tools"
+# Other projects' validators and readers, each in a virtual environment of its own (cached between
+# runs) so that their dependencies never mix with archocr's.
+TOOL_ENVS = Path(os.environ.get("ARCHOCR_TEST_TOOLS", Path.home() / ".cache" / "archocr" / "test-tools"))
+TOOL_PACKAGES = {
+    "ocrd": [["ocrd==3.13.3"]],
+    # kraken's XML parser without its model stack: kraken itself without dependencies, then what the
+    # parser's modules import (torch is stood in for by tools/kraken_read.py).
+    "kraken": [
+        ["--no-deps", "kraken==7.1.1"],
+        [
+            "scipy==1.17.1",
+            "scikit-image==0.26.0",
+            "shapely==2.2.0",
+            "iso639-lang==2.6.3",
+            "lxml",
+            "numpy",
+            "pillow",
+        ],
+    ],
+}
+
+
+def tool_python(name: str) -> Path:
+    """The Python of the tool's virtual environment, made on first use; skips the test with the
+    reason when the tool cannot be installed (no network, no wheel for this platform)."""
+    venv = TOOL_ENVS / name
+    python = venv / "bin" / "python"
+    done = venv / ".installed"
+    if done.is_file():
+        return python
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+    for packages in TOOL_PACKAGES[name]:
+        result = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *packages], capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            pytest.skip(
+                f"could not install {' '.join(packages)} for the test: {result.stderr.strip()[-500:]}"
+            )
+    done.write_text("ok\n")
+    return python

@@ -43,3 +43,26 @@ def test_upside_down_page_is_detected_by_osd(test_text):
     cleaned = preprocess.clean(page.image, 300, Settings())
     rotate, confidence = ocr.detect_orientation(cleaned.image, Settings())
     assert rotate == 180 and confidence > 1
+
+
+HOCR_LINE = (
+    '<html xmlns="http://www.w3.org/1999/xhtml"><body><div class="ocr_page">'
+    "<span class='ocr_line' id='line_1_1' title=\"bbox 10 5 65 17; baseline 0.018 -2; x_size 12\">"
+    "</span></div></body></html>"
+)
+
+
+def test_line_baselines_come_from_tesseracts_hocr_and_round_trip():
+    from pipeline.model import Page, page_from_dict, to_dict
+
+    baselines = ocr.hocr_baselines(HOCR_LINE)
+    # bottom-left (10, 17) moved by the offset -2; the right end 55 px further along a slope of 0.018.
+    assert baselines == {(10, 5, 65, 17): ((10, 15), (65, 16))}
+    tsv = TSV.replace(
+        "5\t1\t1\t1\t1\t1\t10\t5", "4\t1\t1\t1\t1\t0\t10\t5\t55\t12\t-1\t\n5\t1\t1\t1\t1\t1\t10\t5", 1
+    )
+    paragraphs = ocr.parse_tsv(tsv, baselines)
+    assert paragraphs[0].lines[0].baseline == ((10, 15), (65, 16))
+    assert paragraphs[0].lines[1].baseline == ()  # no hOCR line for it
+    page = Page("d", 1, 100, 50, 300, paragraphs)
+    assert page_from_dict(to_dict(page)) == page
