@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from lxml.builder import ElementMaker
 
 from .. import __version__
 from ..files import atomic_write, atomic_write_json
@@ -122,7 +123,7 @@ def review_alto(xml: bytes, changes: list[tuple[dict[str, Any], str]], decisions
     description = root.find("a:Description", ns)
     if description is not None and decisions:
         reviewers, when = _review_step_text(decisions)
-        E = etree.ElementMaker(namespace=ALTO_NS)  # noqa: N806
+        E = ElementMaker(namespace=ALTO_NS)  # noqa: N806
         description.append(
             E.Processing(
                 {"ID": "review"},
