@@ -17,6 +17,8 @@ system-packages:
 	[ -d /usr/share/fonts/truetype/liberation ] || missing="$$missing fonts-liberation"; \
 	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -f /usr/share/dict/american-english ] || missing="$$missing wamerican"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \

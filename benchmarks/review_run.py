@@ -15,12 +15,14 @@ from pipeline import export
 from pipeline.model import BBox, Line, Page, Paragraph, Word
 
 WORDS = (
-    "заседание политбюро цк вкп слушали постановили товарищ сталин доклад комиссия губкома "
-    "партии пленум протокол решение вопрос рабочих крестьян съезд резолюция секретарь"
+    "заседание политбюро цк вкп слушали постановили товарищ сталин доклад комиссия губкома партии "
+    "пленум протокол решение вопрос рабочих крестьян съезд резолюция секретарь"
 ).split()
 
 
-def _page(document: str, number: int, rng: random.Random, lines: int, per_line: int, special: list[str]) -> Page:
+def _page(
+    document: str, number: int, rng: random.Random, lines: int, per_line: int, special: list[str]
+) -> Page:
     paragraphs, y = [], 100
     for _ in range(2):
         line_objs = []
@@ -54,7 +56,6 @@ def make_run(
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     special = list(special or [])
-    image = np.full((8, 8), 255, np.uint8)
     transcript_parts: list[str] = []
     at = 0
     page_entries, discrepancies, manifest_docs = [], [], []

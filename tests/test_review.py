@@ -47,7 +47,9 @@ def db_url(request, tmp_path):
 @pytest.fixture
 def generated(tmp_path) -> Path:
     folder = tmp_path / "run"
-    make_run(folder, pages=3, per_page=5, documents=2, special=[(SCRIPT, ONERROR), ("Политебюро", "Политбюро")])
+    make_run(
+        folder, pages=3, per_page=5, documents=2, special=[(SCRIPT, ONERROR), ("Политебюро", "Политбюро")]
+    )
     return folder
 
 
@@ -189,8 +191,13 @@ def test_export_applies_t_and_e_and_lists_o_as_errata(generated, tmp_path):
     rows = list(csv.DictReader((generated / "errata.csv").open(encoding="utf-8")))
     transcript = run.transcript
     assert len(rows) == 1 and rows[0]["comment"] == "в издании опечатка" and rows[0]["reviewer"] == "Анна"
-    assert transcript[int(rows[0]["transcript_start"]) : int(rows[0]["transcript_end"])] == o["transcript_text"]
-    assert json.loads((generated / "errata.json").read_text(encoding="utf-8"))["errata"][0]["discrepancy"] == o["id"]
+    assert (
+        transcript[int(rows[0]["transcript_start"]) : int(rows[0]["transcript_end"])] == o["transcript_text"]
+    )
+    assert (
+        json.loads((generated / "errata.json").read_text(encoding="utf-8"))["errata"][0]["discrepancy"]
+        == o["id"]
+    )
     history = [json.loads(line) for line in (generated / "decisions.jsonl").open(encoding="utf-8")]
     assert [h["action"] for h in history] == ["t", "e", "o", "t", "undo"]
     # ALTO and PAGE-XML: reviewed reading, OCR kept as alternative, the review as a processing step.
@@ -205,9 +212,13 @@ def test_export_applies_t_and_e_and_lists_o_as_errata(generated, tmp_path):
     page_xml = etree.parse(str(page_dir / "0001.reviewed.page.xml"))
     etree.XMLSchema(etree.parse(str(SCHEMAS / "pagecontent-2019-07-15.xsd"))).assertValid(page_xml)
     pns = {"p": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
-    firsts = page_xml.xpath("//p:Word/p:TextEquiv[@index='1'][@comments='reviewed']/p:Unicode/text()", namespaces=pns)
+    firsts = page_xml.xpath(
+        "//p:Word/p:TextEquiv[@index='1'][@comments='reviewed']/p:Unicode/text()", namespaces=pns
+    )
     assert sorted(firsts) == sorted([t["transcript_text"], "Политбюро ЦК"])
-    assert page_xml.xpath("//p:MetadataItem[@name='review']/@value", namespaces=pns)[0].endswith("Анна, Борис")
+    assert page_xml.xpath("//p:MetadataItem[@name='review']/@value", namespaces=pns)[0].endswith(
+        "Анна, Борис"
+    )
 
 
 def test_export_command_line(generated):
@@ -229,7 +240,9 @@ def test_export_command_line(generated):
 
 def _client(folder: Path, token: str | None = None) -> TestClient:
     run = Run(folder)
-    return TestClient(create_app(run, Store(default_url(folder)), token=token), base_url="http://127.0.0.1:8765")
+    return TestClient(
+        create_app(run, Store(default_url(folder)), token=token), base_url="http://127.0.0.1:8765"
+    )
 
 
 def _csrf(client: TestClient) -> str:
