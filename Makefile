@@ -23,6 +23,8 @@ system-packages:
 	[ -d /usr/share/fonts/truetype/anonymous-pro ] || missing="$$missing fonts-anonymous-pro"; \
 	[ -d /usr/share/fonts/truetype/charis ] || missing="$$missing fonts-sil-charis"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -f /usr/share/dict/american-english ] || missing="$$missing wamerican"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \

@@ -49,6 +49,7 @@ DICTIONARIES = dictionaries_folder()
 COMMON = "common"
 COMMON_LISTS = ("abbreviations.txt", "dotted.txt", "citations.txt", "confusions.txt")
 MAX_EDIT = 2
+REVIEWED_CONFUSIONS = "confusions.txt"  # optional in a collection's folder, same format as common's
 PREFIX = 7
 
 _WORD = re.compile(r"[А-Яа-яЁёѢѣІіЇїѲѳѴѵA-Za-z]+(?:-[А-Яа-яЁёѢѣІіЇїѲѳѴѵ]+)*")
@@ -245,6 +246,8 @@ def _files(name: str) -> tuple[Path, list[Path], list[Path]]:
     if not common.is_dir():
         common = DICTIONARIES / COMMON  # a collection's lexicon kept elsewhere shares archocr's lists
     own = [folder / "words.tsv", folder / "names.txt", folder / "bigrams.tsv"]
+    if (folder / REVIEWED_CONFUSIONS).is_file():  # misreadings the collection's reviewers confirmed
+        own.append(folder / REVIEWED_CONFUSIONS)
     return folder, own, [common / n for n in COMMON_LISTS]
 
 
@@ -284,7 +287,8 @@ def load(name: str = "default") -> Lexicon:
         abbreviations=_first_column(common / "abbreviations.txt"),
         dotted={fold(d) for d in _first_column(common / "dotted.txt")},
         citations=_first_column(common / "citations.txt"),
-        confusions=_read_confusions(common / "confusions.txt"),
+        confusions=_read_confusions(common / "confusions.txt")
+        + (_read_confusions(own[3]) if len(own) > 3 else ()),
         folder=folder,
         morph=_morph(),
     )
@@ -419,5 +423,57 @@ def build(name: str, texts: list[tuple[str, str]], description: str, min_count: 
         "names": len(names),
     }
     atomic_write(folder / "lexicon.json", json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+    load.cache_clear()
+    return folder
+
+
+def add_reviewed(
+    name: str,
+    words: Counter[str],
+    names: Iterable[str],
+    confusions: Counter[tuple[str, str]],
+    base: str = "default",
+) -> Path:
+    """Merge what reviewers confirmed into the collection lexicon `name` (made from `base` if it does not
+    exist yet): words into words.tsv (counts added), names into names.txt, confirmed misreadings into the
+    collection's own confusions.txt (cheaper the more often confirmed). Every file written atomically."""
+    folder = lexicon_folder(name)
+    if not (folder / "words.tsv").is_file():
+        source = lexicon_folder(base)
+        for file in ("words.tsv", "bigrams.tsv", "names.txt"):
+            atomic_write(folder / file, (source / file).read_bytes())
+        meta = {"name": folder.name, "description": f"collection lexicon made from {base} by review"}
+        atomic_write(folder / "lexicon.json", json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+    counts = _read_words(folder / "words.tsv")
+    for word, n in words.items():
+        counts[fold(word)] = counts.get(fold(word), 0) + n
+    atomic_write(
+        folder / "words.tsv",
+        "# word<TAB>count: the vocabulary of the source texts (lower case, ё as е), with reviewed words\n"
+        + "".join(f"{w}\t{c}\n" for w, c in sorted(counts.items())),
+    )
+    known_names = [line for _, line in _read_lines(folder / "names.txt", allow_empty=True)]
+    new_names = sorted(set(names) - set(known_names))
+    if new_names:
+        atomic_write(
+            folder / "names.txt",
+            "# Personal and place names (from the sources, and confirmed by reviewers)\n"
+            + "".join(f"{n}\n" for n in [*known_names, *new_names]),
+        )
+    if confusions:
+        path = folder / REVIEWED_CONFUSIONS
+        seen_before: Counter[tuple[str, str]] = Counter()
+        if path.is_file():
+            for _, line in _read_lines(path, allow_empty=True):
+                parts = line.split("\t")
+                seen_before[(parts[0], parts[1])] += int(parts[4]) if len(parts) > 4 else 1
+        seen_before.update(confusions)
+        atomic_write(
+            path,
+            "# seen<TAB>meant<TAB>cost<TAB><TAB>times: misreadings reviewers confirmed in this collection\n"
+            + "".join(
+                f"{a}\t{b}\t{max(0.1, 0.5 / n):.2f}\t\t{n}\n" for (a, b), n in sorted(seen_before.items())
+            ),
+        )
     load.cache_clear()
     return folder

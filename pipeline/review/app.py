@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from . import export as review_export
 from .run import Run
-from .store import ACTIONS, UNDO, Conflict, State, Store
+from .store import ACTIONS, Conflict, State, Store
 
 STATIC = Path(__file__).resolve().parent / "static"
 CSRF_COOKIE = "archocr_csrf"
@@ -221,7 +221,9 @@ def create_app(run: Run, store: Store, token: str | None = None) -> Starlette:
         html = env.get_template(name).render(
             csrf=_csrf_token(request), run=run, kinds=run.kinds, statuses=STATUSES, actions=ACTIONS, **context
         )
-        return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"})
+        return HTMLResponse(
+            html, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
+        )
 
     async def queue_page(request: Request) -> HTMLResponse:
         filters = _filters(request)
@@ -310,7 +312,8 @@ def create_app(run: Run, store: Store, token: str | None = None) -> Starlette:
                 "total": len(ids),
                 "ids": ids,
                 "items": [
-                    _item(run.discrepancies[i], states.get(i)) for i in ids[: int(request.query_params.get("limit", 50))]
+                    _item(run.discrepancies[i], states.get(i))
+                    for i in ids[: int(request.query_params.get("limit", 50))]
                 ],
                 "counts": bench.counts(),
             }

@@ -43,17 +43,35 @@ def review() -> None:
 
 @review.command("serve")
 @click.argument("run_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--transcript", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Transcript to align with when DIR has no discrepancies.json yet (and for context).")
+@click.option(
+    "--transcript",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Transcript to align with when DIR has no discrepancies.json yet (and for context).",
+)
 @click.option("--encoding", default=None, help="Transcript encoding (default: UTF-8, else detected).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
-@click.option("--db", default=None, help="Database URL (default: sqlite in DIR/review.sqlite; or postgresql://...).")
+@click.option(
+    "--db", default=None, help="Database URL (default: sqlite in DIR/review.sqlite; or postgresql://...)."
+)
 @click.option("--token", default=None, help="Token every request must carry (required off 127.0.0.1).")
-@click.option("--token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="File holding the token (keeps it out of the process list).")
-def serve(run_dir: Path, transcript: Path | None, encoding: str | None, host: str, port: int,
-          db: str | None, token: str | None, token_file: Path | None) -> None:
+@click.option(
+    "--token-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="File holding the token (keeps it out of the process list).",
+)
+def serve(
+    run_dir: Path,
+    transcript: Path | None,
+    encoding: str | None,
+    host: str,
+    port: int,
+    db: str | None,
+    token: str | None,
+    token_file: Path | None,
+) -> None:
     """Serve the reviewers' workbench for DIR."""
     import uvicorn
 
@@ -76,8 +94,9 @@ def serve(run_dir: Path, transcript: Path | None, encoding: str | None, host: st
     try:
         if not (run_dir / "discrepancies.json").is_file():
             if transcript is None:
-                raise ArchocrError("has no discrepancies.json: give --transcript FILE to align it first",
-                                   path=str(run_dir))
+                raise ArchocrError(
+                    "has no discrepancies.json: give --transcript FILE to align it first", path=str(run_dir)
+                )
             from ..cli import _align_and_report
 
             _align_and_report(run_dir, transcript, encoding, "default")
@@ -97,8 +116,12 @@ def serve(run_dir: Path, transcript: Path | None, encoding: str | None, host: st
 @click.argument("run_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--db", default=None, help="Database URL (default: sqlite in DIR/review.sqlite).")
 @click.option("--transcript", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
-@click.option("--lexicon", "lexicon_name", default=None,
-              help="Collection lexicon to feed the confirmed words and misreadings into (dictionaries/NAME).")
+@click.option(
+    "--lexicon",
+    "lexicon_name",
+    default=None,
+    help="Collection lexicon to feed the confirmed words and misreadings into (dictionaries/NAME).",
+)
 def export_cmd(run_dir: Path, db: str | None, transcript: Path | None, lexicon_name: str | None) -> None:
     """Write the reviewed text, ALTO / PAGE-XML, errata and decisions.jsonl for DIR."""
     from . import export
@@ -121,5 +144,8 @@ def export_cmd(run_dir: Path, db: str | None, transcript: Path | None, lexicon_n
     )
     if "feedback" in summary:
         f = summary["feedback"]
-        click.echo(f"lexicon {f['lexicon']}: +{f['words']} words, +{f['names']} names, "
-                   f"+{f['confusions']} confusions", err=True)
+        click.echo(
+            f"lexicon {f['lexicon']}: +{f['words']} words, +{f['names']} names, "
+            f"+{f['confusions']} confusions",
+            err=True,
+        )

@@ -19,10 +19,10 @@ import datetime as dt
 import io
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from lxml.builder import ElementMaker
 
 from .. import __version__
 from ..files import atomic_write, atomic_write_json
@@ -122,7 +122,7 @@ def review_alto(xml: bytes, changes: list[tuple[dict[str, Any], str]], decisions
     description = root.find("a:Description", ns)
     if description is not None and decisions:
         reviewers, when = _review_step_text(decisions)
-        E = etree.ElementMaker(namespace=ALTO_NS)  # noqa: N806
+        E = ElementMaker(namespace=ALTO_NS)  # noqa: N806
         description.append(
             E.Processing(
                 {"ID": "review"},
@@ -130,7 +130,8 @@ def review_alto(xml: bytes, changes: list[tuple[dict[str, Any], str]], decisions
                 E.processingDateTime(when),
                 E.processingAgency(reviewers),
                 E.processingStepDescription(
-                    f"review: {len(changes)} reading(s) changed by {len(decisions)} decision(s) of {reviewers}"
+                    f"review: {len(changes)} reading(s) changed by {len(decisions)} decision(s) "
+                    f"of {reviewers}"
                 ),
                 E.processingSoftware(E.softwareName("archocr review"), E.softwareVersion(__version__)),
             )
@@ -181,7 +182,9 @@ def review_page_xml(
             for e in equivs:
                 e.set("index", str(int(e.get("index", "1")) + 1))
             reviewed = etree.Element(f"{q}TextEquiv", index="1", comments="reviewed")
-            etree.SubElement(reviewed, f"{q}Unicode").text = _join_words(texts, d["ocr_text"], new) if i == 0 else ""
+            etree.SubElement(reviewed, f"{q}Unicode").text = (
+                _join_words(texts, d["ocr_text"], new) if i == 0 else ""
+            )
             top.addprevious(reviewed)
             if top.get("comments") is None:
                 top.set("comments", "OCR reading before review")
@@ -218,14 +221,18 @@ def export_page(page: RunPage, decisions: dict[str, Decision]) -> dict[str, Any]
     """Write one page's reviewed text, ALTO and PAGE-XML; returns what was done."""
     mine = [(d, decisions[d["id"]]) for d in page.discrepancies if d["id"] in decisions]
     changes = [(d, new) for d, dec in mine if (new := new_reading(d, dec)) is not None]
-    text, skipped = reviewed_text(page.text, [(d["ocr_start"], d["ocr_end"], d["ocr_text"], n) for d, n in changes])
+    text, skipped = reviewed_text(
+        page.text, [(d["ocr_start"], d["ocr_end"], d["ocr_text"], n) for d, n in changes]
+    )
     stem = f"{page.number:04d}"
     atomic_write(page.folder / f"{stem}.reviewed.txt", text)
     used = [dec for _, dec in mine]
     for suffix, rewrite in (("alto.xml", review_alto), ("page.xml", review_page_xml)):
         source = page.folder / f"{stem}.{suffix}"
         if source.is_file():
-            atomic_write(page.folder / f"{stem}.reviewed.{suffix}", rewrite(source.read_bytes(), changes, used))
+            atomic_write(
+                page.folder / f"{stem}.reviewed.{suffix}", rewrite(source.read_bytes(), changes, used)
+            )
     return {"changed": len(changes) - skipped, "skipped": skipped}
 
 

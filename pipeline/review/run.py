@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ KIND_ORDER = {
     "expansion": 6,
     "normalisation": 9,
 }
+_SPACES = re.compile(r"\s+")
 TEXT_CHANGING = {"ocr_error", "variant", "missing", "extra"}
 
 
@@ -76,7 +78,9 @@ class Run:
         self.folder = folder.resolve()
         path = self.folder / "discrepancies.json"
         if not path.is_file():
-            raise ArchocrError("has no discrepancies.json: align it first (--transcript FILE)", path=str(path))
+            raise ArchocrError(
+                "has no discrepancies.json: align it first (--transcript FILE)", path=str(path)
+            )
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
@@ -167,6 +171,9 @@ class Run:
         }
         transcript = self.transcript
         if transcript:
-            out["transcript_before"] = transcript[max(0, d["transcript_start"] - width) : d["transcript_start"]]
-            out["transcript_after"] = transcript[d["transcript_end"] : d["transcript_end"] + width]
+            # Line breaks of the transcript folded to spaces: the context reads as one line like the scan's.
+            before = transcript[max(0, d["transcript_start"] - width) : d["transcript_start"]]
+            after = transcript[d["transcript_end"] : d["transcript_end"] + width]
+            out["transcript_before"] = _SPACES.sub(" ", before)
+            out["transcript_after"] = _SPACES.sub(" ", after)
         return out

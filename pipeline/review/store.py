@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -172,8 +173,16 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+_MIGRATING = threading.Lock()  # Alembic's command API keeps module-level state: one at a time
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (a fresh database gets every migration)."""
+    with _MIGRATING:
+        _migrate(engine)
+
+
+def _migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
