@@ -179,7 +179,7 @@ def page_count(path: Path, settings: Settings) -> int:
                     raise ScanError(f"not a readable image: {exc}", path=str(path)) from exc
     if count > settings.max_pages:
         raise ScanError(
-            f"has {count:,} pages, over the limit of {settings.max_pages:,} pages per input "
+            f"has more than {settings.max_pages:,} pages, the limit for one input "
             "(raise --max-pages if it is genuine)",
             path=str(path),
         )
