@@ -421,7 +421,9 @@ def test_unreachable_scheduler_is_a_clear_error_within_seconds(tmp_path):
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
     assert elapsed < 60  # a hang guard, not a speed claim: the limit is CONNECT_TIMEOUT (5 s) plus start-up
-    assert load_json(tmp_path / "out" / "manifest.json")["finished"] is None  # a true record: nothing done
+    assert not (tmp_path / "out").exists()  # found out before anything was read or written
+    bad = archocr("run", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--scheduler", "nonsense")
+    assert bad.returncode == 2 and "not a Dask scheduler address" in bad.stderr  # a bad option value
 
 
 # --- 10. what a killed run leaves ----------------------------------------------------------------------
