@@ -43,7 +43,7 @@ from .errors import ArchocrError, LockedError, ScanError, SetupError, UsageError
 from .files import atomic_write_json
 
 MANIFEST = "manifest.json"
-LOCK = ".archocr.lock"
+LOCK = scans.OUTPUT_MARKER  # the lock file also marks the folder as archocr's output
 # Names archocr writes at the top of the output folder: no document folder may take one of them.
 RESERVED_NAMES = frozenset({MANIFEST, LOCK, "report.html", "discrepancies.json", "discrepancies.csv"})
 # Settings that do not change a page's output, and so do not enter its content key.

@@ -253,6 +253,9 @@ def test_output_folder_inside_the_inbox_is_not_read_back(tmp_path):
         assert result.returncode == 0, result.stderr
     assert list(_documents(out)) == ["letter"]
     assert [i.relative for i in scans.find_inputs([inbox], exclude=[out])] == ["letter.png"]
+    # Nor are the results of a run into another folder inside the inbox (say, last night's).
+    archocr("run", str(inbox), "--out", str(inbox / "2026-11-25"), "--serial", "--no-correct", check=True)
+    assert [i.relative for i in scans.find_inputs([inbox, inbox / "letter.png"])] == ["letter.png"]
 
 
 # --- 8. stale and mislabelled outputs; the manifest is the truth ---------------------------------------
