@@ -39,11 +39,11 @@ from typing import Any
 
 from . import __version__, export, ocr, process, scans
 from .config import Settings
-from .errors import ArchocrError, LockedError, ScanError, SetupError, failure_reason
+from .errors import ArchocrError, LockedError, ScanError, SetupError, UsageError, failure_reason
 from .files import atomic_write_json
 
 MANIFEST = "manifest.json"
-LOCK = ".archocr.lock"
+LOCK = scans.OUTPUT_MARKER  # the lock file also marks the folder as archocr's output
 # Names archocr writes at the top of the output folder: no document folder may take one of them.
 RESERVED_NAMES = frozenset({MANIFEST, LOCK, "report.html", "discrepancies.json", "discrepancies.csv"})
 # Settings that do not change a page's output, and so do not enter its content key.
@@ -395,19 +395,15 @@ def execute_dask(
     *,
     workers: int | None = None,
     scheduler: str | None = None,
+    client: Any = None,
 ) -> None:
+    """Run the pages on a local Dask cluster, or on `client` (connected to --scheduler), or connect."""
     from dask.distributed import Client, LocalCluster, as_completed  # only the batch layer imports Dask
 
     cluster = None
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
-        except Exception as exc:  # refused, unknown host, timed out, malformed address
-            raise SetupError(
-                f"cannot reach the Dask scheduler at {scheduler} within {CONNECT_TIMEOUT} s "
-                f"({type(exc).__name__}: {exc})"
-            ) from exc
-    else:
+    if client is None and scheduler:
+        client = connect(scheduler)
+    elif client is None:
         # Ctrl-C on a terminal reaches every process of the group; the workers ignore it (they inherit
         # the setting), the run itself stops them, and its manifest says what was finished.
         with _sigint_ignored():
@@ -420,7 +416,8 @@ def execute_dask(
             )
         client = Client(cluster)
     try:
-        client.run(ocr.remove_stale_scratch)  # what killed workers left in each machine's /dev/shm
+        with contextlib.suppress(Exception):  # best effort: what killed workers left in each /dev/shm
+            client.run(ocr.remove_stale_scratch)
         futures = {
             client.submit(
                 run_page,
@@ -451,6 +448,20 @@ def execute_dask(
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def connect(scheduler: str) -> Any:
+    """A Dask client of the scheduler at `scheduler`, or a SetupError within CONNECT_TIMEOUT seconds."""
+    from dask.distributed import Client
+
+    try:
+        return Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except ValueError as exc:  # raised at once for an address Dask cannot parse
+        raise UsageError(f"--scheduler {scheduler} is not a Dask scheduler address: {exc}") from exc
+    except Exception as exc:  # refused, unknown host, timed out
+        raise SetupError(
+            f"cannot reach the Dask scheduler at {scheduler} within {CONNECT_TIMEOUT} s ({exc})"
+        ) from exc
 
 
 def dask_key(task: PageTask) -> str:
@@ -660,18 +671,23 @@ def run(
     Raises SetupError when the output folder cannot be written or the scheduler cannot be reached;
     KeyboardInterrupt passes through once the manifest records what was finished."""
     emit = on_event or (lambda event: None)
+    # A cluster that cannot be reached is found out first, before an inbox is read.
+    client = connect(scheduler) if executor == "dask" and scheduler else None
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        lock = OutputLock(out_dir)
-        lock.__enter__()
-    except OSError as exc:
-        raise SetupError(
-            f"cannot write to the output folder: {failure_reason(exc)}", path=str(out_dir)
-        ) from exc
-    try:
-        return _run_locked(inputs, out_dir, settings, executor, workers, scheduler, force, emit)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            lock = OutputLock(out_dir)
+            lock.__enter__()
+        except OSError as exc:
+            reason = failure_reason(exc)
+            raise SetupError(f"cannot write to the output folder: {reason}", path=str(out_dir)) from exc
+        try:
+            return _run_locked(inputs, out_dir, settings, executor, workers, client, force, emit)
+        finally:
+            lock.__exit__()
     finally:
-        lock.__exit__()
+        if client is not None:
+            client.close()
 
 
 def _run_locked(
@@ -680,7 +696,7 @@ def _run_locked(
     settings: Settings,
     executor: str,
     workers: int | None,
-    scheduler: str | None,
+    client: Any,
     force: bool,
     emit: Callable[[Event], None],
 ) -> Manifest:
@@ -723,7 +739,7 @@ def _run_locked(
         if not todo:
             pass  # everything was done before: no cluster to start, nothing to load
         elif executor == "dask":
-            execute_dask(todo, settings, str(out_dir), done, workers=workers, scheduler=scheduler)
+            execute_dask(todo, settings, str(out_dir), done, workers=workers, client=client)
         else:
             execute_serial(todo, lambda task: run_page(task, settings, str(out_dir)), done)
     except KeyboardInterrupt:

@@ -1,7 +1,8 @@
 """`archocr`: the command line. Thin: parses options, calls the pipeline, maps errors to exit codes.
 
 Exit status: 0 everything succeeded; 1 some page or input failed (the manifest says which);
-2 usage error (bad option, missing input); 3 another run holds the output folder.
+2 usage error (bad option, missing input); 3 another run holds the output folder; 4 the run cannot
+start or go on (output folder not writable, scheduler unreachable); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from .config import MIN_IMAGE_SIDE, Settings
 from .errors import ScanError, UsageError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+OUTPUT_MARKER = ".archocr.lock"  # every archocr output folder holds it: such folders are never inputs
 SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 DEFAULT_IMAGE_DPI = 300
 PDF_TIMEOUT = 120  # seconds poppler may take for one page
@@ -67,7 +68,8 @@ def find_inputs(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> li
 
     Symbolic links to folders are followed, each real folder once (so a link back up the tree cannot
     loop); folders in `exclude` (the output folder) are never searched, so results are not read back
-    as inputs. Dangling links are returned with their problem, to be recorded as failed inputs."""
+    as inputs, nor is any other archocr output folder found inside an input folder. Dangling links are
+    returned with their problem, to be recorded as failed inputs. A file found twice is listed once."""
     skip = {_identity(Path(p)) for p in exclude} - {None}
     found: list[Input] = []
     for raw in paths:
@@ -84,7 +86,10 @@ def find_inputs(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> li
             raise UsageError(f"is a broken symbolic link (to {os.readlink(path)})", path=str(path))
         else:
             raise UsageError("no such file or folder", path=str(path))
-    return found
+    unique: dict[Path, Input] = {}
+    for item in found:
+        unique.setdefault(item.path.absolute(), item)
+    return list(unique.values())
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -113,6 +118,8 @@ def _walk(root: Path, skip: set[tuple[int, int] | None]) -> list[Input]:
         keep = []
         for name in dirs:
             identity = _identity(Path(folder, name))
+            if (Path(folder, name) / OUTPUT_MARKER).is_file():
+                continue  # the results of an earlier run into another folder
             if identity not in seen:  # a loop, a second link to a folder already searched, or the output
                 seen.add(identity)
                 keep.append(name)
@@ -183,7 +190,7 @@ def page_count(path: Path, settings: Settings) -> int:
                     raise ScanError(f"not a readable image: {exc}", path=str(path)) from exc
     if count > settings.max_pages:
         raise ScanError(
-            f"has {count:,} pages, over the limit of {settings.max_pages:,} pages per input "
+            f"has more than {settings.max_pages:,} pages, the limit for one input "
             "(raise --max-pages if it is genuine)",
             path=str(path),
         )

@@ -131,6 +131,7 @@ def test_lint_transcript_finds_the_broken_fragment_in_the_corpus(tmp_path):
 def test_legacy_encodings_are_detected_and_named(sample_run, tmp_path, encoding):
     out = tmp_path / "out"
     shutil.copytree(sample_run / "politburo-1923-doc5", out / "politburo-1923-doc5")
+    shutil.copy(sample_run / "manifest.json", out)  # align goes by it; the other documents are not here
     text = (SCANS / "transcripts" / "politburo-1923-doc5.txt").read_text(encoding="utf-8")
     legacy = tmp_path / "transcript.txt"
     legacy.write_bytes(text.encode(encoding, errors="replace"))  # KOI8-R has no №
@@ -152,6 +153,7 @@ def test_empty_or_binary_transcript_is_a_clear_error(sample_run, tmp_path, conte
 def reviewed(sample_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("reviewed")
     shutil.copytree(sample_run / "stalin-conference-1925", out / "stalin-conference-1925")
+    shutil.copy(sample_run / "manifest.json", out)  # align goes by it; the other documents are not here
     transcript = tmp_path_factory.mktemp("t") / "conference.md"
     text = (SCANS / "transcripts" / "stalin-conference-1925.md").read_text(encoding="utf-8")
     # An editor's restoration and a hostile string, to see both reported and the latter escaped.

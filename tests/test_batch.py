@@ -1,5 +1,6 @@
 """Batch runs on a real Dask LocalCluster: same results as the serial reference, and faults survived:
-a killed worker, a killed run started again, Tesseract crashing or hanging on a page."""
+a killed worker (its scratch image removed), a killed run started again, Tesseract crashing or hanging
+on a page. More faults of a bad inbox or a bad night: tests/test_reliability_batch.py."""
 
 import json
 import os
@@ -90,9 +91,12 @@ def test_killed_worker_batch_still_completes(inbox, tmp_path):
         time.sleep(0.1)
     assert victim is not None, "no worker was running Tesseract"
     victim.send_signal(signal.SIGKILL)
+    scratch = Path("/dev/shm" if os.access("/dev/shm", os.W_OK) else "/tmp")
+    assert list(scratch.glob(f"archocr-{victim.pid}-*"))  # the page image the killed worker left
     proc.communicate(timeout=600)
     assert proc.returncode == 0
     _assert_complete(out, 6)
+    assert not list(scratch.glob(f"archocr-{victim.pid}-*"))  # removed by the run
 
 
 def test_killed_run_resumes_without_redoing_finished_pages(inbox, tmp_path):
