@@ -299,11 +299,14 @@ def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
 def words_of(reading: str) -> tuple[list[int], list[str]]:
     """Start offsets and lower-cased cores (outer punctuation stripped) of the words of a reading."""
     starts, words = [], []
-    for m in re.finditer(r"\S+", reading):
-        core = re.sub(r"^\W+|\W+$", "", m.group(0)).lower()
+    for m in _TOKEN.finditer(reading):
         starts.append(m.start())
-        words.append(core)
+        words.append(_EDGES.sub("", m.group(0)).lower())
     return starts, words
+
+
+_TOKEN = re.compile(r"\S+")
+_EDGES = re.compile(r"^\W+|\W+$")
 
 
 def extend_to_words(text: str, start: int, end: int) -> tuple[int, int]:
