@@ -138,8 +138,11 @@ def make_reading(text: str, excluded: list[tuple[int, int]]) -> Reading:
         kept, index = kept[:-1], index[:-1]
     folded = kept.tobytes().decode("utf-32-le").translate(_FOLD)
     # Latin look-alikes inside Cyrillic words (OCR of typescripts mixes them in); length-preserving.
-    folded = re.sub(r"\S+", _cyrillic_word, folded)
+    folded = _HAS_LATIN.sub(_cyrillic_word, folded)  # only words with a Latin letter need a look
     return Reading(folded, index.astype(np.int32))
+
+
+_HAS_LATIN = re.compile(r"[^\sA-Za-z]*[A-Za-z]\S*")
 
 
 def _cyrillic_word(match: re.Match[str]) -> str:
