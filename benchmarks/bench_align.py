@@ -147,9 +147,11 @@ FURNITURE = {
         ("Исх. № 203/с", "registration", "top_left"),
     ),
 }
-# Seeds of the pages. The bench split's first seeds (1924-1933) were looked at once while the
-# classification was still changing; the figures reported are from seeds no change was made after.
-SEEDS = {"tests": range(7100, 7108), "bench": range(3101, 3113)}
+# Seeds of the pages. The bench split's earlier seeds (1924-1933, then 3101-3112 with documents of
+# 2,500 characters or more: only three) were looked at while the code changed; the figures reported
+# are from seeds no change was made after.
+SEEDS = {"tests": range(7100, 7108), "bench": range(3201, 3215)}
+MIN_DOCUMENT_CHARS = 1200  # a page of a document at least this long (shorter ones are notes, not pages)
 PLACES = {
     "corner": (synth.PAGE_W - 330, 55),
     "top_right": (synth.PAGE_W - 900, 140),
@@ -179,14 +181,14 @@ def build_cases(split: str, lex) -> list[dict]:  # type: ignore[no-untyped-def]
     documents = [
         (number, text)
         for number, raw in corpus.split_documents(split)
-        if len(text := corpus.clean_edition_text(raw)) >= 2500
+        if len(text := corpus.clean_edition_text(raw)) >= MIN_DOCUMENT_CHARS
     ]
     fix = Corrector(lex)  # the run's own correction, as `archocr run` applies it
     cases = []
     for seed in SEEDS[split]:
         rng = random.Random(seed)
         number, text = documents[rng.randrange(len(documents))]
-        start = rng.randrange(0, max(1, len(text) - 2500))
+        start = rng.randrange(0, max(1, len(text) - MIN_DOCUMENT_CHARS))
         body = text[start:]
         body = body[body.index(" ") + 1 :]
         page = synth.render_pages(body, 1, seed=seed, max_skew=2.0, wrap=False)[0]
