@@ -1,10 +1,18 @@
-"""Issue 4 benchmark: re-alignment with transcripts.
+"""Re-alignment with transcripts.
 
 1. Scale: the whole large edition of the corpus as the transcript, 200+ page-sized stretches of it
    with OCR-like damage as the pages (in random order). Time to locate and to align each page and
    peak memory, beside a naive aligner (edlib infix search over the whole text) in the same run.
-2. Accuracy: real archocr OCR of synthetic pages, against transcripts of their ground truth with
-   discrepancies of every kind injected at known places: found with the right kind, false flags.
+2. The transcript linter on the corpus's English transcript against hand labels (tests/data).
+3. Injected discrepancies: real archocr OCR (Tesseract) of synthetic pages rendered from one corpus
+   document each, with archival furniture drawn on them (secrecy marks, folios, page numbers,
+   resolutions, registry numbers), aligned with transcripts of their ground truth into which every
+   kind was injected (restorations, expansions, broken fragments and broken restorations, word-form
+   variants, missing and extra passages, ё, hyphenation, letter case). Per kind: injected, right kind,
+   other kind; wrong flags per page; the page against another document's transcript (unmatched?).
+   Tuning cases come from the `tests` split; the reported held-out cases from the `bench` split, with
+   other seeds, other furniture strings and places, never looked at while the code changed.
+4. The shared archival sample (another generator), each page against its own ground truth.
 """
 
 from __future__ import annotations
@@ -139,9 +147,11 @@ FURNITURE = {
         ("Исх. № 203/с", "registration", "top_left"),
     ),
 }
-# Seeds of the pages. The bench split's first seeds (1924-1933) were looked at once while the
-# classification was still changing; the figures reported are from seeds no change was made after.
-SEEDS = {"tests": range(7100, 7108), "bench": range(3101, 3113)}
+# Seeds of the pages. The bench split's earlier seeds (1924-1933, then 3101-3112 with documents of
+# 2,500 characters or more: only three) were looked at while the code changed; the figures reported
+# are from seeds no change was made after.
+SEEDS = {"tests": range(7100, 7108), "bench": range(3201, 3215)}
+MIN_DOCUMENT_CHARS = 1200  # a page of a document at least this long (shorter ones are notes, not pages)
 PLACES = {
     "corner": (synth.PAGE_W - 330, 55),
     "top_right": (synth.PAGE_W - 900, 140),
@@ -171,14 +181,14 @@ def build_cases(split: str, lex) -> list[dict]:  # type: ignore[no-untyped-def]
     documents = [
         (number, text)
         for number, raw in corpus.split_documents(split)
-        if len(text := corpus.clean_edition_text(raw)) >= 2500
+        if len(text := corpus.clean_edition_text(raw)) >= MIN_DOCUMENT_CHARS
     ]
     fix = Corrector(lex)  # the run's own correction, as `archocr run` applies it
     cases = []
     for seed in SEEDS[split]:
         rng = random.Random(seed)
         number, text = documents[rng.randrange(len(documents))]
-        start = rng.randrange(0, max(1, len(text) - 2500))
+        start = rng.randrange(0, max(1, len(text) - MIN_DOCUMENT_CHARS))
         body = text[start:]
         body = body[body.index(" ") + 1 :]
         page = synth.render_pages(body, 1, seed=seed, max_skew=2.0, wrap=False)[0]
@@ -390,7 +400,10 @@ def archival(is_word, lex) -> dict:  # type: ignore[no-untyped-def]
 def english_linter() -> dict:
     """The linter on the corpus's English transcript against the hand labels in tests/data."""
     folder = corpus.corpus_dir()
-    source = folder / "001_e33aa29600d11d37.txt"
+    source = folder / "001_e33aa29600d11d37.txt" if folder else None
+    if source is None or not source.is_file():
+        print("\nthe English transcript of the corpus is not available: linter figures skipped")
+        return {}
     lex = lexicon.load("default")
     problems = align.lint_transcript(report.load_transcript(source, lex))
     flagged = {p.get("bracket_start", p["start"]): p for p in problems}

@@ -138,8 +138,11 @@ def make_reading(text: str, excluded: list[tuple[int, int]]) -> Reading:
         kept, index = kept[:-1], index[:-1]
     folded = kept.tobytes().decode("utf-32-le").translate(_FOLD)
     # Latin look-alikes inside Cyrillic words (OCR of typescripts mixes them in); length-preserving.
-    folded = re.sub(r"\S+", _cyrillic_word, folded)
+    folded = _HAS_LATIN.sub(_cyrillic_word, folded)  # only words with a Latin letter need a look
     return Reading(folded, index.astype(np.int32))
+
+
+_HAS_LATIN = re.compile(r"[^\sA-Za-z]*[A-Za-z]\S*")
 
 
 def _cyrillic_word(match: re.Match[str]) -> str:
@@ -299,11 +302,14 @@ def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
 def words_of(reading: str) -> tuple[list[int], list[str]]:
     """Start offsets and lower-cased cores (outer punctuation stripped) of the words of a reading."""
     starts, words = [], []
-    for m in re.finditer(r"\S+", reading):
-        core = re.sub(r"^\W+|\W+$", "", m.group(0)).lower()
+    for m in _TOKEN.finditer(reading):
         starts.append(m.start())
-        words.append(core)
+        words.append(_EDGES.sub("", m.group(0)).lower())
     return starts, words
+
+
+_TOKEN = re.compile(r"\S+")
+_EDGES = re.compile(r"^\W+|\W+$")
 
 
 def extend_to_words(text: str, start: int, end: int) -> tuple[int, int]:

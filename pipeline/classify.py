@@ -49,10 +49,25 @@ class Classifier:
             a for a in transcript.apparatus if a.kind in ("restoration", "expansion", "broken_fragment")
         ]
         self._bracket_starts = [a.word_start for a in self.brackets]
+        self._current: tuple[Page, str, tuple] | None = None  # type: ignore[type-arg]
+
+    def _page(self, page: Page) -> tuple[str, tuple]:  # type: ignore[type-arg]
+        """The page's text and lines, built once per page (both are computed properties)."""
+        if self._current is None or self._current[0] is not page:
+            self._current = (page, page.text, page.lines)
+        return self._current[1], self._current[2]
 
     def _ocr_words(self, spans: list[tuple[int, int, int, int]], page: Page, start: int, end: int):  # type: ignore[no-untyped-def]
-        lines = page.lines
-        return [(s, e, lines[li].words[wi]) for s, e, li, wi in spans if s < end and e > start]
+        lines = self._page(page)[1]
+        # Spans are in reading order and do not overlap: the ones ending after `start` begin at `first`.
+        first = bisect.bisect_right(spans, (start, 10**12)) - 1
+        out = []
+        for s, e, li, wi in spans[max(0, first) :]:
+            if s >= end:
+                break
+            if e > start:
+                out.append((s, e, lines[li].words[wi]))
+        return out
 
     def _record(
         self,
@@ -95,7 +110,7 @@ class Classifier:
             page=page.number,
             line=line,
             kind=kind,
-            ocr_text=page.text[o_start:o_end],
+            ocr_text=self._page(page)[0][o_start:o_end],
             transcript_text=self.transcript.text[t_start:t_end],
             ocr_start=o_start,
             ocr_end=o_end,
@@ -333,7 +348,7 @@ class Classifier:
                 c, d = rs + m.start(), rs + m.end()
                 o_start, o_end = reading.source_span(a, b)
                 t_start, t_end = t.reading.source_span(c, d)
-                raw_ocr = page.text[o_start:o_end]
+                raw_ocr = self._page(page)[0][o_start:o_end]
                 raw_trans = t.text[t_start:t_end]
                 if raw_ocr != raw_trans and not any(ch in raw_trans for ch in "[]\n"):
                     out.append(
@@ -532,10 +547,10 @@ FURNITURE_PATTERNS = (
 EDGE_LINES = 3  # furniture without zones: in the first or last lines of the page, or on a short line
 
 
-def furniture_place(page: Page, line_indices: set[int]) -> str:
+def furniture_place(page: Page, line_indices: set[int], lines: tuple | None = None) -> str:  # type: ignore[type-arg]
     """Where furniture sits without zones to say so: the first or last lines of the page, or a short
     line of its own (as a note in a margin reads); empty elsewhere."""
-    lines = page.lines
+    lines = page.lines if lines is None else lines
     if not line_indices:
         return ""
     if min(line_indices) < EDGE_LINES:
@@ -591,9 +606,10 @@ def furniture_spans(page: Page, spans) -> list[tuple[int, int, str, str]]:  # ty
             first, last = lines.get(li, (start, end))
             lines[li] = (min(first, start), max(last, end))
         found = []
+        text, page_lines = page.text, page.lines
         for li, (start, end) in sorted(lines.items()):
-            line = page.text[start:end]
-            place = furniture_place(page, {li}) if len(line.split()) <= 6 else ""
+            line = text[start:end]
+            place = furniture_place(page, {li}, page_lines) if len(line.split()) <= 6 else ""
             for a, b, kind in (furniture_items(line) or []) if place else []:
                 evidence = f"looks like a {kind.replace('_', ' ')} ('{line[a:b][:30]}') {place}"
                 found.append((start + a, start + b, kind, evidence))

@@ -155,7 +155,8 @@ def bracket_problem(
         return None
     head = re.sub(r"[^\w]", "", before)
     if head and len(inner) >= 2:
-        if inner.lower().startswith(head.lower()) and head.isalpha() and len(head) <= 2:
+        repeats_head = inner.lower().startswith(head.lower()) and len(inner) > len(head)
+        if repeats_head and head.isalpha() and not is_word(word):
             return BracketProblem("duplicate", f"'[{inner}]' repeats the letters '{head}' before it")
         if head.lower().endswith(inner.lower()):
             return BracketProblem("duplicate", f"'[{inner}]' repeats the end of '{head}'")

@@ -148,3 +148,15 @@ def test_a_page_of_another_document_of_the_period_is_unmatched(lex):
     for other in documents[1:4]:
         _, result = _align(lex, page_text, other)
         assert result.status == "unmatched" and result.discrepancies == [], result.reason
+
+
+def test_the_linters_checks_run_inside_alignment(lex):
+    """A broken bracket aligned against the scan is a `broken_fragment` with the linter's class."""
+    transcript = BODY.replace("передовых предприятий", "передовых [ых] предприятий").replace(
+        "постановило поручить", "постановило пост[постановило] поручить"
+    )
+    _, result = _align(lex, _lines(BODY), transcript)
+    stray = _kind_of(result, transcript="[ых]")
+    assert stray.kind == "broken_fragment" and stray.reason.startswith("stray_ending")
+    duplicate = _kind_of(result, transcript="пост[постановило]")
+    assert duplicate.kind == "broken_fragment" and duplicate.reason.startswith("duplicate")
