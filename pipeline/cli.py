@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,23 @@ def _check_encoding(ctx: click.Context, param: click.Parameter, value: str | Non
             check_encoding(value)
         except LookupError as exc:
             raise click.BadParameter(f"unknown encoding {value!r}", ctx, param) from exc
+    return value
+
+
+# A Dask address: optional protocol, host name or [IPv6], optional port.
+_SCHEDULER = re.compile(
+    r"^(?:(?:tcp|tls|ucx|ws|wss|inproc)://)?(?:[\w.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?/?$"
+)
+
+
+def _check_scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The form of a scheduler address (whether it answers is found when the run connects)."""
+    if value is not None:
+        match = _SCHEDULER.match(value.strip())
+        if not match or not 0 < int(match.group(1) or 8786) < 65536:
+            raise click.BadParameter(
+                f"{value!r} is not a Dask scheduler address (tcp://HOST:PORT, HOST:PORT or HOST)", ctx, param
+            )
     return value
 
 
@@ -144,7 +162,12 @@ def app() -> None:
     default=None,
     help="Worker processes of the local Dask cluster [default: one per core].",
 )
-@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler (tcp://HOST:PORT).")
+@click.option(
+    "--scheduler",
+    default=None,
+    callback=_check_scheduler,
+    help="Address of an existing Dask scheduler (tcp://HOST:PORT).",
+)
 @click.option("--serial", is_flag=True, help="Run pages one after another in this process (debugging).")
 @click.option("--force", is_flag=True, help="Redo pages even when an earlier run already finished them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; the exit status tells.")

@@ -300,10 +300,10 @@ def _load_pdf_page(path: Path, number: int, settings: Settings) -> PageImage:
         raise ScanError(f"page {number} has no usable page size (corrupt page box)", path=str(path))
     width, height = (round(v * settings.dpi / 72) for v in size)
     check_size(width, height, path, settings, what=what)
-    image, warnings = _render_pdf_page(path, number, settings.dpi)
+    image, messages = _render_pdf_page(path, number, settings.dpi)
     # What poppler gives back must hold a page too: on a box it cannot render it returns a 1×1 image.
     check_size(image.width, image.height, path, settings, what=f"page {number} as rendered by poppler")
-    return PageImage(pixels=_to_array(image), dpi=settings.dpi, source=path, number=number, warnings=warnings)
+    return PageImage(pixels=_to_array(image), dpi=settings.dpi, source=path, number=number, warnings=messages)
 
 
 def _render_pdf_page(path: Path, number: int, dpi: int) -> tuple[Image.Image, tuple[str, ...]]:
@@ -396,13 +396,10 @@ def _to_array(im: Image.Image) -> np.ndarray:
 
 def _on_white(im: Image.Image) -> np.ndarray:
     grey = im.mode in ("LA", "La")
+    # Converting to LA / RGBA also undoes premultiplied alpha (La, RGBa): straight alpha from here on.
     rgba = np.asarray(im.convert("LA" if grey else "RGBA"), dtype=np.float32)
     colour, alpha = rgba[..., :-1], rgba[..., -1:] / 255.0
-    if im.mode in ("La", "RGBa"):  # premultiplied: colour already scaled by alpha
-        flat = colour + 255.0 * (1.0 - alpha)
-    else:
-        flat = colour * alpha + 255.0 * (1.0 - alpha)
-    flat = np.clip(np.rint(flat), 0, 255).astype(np.uint8)
+    flat = np.clip(np.rint(colour * alpha + 255.0 * (1.0 - alpha)), 0, 255).astype(np.uint8)
     return flat[..., 0] if grey else flat
 
 

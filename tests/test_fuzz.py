@@ -15,8 +15,13 @@ import random
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
+
+from pipeline import scans
+from pipeline.config import Settings
+from pipeline.errors import ScanError
 
 from .conftest import SCANS, archocr, load_json
 
@@ -155,9 +160,46 @@ def test_the_damage_is_real():
     assert changed == len(files)
 
 
-# --- OCR made elsewhere through `archocr correct` ------------------------------------------------
+# --- the page loader on its own: many more cases, no Tesseract -----------------------------------
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
+DEEP_BASES = [
+    "grey16.png",
+    "grey12-in-16bit-bigendian.tif",
+    "float32.tif",
+    "rgba-transparent-paper.png",
+    "palette-transparent-paper.png",
+    "rgb48.png",
+    "cmyk.tif",
+    "intact.pdf",
+]
+
+
+def test_page_loader_raises_only_clear_scan_errors(tmp_path):
+    """Each damaged file either loads as 8-bit pixels or raises ScanError naming it; nothing else."""
+    bases = {f"sample.{k}": v for k, v in _bases().items()}
+    bases.update({name: (RESOURCES / name).read_bytes() for name in DEEP_BASES})
+    rng = random.Random(SEED + 1)
+    outcomes = {"loaded": 0, "refused": 0}
+    for base, data in bases.items():
+        for index in range(6):
+            kind = rng.choice(sorted(DAMAGE))
+            path = tmp_path / f"{kind}-{index}-{base}"
+            path.write_bytes(DAMAGE[kind](data, rng))
+            for number in (1, 2) if base.endswith(".tif") else (1,):
+                try:
+                    page = scans.load_page(path, number, Settings())
+                except ScanError as exc:
+                    assert str(path) in str(exc) and exc.reason, exc
+                    outcomes["refused"] += 1
+                    continue
+                assert page.pixels.dtype == np.uint8 and page.pixels.ndim in (2, 3), path.name
+                assert min(page.pixels.shape[:2]) >= 32
+                outcomes["loaded"] += 1
+    assert outcomes["loaded"] and outcomes["refused"], outcomes  # the damage tried both ways
+
+
+# --- OCR made elsewhere through `archocr correct` ------------------------------------------------
 
 
 def ocr_file_mutants(seed: int = SEED, per_base: int = 8) -> dict[str, bytes]:

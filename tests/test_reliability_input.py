@@ -383,6 +383,9 @@ def test_eval_scores_the_good_pages_and_names_the_unreadable(tmp_path):
         ("--page-timeout", "0"),
         ("--max-megapixels", "nan"),
         ("--encoding", "nosuch"),
+        ("--scheduler", "http://head"),
+        ("--scheduler", "tcp://head:99999"),
+        ("--workers", "0"),
     ],
 )
 def test_bad_option_values_are_usage_errors_before_any_work(tmp_path, option, value):
