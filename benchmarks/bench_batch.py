@@ -30,7 +30,7 @@ def make_inbox(folder: Path) -> list[Path]:
     pages = synth.render_pages(bench_text(), PAGES, seed=1925, max_skew=4.0)
     for i, page in enumerate(pages):
         Image.fromarray(page.image).save(folder / f"scan-{i + 1:03d}.png", dpi=(300, 300))
-    return find_inputs([folder])
+    return [found.path for found in find_inputs([folder])]
 
 
 def timed_run(inputs: list[Path], out: Path, **kwargs) -> float:  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ import dataclasses
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -400,54 +401,90 @@ def execute_dask(
     """Run the pages on a local Dask cluster, or on `client` (connected to --scheduler), or connect."""
     from dask.distributed import Client, LocalCluster, as_completed  # only the batch layer imports Dask
 
+    # Ctrl-C on a terminal reaches every process of the group: the workers ignore it (they inherit
+    # SIG_IGN while the cluster starts, and a plugin sets it in workers started later to replace a lost
+    # one); this process hears it, stops them, and its manifest says what was finished.
     cluster = None
     if client is None and scheduler:
         client = connect(scheduler)
     elif client is None:
-        # Ctrl-C on a terminal reaches every process of the group; the workers ignore it (they inherit
-        # the setting), the run itself stops them, and its manifest says what was finished.
         with _sigint_ignored():
             cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": ":0"},  # its HTTP port: any free one, not 8787
                 silence_logs=40,
             )
-        client = Client(cluster)
-    try:
-        with contextlib.suppress(Exception):  # best effort: what killed workers left in each /dev/shm
-            client.run(ocr.remove_stale_scratch)
-        futures = {
-            client.submit(
-                run_page,
-                task,
-                settings,
-                out_dir,
-                key=dask_key(task),
-                pure=False,
-                retries=1,
-            ): task
-            for task in tasks
-        }
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                record = future.result()
-            except Exception as exc:  # the worker died repeatedly on this page
-                record = PageRecord(
-                    task.document,
-                    task.number,
-                    "failed",
-                    f"worker lost: {failure_reason(exc)}",
-                    key=task.key,
-                )
-            done(record)
-    finally:
-        with _sigint_ignored():
+            client = Client(cluster)
+            with contextlib.suppress(Exception):
+                client.register_plugin(_IgnoreCtrlC(), name="archocr-ignore-ctrl-c")
+    with _sigint_as_flag() as interrupted:
+        try:
+            with contextlib.suppress(Exception):  # best effort: what killed workers left in each /dev/shm
+                client.run(ocr.remove_stale_scratch)
+            futures = {
+                client.submit(
+                    run_page, task, settings, out_dir, key=dask_key(task), pure=False, retries=1
+                ): task
+                for task in tasks
+            }
+            pending = as_completed(futures)
+            while not pending.is_empty():
+                if interrupted.is_set():
+                    raise KeyboardInterrupt
+                finished = pending.next_batch(block=False)
+                if not finished:
+                    time.sleep(0.05)
+                for future in finished:
+                    done(_dask_record(future, futures[future]))
+        finally:
+            if cluster is not None:
+                # Shutting our own cluster down is not news: the workers' complaints about the
+                # scheduler going first (tracebacks, after Ctrl-C) would only bury the run's message.
+                with contextlib.suppress(Exception):
+                    client.run(_quiet_dask_logs)
+                _quiet_dask_logs()
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def _dask_record(future: Any, task: PageTask) -> PageRecord:
+    try:
+        return future.result()
+    except Exception as exc:  # the worker died repeatedly on this page
+        return PageRecord(
+            task.document, task.number, "failed", f"worker lost: {failure_reason(exc)}", key=task.key
+        )
+
+
+@contextlib.contextmanager
+def _sigint_as_flag() -> Iterator[threading.Event]:
+    """While Dask runs, Ctrl-C sets a flag that the waiting loop turns into KeyboardInterrupt: raised
+    inside one of Dask's own calls, it would leave Dask's threads logging tracebacks."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    before = signal.signal(signal.SIGINT, lambda *_: flag.set())
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+class _IgnoreCtrlC:
+    """A Dask worker plugin: the local cluster's workers leave Ctrl-C to the run (see execute_dask)."""
+
+    def setup(self, worker: Any) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _quiet_dask_logs() -> None:
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
 
 
 def connect(scheduler: str) -> Any:
@@ -704,10 +741,9 @@ def _run_locked(
     previous = {_source_of(d): d["document"] for d in earlier}
     documents, tasks = plan(inputs, settings, previous)
     manifest = Manifest(out_dir, settings, documents, earlier)
-    with contextlib.suppress(OSError):
-        remove_leftovers(out_dir)
-        ocr.remove_stale_scratch()
-        for doc in documents:
+    _clean_up(out_dir)
+    for doc in documents:
+        with contextlib.suppress(OSError):  # what cannot be removed now is tried again on the next run
             _tidy_document(doc, out_dir)
     for doc in documents:
         if doc.status == "failed":
@@ -749,14 +785,19 @@ def _run_locked(
         raise
     for doc in manifest.documents.values():
         _finish_document(doc, out_dir, rebuild=False)
-    with contextlib.suppress(OSError):
-        remove_leftovers(out_dir)
-        ocr.remove_stale_scratch()
+    _clean_up(out_dir)
     manifest.finished = _now()
     if not manifest.save():
         raise SetupError(f"cannot write the manifest: {manifest.unsaved}", path=str(manifest.path))
     emit({"event": "finish", **manifest.summary()})
     return manifest
+
+
+def _clean_up(out_dir: Path) -> None:
+    """What killed runs and workers left; anything that cannot be removed now is tried on the next run."""
+    for clean in (lambda: remove_leftovers(out_dir), ocr.remove_stale_scratch):
+        with contextlib.suppress(OSError):
+            clean()
 
 
 def _finish_document(doc: DocumentRecord, out_dir: Path, rebuild: bool) -> None:
