@@ -435,6 +435,7 @@ class _Composer:
         self.p_struck = float(self.rng.choice([0.0, 0.0, 0.006, 0.015])) if furniture else 0.0
         self.p_underline = float(self.rng.choice([0.0, 0.004, 0.01]))
         self.body_boxes: list[tuple[float, float, float, float]] = []
+        self.signature_at: tuple[float, float] | None = None  # where a hand signs above the typed name
 
     # -- helpers
     def _pick(self, role: str) -> str:
@@ -648,7 +649,6 @@ class _Composer:
         self.y += self.line_height
 
     def table(self, rows: int) -> None:
-        font = _font(self.tw.face, self.tw.size)
         cols = [self.margin_left, self.margin_left + 150, self.margin_left + 1050, self.margin_left + 1450]
         d = self._draw(self.text_ink)
         top = self.y - 12
@@ -681,7 +681,6 @@ class _Composer:
             d.line([x, top, x, self.y - 16], fill=190, width=2)
         d.line([cols[0], top, self.right_edge, top], fill=190, width=2)
         self.text_zone("table", [(t, b) for t, b in out])
-        del font
         self.y += self.line_height // 2
 
     def two_columns(self, bottom: int) -> None:
@@ -1042,7 +1041,7 @@ def _compose(c: _Composer) -> None:
                 size=56,
                 right_limit=c.margin_left - 10,
             )
-    if hasattr(c, "signature_at") and (rng.random() < 0.8 or kind == "handwritten"):
+    if c.signature_at is not None and (rng.random() < 0.8 or kind == "handwritten"):
         initials = f"{rng.choice(list(INITIALS))}. {rng.choice(list(INITIALS))}."
         x, y = c.signature_at
         c.handwriting(initials, int(x), int(y), role="signature", size=70, tilt=10)
