@@ -1109,8 +1109,8 @@ def _age_and_scan(
     if "fold" in degradations:  # a crease across the sheet: a dark line and a lighter band
         pos = int(rng.uniform(0.3, 0.7) * h)
         band = np.ones(h, np.float32)
-        band[pos - 3 : pos + 3] = float(rng.uniform(0.55, 0.75))
-        band[pos + 3 : pos + 40] = float(rng.uniform(1.02, 1.06))
+        band[pos - 3 : pos + 3] = float(rng.uniform(0.72, 0.88))
+        band[pos + 3 : pos + 40] = float(rng.uniform(1.02, 1.05))
         image *= band[:, None, None]
     if "blur" in degradations:
         image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.6, 1.2)))
