@@ -435,6 +435,7 @@ class _Composer:
         self.p_struck = float(self.rng.choice([0.0, 0.0, 0.006, 0.015])) if furniture else 0.0
         self.p_underline = float(self.rng.choice([0.0, 0.004, 0.01]))
         self.body_boxes: list[tuple[float, float, float, float]] = []
+        self.signature_at: tuple[float, float] | None = None  # where a hand signs above the typed name
 
     # -- helpers
     def _pick(self, role: str) -> str:
@@ -648,7 +649,6 @@ class _Composer:
         self.y += self.line_height
 
     def table(self, rows: int) -> None:
-        font = _font(self.tw.face, self.tw.size)
         cols = [self.margin_left, self.margin_left + 150, self.margin_left + 1050, self.margin_left + 1450]
         d = self._draw(self.text_ink)
         top = self.y - 12
@@ -681,7 +681,6 @@ class _Composer:
             d.line([x, top, x, self.y - 16], fill=190, width=2)
         d.line([cols[0], top, self.right_edge, top], fill=190, width=2)
         self.text_zone("table", [(t, b) for t, b in out])
-        del font
         self.y += self.line_height // 2
 
     def two_columns(self, bottom: int) -> None:
@@ -1042,7 +1041,7 @@ def _compose(c: _Composer) -> None:
                 size=56,
                 right_limit=c.margin_left - 10,
             )
-    if hasattr(c, "signature_at") and (rng.random() < 0.8 or kind == "handwritten"):
+    if c.signature_at is not None and (rng.random() < 0.8 or kind == "handwritten"):
         initials = f"{rng.choice(list(INITIALS))}. {rng.choice(list(INITIALS))}."
         x, y = c.signature_at
         c.handwriting(initials, int(x), int(y), role="signature", size=70, tilt=10)
@@ -1110,8 +1109,8 @@ def _age_and_scan(
     if "fold" in degradations:  # a crease across the sheet: a dark line and a lighter band
         pos = int(rng.uniform(0.3, 0.7) * h)
         band = np.ones(h, np.float32)
-        band[pos - 3 : pos + 3] = float(rng.uniform(0.55, 0.75))
-        band[pos + 3 : pos + 40] = float(rng.uniform(1.02, 1.06))
+        band[pos - 3 : pos + 3] = float(rng.uniform(0.72, 0.88))
+        band[pos + 3 : pos + 40] = float(rng.uniform(1.02, 1.05))
         image *= band[:, None, None]
     if "blur" in degradations:
         image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.6, 1.2)))
