@@ -37,10 +37,13 @@ from .model import BBox, Line, Page, Paragraph, Step, Word, Zone
 ANALYSIS_SIDE = 1000  # long side of the copies the layout is estimated on
 CHROMA_INK = 45  # max - min channel (0..255) of flattened pixels above which ink counts as coloured
 MIN_COLOUR_FRACTION = 2e-4  # less coloured ink than this on a page is JPEG noise or a tinted edge
+MAX_COLOUR_SHARE = 0.3  # more of the ink coloured than this: the type itself is coloured
 STAMP_KEEP_CONF = 75.0  # a word on a stamp is kept only when Tesseract is this sure (type under the stamp)
 LEFTOVER_CONF = 30.0  # below this, a word where coloured ink was lifted is read from its remains
 FOREIGN_INK_LEVEL = 200  # flattened grey (paper 255) below which a pixel counts when looking for foreign ink
 FOREIGN_MIN_HEIGHT = 0.3  # inches: a connected piece of ink this tall is no typed letter
+RIM_COVER = 0.6  # share of a ring's outline (in 10-degree steps) that must be inked
+STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
@@ -52,7 +55,8 @@ REGISTRATION = re.compile(
 LETTERHEAD = re.compile(r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет)")
 FOLIO = re.compile(r"^\d{1,4}(\s*об\.?)?$")
 PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
-STRUCK = re.compile(r"^[хxХX]{3,}[.,;:]?$")
+STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
+ROMAN_LOOKALIKES = set("XХIІVУТLCСМMП1l")
 TABLE_ROW = re.compile(r"^\s*\d{1,4}[.)]\s*\S")
 
 
@@ -86,7 +90,13 @@ def colour_ink(pixels: np.ndarray) -> np.ndarray | None:
     mask = cv2.inRange(chroma, CHROMA_INK, 255)
     # JPEG fringes at black strokes are one or two pixels wide: an opening removes them.
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    if cv2.countNonZero(mask) < MIN_COLOUR_FRACTION * mask.size:
+    coloured = cv2.countNonZero(mask)
+    if coloured < MIN_COLOUR_FRACTION * mask.size:
+        return None
+    # A page typed in colour (a violet or blue carbon copy) keeps its ink: its stamps are then found
+    # like those on a grey scan.
+    ink = cv2.countNonZero(cv2.inRange(preprocess.flatten_background(preprocess.to_grey(pixels)), 0, 199))
+    if coloured > MAX_COLOUR_SHARE * max(ink, 1):
         return None
     # The stroke's soft edge is less saturated than its middle: take it too.
     return cv2.dilate(mask, np.ones((3, 3), np.uint8))
@@ -208,14 +218,15 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
         member = labels == label
         patch = member[y : y + h, x : x + w]
         box = _unscale(x, y, w, h, scale)
-        circle = _ring(patch, dpi) if min(w, h) > dpi * 0.7 else None
+        circle = _ring(patch, dpi)
+        angle = _frame(patch, dpi) if circle is None else None
         if circle is not None:
             cx, cy, r = circle
             region = Region(
                 "stamp", "round", box, centre=((x + cx) / scale, (y + cy) / scale), radius=r / scale
             )
-        elif min(w, h) > dpi * 0.5 and _frame_cover(patch) > 0.75:
-            region = Region("stamp", "rect", box)
+        elif angle is not None:
+            region = Region("stamp", "rect", box, angle=angle)
         elif area / float(w * h) > 0.35:
             continue  # a blot, a hole, a photograph: not writing
         else:
@@ -227,66 +238,112 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
 
 
 def _ring(patch: np.ndarray, dpi: float) -> tuple[float, float, float] | None:
-    """(cx, cy, r) when the patch's ink has a circle's outline: many points at one distance from the
-    middle of its box, all round."""
+    """(cx, cy, r) in patch pixels when the ink has a circle's outline: ink near the rim of its
+    enclosing circle all the way round (a round stamp; its grain may break the ring in places)."""
     h, w = patch.shape
-    if not 0.75 < w / h < 1.33:
+    if min(w, h) < dpi * 0.7 or not 0.75 < w / h < 1.33:
         return None
     ys, xs = np.nonzero(patch)
-    cx, cy = w / 2, h / 2
-    r = (w + h) / 4
+    (cx, cy), r = cv2.minEnclosingCircle(np.column_stack([xs, ys]).astype(np.float32))
     dist = np.hypot(xs - cx, ys - cy)
-    on_ring = np.abs(dist - r) < max(2.0, r * 0.06)
-    if on_ring.sum() < 0.25 * len(xs):
+    rim = dist > r * 0.88
+    bins = np.unique((np.arctan2(ys[rim] - cy, xs[rim] - cx) + np.pi) / (2 * np.pi) * 36 // 1 % 36)
+    return (float(cx), float(cy), float(r)) if len(bins) >= RIM_COVER * 36 else None
+
+
+def _frame(patch: np.ndarray, dpi: float) -> float | None:
+    """Angle (degrees) of a rectangular stamp when the ink has a frame: ink along all four sides of its
+    minimum-area rectangle."""
+    h, w = patch.shape
+    if min(w, h) < dpi * STAMP_MIN_SIDE:
         return None
-    angles = np.arctan2(ys[on_ring] - cy, xs[on_ring] - cx)
-    covered = np.unique(((angles + np.pi) / (2 * np.pi) * 36).astype(int) % 36)
-    return (cx, cy, r) if len(covered) >= 30 else None
+    ys, xs = np.nonzero(patch)
+    points = np.column_stack([xs, ys]).astype(np.float32)
+    rect = cv2.minAreaRect(points)
+    (rw, rh), angle = rect[1], rect[2]
+    if min(rw, rh) < dpi * STAMP_MIN_SIDE:
+        return None
+    # Points in the rectangle's own frame, 0..1 along each side.
+    corners = cv2.boxPoints(rect)
+    origin, ex, ey = corners[0], corners[1] - corners[0], corners[3] - corners[0]
+    basis = np.linalg.inv(np.column_stack([ex, ey]))
+    u, v = (basis @ (points - origin).T).clip(0, 0.9999)
+    margin_u = max(0.03, 3 / np.linalg.norm(ex))  # a few pixels in from each side
+    margin_v = max(0.03, 3 / np.linalg.norm(ey))
+    cover = []
+    for along, across, margin in (
+        (u, v, margin_v),
+        (u, 1 - v, margin_v),
+        (v, u, margin_u),
+        (v, 1 - u, margin_u),
+    ):
+        near = across < margin
+        cover.append(len(np.unique((along[near] * 20).astype(int))) / 20)
+    # The frame's grain, or writing that runs out over it, may hide a side or two.
+    framed = sum(c >= 0.6 for c in cover) >= 2 and np.mean(cover) >= 0.5
+    return _text_angle(angle, rw, rh) if framed else None
 
 
 def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
-    """Group coloured ink into stamps and pieces of writing."""
-    gap = max(3, int(round(dpi * 0.12)))  # about a letter's height: joins the letters of a word or stamp
-    joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
-    joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, max(1, gap // 2))))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    found: list[tuple[int, Region]] = []
-    min_side = dpi * 0.08
+    """Group coloured ink into stamps (a ring or a frame round their text) and pieces of writing."""
+    # Stamp ink is grainy: close its gaps before looking for a ring or a frame.
+    grain = max(3, int(round(dpi * 0.06)) | 1)
+    solid = cv2.morphologyEx(
+        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grain, grain))
+    )
+    gap = max(3, int(round(dpi * 0.3)))
+    blobs = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    regions: list[Region] = []
+    rest = mask.copy()
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
-        if max(w, h) < min_side:
+        if min(w, h) < dpi * 0.3:
             continue
-        patch = (labels[y : y + h, x : x + w] == label) & (mask[y : y + h, x : x + w] > 0)
+        patch = (labels[y : y + h, x : x + w] == label) & (solid[y : y + h, x : x + w] > 0)
+        box = _unscale(x, y, w, h, scale)
+        circle = _ring(patch, dpi)
+        if circle is not None:
+            cx, cy, r = circle
+            regions.append(
+                Region(
+                    "stamp",
+                    "round",
+                    box,
+                    centre=((x + cx) / scale, (y + cy) / scale),
+                    radius=r / scale,
+                    ink_removed=True,
+                )
+            )
+        else:
+            angle = _frame(patch, dpi)
+            if angle is None:
+                continue
+            regions.append(Region("stamp", "rect", box, angle=angle, ink_removed=True))
+        rest[y : y + h, x : x + w][patch] = 0
+    # What is left is writing: join the letters of a word or a line.
+    letter = max(3, int(round(dpi * 0.12)))
+    joined = cv2.morphologyEx(
+        rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (letter, letter))
+    )
+    joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (letter, max(1, letter // 2))))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        patch = (labels[y : y + h, x : x + w] == label) & (rest[y : y + h, x : x + w] > 0)
         points = cv2.findNonZero(patch.astype(np.uint8))
         if points is None or len(points) < 8:
             continue
-        # The joined blob is wider than the ink: measure the ink itself.
-        px, py, w, h = cv2.boundingRect(points)
-        patch, x, y = patch[py : py + h, px : px + w], x + px, y + py
+        px, py, w, h = cv2.boundingRect(points)  # the ink itself, not the joined blob
+        if max(w, h) < dpi * 0.08:
+            continue
+        box = _unscale(x + px, y + py, w, h, scale)
+        if any(r.type == "stamp" and _overlap(box, r.bbox) > 0.8 for r in regions):
+            continue  # the number written into a stamp, or a loose piece of it
         (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
-        short = min(rw, rh)
-        box = _unscale(x, y, w, h, scale)
-        circle = _ring(patch, dpi) if min(w, h) > dpi * 0.7 else None
-        if circle is not None:
-            cx, cy, r = circle
-            region = Region(
-                "stamp",
-                "round",
-                box,
-                centre=((x + cx) / scale, (y + cy) / scale),
-                radius=r / scale,
-                ink_removed=True,
-            )
-        elif short > dpi * 0.35 and _frame_cover(patch) > 0.6:
-            region = Region("stamp", "rect", box, angle=_text_angle(rect_angle, rw, rh), ink_removed=True)
-        else:
-            region = Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh), ink_removed=True)
-        found.append((int(w) * int(h), region))
-    # Largest first; what lies inside a stamp (its middle text, a number written into it) is the stamp's.
-    regions: list[Region] = []
-    for _, region in sorted(found, key=lambda f: -f[0]):
-        if not any(r.type == "stamp" and _overlap(region.bbox, r.bbox) > 0.8 for r in regions):
-            regions.append(region)
+        regions.append(
+            Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh), ink_removed=True)
+        )
     return regions
 
 
@@ -295,19 +352,6 @@ def _text_angle(rect_angle: float, w: float, h: float) -> float:
     angle = rect_angle if w >= h else rect_angle - 90
     angle = (angle + 90) % 180 - 90
     return -angle
-
-
-def _frame_cover(patch: np.ndarray) -> float:
-    """Share of the patch's bounding-box outline that is inked: high for a rectangular stamp's frame."""
-    h, w = patch.shape
-    band = max(2, min(h, w) // 12)
-    edges = [
-        patch[:band].any(axis=0),
-        patch[-band:].any(axis=0),
-        patch[:, :band].any(axis=1),
-        patch[:, -band:].any(axis=1),
-    ]
-    return float(np.mean([e.mean() for e in edges]))
 
 
 def _unscale(x: int, y: int, w: int, h: int, scale: float) -> BBox:
@@ -428,11 +472,19 @@ def _furniture_of(
         edge = line.bbox.y1 < height * 0.12 or line.bbox.y0 > height * 0.88
         if centred and edge:
             return _shared_entry(furniture, "page_number", line)
-    if STRUCK.match(text):
+    if _struck(text):
         entry = {"type": "struck", "role": "", "bbox": word.bbox, "region": None, "words": []}
         furniture.append(entry)
         return entry
     return None
+
+
+def _struck(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    crosses = sum(c in STRUCK_LETTERS for c in letters)
+    if all(c in ROMAN_LOOKALIKES for c in letters):
+        return False  # `ХХIII` read as `ХХТТ` is a number
+    return len(letters) >= 3 and crosses >= 2 and crosses >= 0.2 * len(letters)
 
 
 def _shared_entry(furniture: list[dict], kind: str, line: Line) -> dict:
@@ -506,13 +558,15 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
     zones = []
     text_box = BBox.enclosing([p.bbox for p in body.paragraphs]) if body.paragraphs else None
     for i, entry in enumerate(entries):
-        role = entry["role"]
-        if entry["type"] == "handwriting" and not role:
+        role, kind = entry["role"], entry["type"]
+        if kind == "handwriting" and _in_folio_corner(entry["bbox"], body):
+            kind = "folio"  # the archive's sheet number, written or stamped in the top corner
+        elif kind == "handwriting" and not role:
             role = _handwriting_role(entry["bbox"], text_box, body.height)
         zones.append(
             Zone(
                 id=f"f{i + 1}",
-                type=entry["type"],
+                type=kind,
                 bbox=entry["bbox"],
                 text=entry.get("text", ""),
                 conf=entry.get("conf", -1.0),
@@ -520,6 +574,11 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
             )
         )
     return zones
+
+
+def _in_folio_corner(box: BBox, page: Page) -> bool:
+    small = box.width < page.dpi * 1.2 and box.height < page.dpi * 0.5
+    return small and box.x0 > page.width * 0.7 and box.y1 < page.height * 0.1
 
 
 def _handwriting_role(box: BBox, text_box: BBox | None, height: int) -> str:
@@ -575,6 +634,8 @@ def _paragraph_type(body: Page, index: int) -> str:
         bool(TABLE_ROW.match(ln.text)) for ln in paragraph.lines
     ) >= 0.6 * len(paragraph.lines):
         return "table"
+    if top_part and short and len(paragraph.lines) <= 3 and paragraph.bbox.x0 > body.width * 0.4:
+        return "addressee"  # `Секретарю ЦК ВКП(б) / тов. Сталину`, typed to the right above the body
     if _is_column(body, index):
         return "column"
     letters = [c for c in text if c.isalpha()]

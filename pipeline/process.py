@@ -109,7 +109,7 @@ def _layout(
     grey_small = layout.to_clean_frame(preprocess.to_grey(grey), cleaned.transform, shape, scale, fill=255)
     colour_small = None
     if colour is not None:
-        colour_small = (layout.to_clean_frame(colour, cleaned.transform, shape, scale) > 60).astype(
+        colour_small = (layout.to_clean_frame(colour, cleaned.transform, shape, scale) > 20).astype(
             np.uint8
         ) * 255
     found = layout.find_regions(cleaned.image, grey_small, colour_small, cleaned.dpi)
