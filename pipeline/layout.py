@@ -37,6 +37,9 @@ from .model import BBox, Line, Page, Paragraph, Step, Word, Zone
 ANALYSIS_SIDE = 1000  # long side of the copies the layout is estimated on
 CHROMA_INK = 45  # max - min channel (0..255) of flattened pixels above which ink counts as coloured
 MIN_COLOUR_FRACTION = 2e-4  # less coloured ink than this on a page is JPEG noise or a tinted edge
+COLOUR_PATCH_CLOSE = 0.1  # inches: gaps in coloured ink closed to make one patch of a stamp or a word
+COLOUR_PATCH_MIN = 0.06  # inches: a patch holds at least a square of coloured ink this wide
+COLOUR_PATCH_SHARE = 0.5  # a patch of coloured ink counts when it is at least this share of the ink there
 MAX_COLOUR_SHARE = 0.3  # more of the ink coloured than this: the type itself is coloured
 STAMP_KEEP_CONF = 75.0  # a word on a stamp is kept only when Tesseract is this sure (type under the stamp)
 LEFTOVER_CONF = 30.0  # below this, a word where coloured ink was lifted is read from its remains
@@ -76,11 +79,12 @@ class Region:
 # ---------------------------------------------------------------- before the body OCR
 
 
-def colour_ink(pixels: np.ndarray) -> np.ndarray | None:
+def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     """Mask (255) of coloured ink in source pixels, or None for a grey scan (or no coloured ink).
 
     Each channel is divided by its own paper estimate first, so a yellowed sheet is neutral and only
-    ink with a hue of its own (violet, blue, red) stands out by its chroma."""
+    ink with a hue of its own (violet, blue, red) stands out by its chroma. Only patches where the
+    coloured ink is most of the ink count: a scanner's colour fringes along black type are not a stamp."""
     if pixels.ndim != 3 or pixels.shape[2] < 3:
         return None
     # Half size is enough to see a stamp's or a pen's stroke, and a quarter of the work.
@@ -94,13 +98,32 @@ def colour_ink(pixels: np.ndarray) -> np.ndarray | None:
     mask = cv2.inRange(cv2.subtract(high, low), CHROMA_INK, 255)
     # JPEG fringes at black strokes are thin: an opening removes them.
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    coloured = cv2.countNonZero(mask)
-    if coloured < MIN_COLOUR_FRACTION * mask.size:
+    if cv2.countNonZero(mask) < MIN_COLOUR_FRACTION * mask.size:
+        return None
+    ink = cv2.inRange(preprocess.flatten_background(preprocess.to_grey(small)), 0, 199)
+    side = max(3, int(round(dpi * factor * COLOUR_PATCH_CLOSE)) | 1)  # a grainy stamp closes into one patch
+    patches = cv2.morphologyEx(
+        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(patches, connectivity=8)
+    coloured = np.bincount(labels[mask > 0], minlength=count)
+    inked = np.bincount(labels[(ink > 0) | (mask > 0)], minlength=count)
+    keep = (coloured >= COLOUR_PATCH_SHARE * np.maximum(inked, 1)) & (
+        coloured >= (dpi * factor * COLOUR_PATCH_MIN) ** 2
+    )
+    # What touches the image's edge is the scanner's background or the book's binding, not ink.
+    x, y, w, h = (stats[:, i] for i in range(4))
+    keep &= (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
+    # Nor is a thin line along the edge of a page or its binding.
+    keep &= (np.minimum(w, h) >= dpi * factor * 0.05) & (np.maximum(w, h) <= 15 * np.minimum(w, h))
+    keep[0] = False
+    mask = np.where(keep[labels] & (mask > 0), 255, 0).astype(np.uint8)
+    total = cv2.countNonZero(mask)
+    if total < MIN_COLOUR_FRACTION * mask.size:
         return None
     # A page typed in colour (a violet or blue carbon copy) keeps its ink: its stamps are then found
     # like those on a grey scan.
-    ink = cv2.countNonZero(cv2.inRange(preprocess.flatten_background(preprocess.to_grey(small)), 0, 199))
-    if coloured > MAX_COLOUR_SHARE * max(ink, 1):
+    if total > MAX_COLOUR_SHARE * max(cv2.countNonZero(ink), 1):
         return None
     if factor < 1:
         mask = cv2.resize(mask, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_NEAREST)
@@ -504,7 +527,8 @@ def _struck(text: str) -> bool:
     crosses = sum(c in STRUCK_LETTERS for c in letters)
     if all(c in ROMAN_LOOKALIKES for c in letters):
         return False  # `ХХIII` read as `ХХТТ` is a number
-    return len(letters) >= 3 and crosses >= 2 and crosses >= 0.2 * len(letters)
+    # Two x's make real words too (`всѣхъ` misread as `всБхХЬ`): three or more, or nothing but x's.
+    return len(letters) >= 3 and (crosses >= 3 or crosses == len(letters))
 
 
 def _shared_entry(furniture: list[dict], kind: str, line: Line) -> dict:

@@ -49,7 +49,7 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
     started = time.perf_counter()
     # Coloured ink (stamps, violet ink, red pencil) is found while the colour is there, then lifted to
     # the paper's value in the grey the cleaning stage gets: the body is read without it.
-    colour = layout.colour_ink(scan.pixels) if settings.layout else None
+    colour = layout.colour_ink(scan.pixels, scan.dpi) if settings.layout else None
     grey = layout.grey_without_colour_ink(scan.pixels, colour) if settings.layout else scan.pixels
     timings["layout"] = time.perf_counter() - started
     cleaned = preprocess.clean(grey, scan.dpi, settings)
