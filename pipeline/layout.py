@@ -35,7 +35,8 @@ from .config import Settings
 from .model import BBox, Line, Page, Paragraph, Step, Word, Zone
 
 ANALYSIS_SIDE = 1000  # long side of the copies the layout is estimated on
-CHROMA_INK = 45  # max - min channel (0..255) of flattened pixels above which ink counts as coloured
+CHROMA_INK = 60  # max - min channel (0..255) of flattened pixels above which ink counts as coloured
+CHROMA_BLUE_INK = 25  # ... and for blue and violet ink (stamps, pens), faint as it may be
 MIN_COLOUR_FRACTION = 2e-4  # less coloured ink than this on a page is JPEG noise or a tinted edge
 COLOUR_PATCH_CLOSE = 0.1  # inches: gaps in coloured ink closed to make one patch of a stamp or a word
 COLOUR_PATCH_MIN = 0.06  # inches: a patch holds at least a square of coloured ink this wide
@@ -47,6 +48,7 @@ FOREIGN_INK_LEVEL = 200  # flattened grey (paper 255) below which a pixel counts
 FOREIGN_MIN_HEIGHT = 0.3  # inches: a connected piece of ink this tall is no typed letter
 RIM_COVER = 0.6  # share of a ring's outline (in 10-degree steps) that must be inked
 STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
+UNREAD_CONF = 20.0  # a word read with at least this confidence covers its ink
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
@@ -95,7 +97,15 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     channels = [preprocess.flatten_background(np.ascontiguousarray(small[:, :, i])) for i in range(3)]
     high = cv2.max(cv2.max(channels[0], channels[1]), channels[2])
     low = cv2.min(cv2.min(channels[0], channels[1]), channels[2])
-    mask = cv2.inRange(cv2.subtract(high, low), CHROMA_INK, 255)
+    chroma = cv2.subtract(high, low)
+    hue = cv2.cvtColor(cv2.merge(channels), cv2.COLOR_RGB2HSV)[:, :, 0]  # 0..180
+    # Stamp and pen inks are blue to violet; faded, they keep their hue but lose chroma. Other hues
+    # (red pencil) count only when strong: an old page's brown ink and foxing are weakly red-yellow.
+    blue_violet = cv2.inRange(hue, 95, 160)
+    mask = cv2.bitwise_or(
+        cv2.bitwise_and(cv2.inRange(chroma, CHROMA_BLUE_INK, 255), blue_violet),
+        cv2.inRange(chroma, CHROMA_INK, 255),
+    )
     # JPEG fringes at black strokes are thin: an opening removes them.
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     if cv2.countNonZero(mask) < MIN_COLOUR_FRACTION * mask.size:
@@ -108,14 +118,17 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(patches, connectivity=8)
     coloured = np.bincount(labels[mask > 0], minlength=count)
     inked = np.bincount(labels[(ink > 0) | (mask > 0)], minlength=count)
-    keep = (coloured >= COLOUR_PATCH_SHARE * np.maximum(inked, 1)) & (
-        coloured >= (dpi * factor * COLOUR_PATCH_MIN) ** 2
+    x, y, w, h = (stats[:, i] for i in range(4))
+    inch = dpi * factor
+    # A stamp over dense type is less than half the ink where it lies, but it is big.
+    big = (np.minimum(w, h) >= inch * 0.5) & (coloured >= (inch * 0.15) ** 2)
+    keep = ((coloured >= COLOUR_PATCH_SHARE * np.maximum(inked, 1)) | big) & (
+        coloured >= (inch * COLOUR_PATCH_MIN) ** 2
     )
     # What touches the image's edge is the scanner's background or the book's binding, not ink.
-    x, y, w, h = (stats[:, i] for i in range(4))
     keep &= (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
     # Nor is a thin line along the edge of a page or its binding.
-    keep &= (np.minimum(w, h) >= dpi * factor * 0.05) & (np.maximum(w, h) <= 15 * np.minimum(w, h))
+    keep &= (np.minimum(w, h) >= inch * 0.05) & (np.maximum(w, h) <= 15 * np.minimum(w, h))
     keep[0] = False
     mask = np.where(keep[labels] & (mask > 0), 255, 0).astype(np.uint8)
     total = cv2.countNonZero(mask)
@@ -207,12 +220,17 @@ class Found:
 
 
 def find_regions(
-    cleaned: np.ndarray, grey_small: np.ndarray, colour_small: np.ndarray | None, dpi: int
+    cleaned: np.ndarray,
+    grey_small: np.ndarray,
+    colour_small: np.ndarray | None,
+    dpi: int,
+    words: tuple[Word, ...] = (),
 ) -> Found:
     """Stamps and handwriting on the page, in cleaned-image pixels.
 
     `grey_small` is the grey page the cleaning stage got (coloured ink already lifted), resampled into
-    the cleaned frame at `analysis_scale`; `colour_small` likewise the coloured-ink mask, or None."""
+    the cleaned frame at `analysis_scale`; `colour_small` likewise the coloured-ink mask, or None;
+    `words` what the body OCR read (ink it left unread is looked at as handwriting)."""
     scale = analysis_scale(cleaned.shape)
     small_dpi = dpi * scale
     regions: list[Region] = []
@@ -228,7 +246,47 @@ def find_regions(
             # Type that a stamp's ring or frame touches joins its piece of ink: words on a stamp are
             # judged by their confidence instead (see _furniture_of).
             labels[member] = len(regions)
+    if words:
+        for region in _unread_ink(ink, words, small_dpi, scale):
+            if not any(_overlap(region.bbox, r.bbox) > 0.3 for r in regions):
+                regions.append(region)
     return Found(regions, labels, ink, scale)
+
+
+def _unread_ink(ink: np.ndarray, words: tuple[Word, ...], dpi: float, scale: float) -> list[Region]:
+    """Writing the body OCR did not read: Tesseract's model of print passes over most handwriting, so
+    pieces of ink of a written word's size that no word box covers are handwriting (a signature, a
+    resolution in pencil, a note in the margin). Rules, underlines and specks are not."""
+    read = np.zeros(ink.shape, np.uint8)
+    for w in words:
+        if w.conf >= UNREAD_CONF:
+            x0, y0 = int(w.bbox.x0 * scale), int(w.bbox.y0 * scale)
+            read[y0 : int(np.ceil(w.bbox.y1 * scale)) + 1, x0 : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
+    unread = (ink & (read == 0)).astype(np.uint8)
+    gap = max(3, int(round(dpi * 0.15)))
+    joined = cv2.morphologyEx(
+        unread, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
+    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    h_img, w_img = ink.shape
+    regions = []
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        if h < dpi * 0.12 or w < dpi * 0.15 or w > w_img * 0.5 or h > h_img * 0.15:
+            continue
+        edge = int(0.015 * max(w_img, h_img))
+        if x <= edge or y <= edge or x + w >= w_img - edge or y + h >= h_img - edge:
+            continue  # the scanner's border, the shadow of the page's edge
+        patch = (labels[y : y + h, x : x + w] == label) & (unread[y : y + h, x : x + w] > 0)
+        pixels = int(patch.sum())
+        if pixels < (dpi * 0.1) ** 2 or max(w, h) > 12 * min(w, h) or pixels > 0.45 * w * h:
+            continue  # a rule or an underline, or a blot
+        points = cv2.findNonZero(patch.astype(np.uint8))
+        (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
+        regions.append(
+            Region("handwriting", "", _unscale(x, y, w, h, scale), angle=_text_angle(rect_angle, rw, rh))
+        )
+    return regions
 
 
 def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple[Region, np.ndarray]]:
@@ -501,6 +559,8 @@ def _furniture_of(
                 return entry
         elif region.type == "stamp" and word.conf < STAMP_KEEP_CONF:
             return entry
+        elif region.type == "handwriting" and word.conf < UNREAD_CONF:
+            return entry  # what Tesseract made of the writing
     text = word.text.strip()
     line_text = line.text.strip()
     alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))
