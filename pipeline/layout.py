@@ -42,7 +42,8 @@ COLOUR_PATCH_CLOSE = 0.1  # inches: gaps in coloured ink closed to make one patc
 COLOUR_PATCH_MIN = 0.06  # inches: a patch holds at least a square of coloured ink this wide
 COLOUR_PATCH_SHARE = 0.5  # a patch of coloured ink counts when it is at least this share of the ink there
 MAX_COLOUR_SHARE = 0.3  # more of the ink coloured than this: the type itself is coloured
-STAMP_KEEP_CONF = 75.0  # a word on a stamp is kept only when Tesseract is this sure (type under the stamp)
+STAMP_KEEP_CONF = 75.0  # a word on a stamp is kept only when Tesseract is this sure (type under the stamp),
+# or 20 below the page's median confidence if that is lower
 LEFTOVER_CONF = 30.0  # below this, a word where coloured ink was lifted is read from its remains
 FOREIGN_INK_LEVEL = 200  # flattened grey (paper 255) below which a pixel counts when looking for foreign ink
 FOREIGN_MIN_HEIGHT = 0.3  # inches: a connected piece of ink this tall is no typed letter
@@ -217,6 +218,7 @@ class Found:
     labels: np.ndarray  # int32, analysis scale: 1 + index of the region owning that ink pixel
     ink: np.ndarray  # bool, analysis scale: ink of the page as the body OCR saw it
     scale: float
+    stamp_keep_conf: float = STAMP_KEEP_CONF  # words on a stamp read with less confidence are the stamp's
 
 
 def find_regions(
@@ -489,6 +491,10 @@ def apply(
 
     `read_crop` gives a region's own ink (from the scan) in the cleaned frame, for reading it."""
     started = time.perf_counter()
+    # A faint page (a carbon copy) reads its own type with less confidence: so may the type on a stamp.
+    confs = [w.conf for w in page.words if w.conf >= 0]
+    keep_conf = min(STAMP_KEEP_CONF, float(np.median(confs)) - 20) if confs else STAMP_KEEP_CONF
+    found = dataclasses.replace(found, stamp_keep_conf=round(keep_conf, 1))
     furniture: list[dict] = [
         {"type": r.type, "role": r.role, "bbox": r.bbox, "region": r, "words": []} for r in found.regions
     ]
@@ -518,7 +524,7 @@ def apply(
         {
             "regions": len(found.regions),
             "zones": len(zones),
-            "stamp_keep_conf": STAMP_KEEP_CONF,
+            "stamp_keep_conf": found.stamp_keep_conf,
             "foreign_share": FOREIGN_SHARE,
             "furniture_ocr_seconds": round(ocr_seconds, 4),
         },
@@ -557,7 +563,7 @@ def _furniture_of(
             # Tesseract made letters of what little ink was left.
             if word.conf < LEFTOVER_CONF:
                 return entry
-        elif region.type == "stamp" and word.conf < STAMP_KEEP_CONF:
+        elif region.type == "stamp" and word.conf < found.stamp_keep_conf:
             return entry
         elif region.type == "handwriting" and word.conf < UNREAD_CONF:
             return entry  # what Tesseract made of the writing
