@@ -35,12 +35,21 @@ from .config import Settings
 from .model import BBox, Line, Page, Paragraph, Step, Word, Zone
 
 ANALYSIS_SIDE = 1000  # long side of the copies the layout is estimated on
-CHROMA_INK = 45  # max - min channel (0..255) of flattened pixels above which ink counts as coloured
+CHROMA_INK = 60  # max - min channel (0..255) of flattened pixels above which ink counts as coloured
+CHROMA_BLUE_INK = 25  # ... and for blue and violet ink (stamps, pens), faint as it may be
 MIN_COLOUR_FRACTION = 2e-4  # less coloured ink than this on a page is JPEG noise or a tinted edge
-STAMP_KEEP_CONF = 75.0  # a word on a stamp is kept only when Tesseract is this sure (type under the stamp)
+COLOUR_PATCH_CLOSE = 0.1  # inches: gaps in coloured ink closed to make one patch of a stamp or a word
+COLOUR_PATCH_MIN = 0.06  # inches: a patch holds at least a square of coloured ink this wide
+COLOUR_PATCH_SHARE = 0.5  # a patch of coloured ink counts when it is at least this share of the ink there
+MAX_COLOUR_SHARE = 0.3  # more of the ink coloured than this: the type itself is coloured
+STAMP_KEEP_CONF = 75.0  # a word on a stamp is kept only when Tesseract is this sure (type under the stamp),
+# or 20 below the page's median confidence if that is lower
 LEFTOVER_CONF = 30.0  # below this, a word where coloured ink was lifted is read from its remains
 FOREIGN_INK_LEVEL = 200  # flattened grey (paper 255) below which a pixel counts when looking for foreign ink
 FOREIGN_MIN_HEIGHT = 0.3  # inches: a connected piece of ink this tall is no typed letter
+RIM_COVER = 0.6  # share of a ring's outline (in 10-degree steps) that must be inked
+STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
+UNREAD_CONF = 20.0  # a word read with at least this confidence covers its ink
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
@@ -52,7 +61,8 @@ REGISTRATION = re.compile(
 LETTERHEAD = re.compile(r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет)")
 FOLIO = re.compile(r"^\d{1,4}(\s*об\.?)?$")
 PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
-STRUCK = re.compile(r"^[хxХX]{3,}[.,;:]?$")
+STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
+ROMAN_LOOKALIKES = set("XХIІVУТLCСМMП1l")
 TABLE_ROW = re.compile(r"^\s*\d{1,4}[.)]\s*\S")
 
 
@@ -72,22 +82,65 @@ class Region:
 # ---------------------------------------------------------------- before the body OCR
 
 
-def colour_ink(pixels: np.ndarray) -> np.ndarray | None:
+def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     """Mask (255) of coloured ink in source pixels, or None for a grey scan (or no coloured ink).
 
     Each channel is divided by its own paper estimate first, so a yellowed sheet is neutral and only
-    ink with a hue of its own (violet, blue, red) stands out by its chroma."""
+    ink with a hue of its own (violet, blue, red) stands out by its chroma. Only patches where the
+    coloured ink is most of the ink count: a scanner's colour fringes along black type are not a stamp."""
     if pixels.ndim != 3 or pixels.shape[2] < 3:
         return None
-    channels = [preprocess.flatten_background(np.ascontiguousarray(pixels[:, :, i])) for i in range(3)]
+    # Half size is enough to see a stamp's or a pen's stroke, and a quarter of the work.
+    factor = 0.5 if max(pixels.shape[:2]) > 2000 else 1.0
+    small = (
+        cv2.resize(pixels, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else pixels
+    )
+    channels = [preprocess.flatten_background(np.ascontiguousarray(small[:, :, i])) for i in range(3)]
     high = cv2.max(cv2.max(channels[0], channels[1]), channels[2])
     low = cv2.min(cv2.min(channels[0], channels[1]), channels[2])
     chroma = cv2.subtract(high, low)
-    mask = cv2.inRange(chroma, CHROMA_INK, 255)
-    # JPEG fringes at black strokes are one or two pixels wide: an opening removes them.
+    hue = cv2.cvtColor(cv2.merge(channels), cv2.COLOR_RGB2HSV)[:, :, 0]  # 0..180
+    # Stamp and pen inks are blue to violet; faded, they keep their hue but lose chroma. Other hues
+    # (red pencil) count only when strong: an old page's brown ink and foxing are weakly red-yellow.
+    blue_violet = cv2.inRange(hue, 95, 160)
+    mask = cv2.bitwise_or(
+        cv2.bitwise_and(cv2.inRange(chroma, CHROMA_BLUE_INK, 255), blue_violet),
+        cv2.inRange(chroma, CHROMA_INK, 255),
+    )
+    # JPEG fringes at black strokes are thin: an opening removes them.
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     if cv2.countNonZero(mask) < MIN_COLOUR_FRACTION * mask.size:
         return None
+    ink = cv2.inRange(preprocess.flatten_background(preprocess.to_grey(small)), 0, 199)
+    side = max(3, int(round(dpi * factor * COLOUR_PATCH_CLOSE)) | 1)  # a grainy stamp closes into one patch
+    patches = cv2.morphologyEx(
+        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(patches, connectivity=8)
+    coloured = np.bincount(labels[mask > 0], minlength=count)
+    inked = np.bincount(labels[(ink > 0) | (mask > 0)], minlength=count)
+    x, y, w, h = (stats[:, i] for i in range(4))
+    inch = dpi * factor
+    # A stamp over dense type is less than half the ink where it lies, but it is big.
+    big = (np.minimum(w, h) >= inch * 0.5) & (coloured >= (inch * 0.15) ** 2)
+    keep = ((coloured >= COLOUR_PATCH_SHARE * np.maximum(inked, 1)) | big) & (
+        coloured >= (inch * COLOUR_PATCH_MIN) ** 2
+    )
+    # What touches the image's edge is the scanner's background or the book's binding, not ink.
+    keep &= (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
+    # Nor is a thin line along the edge of a page or its binding.
+    keep &= (np.minimum(w, h) >= inch * 0.05) & (np.maximum(w, h) <= 15 * np.minimum(w, h))
+    keep[0] = False
+    mask = np.where(keep[labels] & (mask > 0), 255, 0).astype(np.uint8)
+    total = cv2.countNonZero(mask)
+    if total < MIN_COLOUR_FRACTION * mask.size:
+        return None
+    # A page typed in colour (a violet or blue carbon copy) keeps its ink: its stamps are then found
+    # like those on a grey scan.
+    if total > MAX_COLOUR_SHARE * max(cv2.countNonZero(ink), 1):
+        return None
+    if factor < 1:
+        mask = cv2.resize(mask, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_NEAREST)
     # The stroke's soft edge is less saturated than its middle: take it too.
     return cv2.dilate(mask, np.ones((3, 3), np.uint8))
 
@@ -165,15 +218,21 @@ class Found:
     labels: np.ndarray  # int32, analysis scale: 1 + index of the region owning that ink pixel
     ink: np.ndarray  # bool, analysis scale: ink of the page as the body OCR saw it
     scale: float
+    stamp_keep_conf: float = STAMP_KEEP_CONF  # words on a stamp read with less confidence are the stamp's
 
 
 def find_regions(
-    cleaned: np.ndarray, grey_small: np.ndarray, colour_small: np.ndarray | None, dpi: int
+    cleaned: np.ndarray,
+    grey_small: np.ndarray,
+    colour_small: np.ndarray | None,
+    dpi: int,
+    words: tuple[Word, ...] = (),
 ) -> Found:
     """Stamps and handwriting on the page, in cleaned-image pixels.
 
     `grey_small` is the grey page the cleaning stage got (coloured ink already lifted), resampled into
-    the cleaned frame at `analysis_scale`; `colour_small` likewise the coloured-ink mask, or None."""
+    the cleaned frame at `analysis_scale`; `colour_small` likewise the coloured-ink mask, or None;
+    `words` what the body OCR read (ink it left unread is looked at as handwriting)."""
     scale = analysis_scale(cleaned.shape)
     small_dpi = dpi * scale
     regions: list[Region] = []
@@ -182,13 +241,54 @@ def find_regions(
     ink = cv2.resize(cleaned, (grey_small.shape[1], grey_small.shape[0]), interpolation=cv2.INTER_AREA) < 160
     labels = np.zeros(ink.shape, np.int32)
     for region, member in _foreign_ink(grey_small, small_dpi, scale):
-        if region.type == "stamp" and any(
-            r.type == "stamp" and _overlap(region.bbox, r.bbox) > 0.5 for r in regions
-        ):
+        if _part_of_stamp(region.bbox, regions, dpi):
             continue
         regions.append(region)
-        labels[member] = len(regions)
+        if region.type == "handwriting":
+            # Type that a stamp's ring or frame touches joins its piece of ink: words on a stamp are
+            # judged by their confidence instead (see _furniture_of).
+            labels[member] = len(regions)
+    if words:
+        for region in _unread_ink(ink, words, small_dpi, scale):
+            if not any(_overlap(region.bbox, r.bbox) > 0.3 for r in regions):
+                regions.append(region)
     return Found(regions, labels, ink, scale)
+
+
+def _unread_ink(ink: np.ndarray, words: tuple[Word, ...], dpi: float, scale: float) -> list[Region]:
+    """Writing the body OCR did not read: Tesseract's model of print passes over most handwriting, so
+    pieces of ink of a written word's size that no word box covers are handwriting (a signature, a
+    resolution in pencil, a note in the margin). Rules, underlines and specks are not."""
+    read = np.zeros(ink.shape, np.uint8)
+    for w in words:
+        if w.conf >= UNREAD_CONF:
+            x0, y0 = int(w.bbox.x0 * scale), int(w.bbox.y0 * scale)
+            read[y0 : int(np.ceil(w.bbox.y1 * scale)) + 1, x0 : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
+    unread = (ink & (read == 0)).astype(np.uint8)
+    gap = max(3, int(round(dpi * 0.15)))
+    joined = cv2.morphologyEx(
+        unread, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
+    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    h_img, w_img = ink.shape
+    regions = []
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        if h < dpi * 0.12 or w < dpi * 0.15 or w > w_img * 0.5 or h > h_img * 0.15:
+            continue
+        edge = int(0.015 * max(w_img, h_img))
+        if x <= edge or y <= edge or x + w >= w_img - edge or y + h >= h_img - edge:
+            continue  # the scanner's border, the shadow of the page's edge
+        patch = (labels[y : y + h, x : x + w] == label) & (unread[y : y + h, x : x + w] > 0)
+        pixels = int(patch.sum())
+        if pixels < (dpi * 0.1) ** 2 or max(w, h) > 12 * min(w, h) or pixels > 0.45 * w * h:
+            continue  # a rule or an underline, or a blot
+        points = cv2.findNonZero(patch.astype(np.uint8))
+        (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
+        regions.append(
+            Region("handwriting", "", _unscale(x, y, w, h, scale), angle=_text_angle(rect_angle, rw, rh))
+        )
+    return regions
 
 
 def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple[Region, np.ndarray]]:
@@ -208,14 +308,15 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
         member = labels == label
         patch = member[y : y + h, x : x + w]
         box = _unscale(x, y, w, h, scale)
-        circle = _ring(patch, dpi) if min(w, h) > dpi * 0.7 else None
+        circle = _ring(patch, dpi)
+        angle = _frame(patch, dpi) if circle is None else None
         if circle is not None:
             cx, cy, r = circle
             region = Region(
                 "stamp", "round", box, centre=((x + cx) / scale, (y + cy) / scale), radius=r / scale
             )
-        elif min(w, h) > dpi * 0.5 and _frame_cover(patch) > 0.75:
-            region = Region("stamp", "rect", box)
+        elif angle is not None:
+            region = Region("stamp", "rect", box, angle=angle)
         elif area / float(w * h) > 0.35:
             continue  # a blot, a hole, a photograph: not writing
         else:
@@ -227,67 +328,126 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
 
 
 def _ring(patch: np.ndarray, dpi: float) -> tuple[float, float, float] | None:
-    """(cx, cy, r) when the patch's ink has a circle's outline: many points at one distance from the
-    middle of its box, all round."""
+    """(cx, cy, r) in patch pixels when the ink has a circle's outline: ink near the rim of its
+    enclosing circle all the way round (a round stamp; its grain may break the ring in places)."""
     h, w = patch.shape
-    if not 0.75 < w / h < 1.33:
+    if min(w, h) < dpi * 0.7 or not 0.75 < w / h < 1.33:
         return None
     ys, xs = np.nonzero(patch)
-    cx, cy = w / 2, h / 2
-    r = (w + h) / 4
+    (cx, cy), r = cv2.minEnclosingCircle(np.column_stack([xs, ys]).astype(np.float32))
     dist = np.hypot(xs - cx, ys - cy)
-    on_ring = np.abs(dist - r) < max(2.0, r * 0.06)
-    if on_ring.sum() < 0.25 * len(xs):
+    rim = dist > r * 0.88
+    bins = np.unique((np.arctan2(ys[rim] - cy, xs[rim] - cx) + np.pi) / (2 * np.pi) * 36 // 1 % 36)
+    return (float(cx), float(cy), float(r)) if len(bins) >= RIM_COVER * 36 else None
+
+
+def _frame(patch: np.ndarray, dpi: float) -> float | None:
+    """Angle (degrees) of a rectangular stamp when the ink has a frame: ink along all four sides of its
+    minimum-area rectangle."""
+    h, w = patch.shape
+    if min(w, h) < dpi * STAMP_MIN_SIDE:
         return None
-    angles = np.arctan2(ys[on_ring] - cy, xs[on_ring] - cx)
-    covered = np.unique(((angles + np.pi) / (2 * np.pi) * 36).astype(int) % 36)
-    return (cx, cy, r) if len(covered) >= 30 else None
+    ys, xs = np.nonzero(patch)
+    points = np.column_stack([xs, ys]).astype(np.float32)
+    rect = cv2.minAreaRect(points)
+    (rw, rh), angle = rect[1], rect[2]
+    if min(rw, rh) < dpi * STAMP_MIN_SIDE:
+        return None
+    # Points in the rectangle's own frame, 0..1 along each side.
+    corners = cv2.boxPoints(rect)
+    origin, ex, ey = corners[0], corners[1] - corners[0], corners[3] - corners[0]
+    basis = np.linalg.inv(np.column_stack([ex, ey]))
+    u, v = (basis @ (points - origin).T).clip(0, 0.9999)
+    margin_u = max(0.03, 3 / np.linalg.norm(ex))  # a few pixels in from each side
+    margin_v = max(0.03, 3 / np.linalg.norm(ey))
+    cover = []
+    for along, across, margin in (
+        (u, v, margin_v),
+        (u, 1 - v, margin_v),
+        (v, u, margin_u),
+        (v, 1 - u, margin_u),
+    ):
+        near = across < margin
+        cover.append(len(np.unique((along[near] * 20).astype(int))) / 20)
+    # The frame's grain, or writing that runs out over it, may hide a side or two.
+    framed = sum(c >= 0.6 for c in cover) >= 2 and np.mean(cover) >= 0.5
+    return _text_angle(angle, rw, rh) if framed else None
 
 
 def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
-    """Group coloured ink into stamps and pieces of writing."""
-    gap = max(3, int(round(dpi * 0.12)))  # about a letter's height: joins the letters of a word or stamp
-    joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
-    joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, max(1, gap // 2))))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    found: list[tuple[int, Region]] = []
-    min_side = dpi * 0.08
+    """Group coloured ink into stamps (a ring or a frame round their text) and pieces of writing."""
+    # Stamp ink is grainy: close its gaps before looking for a ring or a frame.
+    grain = max(3, int(round(dpi * 0.06)) | 1)
+    solid = cv2.morphologyEx(
+        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grain, grain))
+    )
+    gap = max(3, int(round(dpi * 0.3)))
+    blobs = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    regions: list[Region] = []
+    rest = mask.copy()
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
-        if max(w, h) < min_side:
+        if min(w, h) < dpi * 0.3:
             continue
-        patch = (labels[y : y + h, x : x + w] == label) & (mask[y : y + h, x : x + w] > 0)
+        patch = (labels[y : y + h, x : x + w] == label) & (solid[y : y + h, x : x + w] > 0)
+        box = _unscale(x, y, w, h, scale)
+        circle = _ring(patch, dpi)
+        if circle is not None:
+            cx, cy, r = circle
+            regions.append(
+                Region(
+                    "stamp",
+                    "round",
+                    box,
+                    centre=((x + cx) / scale, (y + cy) / scale),
+                    radius=r / scale,
+                    ink_removed=True,
+                )
+            )
+        else:
+            angle = _frame(patch, dpi)
+            if angle is None:
+                continue
+            regions.append(Region("stamp", "rect", box, angle=angle, ink_removed=True))
+        rest[y : y + h, x : x + w][patch] = 0
+    # What is left is writing: join the letters of a word or a line.
+    letter = max(3, int(round(dpi * 0.12)))
+    joined = cv2.morphologyEx(
+        rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (letter, letter))
+    )
+    joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (letter, max(1, letter // 2))))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        patch = (labels[y : y + h, x : x + w] == label) & (rest[y : y + h, x : x + w] > 0)
         points = cv2.findNonZero(patch.astype(np.uint8))
         if points is None or len(points) < 8:
             continue
-        # The joined blob is wider than the ink: measure the ink itself.
-        px, py, w, h = cv2.boundingRect(points)
-        patch, x, y = patch[py : py + h, px : px + w], x + px, y + py
+        px, py, w, h = cv2.boundingRect(points)  # the ink itself, not the joined blob
+        if max(w, h) < dpi * 0.08:
+            continue
+        box = _unscale(x + px, y + py, w, h, scale)
+        if _part_of_stamp(box, regions, dpi / scale):
+            continue  # the number written into a stamp, or a loose piece of it
         (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
-        short = min(rw, rh)
-        box = _unscale(x, y, w, h, scale)
-        circle = _ring(patch, dpi) if min(w, h) > dpi * 0.7 else None
-        if circle is not None:
-            cx, cy, r = circle
-            region = Region(
-                "stamp",
-                "round",
-                box,
-                centre=((x + cx) / scale, (y + cy) / scale),
-                radius=r / scale,
-                ink_removed=True,
-            )
-        elif short > dpi * 0.35 and _frame_cover(patch) > 0.6:
-            region = Region("stamp", "rect", box, angle=_text_angle(rect_angle, rw, rh), ink_removed=True)
-        else:
-            region = Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh), ink_removed=True)
-        found.append((int(w) * int(h), region))
-    # Largest first; what lies inside a stamp (its middle text, a number written into it) is the stamp's.
-    regions: list[Region] = []
-    for _, region in sorted(found, key=lambda f: -f[0]):
-        if not any(r.type == "stamp" and _overlap(region.bbox, r.bbox) > 0.8 for r in regions):
-            regions.append(region)
+        regions.append(
+            Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh), ink_removed=True)
+        )
     return regions
+
+
+def _part_of_stamp(box: BBox, regions: list[Region], dpi: float) -> bool:
+    """The box lies mostly on a stamp found already (or just beside its edge, where its grain broke off)."""
+    margin = int(dpi * 0.1)
+    for r in regions:
+        if r.type != "stamp":
+            continue
+        b = r.bbox
+        grown = BBox(b.x0 - margin, b.y0 - margin, b.x1 + margin, b.y1 + margin)
+        if _overlap(box, grown) > 0.5:
+            return True
+    return False
 
 
 def _text_angle(rect_angle: float, w: float, h: float) -> float:
@@ -295,19 +455,6 @@ def _text_angle(rect_angle: float, w: float, h: float) -> float:
     angle = rect_angle if w >= h else rect_angle - 90
     angle = (angle + 90) % 180 - 90
     return -angle
-
-
-def _frame_cover(patch: np.ndarray) -> float:
-    """Share of the patch's bounding-box outline that is inked: high for a rectangular stamp's frame."""
-    h, w = patch.shape
-    band = max(2, min(h, w) // 12)
-    edges = [
-        patch[:band].any(axis=0),
-        patch[-band:].any(axis=0),
-        patch[:, :band].any(axis=1),
-        patch[:, -band:].any(axis=1),
-    ]
-    return float(np.mean([e.mean() for e in edges]))
 
 
 def _unscale(x: int, y: int, w: int, h: int, scale: float) -> BBox:
@@ -344,6 +491,10 @@ def apply(
 
     `read_crop` gives a region's own ink (from the scan) in the cleaned frame, for reading it."""
     started = time.perf_counter()
+    # A faint page (a carbon copy) reads its own type with less confidence: so may the type on a stamp.
+    confs = [w.conf for w in page.words if w.conf >= 0]
+    keep_conf = min(STAMP_KEEP_CONF, float(np.median(confs)) - 20) if confs else STAMP_KEEP_CONF
+    found = dataclasses.replace(found, stamp_keep_conf=round(keep_conf, 1))
     furniture: list[dict] = [
         {"type": r.type, "role": r.role, "bbox": r.bbox, "region": r, "words": []} for r in found.regions
     ]
@@ -373,7 +524,7 @@ def apply(
         {
             "regions": len(found.regions),
             "zones": len(zones),
-            "stamp_keep_conf": STAMP_KEEP_CONF,
+            "stamp_keep_conf": found.stamp_keep_conf,
             "foreign_share": FOREIGN_SHARE,
             "furniture_ocr_seconds": round(ocr_seconds, 4),
         },
@@ -412,8 +563,10 @@ def _furniture_of(
             # Tesseract made letters of what little ink was left.
             if word.conf < LEFTOVER_CONF:
                 return entry
-        elif region.type == "stamp" and word.conf < STAMP_KEEP_CONF:
+        elif region.type == "stamp" and word.conf < found.stamp_keep_conf:
             return entry
+        elif region.type == "handwriting" and word.conf < UNREAD_CONF:
+            return entry  # what Tesseract made of the writing
     text = word.text.strip()
     line_text = line.text.strip()
     alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))
@@ -428,11 +581,20 @@ def _furniture_of(
         edge = line.bbox.y1 < height * 0.12 or line.bbox.y0 > height * 0.88
         if centred and edge:
             return _shared_entry(furniture, "page_number", line)
-    if STRUCK.match(text):
+    if _struck(text):
         entry = {"type": "struck", "role": "", "bbox": word.bbox, "region": None, "words": []}
         furniture.append(entry)
         return entry
     return None
+
+
+def _struck(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    crosses = sum(c in STRUCK_LETTERS for c in letters)
+    if all(c in ROMAN_LOOKALIKES for c in letters):
+        return False  # `ХХIII` read as `ХХТТ` is a number
+    # Two x's make real words too (`всѣхъ` misread as `всБхХЬ`): three or more, or nothing but x's.
+    return len(letters) >= 3 and (crosses >= 3 or crosses == len(letters))
 
 
 def _shared_entry(furniture: list[dict], kind: str, line: Line) -> dict:
@@ -466,18 +628,18 @@ def _read_furniture(
     gap = max(20, dpi // 10)
     y = gap
     for entry in to_read:
-        region = entry["region"]
-        crop = read_crop(region)
-        if abs(region.angle) > 4:
-            crop, _ = preprocess.deskew(crop, -region.angle, fill=255)
-        _, crop = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        crops.append(crop)
-        spans.append((y, y + crop.shape[0]))
-        y += crop.shape[0] + gap
+        top = y
+        for piece in _pieces(entry["region"], read_crop(entry["region"])):
+            _, piece = cv2.threshold(piece, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+            crops.append(piece)
+            y += piece.shape[0] + gap
+        spans.append((top, y - gap))
     width = max(c.shape[1] for c in crops) + 2 * gap
     montage = np.full((y, width), 255, np.uint8)
-    for crop, (y0, y1) in zip(crops, spans, strict=True):
-        montage[y0:y1, gap : gap + crop.shape[1]] = crop
+    y = gap
+    for crop in crops:
+        montage[y : y + crop.shape[0], gap : gap + crop.shape[1]] = crop
+        y += crop.shape[0] + gap
     paragraphs, step = ocr.recognise(montage, settings.replace(psm=6), dpi)
     for entry, (y0, y1) in zip(to_read, spans, strict=True):
         words = [
@@ -495,6 +657,25 @@ def _read_furniture(
     return step.seconds
 
 
+def _pieces(region: Region, crop: np.ndarray) -> list[np.ndarray]:
+    """What Tesseract reads of a piece of furniture: the crop turned level; for a round stamp, the
+    text round its rim unrolled into a straight strip (from the quietest angle, so no word is cut),
+    then its middle."""
+    if region.centre is None or region.radius < 20:
+        if abs(region.angle) > 4:
+            crop, _ = preprocess.deskew(crop, -region.angle, fill=255)
+        return [crop]
+    cx, cy, r = region.centre[0] - region.bbox.x0, region.centre[1] - region.bbox.y0, region.radius
+    polar = cv2.warpPolar(crop, (int(r), int(2 * np.pi * r * 0.85)), (cx, cy), r, cv2.WARP_POLAR_LINEAR)
+    strip = cv2.rotate(polar[:, int(r * 0.55) :], cv2.ROTATE_90_COUNTERCLOCKWISE)
+    darkness = (255 - strip.astype(np.int32)).sum(axis=0)
+    strip = np.roll(strip, -int(np.argmin(darkness)), axis=1)
+    middle = crop.copy()
+    ys, xs = np.ogrid[: crop.shape[0], : crop.shape[1]]
+    middle[(xs - cx) ** 2 + (ys - cy) ** 2 > (r * 0.55) ** 2] = 255
+    return [strip, middle]
+
+
 def _words_as_reading(entry: dict) -> None:
     words = entry["words"]
     entry["text"] = " ".join(w.text for w in words)
@@ -506,13 +687,15 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
     zones = []
     text_box = BBox.enclosing([p.bbox for p in body.paragraphs]) if body.paragraphs else None
     for i, entry in enumerate(entries):
-        role = entry["role"]
-        if entry["type"] == "handwriting" and not role:
+        role, kind = entry["role"], entry["type"]
+        if kind == "handwriting" and _in_folio_corner(entry["bbox"], body):
+            kind = "folio"  # the archive's sheet number, written or stamped in the top corner
+        elif kind == "handwriting" and not role:
             role = _handwriting_role(entry["bbox"], text_box, body.height)
         zones.append(
             Zone(
                 id=f"f{i + 1}",
-                type=entry["type"],
+                type=kind,
                 bbox=entry["bbox"],
                 text=entry.get("text", ""),
                 conf=entry.get("conf", -1.0),
@@ -520,6 +703,11 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
             )
         )
     return zones
+
+
+def _in_folio_corner(box: BBox, page: Page) -> bool:
+    small = box.width < page.dpi * 1.2 and box.height < page.dpi * 0.5
+    return small and box.x0 > page.width * 0.7 and box.y1 < page.height * 0.1
 
 
 def _handwriting_role(box: BBox, text_box: BBox | None, height: int) -> str:
@@ -575,6 +763,8 @@ def _paragraph_type(body: Page, index: int) -> str:
         bool(TABLE_ROW.match(ln.text)) for ln in paragraph.lines
     ) >= 0.6 * len(paragraph.lines):
         return "table"
+    if top_part and short and len(paragraph.lines) <= 3 and paragraph.bbox.x0 > body.width * 0.4:
+        return "addressee"  # `Секретарю ЦК ВКП(б) / тов. Сталину`, typed to the right above the body
     if _is_column(body, index):
         return "column"
     letters = [c for c in text if c.isalpha()]

@@ -49,7 +49,7 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
     started = time.perf_counter()
     # Coloured ink (stamps, violet ink, red pencil) is found while the colour is there, then lifted to
     # the paper's value in the grey the cleaning stage gets: the body is read without it.
-    colour = layout.colour_ink(scan.pixels) if settings.layout else None
+    colour = layout.colour_ink(scan.pixels, scan.dpi) if settings.layout else None
     grey = layout.grey_without_colour_ink(scan.pixels, colour) if settings.layout else scan.pixels
     timings["layout"] = time.perf_counter() - started
     cleaned = preprocess.clean(grey, scan.dpi, settings)
@@ -109,10 +109,10 @@ def _layout(
     grey_small = layout.to_clean_frame(preprocess.to_grey(grey), cleaned.transform, shape, scale, fill=255)
     colour_small = None
     if colour is not None:
-        colour_small = (layout.to_clean_frame(colour, cleaned.transform, shape, scale) > 60).astype(
+        colour_small = (layout.to_clean_frame(colour, cleaned.transform, shape, scale) > 20).astype(
             np.uint8
         ) * 255
-    found = layout.find_regions(cleaned.image, grey_small, colour_small, cleaned.dpi)
+    found = layout.find_regions(cleaned.image, grey_small, colour_small, cleaned.dpi, page.words)
     source_grey = preprocess.to_grey(scan.pixels)
 
     def read_crop(region: layout.Region) -> np.ndarray:
