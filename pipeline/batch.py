@@ -409,7 +409,7 @@ def run(
             manifest.add(record)
             manifest.save()
             emit({"event": "page", **dataclasses.asdict(record)})
-            _finish_document(manifest.documents[record.document], out_dir, rebuild=True)
+            _finish_document(manifest.documents[record.document], out_dir, True, settings.pdf_image)
 
         if not todo:
             pass  # everything was done before: no cluster to start, nothing to load
@@ -419,14 +419,14 @@ def run(
             execute_serial(todo, lambda task: run_page(task, settings, str(out_dir)), done)
 
         for doc in manifest.documents.values():
-            _finish_document(doc, out_dir, rebuild=False)
+            _finish_document(doc, out_dir, False, settings.pdf_image)
         manifest.finished = _now()
         manifest.save()
         emit({"event": "finish", **manifest.summary()})
         return manifest
 
 
-def _finish_document(doc: DocumentRecord, out_dir: Path, rebuild: bool) -> None:
+def _finish_document(doc: DocumentRecord, out_dir: Path, rebuild: bool, pdf_image: str = "original") -> None:
     """Once every page of a document has a record, set its status and (re)build its PDF."""
     if doc.status == "failed" and not doc.pages:
         return
@@ -438,5 +438,5 @@ def _finish_document(doc: DocumentRecord, out_dir: Path, rebuild: bool) -> None:
         doc.reason = "no page could be processed"
     pdf = out_dir / doc.document / f"{doc.document}.pdf"
     if ok and (rebuild or not pdf.is_file()):
-        export.write_document_pdf(out_dir / doc.document, doc.document, ok)
+        export.write_document_pdf(out_dir / doc.document, doc.document, ok, pdf_image)
     doc.pdf = f"{doc.document}/{doc.document}.pdf" if ok and pdf.is_file() else None

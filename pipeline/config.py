@@ -30,6 +30,10 @@ class Settings:
     cleaned_frame: bool = _opt(
         False, "Also write hOCR, ALTO and PAGE-XML with boxes on the cleaned image (NNNN.cleaned.*)."
     )
+    pdf_image: str = _opt(
+        "original",
+        "Image under the PDF's text layer: 'original' (the scan, grey or colour) or 'cleaned' (bilevel).",
+    )
     max_megapixels: float = _opt(150.0, "Largest image accepted, in megapixels (guards against bombs).")
 
     def as_dict(self) -> dict[str, Any]:
