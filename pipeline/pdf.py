@@ -221,11 +221,15 @@ def searchable_pdf(pages: list[PdfPage], title: str, image: str = "original", la
         text_pdf.setPageSize((width_pt, height_pt))
         _text_layer(text_pdf, page, matrix, height_pt, scale)
         text_pdf.showPage()
-        frames.append((source, source_dpi, width_pt, height_pt))
+        # A scan archocr turned upright is shown upright (/Rotate, clockwise) and keeps its own frame.
+        turn = page.orientation % 360 if source is item.original else 0
+        frames.append((source, source_dpi, width_pt, height_pt, turn))
     text_pdf.save()
 
     pdf = pikepdf.open(io.BytesIO(buf.getvalue()))
-    for page_obj, (source, source_dpi, width_pt, height_pt) in zip(pdf.pages, frames, strict=True):
+    for page_obj, (source, source_dpi, width_pt, height_pt, turn) in zip(pdf.pages, frames, strict=True):
+        if turn:
+            page_obj.Rotate = turn
         xobject = pdf.make_indirect(page_image(pdf, source, source_dpi))
         name = page_obj.add_resource(xobject, pikepdf.Name.XObject, prefix="Im")
         draw = f"q {width_pt:.4f} 0 0 {height_pt:.4f} 0 0 cm {name} Do Q\n".encode()
