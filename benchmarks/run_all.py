@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import bench_align, bench_archival, bench_batch, bench_clean, bench_correct, bench_ocr
+from . import bench_align, bench_archival, bench_batch, bench_clean, bench_correct, bench_ocr, bench_outputs
 
 BENCHMARKS = {
     "ocr": bench_ocr.main,
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "align": bench_align.main,
     "batch": bench_batch.main,
     "archival": bench_archival.main,
+    "outputs": bench_outputs.main,
 }
 
 

@@ -767,7 +767,7 @@ def _run_locked(
             with contextlib.suppress(OSError):
                 remove_page_files(out_dir / doc.document, record.number)
         manifest.add(record)
-        _finish_document(doc, out_dir, rebuild=True)
+        _finish_document(doc, out_dir, True, settings.pdf_image)
         manifest.save()
         emit({"event": "page", **dataclasses.asdict(record)})
 
@@ -784,7 +784,7 @@ def _run_locked(
             emit({"event": "interrupted", **manifest.summary()})
         raise
     for doc in manifest.documents.values():
-        _finish_document(doc, out_dir, rebuild=False)
+        _finish_document(doc, out_dir, False, settings.pdf_image)
     _clean_up(out_dir)
     manifest.finished = _now()
     if not manifest.save():
@@ -800,7 +800,7 @@ def _clean_up(out_dir: Path) -> None:
             clean()
 
 
-def _finish_document(doc: DocumentRecord, out_dir: Path, rebuild: bool) -> None:
+def _finish_document(doc: DocumentRecord, out_dir: Path, rebuild: bool, pdf_image: str = "original") -> None:
     """Once every page of a document has a record, set its status and (re)build its PDF."""
     if doc.status == "failed" and not doc.pages:
         return
@@ -813,7 +813,7 @@ def _finish_document(doc: DocumentRecord, out_dir: Path, rebuild: bool) -> None:
     pdf = out_dir / doc.document / f"{doc.document}.pdf"
     try:
         if ok and (rebuild or not pdf.is_file()):
-            export.write_document_pdf(out_dir / doc.document, doc.document, ok)
+            export.write_document_pdf(out_dir / doc.document, doc.document, ok, pdf_image)
         elif not ok:
             pdf.unlink(missing_ok=True)
     except Exception as exc:  # the pages stand; only the PDF is missing, and the manifest says why

@@ -61,6 +61,11 @@ class Settings:
     cleaned_frame: bool = _opt(
         False, "Also write hOCR, ALTO and PAGE-XML with boxes on the cleaned image (NNNN.cleaned.*)."
     )
+    pdf_image: str = _opt(
+        "original",
+        "Image under the PDF's text layer: 'original' (the scan, grey or colour) or 'cleaned' (bilevel).",
+        choices=("original", "cleaned"),
+    )
     max_megapixels: float = _opt(
         150.0, "Largest image accepted, in megapixels (guards against bombs).", min=0, min_open=True
     )

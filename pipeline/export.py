@@ -23,15 +23,10 @@ import numpy as np
 from lxml import etree
 from lxml.builder import ElementMaker
 from PIL import Image
-from reportlab import rl_config
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas
 
-from . import __version__
+from . import __version__, pdf
 from .files import atomic_write, atomic_write_json
-from .model import BBox, Line, Page, page_from_dict, to_dict
+from .model import BBox, Line, Page, Zone, page_from_dict, to_dict
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
 ALTO_SCHEMA = "http://www.loc.gov/standards/alto/v4/alto-4-2.xsd"
@@ -39,14 +34,6 @@ PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 PAGE_SCHEMA = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15/pagecontent.xsd"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
-# Binary image streams: ASCII85 text encoding of page images is done in pure Python (a third of the
-# PDF's time) and makes the file a quarter larger; no PDF reader of the last thirty years needs it.
-rl_config.useA85 = 0
-
-PDF_FONT_FILES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-)
 
 
 @dataclass(frozen=True)
@@ -171,6 +158,74 @@ def printed_line(line: Line, line_index: int, marks: dict[tuple[int, int], Marks
     return " ".join(text for _, _, text, _ in printed_words(line, line_index, marks))
 
 
+# --- zones: regions of the exports ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Region:
+    """One region of the exports: a text zone with its paragraphs, a paragraph no zone claims, or a
+    piece of furniture with its own reading. `paragraphs` are (index, first line's index in reading
+    order) pairs."""
+
+    id: str
+    zone: Zone | None
+    paragraphs: tuple[tuple[int, int], ...]
+    bbox: BBox
+
+
+def regions_of(page: Page) -> list[Region]:
+    """The page's regions in reading order: text zones where their first paragraph comes (paragraphs
+    no zone claims each on their own, as Tesseract's blocks), then the furniture zones."""
+    first_lines, count = [], 0
+    for par in page.paragraphs:
+        first_lines.append(count)
+        count += len(par.lines)
+    claimed = {i: z for z in page.zones if z.in_text for i in z.paragraphs if i < len(page.paragraphs)}
+    regions: list[Region] = []
+    seen: set[str] = set()
+    for index, par in enumerate(page.paragraphs):
+        zone = claimed.get(index)
+        if zone is None:
+            regions.append(Region(f"block_{index + 1}", None, ((index, first_lines[index]),), par.bbox))
+        elif zone.id not in seen:
+            seen.add(zone.id)
+            members = sorted(i for i, z in claimed.items() if z.id == zone.id)
+            box = BBox.enclosing([zone.bbox, *(page.paragraphs[i].bbox for i in members)])
+            regions.append(Region(_xml_id(zone.id), zone, tuple((i, first_lines[i]) for i in members), box))
+    for zone in page.zones:
+        if not zone.in_text:
+            regions.append(Region(_xml_id(zone.id), zone, (), zone.bbox))
+    return regions
+
+
+def _xml_id(value: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", value)
+    return safe if safe[:1].isalpha() or safe[:1] == "_" else f"z_{safe}"
+
+
+# PAGE-XML's region for each zone type: (element, @type, custom structure type or "").
+PAGE_REGION_TYPES = {
+    "body": ("TextRegion", "paragraph", ""),
+    "column": ("TextRegion", "paragraph", "column"),
+    "heading": ("TextRegion", "heading", ""),
+    "letterhead": ("TextRegion", "header", "letterhead"),
+    "secrecy": ("TextRegion", "other", "secrecy"),
+    "registration": ("TextRegion", "other", "registration"),
+    "addressee": ("TextRegion", "other", "addressee"),
+    "table": ("TextRegion", "other", "table"),
+    "stamp": ("GraphicRegion", "stamp", ""),
+    "handwriting": ("TextRegion", "marginalia", "handwriting"),
+    "folio": ("TextRegion", "page-number", "folio"),
+    "page_number": ("TextRegion", "page-number", ""),
+    "struck": ("TextRegion", "other", "struck"),
+    "graphic": ("GraphicRegion", "other", ""),
+}
+
+
+def _zone_label(zone: Zone) -> str:
+    return f"{zone.type}:{zone.role}" if zone.role else zone.type
+
+
 # --- hOCR -------------------------------------------------------------------------------------
 
 
@@ -205,34 +260,62 @@ def to_hocr(page: Page, image_name: str, original: Original | None = None) -> by
     body.append(page_div)
     angle = f"; textangle {frame.angle:g}" if frame.rotated else ""
     marks = _marks(page)
-    line_no = 0
-    for p_index, par in enumerate(page.paragraphs, 1):
-        area = E.div({"class": "ocr_carea", "id": f"block_{p_index}", "title": _title(frame.rect(par.bbox))})
-        para = E.p(
-            {"class": "ocr_par", "id": f"par_{p_index}", "title": _title(frame.rect(par.bbox)), "lang": "ru"}
-        )
-        area.append(para)
-        for line in par.lines:
-            line_no += 1
-            span = E.span(
+    for region in regions_of(page):
+        title = _title(frame.rect(region.bbox))
+        classes = "ocr_carea"
+        if region.zone is not None:
+            # The layout's zone type (and role) as classes beside hOCR's own.
+            classes += f" zone-{region.zone.type}" + (f" role-{region.zone.role}" if region.zone.role else "")
+        area = E.div({"class": classes, "id": region.id, "title": title})
+        page_div.append(area)
+        if region.zone is not None and not region.zone.in_text:
+            if region.zone.text:
+                # Furniture's own reading: one line, its words without boxes of their own.
+                para = E.p({"class": "ocr_par", "id": f"{region.id}_par", "title": title, "lang": "ru"})
+                line_span = E.span({"class": "ocr_line", "id": f"{region.id}_line", "title": title})
+                for k, token in enumerate(region.zone.text.split()):
+                    wspan = E.span({"class": "ocrx_word", "id": f"{region.id}_w{k + 1}", "title": title})
+                    wspan.text = token
+                    if len(line_span):
+                        line_span[-1].tail = " "
+                    line_span.append(wspan)
+                para.append(line_span)
+                area.append(para)
+            continue
+        for p_index, line_no in region.paragraphs:
+            par = page.paragraphs[p_index]
+            para = E.p(
                 {
-                    "class": "ocr_line",
-                    "id": f"line_{line_no}",
-                    "title": _title(frame.rect(line.bbox), angle or _hocr_baseline(line)),
+                    "class": "ocr_par",
+                    "id": f"par_{p_index + 1}",
+                    "title": _title(frame.rect(par.bbox)),
+                    "lang": "ru",
                 }
             )
-            for w_index, word, text, mark in printed_words(line, line_no - 1, marks):
-                title = _title(frame.rect(word.bbox), f"; x_wconf {max(0, round(word.conf))}")
-                if mark is not None and mark.hyphen_part:
-                    # hOCR has no word substitution of its own: ALTO's names as engine-specific x_ properties.
-                    title += f"; x_subs_type HypPart{mark.hyphen_part}; x_subs_content {mark.joined}"
-                wspan = E.span({"class": "ocrx_word", "id": f"word_{line_no}_{w_index + 1}", "title": title})
-                wspan.text = text
-                if len(span):
-                    span[-1].tail = " "
-                span.append(wspan)
-            para.append(span)
-        page_div.append(area)
+            area.append(para)
+            for line in par.lines:
+                line_no += 1
+                span = E.span(
+                    {
+                        "class": "ocr_line",
+                        "id": f"line_{line_no}",
+                        "title": _title(frame.rect(line.bbox), angle or _hocr_baseline(line)),
+                    }
+                )
+                for w_index, word, text, mark in printed_words(line, line_no - 1, marks):
+                    title = _title(frame.rect(word.bbox), f"; x_wconf {max(0, round(word.conf))}")
+                    wspan = E.span(
+                        {"class": "ocrx_word", "id": f"word_{line_no}_{w_index + 1}", "title": title}
+                    )
+                    if mark is not None and mark.hyphen_part:
+                        # hOCR has no word substitution of its own: ALTO's, as data attributes.
+                        wspan.set("data-subs-type", f"HypPart{mark.hyphen_part}")
+                        wspan.set("data-subs-content", mark.joined)
+                    wspan.text = text
+                    if len(span):
+                        span[-1].tail = " "
+                    span.append(wspan)
+                para.append(span)
     html = E.html(
         {"{http://www.w3.org/XML/1998/namespace}lang": "ru", "lang": "ru"},
         E.head(
@@ -276,6 +359,28 @@ def _alto_geometry(A: ElementMaker, el: etree._Element, box: BBox, frame: Frame)
         el.append(A.Shape(A.Polygon({"POINTS": _points_text(frame.corners(box))})))
 
 
+def _tag_id(zone: Zone) -> str:
+    return f"tag_{_zone_label(zone).replace(':', '_')}"
+
+
+def _alto_tags(A: ElementMaker, page: Page) -> etree._Element | None:  # noqa: N803
+    """ALTO's Tags for the zone types on the page: LayoutTag for the document's own text zones,
+    OtherTag for archival furniture (stamps, handwriting, folio numbers ...)."""
+    if not page.zones:
+        return None
+    tags = A.Tags()
+    seen: set[str] = set()
+    for zone in page.zones:
+        tag = _tag_id(zone)
+        if tag in seen:
+            continue
+        seen.add(tag)
+        kind = A.LayoutTag if zone.in_text else A.OtherTag
+        description = "document text" if zone.in_text else "archival furniture, not part of the document text"
+        tags.append(kind({"ID": tag, "LABEL": _zone_label(zone), "DESCRIPTION": description}))
+    return tags
+
+
 def to_alto(page: Page, image_name: str, original: Original | None = None) -> bytes:
     frame = Frame(page, original)
     A = ElementMaker(namespace=ALTO_NS, nsmap={None: ALTO_NS, "xsi": XSI})  # noqa: N806
@@ -313,46 +418,76 @@ def to_alto(page: Page, image_name: str, original: Original | None = None) -> by
     marks = _marks(page)
     # Corrections point at the Processing element of the step that made them.
     correct_ref = next((f"step_{i}" for i, st in enumerate(page.steps, 1) if st.name == "correct"), None)
-    line_no = 0
-    for p_index, par in enumerate(page.paragraphs, 1):
-        block = A.TextBlock({"ID": f"block_{p_index}"})
-        _alto_geometry(A, block, par.bbox, frame)
+    tags = _alto_tags(A, page)
+    if tags is not None:
+        root.append(tags)
+    for region in regions_of(page):
+        zone = region.zone
+        if zone is not None and zone.type in ("stamp", "graphic") and not zone.text:
+            illustration = A.Illustration({"ID": region.id, "TYPE": zone.type, "TAGREFS": _tag_id(zone)})
+            _alto_geometry(A, illustration, region.bbox, frame)
+            space.append(illustration)
+            continue
+        block = A.TextBlock({"ID": region.id})
+        _alto_geometry(A, block, region.bbox, frame)
+        if zone is not None:
+            block.set("TAGREFS", _tag_id(zone))
         if frame.rotated:
             block.set("ROTATION", f"{frame.angle:g}")
-        for line in par.lines:
-            text_line = A.TextLine(
-                {"ID": f"line_{line_no + 1}", "BASELINE": _points_text(frame.points(list(baseline_of(line))))}
-            )
-            _alto_geometry(A, text_line, line.bbox, frame)
-            hyphen_end = ""
-            for w_index, word, text, mark in printed_words(line, line_no, marks):
-                string = A.String({"ID": f"string_{line_no + 1}_{w_index + 1}", "CONTENT": text})
-                _alto_geometry(A, string, word.bbox, frame)
-                if word.conf >= 0:
-                    string.set("WC", f"{min(1.0, word.conf / 100):.3f}")
-                if mark is not None and correct_ref:
-                    string.set("PROCESSINGREFS", correct_ref)
-                if mark is not None and mark.hyphen_part:
-                    # ALTO's own way: each printed half keeps its text, SUBS_CONTENT carries the word.
-                    string.set("SUBS_TYPE", f"HypPart{mark.hyphen_part}")
-                    string.set("SUBS_CONTENT", mark.joined)
-                    if mark.hyphen_part == 1:
-                        stripped = text.rstrip(HYPHENS)
-                        string.set("CONTENT", stripped)
-                        hyphen_end = text[len(stripped) :] or "-"
-                elif mark is not None and mark.original is not None:
-                    # A machine correction: no CS (which ALTO keeps for manual correction); the
-                    # corrector's confidence as WC, Tesseract's reading as the alternative.
-                    if mark.confidence >= 0:
-                        string.set("WC", f"{min(1.0, mark.confidence):.3f}")
-                    string.append(A.ALTERNATIVE({"PURPOSE": "original OCR"}, mark.original))
-                if len(text_line) and text_line[-1].tag == f"{{{ALTO_NS}}}String":
+        if zone is not None and not zone.in_text:
+            # Furniture's own reading: one line, its words carrying the zone's box (none of their own).
+            text_line = A.TextLine({"ID": f"{region.id}_line"})
+            _alto_geometry(A, text_line, region.bbox, frame)
+            for k, token in enumerate(zone.text.split()):
+                if k:
                     text_line.append(A.SP())
+                string = A.String({"ID": f"{region.id}_s{k + 1}", "CONTENT": token})
+                _alto_geometry(A, string, region.bbox, frame)
+                if zone.conf >= 0:
+                    string.set("WC", f"{min(1.0, zone.conf / 100 if zone.conf > 1 else zone.conf):.3f}")
                 text_line.append(string)
-            if hyphen_end:
-                text_line.append(A.HYP({"CONTENT": hyphen_end}))
             block.append(text_line)
-            line_no += 1
+            space.append(block)
+            continue
+        for p_index, line_no in region.paragraphs:
+            par = page.paragraphs[p_index]
+            for line in par.lines:
+                text_line = A.TextLine(
+                    {
+                        "ID": f"line_{line_no + 1}",
+                        "BASELINE": _points_text(frame.points(list(baseline_of(line)))),
+                    }
+                )
+                _alto_geometry(A, text_line, line.bbox, frame)
+                hyphen_end = ""
+                for w_index, word, text, mark in printed_words(line, line_no, marks):
+                    string = A.String({"ID": f"string_{line_no + 1}_{w_index + 1}", "CONTENT": text})
+                    _alto_geometry(A, string, word.bbox, frame)
+                    if word.conf >= 0:
+                        string.set("WC", f"{min(1.0, word.conf / 100):.3f}")
+                    if mark is not None and correct_ref:
+                        string.set("PROCESSINGREFS", correct_ref)
+                    if mark is not None and mark.hyphen_part:
+                        # ALTO's own way: each printed half keeps its text, SUBS_CONTENT carries the word.
+                        string.set("SUBS_TYPE", f"HypPart{mark.hyphen_part}")
+                        string.set("SUBS_CONTENT", mark.joined)
+                        if mark.hyphen_part == 1:
+                            stripped = text.rstrip(HYPHENS)
+                            string.set("CONTENT", stripped)
+                            hyphen_end = text[len(stripped) :] or "-"
+                    elif mark is not None and mark.original is not None:
+                        # A machine correction: no CS (which ALTO keeps for manual correction); the
+                        # corrector's confidence as WC, Tesseract's reading as the alternative.
+                        if mark.confidence >= 0:
+                            string.set("WC", f"{min(1.0, mark.confidence):.3f}")
+                        string.append(A.ALTERNATIVE({"PURPOSE": "original OCR"}, mark.original))
+                    if len(text_line) and text_line[-1].tag == f"{{{ALTO_NS}}}String":
+                        text_line.append(A.SP())
+                    text_line.append(string)
+                if hyphen_end:
+                    text_line.append(A.HYP({"CONTENT": hyphen_end}))
+                block.append(text_line)
+                line_no += 1
         space.append(block)
     alto_page.append(space)
     layout.append(alto_page)
@@ -450,117 +585,98 @@ def to_page_xml(page: Page, image_name: str, original: Original | None = None) -
             P.Border(P.Coords({"points": _points_text(frame.corners(BBox(0, 0, page.width, page.height)))}))
         )
     marks = _marks(page)
-    line_no = 0
-    for p_index, par in enumerate(page.paragraphs, 1):
-        region = P.TextRegion(
-            {"id": f"r{p_index}", "type": "paragraph"},
-            P.Coords({"points": _points_text(frame.corners(par.bbox))}),
+    for region in regions_of(page):
+        zone = region.zone
+        element, region_type, structure = (
+            PAGE_REGION_TYPES.get(zone.type, ("TextRegion", "other", zone.type))
+            if zone
+            else ("TextRegion", "paragraph", "")
         )
-        line_texts = []
-        for line in par.lines:
-            text_line = P.TextLine(
-                {"id": f"r{p_index}_l{line_no + 1}"},
-                P.Coords({"points": _points_text(frame.corners(line.bbox))}),
-                P.Baseline({"points": _points_text(frame.points(list(baseline_of(line))))}),
+        pc_region = P(
+            element, {"id": region.id}, P.Coords({"points": _points_text(frame.corners(region.bbox))})
+        )
+        pc_region.set("type", region_type)
+        if structure or (zone is not None and zone.role):
+            # PAGE's custom attribute, Transkribus style: the archocr zone type and role.
+            props = f"type:{structure or zone.type};" + (
+                f" role:{zone.role};" if zone is not None and zone.role else ""
             )
-            for w_index, word, text, mark in printed_words(line, line_no, marks):
-                equiv = P.TextEquiv(P.Unicode(text))
-                if word.conf >= 0:
-                    equiv.set("conf", f"{min(1.0, word.conf / 100):.3f}")
-                pc_word = P.Word(
-                    {"id": f"r{p_index}_l{line_no + 1}_w{w_index + 1}"},
-                    P.Coords({"points": _points_text(frame.corners(word.bbox))}),
-                    equiv,
+            pc_region.set("custom", f"structure {{{props}}}")
+        pc_page.append(pc_region)
+        if zone is not None and not zone.in_text:
+            if zone.text:
+                # Furniture's own reading: a stamp's within its graphic region, others as the region's text.
+                holder = pc_region
+                if element == "GraphicRegion":
+                    holder = P.TextRegion(
+                        {
+                            "id": f"{region.id}_text",
+                            "type": "other",
+                            "custom": f"structure {{type:{zone.type}_text;}}",
+                        },
+                        P.Coords({"points": _points_text(frame.corners(region.bbox))}),
+                    )
+                    pc_region.append(holder)
+                equiv = P.TextEquiv(P.Unicode(zone.text))
+                if zone.conf >= 0:
+                    equiv.set("conf", f"{min(1.0, zone.conf / 100 if zone.conf > 1 else zone.conf):.3f}")
+                holder.append(equiv)
+            continue
+        line_texts = []
+        for p_index, line_no in region.paragraphs:
+            par = page.paragraphs[p_index]
+            for line in par.lines:
+                text_line = P.TextLine(
+                    {"id": f"{region.id}_l{line_no + 1}"},
+                    P.Coords({"points": _points_text(frame.corners(line.bbox))}),
+                    P.Baseline({"points": _points_text(frame.points(list(baseline_of(line))))}),
                 )
-                if mark is not None and mark.hyphen_part:
-                    # The half as printed first; the whole word, as ALTO's SUBS_CONTENT, second.
-                    equiv.set("index", "1")
-                    pc_word.append(
-                        P.TextEquiv(
-                            {
-                                "index": "2",
-                                "comments": f"hyphenated word, part {mark.hyphen_part}: whole word",
-                            },
-                            P.Unicode(mark.joined),
-                        )
-                    )
-                elif mark is not None and mark.original is not None:
-                    # The correction first, with the corrector's confidence; Tesseract's reading second.
-                    equiv.set("index", "1")
-                    equiv.set("comments", "corrected by archocr")
-                    if mark.confidence >= 0:
-                        equiv.set("conf", f"{min(1.0, mark.confidence):.3f}")
-                    original_equiv = P.TextEquiv(
-                        {"index": "2", "comments": "original OCR"}, P.Unicode(mark.original)
-                    )
+                for w_index, word, text, mark in printed_words(line, line_no, marks):
+                    equiv = P.TextEquiv(P.Unicode(text))
                     if word.conf >= 0:
-                        original_equiv.set("conf", f"{min(1.0, word.conf / 100):.3f}")
-                    pc_word.append(original_equiv)
-                text_line.append(pc_word)
-            line_text = printed_line(line, line_no, marks)
-            line_texts.append(line_text)
-            text_line.append(P.TextEquiv(P.Unicode(line_text)))
-            region.append(text_line)
-            line_no += 1
-        region.append(P.TextEquiv(P.Unicode("\n".join(line_texts))))
-        pc_page.append(region)
+                        equiv.set("conf", f"{min(1.0, word.conf / 100):.3f}")
+                    pc_word = P.Word(
+                        {"id": f"{region.id}_l{line_no + 1}_w{w_index + 1}"},
+                        P.Coords({"points": _points_text(frame.corners(word.bbox))}),
+                        equiv,
+                    )
+                    if mark is not None and mark.hyphen_part:
+                        # The half as printed first; the whole word, as ALTO's SUBS_CONTENT, second.
+                        equiv.set("index", "1")
+                        pc_word.append(
+                            P.TextEquiv(
+                                {
+                                    "index": "2",
+                                    "comments": f"hyphenated word, part {mark.hyphen_part}: whole word",
+                                },
+                                P.Unicode(mark.joined),
+                            )
+                        )
+                    elif mark is not None and mark.original is not None:
+                        # The correction first, with the corrector's confidence; Tesseract's reading second.
+                        equiv.set("index", "1")
+                        equiv.set("comments", "corrected by archocr")
+                        if mark.confidence >= 0:
+                            equiv.set("conf", f"{min(1.0, mark.confidence):.3f}")
+                        original_equiv = P.TextEquiv(
+                            {"index": "2", "comments": "original OCR"}, P.Unicode(mark.original)
+                        )
+                        if word.conf >= 0:
+                            original_equiv.set("conf", f"{min(1.0, word.conf / 100):.3f}")
+                        pc_word.append(original_equiv)
+                    text_line.append(pc_word)
+                line_text = printed_line(line, line_no, marks)
+                line_texts.append(line_text)
+                text_line.append(P.TextEquiv(P.Unicode(line_text)))
+                pc_region.append(text_line)
+                line_no += 1
+        pc_region.append(P.TextEquiv(P.Unicode("\n".join(line_texts))))
     root = P.PcGts(
         {f"{{{XSI}}}schemaLocation": f"{PAGE_NS} {PAGE_SCHEMA}", "pcGtsId": pc_gts_id(page)},
         metadata,
         pc_page,
     )
     return _xml(root)
-
-
-# --- searchable PDF -------------------------------------------------------------------------------
-
-
-def _pdf_font() -> str:
-    name = "ArchocrText"
-    if name not in pdfmetrics.getRegisteredFontNames():
-        path = next((p for p in PDF_FONT_FILES if Path(p).is_file()), None)
-        if path is None:
-            raise RuntimeError("no Unicode font for the PDF text layer: run `make setup` (fonts-dejavu-core)")
-        pdfmetrics.registerFont(TTFont(name, path))
-    return name
-
-
-def searchable_pdf(pages: list[tuple[Page, Path]]) -> bytes:
-    """One PDF of the document: each cleaned page image with its words as an invisible text layer,
-    placed over the word boxes so that search hits and text selection land on the right spot."""
-    font = _pdf_font()
-    buf = io.BytesIO()
-    pdf = canvas.Canvas(buf, pageCompression=1)
-    pdf.setCreator(f"archocr {__version__}")
-    for page, image_path in pages:
-        scale = 72.0 / page.dpi
-        width_pt, height_pt = page.width * scale, page.height * scale
-        pdf.setPageSize((width_pt, height_pt))
-        with Image.open(image_path) as im:
-            # reportlab packs 8-bit grey far faster than 1-bit images; Flate keeps the file as small.
-            pixels = im.convert("L") if im.mode == "1" else im.copy()
-        pdf.drawImage(ImageReader(pixels), 0, 0, width=width_pt, height=height_pt)
-        for line in page.lines:
-            # One text object per line, all words on the line's baseline: PDF readers then keep reading order.
-            size = max(1.0, line.bbox.height * scale * 0.75)
-            baseline = height_pt - line.bbox.y1 * scale + line.bbox.height * scale * 0.2
-            text = pdf.beginText()
-            text.setTextRenderMode(3)  # invisible: searchable and selectable, the image shows through
-            text.setFont(font, size)
-            for i, word in enumerate(line.words):
-                box = word.bbox
-                # The word stretched to its box, plus the gap to the next word as a stretched space.
-                right = line.words[i + 1].bbox.x0 if i + 1 < len(line.words) else box.x1
-                chunk = word.text + (" " if i + 1 < len(line.words) else "")
-                natural = pdfmetrics.stringWidth(chunk, font, size)
-                text.setTextOrigin(box.x0 * scale, baseline)
-                if natural > 0:
-                    text.setHorizScale(100.0 * max(1, right - box.x0) * scale / natural)
-                text.textOut(chunk)
-            pdf.drawText(text)
-        pdf.showPage()
-    pdf.save()
-    return buf.getvalue()
 
 
 # --- files ------------------------------------------------------------------------------------------
@@ -710,14 +826,26 @@ def read_page_json(path: Path) -> tuple[Page, dict[str, Any]]:
     return page_from_dict(data["page"]), data
 
 
-def write_document_pdf(folder: Path, document: str, numbers: list[int]) -> Path | None:
-    """Assemble `<document>.pdf` from the finished pages' JSON and images (in page order)."""
+def write_document_pdf(
+    folder: Path, document: str, numbers: list[int], image: str = "original"
+) -> Path | None:
+    """Assemble `<document>.pdf` (PDF/A-2b, see pdf.py) from the finished pages' JSON and images, in
+    page order: over the original scans (`image="original"`) or archocr's cleaned images."""
     pages = []
     for number in sorted(numbers):
         json_path = folder / f"{page_stem(number)}.json"
         if json_path.is_file():
             page, data = read_page_json(json_path)
-            pages.append((page, folder / data["image"]))
+            original = data.get("original")
+            original_path = (folder / original["name"]) if original else None
+            pages.append(
+                pdf.PdfPage(
+                    page,
+                    folder / data["image"],
+                    original_path if original_path is not None and original_path.is_file() else None,
+                    int(original["dpi"]) if original else 0,
+                )
+            )
     if not pages:
         return None
-    return atomic_write(folder / f"{document}.pdf", searchable_pdf(pages))
+    return atomic_write(folder / f"{document}.pdf", pdf.searchable_pdf(pages, title=document, image=image))
