@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from . import bench_align, bench_batch, bench_correct, bench_ocr
+from . import bench_align, bench_batch, bench_correct, bench_ocr, bench_review
 
 BENCHMARKS = {
     "ocr": bench_ocr.main,
     "correct": bench_correct.main,
     "align": bench_align.main,
     "batch": bench_batch.main,
+    "review": bench_review.main,
 }
 
 

@@ -97,12 +97,29 @@ class Workbench:
         self.store = store
         self.page_index = {key: i for i, key in enumerate(run.pages)}
         self.page_keys = list(run.pages)
+        self._queues: dict[tuple[Any, int], tuple[list[str], dict[str, int]]] = {}
 
     def states(self) -> dict[str, State]:
         return self.store.refresh()
 
     def queue(self, filters: dict[str, str]) -> list[str]:
+        """The filtered queue, riskiest first; cached until a decision is added (by anyone)."""
         states = self.states()
+        key = (tuple(sorted(filters.items())), self.store.last_row)
+        cached = self._queues.get(key)
+        if cached is None:
+            if len(self._queues) > 64:
+                self._queues.clear()
+            ids = self._queue(filters, states)
+            cached = self._queues[key] = (ids, {did: i for i, did in enumerate(ids)})
+        return cached[0]
+
+    def position(self, filters: dict[str, str], did: str) -> tuple[int, list[str]]:
+        ids = self.queue(filters)
+        key = (tuple(sorted(filters.items())), self.store.last_row)
+        return self._queues[key][1].get(did, -1), ids
+
+    def _queue(self, filters: dict[str, str], states: dict[str, State]) -> list[str]:
         kind, document = filters.get("kind", ""), filters.get("document", "")
         status, reviewer = filters.get("status", ""), filters.get("reviewer", "").strip()
         out = []
@@ -160,7 +177,10 @@ class Workbench:
 
     def detail(self, did: str) -> dict[str, Any]:
         d = self.run.discrepancies[did]
-        state = self.store.state(did)
+        history = self.store.rows(did)
+        state = State()
+        for h in history:
+            state.apply(h)
         page = self.run.pages[d["page_key"]]
         width, height = page.size
         crop = None
@@ -176,7 +196,7 @@ class Workbench:
         return {
             "d": d,
             "state": state,
-            "history": state_history(self.store, did),
+            "history": history,
             "page": page,
             "page_index": self.page_index[d["page_key"]],
             "width": width,
@@ -184,19 +204,6 @@ class Workbench:
             "crop": crop,
             "context": self.run.context(d),
         }
-
-
-def state_history(store: Store, did: str) -> list[Any]:
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from .store import DecisionRow, _to_decision
-
-    with Session(store.engine) as session:
-        rows = session.scalars(
-            select(DecisionRow).where(DecisionRow.discrepancy_id == did).order_by(DecisionRow.version)
-        )
-        return [_to_decision(r) for r in rows]
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -253,12 +260,9 @@ def create_app(run: Run, store: Store, token: str | None = None) -> Starlette:
         if did not in run.discrepancies:
             return HTMLResponse("no such discrepancy", 404)
         filters = _filters(request)
-        ids = bench.queue(filters)
-        try:
-            at = ids.index(did)
-            prev_id, next_id = (ids[at - 1] if at else None), (ids[at + 1] if at + 1 < len(ids) else None)
-        except ValueError:
-            at, prev_id, next_id = -1, None, None
+        at, ids = bench.position(filters, did)
+        prev_id = ids[at - 1] if at > 0 else None
+        next_id = ids[at + 1] if 0 <= at < len(ids) - 1 else None
         return render(
             request,
             "detail.html.j2",
@@ -351,8 +355,8 @@ def create_app(run: Run, store: Store, token: str | None = None) -> Starlette:
             return JSONResponse({"error": str(exc), "current_version": exc.current}, 409)
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, 400)
-        state = store.state(did)
-        return JSONResponse({"id": did, "version": decision.version, "status": state.status})
+        state = store.last_state
+        return JSONResponse({"id": did, "version": decision.version, "status": state.status if state else ""})
 
     async def api_export(request: Request) -> JSONResponse:
         started = time.perf_counter()
