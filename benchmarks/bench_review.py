@@ -88,9 +88,7 @@ def main() -> dict:
             static = [
                 _timed(lambda: client.get("/static/review.css").raise_for_status()) for _ in range(ACTIONS)
             ]
-            nxt = [
-                _timed(lambda i=i: client.get(f"/d/{i}").raise_for_status()) for i in ids[1 : ACTIONS + 1]
-            ]
+            nxt = [_timed(lambda i=i: client.get(f"/d/{i}").raise_for_status()) for i in ids[1 : ACTIONS + 1]]
             csrf = client.cookies["archocr_csrf"]
             headers = {"X-CSRF-Token": csrf, "Origin": url}
             decide = [
@@ -101,9 +99,19 @@ def main() -> dict:
                         headers=headers,
                     ).raise_for_status()
                 )
-                for i, a in zip(ids[:ACTIONS], "tobe" * ACTIONS, strict=False)
-                if a != "e"
+                for i, a in zip(ids[:ACTIONS], "tob" * ACTIONS, strict=False)
             ]
+            # The usual rhythm: decide, then the next one loads (the queue is recomputed after a decision).
+            after, after_open = [], []
+            for n, (i, j) in enumerate(zip(ids[ACTIONS:], ids[ACTIONS + 1 :], strict=False)):
+                if n == 2 * ACTIONS:
+                    break
+                body = {"id": i, "action": "t", "version": 0, "reviewer": "bench"}
+                client.post("/api/decide", json=body, headers=headers).raise_for_status()
+                # Half in the whole queue, half in the queue of open ones (recomputed after each decision).
+                query = "" if n < ACTIONS else "?status=open"
+                timing = _timed(lambda j=j, q=query: client.get(f"/d/{j}{q}").raise_for_status())
+                (after if n < ACTIONS else after_open).append(timing)
             rss_mb = psutil.Process(server.pid).memory_info().rss / 2**20
             export_s = _timed(lambda: client.post("/api/export", headers=headers).raise_for_status()) / 1000
         copy_s = _copy_baseline(folder)
@@ -122,6 +130,11 @@ def main() -> dict:
         "open_queue_json_ms": {"first": open_json[0], "median": statistics.median(open_json)},
         "next_ms": {"median": statistics.median(nxt), "p95": _p95(nxt)},
         "decision_ms": {"median": statistics.median(decide), "p95": _p95(decide)},
+        "next_after_decision_ms": {"median": statistics.median(after), "p95": _p95(after)},
+        "next_after_decision_open_queue_ms": {
+            "median": statistics.median(after_open),
+            "p95": _p95(after_open),
+        },
         "static_file_ms": {"median": static_med, "p95": _p95(static)},
         "server_rss_mb": rss_mb,
         "export_s": export_s,
@@ -138,6 +151,10 @@ def main() -> dict:
              f"{statistics.median(nxt) / static_med:.1f}", "p95 < 50"],
             ["store a decision", f"{statistics.median(decide):.1f}", f"{_p95(decide):.1f}",
              f"{statistics.median(decide) / static_med:.1f}", "p95 < 50"],
+            ["next, right after a decision", f"{statistics.median(after):.1f}", f"{_p95(after):.1f}",
+             f"{statistics.median(after) / static_med:.1f}", "p95 < 50"],
+            ["next after a decision, open ones", f"{statistics.median(after_open):.1f}",
+             f"{_p95(after_open):.1f}", f"{statistics.median(after_open) / static_med:.1f}", "p95 < 50"],
             ["static file (baseline)", f"{static_med:.1f}", f"{_p95(static):.1f}", "1.0", ""],
         ],
     )  # fmt: skip

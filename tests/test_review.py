@@ -159,6 +159,8 @@ def test_ids_survive_a_realignment_and_orphans_are_reported(aligned, tmp_path):
     summary = review_export.export(rerun, store)
     orphaned = json.loads((folder / "review-export.json").read_text(encoding="utf-8"))["orphaned"]
     assert summary["orphaned"] >= 1 and ids[0] in {o["discrepancy_id"] for o in orphaned}
+    queue = TestClient(create_app(rerun, store), base_url="http://127.0.0.1:8765").get("/").text
+    assert f"{summary['orphaned']} decision(s) whose discrepancy is no longer in this run" in queue
     assert sum(1 for _ in (folder / "decisions.jsonl").open()) == len(ids)
     archocr("align", str(folder), "--transcript", str(transcript))  # back as it was for other tests
 
@@ -280,6 +282,14 @@ def test_csrf_origin_and_get_cannot_change_anything(generated):
     assert client.get("/api/decide").status_code == 405
     assert client.post("/api/export", headers={"Origin": "http://127.0.0.1:8765"}).status_code == 403
     assert client.get(f"/api/d/{did}").json()["status"] == "open"
+
+
+def test_without_a_token_only_local_host_names_are_served(generated):
+    client = _client(generated)
+    assert client.get("/").status_code == 200
+    rebound = client.get("/api/queue", headers={"Host": "attacker.example:8765"})
+    assert rebound.status_code == 421 and "ids" not in rebound.text
+    assert client.get("/", headers={"Host": "localhost:8765"}).status_code == 200
 
 
 def test_token_is_required_on_every_request(generated):

@@ -34,6 +34,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 CSRF_COOKIE = "archocr_csrf"
 TOKEN_COOKIE = "archocr_token"
 STATUSES = ("open", "decided", *ACTIONS)
+LOCAL_NAMES = {"127.0.0.1", "localhost", "::1"}
 PAGE_SIZE = 200
 
 
@@ -45,6 +46,12 @@ class Security(BaseHTTPMiddleware):
         self.token = token
 
     async def dispatch(self, request: Request, call_next: Any) -> Any:
+        if not self.token:
+            # Without a token only this machine's own names are served: a page elsewhere that
+            # rebinds its host name to 127.0.0.1 (DNS rebinding) gets nothing.
+            host = urlsplit("//" + request.headers.get("host", "")).hostname or ""
+            if host not in LOCAL_NAMES:
+                return PlainTextResponse(f"host {host!r} is not this machine: open 127.0.0.1", 421)
         if self.token:
             given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             given = given or request.cookies.get(TOKEN_COOKIE, "")
@@ -103,25 +110,28 @@ class Workbench:
         return self.store.refresh()
 
     def queue(self, filters: dict[str, str]) -> list[str]:
-        """The filtered queue, riskiest first; cached until a decision is added (by anyone)."""
+        """The filtered queue, riskiest first. What depends on the run alone (kind, document) is cached
+        for good; what depends on decisions (status, reviewer) until a decision is added (by anyone)."""
+        return self._cached(filters)[0]
+
+    def position(self, filters: dict[str, str], did: str) -> tuple[int, list[str]]:
+        ids, index = self._cached(filters)
+        return index.get(did, -1), ids
+
+    def _cached(self, filters: dict[str, str]) -> tuple[list[str], dict[str, int]]:
         states = self.states()
-        key = (tuple(sorted(filters.items())), self.store.last_row)
+        dynamic = bool(filters.get("status") or filters.get("reviewer", "").strip())
+        key = (tuple(sorted(filters.items())), self.store.last_row if dynamic else -1)
         cached = self._queues.get(key)
         if cached is None:
             if len(self._queues) > 64:
                 self._queues.clear()
-            ids = self._queue(filters, states)
+            ids = self._queue(filters, states) if dynamic else self._static_queue(filters)
             cached = self._queues[key] = (ids, {did: i for i, did in enumerate(ids)})
-        return cached[0]
+        return cached
 
-    def position(self, filters: dict[str, str], did: str) -> tuple[int, list[str]]:
-        ids = self.queue(filters)
-        key = (tuple(sorted(filters.items())), self.store.last_row)
-        return self._queues[key][1].get(did, -1), ids
-
-    def _queue(self, filters: dict[str, str], states: dict[str, State]) -> list[str]:
+    def _static_queue(self, filters: dict[str, str]) -> list[str]:
         kind, document = filters.get("kind", ""), filters.get("document", "")
-        status, reviewer = filters.get("status", ""), filters.get("reviewer", "").strip()
         out = []
         for did in self.run.order:
             d = self.run.discrepancies[did]
@@ -132,6 +142,14 @@ class Workbench:
                 continue
             if document and d["document"] != document:
                 continue
+            out.append(did)
+        return out
+
+    def _queue(self, filters: dict[str, str], states: dict[str, State]) -> list[str]:
+        static = {k: v for k, v in filters.items() if k in ("kind", "document", "all")}
+        status, reviewer = filters.get("status", ""), filters.get("reviewer", "").strip()
+        out = []
+        for did in self._cached(static)[0]:
             state = states.get(did)
             current = state.status if state else "open"
             if status == "open" and current not in ("open", "u"):
@@ -173,7 +191,10 @@ class Workbench:
                 cer_now=max(0.0, errors - resolved) / chars if chars else None,
             )
             per_page[key] = row
-        return {"kinds": per_kind, "pages": per_page}
+        orphaned = sum(
+            1 for did, s in states.items() if s.current is not None and did not in self.run.discrepancies
+        )
+        return {"kinds": per_kind, "pages": per_page, "orphaned": orphaned}
 
     def detail(self, did: str) -> dict[str, Any]:
         d = self.run.discrepancies[did]
@@ -206,6 +227,13 @@ class Workbench:
         }
 
 
+def _int(request: Request, name: str, default: int) -> int:
+    try:
+        return int(request.query_params.get(name, default))
+    except ValueError:
+        return default
+
+
 def _filters(request: Request) -> dict[str, str]:
     keys = ("kind", "document", "status", "reviewer", "all")
     return {k: request.query_params.get(k, "") for k in keys if request.query_params.get(k)}
@@ -235,10 +263,7 @@ def create_app(run: Run, store: Store, token: str | None = None) -> Starlette:
     async def queue_page(request: Request) -> HTMLResponse:
         filters = _filters(request)
         ids = bench.queue(filters)
-        try:
-            offset = max(0, int(request.query_params.get("offset", "0")))
-        except ValueError:
-            offset = 0
+        offset = max(0, _int(request, "offset", 0))
         states = bench.states()
         rows = [(run.discrepancies[i], states.get(i)) for i in ids[offset : offset + PAGE_SIZE]]
         return render(
