@@ -173,6 +173,32 @@ def test_review_in_the_browser(served, browser):
     driver.save_screenshot(str(base / "page.png"))
     driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", box)
     _wait(driver, lambda d: d.find_elements(By.ID, "discrepancy") and _current(d)["id"] == t_id)
+    # Another reviewer decides the discrepancy shown here first: this browser's decision is a conflict.
+    driver.get(url)
+    open_id = next(
+        r.get_attribute("data-id")
+        for r in driver.find_elements(By.CSS_SELECTOR, "tr[data-id]")
+        if r.get_attribute("class") == "status-open"
+    )
+    driver.get(f"{url}d/{open_id}")
+    import httpx
+
+    with httpx.Client(base_url=url.rstrip("/")) as other:
+        other.get("/")
+        version = other.get(f"/api/d/{open_id}").json()["version"]
+        response = other.post(
+            "/api/decide",
+            json={"id": open_id, "action": "b", "version": version, "reviewer": "Борис"},
+            headers={"X-CSRF-Token": other.cookies["archocr_csrf"], "Origin": url.rstrip("/")},
+        )
+        assert response.status_code == 200
+    _press(driver, "o")
+    message = _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#message.conflict"))
+    assert "changed by Борис" in message.text
+    driver.save_screenshot(str(base / "conflict.png"))
+    # `/` goes to the filter.
+    _press(driver, "/")
+    assert driver.switch_to.active_element.get_attribute("id") == "filter-document"
     # The export button writes the reviewed text and the errata.
     driver.get(f"{url}d/{t_id}")
     driver.save_screenshot(str(base / "review.png"))
@@ -198,7 +224,8 @@ def test_review_in_the_browser(served, browser):
         assert text[int(r["transcript_start"]) : int(r["transcript_end"])] == r["transcript_text"]
         assert r["reviewer"] == "Анна Иванова"
     history = [json.loads(x) for x in (folder / "decisions.jsonl").open(encoding="utf-8")]
-    assert [h["action"] for h in history] == ["t", "o", "e", "u", "b", "undo"]
+    assert [h["action"] for h in history] == ["t", "o", "e", "u", "b", "undo", "b"]
+    assert history[-1]["reviewer"] == "Борис" and len({h["reviewer"] for h in history}) == 2
     assert next(h for h in history if h["action"] == "u")["comment"] == "печать неразборчива"
 
 
