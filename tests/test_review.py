@@ -95,8 +95,10 @@ def test_decisions_undo_and_history_are_append_only(generated, db_url):
         store.decide(d, "undo", reviewer="Анна", seen_version=4)
     with pytest.raises(ValueError, match="needs a comment"):
         store.decide(d, "u", reviewer="Анна", seen_version=4)
-    # A second process over the same database sees the same replayed state.
+    # A second process over the same database sees the same replayed state; the schema is versioned.
     other = Store(db_url)
+    with other.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
     assert other.refresh()[d["id"]].status == "open" and other.count() == 4
     store.close()
     other.close()
@@ -235,6 +237,21 @@ def test_export_command_line(generated):
     reviewed = (generated / d["document"] / f"{d['page']:04d}.reviewed.txt").read_text(encoding="utf-8")
     assert d["transcript_text"] in reviewed
     assert not list(generated.rglob("*.part"))  # nothing half-written
+
+
+def test_export_command_line_on_postgresql(generated, postgres_url):
+    store = Store(postgres_url)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM decisions")
+    run = Run(generated)
+    d = run.discrepancies[run.order[0]]
+    store.decide(d, "o", reviewer="Борис", seen_version=0, comment="опечатка издания")
+    store.close()
+    result = archocr("review", "export", str(generated), "--db", postgres_url)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((generated / "errata.csv").open(encoding="utf-8")))
+    assert [(r["discrepancy"], r["reviewer"]) for r in rows] == [(d["id"], "Борис")]
+    assert not (generated / "review.sqlite").exists()
 
 
 # --- the web app --------------------------------------------------------------------------------------
