@@ -104,6 +104,22 @@ def test_decisions_undo_and_history_are_append_only(generated, db_url):
     other.close()
 
 
+def test_a_row_that_commits_late_is_still_replayed(generated, tmp_path):
+    """Sequence ids can become visible out of order on PostgreSQL: a late row is not skipped."""
+    run = Run(generated)
+    url = default_url(tmp_path)
+    writer, reader = Store(url), Store(url)
+    first, second = (run.discrepancies[i] for i in run.order[:2])
+    writer.decide(first, "t", reviewer="Анна", seen_version=0)
+    with writer.engine.begin() as conn:  # the next id is taken, but this row shows up only later
+        conn.exec_driver_sql("UPDATE decisions SET id = 10 WHERE id = 1")
+    assert reader.refresh()[first["id"]].status == "t" and reader.last_row == 10
+    writer.decide(second, "o", reviewer="Борис", seen_version=0)
+    with writer.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE decisions SET id = 5 WHERE id = 11")
+    assert reader.refresh()[second["id"]].status == "o"
+
+
 def test_a_stale_decision_is_a_conflict_not_an_overwrite(generated, db_url):
     run = Run(generated)
     first, second = Store(db_url), Store(db_url)  # two servers on one database

@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from jinja2 import Environment, PackageLoader, select_autoescape
 from rapidfuzz.distance import Levenshtein
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -385,7 +386,7 @@ def create_app(run: Run, store: Store, token: str | None = None) -> Starlette:
 
     async def api_export(request: Request) -> JSONResponse:
         started = time.perf_counter()
-        summary = review_export.export(run, store)
+        summary = await run_in_threadpool(review_export.export, run, store)  # the server answers meanwhile
         summary["seconds"] = round(time.perf_counter() - started, 3)
         return JSONResponse(summary)
 

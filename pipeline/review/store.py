@@ -40,6 +40,7 @@ ACTIONS = {
     "u": "unclear: needs a second look",
 }
 UNDO = "undo"
+REREAD = 200  # rows read again on each refresh, for ids that committed late
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -199,18 +200,34 @@ class Store:
         migrate(self.engine)
         self.states: dict[str, State] = {}
         self.last_row = 0
+        self._applied: set[int] = set()
+        self._lock = threading.Lock()  # the export runs beside the requests
         self.last_state: State | None = None  # the state after this process's last decision
 
     def close(self) -> None:
         self.engine.dispose()
 
     def refresh(self) -> dict[str, State]:
-        """Replay rows added since the last call (by this process or any other)."""
-        with Session(self.engine) as session:
-            rows = session.scalars(
-                select(DecisionRow).where(DecisionRow.id > self.last_row).order_by(DecisionRow.id)
-            ).all()
-            for r in rows:
+        """Replay rows added since the last call (by this process or any other).
+
+        Row ids come from a sequence: on PostgreSQL a row may commit after a later id is already visible,
+        so the last stretch of ids is read again and rows not yet applied are applied then. (Rows of one
+        discrepancy never overtake each other: each needs the version before it.)"""
+        with self._lock, Session(self.engine) as session:
+            ids = session.scalars(
+                select(DecisionRow.id).where(DecisionRow.id > max(0, self.last_row - REREAD))
+            )
+            new = [i for i in ids if i not in self._applied]
+            if not new:
+                return self.states
+            wanted = set(new)
+            query = select(DecisionRow).order_by(DecisionRow.id)
+            # A few new rows by their ids; many (the first refresh) as one range.
+            query = query.where(DecisionRow.id.in_(new) if len(new) < 500 else DecisionRow.id >= min(new))
+            for r in session.scalars(query):
+                if r.id not in wanted:
+                    continue
+                self._applied.add(r.id)
                 self.states.setdefault(r.discrepancy_id, State()).apply(_to_decision(r))
                 self.last_row = max(self.last_row, r.id)
         return self.states
