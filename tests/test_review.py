@@ -303,6 +303,33 @@ def test_api_decide_conflict_and_undo(generated):
     assert client.get(f"/api/d/{did}").json()["version"] == 2
 
 
+def test_queue_filters_by_status_reviewer_kind_and_document(generated):
+    run = Run(generated)
+    store = Store(default_url(generated))
+    client = TestClient(create_app(run, store), base_url="http://127.0.0.1:8765")
+    everything = client.get("/api/queue").json()["ids"]
+    assert everything == [i for i in run.order if run.discrepancies[i]["kind"] != "normalisation"]
+    risks = [run.discrepancies[i]["risk"] for i in everything]
+    assert risks == sorted(risks)  # riskiest first
+    t_id, u_id, o_id = everything[:3]
+    store.decide(run.discrepancies[t_id], "t", reviewer="Анна", seen_version=0)
+    store.decide(run.discrepancies[u_id], "u", reviewer="Борис", seen_version=0, comment="штамп")
+    store.decide(run.discrepancies[o_id], "o", reviewer="Борис", seen_version=0)
+
+    def ids(query: str) -> list[str]:
+        return client.get(f"/api/queue?{query}").json()["ids"]
+
+    assert ids("status=open") == [i for i in everything if i not in (t_id, o_id)]
+    assert ids("status=decided") == [t_id, o_id]
+    assert ids("status=u") == [u_id]
+    assert ids("reviewer=Борис") == [u_id, o_id]
+    assert ids("reviewer=Борис&status=decided") == [o_id]
+    assert all(run.discrepancies[i]["kind"] == "variant" for i in ids("kind=variant"))
+    assert all(run.discrepancies[i]["document"] == "doc001" for i in ids("document=doc001"))
+    counts = client.get("/api/queue").json()["counts"]
+    assert sum(k["decided"] for k in counts["kinds"].values()) == 2  # u stays open
+
+
 def test_csrf_origin_and_get_cannot_change_anything(generated):
     client = _client(generated)
     csrf = _csrf(client)

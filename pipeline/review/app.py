@@ -147,22 +147,23 @@ class Workbench:
         return out
 
     def _queue(self, filters: dict[str, str], states: dict[str, State]) -> list[str]:
-        static = {k: v for k, v in filters.items() if k in ("kind", "document", "all")}
+        static = self._cached({k: v for k, v in filters.items() if k in ("kind", "document", "all")})[0]
         status, reviewer = filters.get("status", ""), filters.get("reviewer", "").strip()
-        out = []
-        for did in self._cached(static)[0]:
-            state = states.get(did)
-            current = state.status if state else "open"
-            if status == "open" and current not in ("open", "u"):
-                continue
-            if status == "decided" and current in ("open", "u"):
-                continue
-            if status in ACTIONS and current != status:
-                continue
-            if reviewer and not (state and state.current and state.current.reviewer == reviewer):
-                continue
-            out.append(did)
-        return out
+        # Only decided discrepancies have a state: sets of those, then one pass over the static queue.
+        current = {did: s.status for did, s in states.items() if s.current is not None}
+        if status == "open":
+            closed = {did for did, st in current.items() if st != "u"}
+            static = [did for did in static if did not in closed]
+        elif status == "decided":
+            static = [did for did in static if current.get(did, "u") != "u"]
+        elif status in ACTIONS:
+            static = [did for did in static if current.get(did) == status]
+        if reviewer:
+            mine = {
+                did for did, s in states.items() if s.current is not None and s.current.reviewer == reviewer
+            }
+            static = [did for did in static if did in mine]
+        return static
 
     def counts(self) -> dict[str, Any]:
         states = self.states()
