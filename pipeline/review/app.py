@@ -105,7 +105,8 @@ class Workbench:
         self.store = store
         self.page_index = {key: i for i, key in enumerate(run.pages)}
         self.page_keys = list(run.pages)
-        self._queues: dict[tuple[Any, int], tuple[list[str], dict[str, int]]] = {}
+        self._queues: dict[tuple[Any, int], list[str]] = {}
+        self._static_queues: dict[tuple[Any, ...], tuple[list[str], dict[str, int]]] = {}
 
     def states(self) -> dict[str, State]:
         return self.store.refresh()
@@ -113,22 +114,34 @@ class Workbench:
     def queue(self, filters: dict[str, str]) -> list[str]:
         """The filtered queue, riskiest first. What depends on the run alone (kind, document) is cached
         for good; what depends on decisions (status, reviewer) until a decision is added (by anyone)."""
-        return self._cached(filters)[0]
-
-    def position(self, filters: dict[str, str], did: str) -> tuple[int, list[str]]:
-        ids, index = self._cached(filters)
-        return index.get(did, -1), ids
-
-    def _cached(self, filters: dict[str, str]) -> tuple[list[str], dict[str, int]]:
+        static = {k: v for k, v in filters.items() if k in ("kind", "document", "all")}
+        if len(static) == len(filters):
+            return self._static(static)[0]
         states = self.states()
-        dynamic = bool(filters.get("status") or filters.get("reviewer", "").strip())
-        key = (tuple(sorted(filters.items())), self.store.last_row if dynamic else -1)
-        cached = self._queues.get(key)
-        if cached is None:
+        key = (tuple(sorted(filters.items())), self.store.last_row)
+        ids = self._queues.get(key)
+        if ids is None:
             if len(self._queues) > 64:
                 self._queues.clear()
-            ids = self._queue(filters, states) if dynamic else self._static_queue(filters)
-            cached = self._queues[key] = (ids, {did: i for i, did in enumerate(ids)})
+            ids = self._queues[key] = self._queue(filters, self._static(static)[0], states)
+        return ids
+
+    def position(self, filters: dict[str, str], did: str) -> tuple[int, list[str]]:
+        ids = self.queue(filters)
+        static = self._static({k: v for k, v in filters.items() if k in ("kind", "document", "all")})
+        if ids is static[0]:
+            return static[1].get(did, -1), ids
+        try:
+            return ids.index(did), ids
+        except ValueError:
+            return -1, ids
+
+    def _static(self, filters: dict[str, str]) -> tuple[list[str], dict[str, int]]:
+        key = tuple(sorted(filters.items()))
+        cached = self._static_queues.get(key)
+        if cached is None:
+            ids = self._static_queue(filters)
+            cached = self._static_queues[key] = (ids, {did: i for i, did in enumerate(ids)})
         return cached
 
     def _static_queue(self, filters: dict[str, str]) -> list[str]:
@@ -146,8 +159,7 @@ class Workbench:
             out.append(did)
         return out
 
-    def _queue(self, filters: dict[str, str], states: dict[str, State]) -> list[str]:
-        static = self._cached({k: v for k, v in filters.items() if k in ("kind", "document", "all")})[0]
+    def _queue(self, filters: dict[str, str], static: list[str], states: dict[str, State]) -> list[str]:
         status, reviewer = filters.get("status", ""), filters.get("reviewer", "").strip()
         # Only decided discrepancies have a state: sets of those, then one pass over the static queue.
         current = {did: s.status for did, s in states.items() if s.current is not None}
