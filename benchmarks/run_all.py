@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import bench_align, bench_archival, bench_batch, bench_clean, bench_correct, bench_ocr, bench_outputs
+from . import bench_align, bench_archival, bench_batch, bench_clean, bench_correct, bench_ocr, bench_outputs, bench_review
 
 BENCHMARKS = {
     "ocr": bench_ocr.main,
@@ -14,6 +14,7 @@ BENCHMARKS = {
     "batch": bench_batch.main,
     "archival": bench_archival.main,
     "outputs": bench_outputs.main,
+    "review": bench_review.main,
 }
 
 

@@ -95,11 +95,29 @@ def test_decisions_undo_and_history_are_append_only(generated, db_url):
         store.decide(d, "undo", reviewer="Анна", seen_version=4)
     with pytest.raises(ValueError, match="needs a comment"):
         store.decide(d, "u", reviewer="Анна", seen_version=4)
-    # A second process over the same database sees the same replayed state.
+    # A second process over the same database sees the same replayed state; the schema is versioned.
     other = Store(db_url)
+    with other.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
     assert other.refresh()[d["id"]].status == "open" and other.count() == 4
     store.close()
     other.close()
+
+
+def test_a_row_that_commits_late_is_still_replayed(generated, tmp_path):
+    """Sequence ids can become visible out of order on PostgreSQL: a late row is not skipped."""
+    run = Run(generated)
+    url = default_url(tmp_path)
+    writer, reader = Store(url), Store(url)
+    first, second = (run.discrepancies[i] for i in run.order[:2])
+    writer.decide(first, "t", reviewer="Анна", seen_version=0)
+    with writer.engine.begin() as conn:  # the next id is taken, but this row shows up only later
+        conn.exec_driver_sql("UPDATE decisions SET id = 10 WHERE id = 1")
+    assert reader.refresh()[first["id"]].status == "t" and reader.last_row == 10
+    writer.decide(second, "o", reviewer="Борис", seen_version=0)
+    with writer.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE decisions SET id = 5 WHERE id = 11")
+    assert reader.refresh()[second["id"]].status == "o"
 
 
 def test_a_stale_decision_is_a_conflict_not_an_overwrite(generated, db_url):
@@ -159,6 +177,8 @@ def test_ids_survive_a_realignment_and_orphans_are_reported(aligned, tmp_path):
     summary = review_export.export(rerun, store)
     orphaned = json.loads((folder / "review-export.json").read_text(encoding="utf-8"))["orphaned"]
     assert summary["orphaned"] >= 1 and ids[0] in {o["discrepancy_id"] for o in orphaned}
+    queue = TestClient(create_app(rerun, store), base_url="http://127.0.0.1:8765").get("/").text
+    assert f"{summary['orphaned']} decision(s) whose discrepancy is no longer in this run" in queue
     assert sum(1 for _ in (folder / "decisions.jsonl").open()) == len(ids)
     archocr("align", str(folder), "--transcript", str(transcript))  # back as it was for other tests
 
@@ -235,6 +255,21 @@ def test_export_command_line(generated):
     assert not list(generated.rglob("*.part"))  # nothing half-written
 
 
+def test_export_command_line_on_postgresql(generated, postgres_url):
+    store = Store(postgres_url)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM decisions")
+    run = Run(generated)
+    d = run.discrepancies[run.order[0]]
+    store.decide(d, "o", reviewer="Борис", seen_version=0, comment="опечатка издания")
+    store.close()
+    result = archocr("review", "export", str(generated), "--db", postgres_url)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((generated / "errata.csv").open(encoding="utf-8")))
+    assert [(r["discrepancy"], r["reviewer"]) for r in rows] == [(d["id"], "Борис")]
+    assert not (generated / "review.sqlite").exists()
+
+
 # --- the web app --------------------------------------------------------------------------------------
 
 
@@ -268,6 +303,33 @@ def test_api_decide_conflict_and_undo(generated):
     assert client.get(f"/api/d/{did}").json()["version"] == 2
 
 
+def test_queue_filters_by_status_reviewer_kind_and_document(generated):
+    run = Run(generated)
+    store = Store(default_url(generated))
+    client = TestClient(create_app(run, store), base_url="http://127.0.0.1:8765")
+    everything = client.get("/api/queue").json()["ids"]
+    assert everything == [i for i in run.order if run.discrepancies[i]["kind"] != "normalisation"]
+    risks = [run.discrepancies[i]["risk"] for i in everything]
+    assert risks == sorted(risks)  # riskiest first
+    t_id, u_id, o_id = everything[:3]
+    store.decide(run.discrepancies[t_id], "t", reviewer="Анна", seen_version=0)
+    store.decide(run.discrepancies[u_id], "u", reviewer="Борис", seen_version=0, comment="штамп")
+    store.decide(run.discrepancies[o_id], "o", reviewer="Борис", seen_version=0)
+
+    def ids(query: str) -> list[str]:
+        return client.get(f"/api/queue?{query}").json()["ids"]
+
+    assert ids("status=open") == [i for i in everything if i not in (t_id, o_id)]
+    assert ids("status=decided") == [t_id, o_id]
+    assert ids("status=u") == [u_id]
+    assert ids("reviewer=Борис") == [u_id, o_id]
+    assert ids("reviewer=Борис&status=decided") == [o_id]
+    assert all(run.discrepancies[i]["kind"] == "variant" for i in ids("kind=variant"))
+    assert all(run.discrepancies[i]["document"] == "doc001" for i in ids("document=doc001"))
+    counts = client.get("/api/queue").json()["counts"]
+    assert sum(k["decided"] for k in counts["kinds"].values()) == 2  # u stays open
+
+
 def test_csrf_origin_and_get_cannot_change_anything(generated):
     client = _client(generated)
     csrf = _csrf(client)
@@ -280,6 +342,14 @@ def test_csrf_origin_and_get_cannot_change_anything(generated):
     assert client.get("/api/decide").status_code == 405
     assert client.post("/api/export", headers={"Origin": "http://127.0.0.1:8765"}).status_code == 403
     assert client.get(f"/api/d/{did}").json()["status"] == "open"
+
+
+def test_without_a_token_only_local_host_names_are_served(generated):
+    client = _client(generated)
+    assert client.get("/").status_code == 200
+    rebound = client.get("/api/queue", headers={"Host": "attacker.example:8765"})
+    assert rebound.status_code == 421 and "ids" not in rebound.text
+    assert client.get("/", headers={"Host": "localhost:8765"}).status_code == 200
 
 
 def test_token_is_required_on_every_request(generated):

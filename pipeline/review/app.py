@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from jinja2 import Environment, PackageLoader, select_autoescape
 from rapidfuzz.distance import Levenshtein
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -34,6 +35,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 CSRF_COOKIE = "archocr_csrf"
 TOKEN_COOKIE = "archocr_token"
 STATUSES = ("open", "decided", *ACTIONS)
+LOCAL_NAMES = {"127.0.0.1", "localhost", "::1"}
 PAGE_SIZE = 200
 
 
@@ -45,6 +47,12 @@ class Security(BaseHTTPMiddleware):
         self.token = token
 
     async def dispatch(self, request: Request, call_next: Any) -> Any:
+        if not self.token:
+            # Without a token only this machine's own names are served: a page elsewhere that
+            # rebinds its host name to 127.0.0.1 (DNS rebinding) gets nothing.
+            host = urlsplit("//" + request.headers.get("host", "")).hostname or ""
+            if host not in LOCAL_NAMES:
+                return PlainTextResponse(f"host {host!r} is not this machine: open 127.0.0.1", 421)
         if self.token:
             given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             given = given or request.cookies.get(TOKEN_COOKIE, "")
@@ -97,14 +105,47 @@ class Workbench:
         self.store = store
         self.page_index = {key: i for i, key in enumerate(run.pages)}
         self.page_keys = list(run.pages)
+        self._queues: dict[tuple[Any, int], list[str]] = {}
+        self._static_queues: dict[tuple[Any, ...], tuple[list[str], dict[str, int]]] = {}
 
     def states(self) -> dict[str, State]:
         return self.store.refresh()
 
     def queue(self, filters: dict[str, str]) -> list[str]:
+        """The filtered queue, riskiest first. What depends on the run alone (kind, document) is cached
+        for good; what depends on decisions (status, reviewer) until a decision is added (by anyone)."""
+        static = {k: v for k, v in filters.items() if k in ("kind", "document", "all")}
+        if len(static) == len(filters):
+            return self._static(static)[0]
         states = self.states()
+        key = (tuple(sorted(filters.items())), self.store.last_row)
+        ids = self._queues.get(key)
+        if ids is None:
+            if len(self._queues) > 64:
+                self._queues.clear()
+            ids = self._queues[key] = self._queue(filters, self._static(static)[0], states)
+        return ids
+
+    def position(self, filters: dict[str, str], did: str) -> tuple[int, list[str]]:
+        ids = self.queue(filters)
+        static = self._static({k: v for k, v in filters.items() if k in ("kind", "document", "all")})
+        if ids is static[0]:
+            return static[1].get(did, -1), ids
+        try:
+            return ids.index(did), ids
+        except ValueError:
+            return -1, ids
+
+    def _static(self, filters: dict[str, str]) -> tuple[list[str], dict[str, int]]:
+        key = tuple(sorted(filters.items()))
+        cached = self._static_queues.get(key)
+        if cached is None:
+            ids = self._static_queue(filters)
+            cached = self._static_queues[key] = (ids, {did: i for i, did in enumerate(ids)})
+        return cached
+
+    def _static_queue(self, filters: dict[str, str]) -> list[str]:
         kind, document = filters.get("kind", ""), filters.get("document", "")
-        status, reviewer = filters.get("status", ""), filters.get("reviewer", "").strip()
         out = []
         for did in self.run.order:
             d = self.run.discrepancies[did]
@@ -115,18 +156,26 @@ class Workbench:
                 continue
             if document and d["document"] != document:
                 continue
-            state = states.get(did)
-            current = state.status if state else "open"
-            if status == "open" and current not in ("open", "u"):
-                continue
-            if status == "decided" and current in ("open", "u"):
-                continue
-            if status in ACTIONS and current != status:
-                continue
-            if reviewer and not (state and state.current and state.current.reviewer == reviewer):
-                continue
             out.append(did)
         return out
+
+    def _queue(self, filters: dict[str, str], static: list[str], states: dict[str, State]) -> list[str]:
+        status, reviewer = filters.get("status", ""), filters.get("reviewer", "").strip()
+        # Only decided discrepancies have a state: sets of those, then one pass over the static queue.
+        current = {did: s.status for did, s in states.items() if s.current is not None}
+        if status == "open":
+            closed = {did for did, st in current.items() if st != "u"}
+            static = [did for did in static if did not in closed]
+        elif status == "decided":
+            static = [did for did in static if current.get(did, "u") != "u"]
+        elif status in ACTIONS:
+            static = [did for did in static if current.get(did) == status]
+        if reviewer:
+            mine = {
+                did for did, s in states.items() if s.current is not None and s.current.reviewer == reviewer
+            }
+            static = [did for did in static if did in mine]
+        return static
 
     def counts(self) -> dict[str, Any]:
         states = self.states()
@@ -156,11 +205,17 @@ class Workbench:
                 cer_now=max(0.0, errors - resolved) / chars if chars else None,
             )
             per_page[key] = row
-        return {"kinds": per_kind, "pages": per_page}
+        orphaned = sum(
+            1 for did, s in states.items() if s.current is not None and did not in self.run.discrepancies
+        )
+        return {"kinds": per_kind, "pages": per_page, "orphaned": orphaned}
 
     def detail(self, did: str) -> dict[str, Any]:
         d = self.run.discrepancies[did]
-        state = self.store.state(did)
+        history = self.store.rows(did)
+        state = State()
+        for h in history:
+            state.apply(h)
         page = self.run.pages[d["page_key"]]
         width, height = page.size
         crop = None
@@ -176,7 +231,7 @@ class Workbench:
         return {
             "d": d,
             "state": state,
-            "history": state_history(self.store, did),
+            "history": history,
             "page": page,
             "page_index": self.page_index[d["page_key"]],
             "width": width,
@@ -186,17 +241,11 @@ class Workbench:
         }
 
 
-def state_history(store: Store, did: str) -> list[Any]:
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from .store import DecisionRow, _to_decision
-
-    with Session(store.engine) as session:
-        rows = session.scalars(
-            select(DecisionRow).where(DecisionRow.discrepancy_id == did).order_by(DecisionRow.version)
-        )
-        return [_to_decision(r) for r in rows]
+def _int(request: Request, name: str, default: int) -> int:
+    try:
+        return int(request.query_params.get(name, default))
+    except ValueError:
+        return default
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -228,10 +277,7 @@ def create_app(run: Run, store: Store, token: str | None = None) -> Starlette:
     async def queue_page(request: Request) -> HTMLResponse:
         filters = _filters(request)
         ids = bench.queue(filters)
-        try:
-            offset = max(0, int(request.query_params.get("offset", "0")))
-        except ValueError:
-            offset = 0
+        offset = max(0, _int(request, "offset", 0))
         states = bench.states()
         rows = [(run.discrepancies[i], states.get(i)) for i in ids[offset : offset + PAGE_SIZE]]
         return render(
@@ -253,12 +299,9 @@ def create_app(run: Run, store: Store, token: str | None = None) -> Starlette:
         if did not in run.discrepancies:
             return HTMLResponse("no such discrepancy", 404)
         filters = _filters(request)
-        ids = bench.queue(filters)
-        try:
-            at = ids.index(did)
-            prev_id, next_id = (ids[at - 1] if at else None), (ids[at + 1] if at + 1 < len(ids) else None)
-        except ValueError:
-            at, prev_id, next_id = -1, None, None
+        at, ids = bench.position(filters, did)
+        prev_id = ids[at - 1] if at > 0 else None
+        next_id = ids[at + 1] if 0 <= at < len(ids) - 1 else None
         return render(
             request,
             "detail.html.j2",
@@ -351,12 +394,12 @@ def create_app(run: Run, store: Store, token: str | None = None) -> Starlette:
             return JSONResponse({"error": str(exc), "current_version": exc.current}, 409)
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, 400)
-        state = store.state(did)
-        return JSONResponse({"id": did, "version": decision.version, "status": state.status})
+        state = store.last_state
+        return JSONResponse({"id": did, "version": decision.version, "status": state.status if state else ""})
 
     async def api_export(request: Request) -> JSONResponse:
         started = time.perf_counter()
-        summary = review_export.export(run, store)
+        summary = await run_in_threadpool(review_export.export, run, store)  # the server answers meanwhile
         summary["seconds"] = round(time.perf_counter() - started, 3)
         return JSONResponse(summary)
 

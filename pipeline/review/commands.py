@@ -98,8 +98,9 @@ def serve(
                     "has no discrepancies.json: give --transcript FILE to align it first", path=str(run_dir)
                 )
             from ..cli import _align_and_report
+            from .run import run_lexicon
 
-            _align_and_report(run_dir, transcript, encoding, "default")
+            _align_and_report(run_dir, transcript, encoding, run_lexicon(run_dir))
         run, store = _open(run_dir, db, transcript)
     except ArchocrError as exc:
         _fail(exc)

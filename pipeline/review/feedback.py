@@ -9,14 +9,13 @@ run neither flags nor miscorrects it again.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from typing import Any
 
 from .. import lexicon as lexicon_mod
 from .export import effective
-from .run import Run
+from .run import Run, run_lexicon
 from .store import Store
 
 _WORD = re.compile(r"[А-Яа-яЁёѢѣІіЇїѲѳѴѵA-Za-z]+(?:-[А-Яа-яЁёѢѣІіЇїѲѳѴѵA-Za-z]+)*")
@@ -77,11 +76,7 @@ def feed(run: Run, store: Store, lexicon_name: str, base: str | None = None) -> 
     """Merge the confirmed words, names and misreadings into `lexicon_name`; returns what was added."""
     words, names, confusions = collect(run, store)
     if base is None:
-        manifest = run.folder / "manifest.json"
-        settings = (
-            json.loads(manifest.read_text(encoding="utf-8")).get("settings", {}) if manifest.is_file() else {}
-        )
-        base = settings.get("lexicon") or "default"
+        base = run_lexicon(run.folder)
     folder = lexicon_mod.add_reviewed(lexicon_name, words, names, confusions, base=base)
     return {
         "lexicon": str(folder),

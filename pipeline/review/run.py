@@ -44,6 +44,15 @@ def risk(d: dict[str, Any]) -> float:
     return score
 
 
+def run_lexicon(folder: Path) -> str:
+    """The lexicon the run was made with (its manifest's settings), else the default."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    return (manifest.get("settings") or {}).get("lexicon") or "default"
+
+
 @dataclass
 class RunPage:
     key: str  # "document/NNNN": the page's id in URLs

@@ -40,6 +40,7 @@ ACTIONS = {
     "u": "unclear: needs a second look",
 }
 UNDO = "undo"
+REREAD = 200  # rows read again on each refresh, for ids that committed late
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -198,32 +199,55 @@ class Store:
         self.engine = make_engine(url)
         migrate(self.engine)
         self.states: dict[str, State] = {}
-        self._last_row = 0
+        self.last_row = 0
+        self._applied: set[int] = set()
+        self._lock = threading.Lock()  # the export runs beside the requests
+        self.last_state: State | None = None  # the state after this process's last decision
 
     def close(self) -> None:
         self.engine.dispose()
 
     def refresh(self) -> dict[str, State]:
-        """Replay rows added since the last call (by this process or any other)."""
-        with Session(self.engine) as session:
-            rows = session.scalars(
-                select(DecisionRow).where(DecisionRow.id > self._last_row).order_by(DecisionRow.id)
-            ).all()
-            for r in rows:
+        """Replay rows added since the last call (by this process or any other).
+
+        Row ids come from a sequence: on PostgreSQL a row may commit after a later id is already visible,
+        so the last stretch of ids is read again and rows not yet applied are applied then. (Rows of one
+        discrepancy never overtake each other: each needs the version before it.)"""
+        with self._lock, Session(self.engine) as session:
+            ids = session.scalars(
+                select(DecisionRow.id).where(DecisionRow.id > max(0, self.last_row - REREAD))
+            )
+            new = [i for i in ids if i not in self._applied]
+            if not new:
+                return self.states
+            wanted = set(new)
+            query = select(DecisionRow).order_by(DecisionRow.id)
+            # A few new rows by their ids; many (the first refresh) as one range.
+            query = query.where(DecisionRow.id.in_(new) if len(new) < 500 else DecisionRow.id >= min(new))
+            for r in session.scalars(query):
+                if r.id not in wanted:
+                    continue
+                self._applied.add(r.id)
                 self.states.setdefault(r.discrepancy_id, State()).apply(_to_decision(r))
-                self._last_row = max(self._last_row, r.id)
+                self.last_row = max(self.last_row, r.id)
         return self.states
 
-    def state(self, discrepancy_id: str) -> State:
-        """The state read from the database now (not from the replay cache)."""
-        state = State()
+    def rows(self, discrepancy_id: str) -> list[Decision]:
+        """The discrepancy's history read from the database now (not from the replay cache)."""
         with Session(self.engine) as session:
-            for r in session.scalars(
-                select(DecisionRow)
-                .where(DecisionRow.discrepancy_id == discrepancy_id)
-                .order_by(DecisionRow.version)
-            ):
-                state.apply(_to_decision(r))
+            return [
+                _to_decision(r)
+                for r in session.scalars(
+                    select(DecisionRow)
+                    .where(DecisionRow.discrepancy_id == discrepancy_id)
+                    .order_by(DecisionRow.version)
+                )
+            ]
+
+    def state(self, discrepancy_id: str) -> State:
+        state = State()
+        for d in self.rows(discrepancy_id):
+            state.apply(d)
         return state
 
     def decide(
@@ -266,16 +290,15 @@ class Store:
             transcript_end=discrepancy["transcript_end"],
         )
         with Session(self.engine) as session:
-            latest = session.execute(
-                select(DecisionRow.version, DecisionRow.reviewer)
-                .where(DecisionRow.discrepancy_id == did)
-                .order_by(DecisionRow.version.desc())
-                .limit(1)
-            ).first()
-            current = latest[0] if latest else 0
-            if current != seen_version:
-                raise Conflict(did, seen_version, current, latest[1] if latest else "")
-            if action == UNDO and not self._has_decision(session, did):
+            rows = session.scalars(
+                select(DecisionRow).where(DecisionRow.discrepancy_id == did).order_by(DecisionRow.version)
+            ).all()
+            state = State()
+            for r in rows:
+                state.apply(_to_decision(r))
+            if state.version != seen_version:
+                raise Conflict(did, seen_version, state.version, rows[-1].reviewer if rows else "")
+            if action == UNDO and state.current is None:
                 raise ValueError(f"discrepancy {did} has no decision to undo")
             session.add(row)
             try:
@@ -284,15 +307,9 @@ class Store:
                 session.rollback()
                 raise Conflict(did, seen_version, seen_version + 1, "") from exc
             decision = _to_decision(row)
+        state.apply(decision)
+        self.last_state = state
         return decision
-
-    def _has_decision(self, session: Session, did: str) -> bool:
-        state = State()
-        for r in session.scalars(
-            select(DecisionRow).where(DecisionRow.discrepancy_id == did).order_by(DecisionRow.version)
-        ):
-            state.apply(_to_decision(r))
-        return state.current is not None
 
     def history(self) -> list[Decision]:
         with Session(self.engine) as session:
