@@ -447,7 +447,7 @@ def _dask_record(future: Any, task: PageTask) -> PageRecord:
         return future.result()
     except Exception as exc:  # the worker died repeatedly on this page
         return PageRecord(
-            task.document, task.number, "failed", f"worker lost: {failure_reason(exc)}", key=task.key
+            task.document, task.number, "failed", f"worker lost: {type(exc).__name__}: {exc}", key=task.key
         )
 
 
