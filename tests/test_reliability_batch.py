@@ -217,6 +217,12 @@ def test_document_names_follow_one_rule():
         assert batch.safe_name(name) == name and name not in (".", "..") and "/" not in name
         assert name.rsplit("-", 1)[1].isalnum() and len(name.rsplit("-", 1)[1]) == 8  # the hash says why
     assert names[2].startswith("manifest.json-")
+    assert batch.document_names(_inputs("con.png", "LPT1.x.png", "console.png")) != [
+        "con",
+        "LPT1.x",
+        "console",
+    ]
+    assert batch.document_names(_inputs("console.png")) == ["console"]
     # No order decides: the same inputs in any order get the same names.
     shuffled = _inputs("y.png", "b/X.png", "a/x.png", "manifest.json.png", "..png", "...png")
     assert dict(zip(shuffled, batch.document_names(shuffled), strict=True)) == dict(
