@@ -49,7 +49,7 @@ FOREIGN_INK_LEVEL = 200  # flattened grey (paper 255) below which a pixel counts
 FOREIGN_MIN_HEIGHT = 0.3  # inches: a connected piece of ink this tall is no typed letter
 RIM_COVER = 0.6  # share of a ring's outline (in 10-degree steps) that must be inked
 STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
-UNREAD_CONF = 20.0  # a word read with at least this confidence covers its ink
+UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (its words stay in the text)
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
@@ -257,11 +257,13 @@ def find_regions(
 
 def _unread_ink(ink: np.ndarray, words: tuple[Word, ...], dpi: float, scale: float) -> list[Region]:
     """Writing the body OCR did not read: Tesseract's model of print passes over most handwriting, so
-    pieces of ink of a written word's size that no word box covers are handwriting (a signature, a
-    resolution in pencil, a note in the margin). Rules, underlines and specks are not."""
+    pieces of ink of a written word's size that no confidently read word covers are handwriting (a
+    signature, a resolution in pencil, a note in the margin). Rules, underlines and specks are not.
+    These zones only describe the page: they take no words out of the text (an old print's words
+    are read with low confidence too)."""
     read = np.zeros(ink.shape, np.uint8)
     for w in words:
-        if w.conf >= UNREAD_CONF:
+        if w.conf >= UNREAD_CONF:  # Tesseract's guesses at handwriting come with almost no confidence
             x0, y0 = int(w.bbox.x0 * scale), int(w.bbox.y0 * scale)
             read[y0 : int(np.ceil(w.bbox.y1 * scale)) + 1, x0 : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
     unread = (ink & (read == 0)).astype(np.uint8)
@@ -565,8 +567,6 @@ def _furniture_of(
                 return entry
         elif region.type == "stamp" and word.conf < found.stamp_keep_conf:
             return entry
-        elif region.type == "handwriting" and word.conf < UNREAD_CONF:
-            return entry  # what Tesseract made of the writing
     text = word.text.strip()
     line_text = line.text.strip()
     alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))
