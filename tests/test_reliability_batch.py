@@ -195,6 +195,11 @@ def test_hostile_file_names_stay_inside_the_output_folder(tmp_path):
         assert doc["status"] == "ok" and (folder / "0001.json").is_file(), doc
     assert {p.name for p in out.iterdir() if p.is_file()} == {"manifest.json", ".archocr.lock"}
     assert {p.name for p in out.iterdir() if p.is_dir()} == set(names)
+    # A path that is not UTF-8 cannot be named in the XML and JSON: that page keeps a copy of its scan.
+    (bad,) = [d for d in manifest["documents"] if "\ufffd" in d["input"]]
+    copy = out / bad["document"] / "0001.orig.png"
+    assert copy.read_bytes() == (inbox / os.fsdecode(b"bad-\xff-bytes.png")).read_bytes()
+    assert 'imageFilename="0001.orig.png"' in (copy.parent / "0001.page.xml").read_text(encoding="utf-8")
     # align goes through the manifest and is not confused by a folder named like its own report
     transcript = tmp_path / "t.txt"
     transcript.write_text(WORDS[0] + "\n", encoding="utf-8")
