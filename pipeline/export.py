@@ -704,6 +704,18 @@ def page_output_names(number: int) -> dict[str, str]:
 CLEANED_FRAME_NAMES = {"hocr": "cleaned.hocr", "alto": "cleaned.alto.xml", "page_xml": "cleaned.page.xml"}
 
 
+def is_page_output(name: str, number: int) -> bool:
+    """Whether a file name is one archocr writes for page `number`: every page's outputs, the
+    cleaned-frame exchange files (--cleaned-frame) and the kept original (`NNNN.orig.*`)."""
+    stem = page_stem(number)
+    if name in page_output_names(number).values():
+        return True
+    if name in {f"{stem}.{suffix}" for suffix in CLEANED_FRAME_NAMES.values()}:
+        return True
+    ext = name.removeprefix(f"{stem}.orig.")
+    return ext != name and ext.isascii() and ext.isalnum()
+
+
 def _writable(name: str) -> bool:
     try:
         name.encode("utf-8")
