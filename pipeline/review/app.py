@@ -8,7 +8,6 @@ Jinja's autoescape; images are served by page number from the run's own files, n
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import secrets
 import time
@@ -443,7 +442,3 @@ def _item(d: dict[str, Any], state: State | None) -> dict[str, Any]:
         "reading": current.reading if current else "",
         "comment": current.comment if current else "",
     }
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
