@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from . import bench_align, bench_archival, bench_batch, bench_clean, bench_correct, bench_ocr, bench_outputs, bench_review
+from . import (
+    bench_align,
+    bench_archival,
+    bench_batch,
+    bench_clean,
+    bench_correct,
+    bench_ocr,
+    bench_outputs,
+    bench_review,
+)
 
 BENCHMARKS = {
     "ocr": bench_ocr.main,

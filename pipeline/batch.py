@@ -32,7 +32,7 @@ import threading
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -328,6 +328,9 @@ def _write_page(
             os.replace(staging / names[kind], folder / names[kind])
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    # Files an earlier run wrote for this page and this one did not (a kept original the new scan
+    # does not need, cleaned-frame exports without --cleaned-frame) would describe another reading.
+    remove_page_files(folder, result.page.number, keep=set(names.values()))
     return names
 
 
@@ -342,11 +345,11 @@ def page_files(folder: Path) -> dict[int, list[Path]]:
     return found
 
 
-def remove_page_files(folder: Path, number: int) -> None:
-    """Remove what an earlier run wrote for one page (it failed now, or its document lost it)."""
-    names = set(export.page_output_names(number).values())
+def remove_page_files(folder: Path, number: int, keep: Collection[str] = ()) -> None:
+    """Remove what an earlier run wrote for one page (it failed now, or its document lost it), except
+    the files in `keep` (what this run has just written for it)."""
     for path in page_files(folder).get(number, []):
-        if path.name in names:
+        if export.is_page_output(path.name, number) and path.name not in keep:
             path.unlink(missing_ok=True)
 
 

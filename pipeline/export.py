@@ -704,6 +704,26 @@ def page_output_names(number: int) -> dict[str, str]:
 CLEANED_FRAME_NAMES = {"hocr": "cleaned.hocr", "alto": "cleaned.alto.xml", "page_xml": "cleaned.page.xml"}
 
 
+def is_page_output(name: str, number: int) -> bool:
+    """Whether a file name is one archocr writes for page `number`: every page's outputs, the
+    cleaned-frame exchange files (--cleaned-frame) and the kept original (`NNNN.orig.*`)."""
+    stem = page_stem(number)
+    if name in page_output_names(number).values():
+        return True
+    if name in {f"{stem}.{suffix}" for suffix in CLEANED_FRAME_NAMES.values()}:
+        return True
+    ext = name.removeprefix(f"{stem}.orig.")
+    return ext != name and ext.isascii() and ext.isalnum()
+
+
+def _writable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_own_file(source: Path, pixels: np.ndarray) -> bool:
     """Whether the scan file itself is the page's original: one raster image, stored upright (no EXIF
     turn), decoded to exactly these pixels' size."""
@@ -739,11 +759,18 @@ def original_of(
 
     A one-image scan (PNG, JPEG, single-page TIFF) is its own original, named by its path relative to
     the output folder. A PDF page or a frame of a multi-page TIFF becomes `NNNN.orig.jpg` (or `.png`
-    when bilevel) beside the page's other files: the page as rasterised, in the frame of every box."""
+    when bilevel) beside the page's other files: the page as rasterised, in the frame of every box.
+    A scan whose path cannot be written as UTF-8 is copied as it is to `NNNN.orig.<its extension>`."""
     height, width = pixels.shape[:2]
     if _is_own_file(source, pixels):
         name = os.path.relpath(source.resolve(), folder.resolve())
-        return Original(name, width, height, dpi), None
+        if _writable(name):
+            return Original(name, width, height, dpi), None
+        # A path that is not valid UTF-8 (undecodable bytes in a file name) cannot go into XML or
+        # JSON: the page keeps a byte-for-byte copy of the scan under its own name instead.
+        suffix = source.suffix.lower()
+        if suffix[1:].isascii() and suffix[1:].isalnum():
+            return Original(f"{page_stem(number)}.orig{suffix}", width, height, dpi), source.read_bytes()
     ext, data = _encode_original(pixels, dpi)
     return Original(f"{page_stem(number)}.orig.{ext}", width, height, dpi), data
 

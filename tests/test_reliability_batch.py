@@ -195,6 +195,11 @@ def test_hostile_file_names_stay_inside_the_output_folder(tmp_path):
         assert doc["status"] == "ok" and (folder / "0001.json").is_file(), doc
     assert {p.name for p in out.iterdir() if p.is_file()} == {"manifest.json", ".archocr.lock"}
     assert {p.name for p in out.iterdir() if p.is_dir()} == set(names)
+    # A path that is not UTF-8 cannot be named in the XML and JSON: that page keeps a copy of its scan.
+    (bad,) = [d for d in manifest["documents"] if "\ufffd" in d["input"]]
+    copy = out / bad["document"] / "0001.orig.png"
+    assert copy.read_bytes() == (inbox / os.fsdecode(b"bad-\xff-bytes.png")).read_bytes()
+    assert 'imageFilename="0001.orig.png"' in (copy.parent / "0001.page.xml").read_text(encoding="utf-8")
     # align goes through the manifest and is not confused by a folder named like its own report
     transcript = tmp_path / "t.txt"
     transcript.write_text(WORDS[0] + "\n", encoding="utf-8")
@@ -461,7 +466,11 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next(tmp_path):
     assert not [p for p in out.rglob(".*") if p.name != ".archocr.lock"]
     start = json.loads(result.stdout.splitlines()[0])
     assert start["event"] == "start" and start["skipped"] == 1 and start["todo"] == 1  # page 2 was redone
-    assert sorted(p.name for p in folder.glob("0002.*")) == sorted(batch.export.page_output_names(2).values())
+    # Every output of page 2, and nothing else: a frame of a multi-page TIFF also keeps its original.
+    outputs = load_json(folder / "0002.json")["outputs"]
+    assert outputs["original"] == "0002.orig.jpg"
+    assert sorted(p.name for p in folder.glob("0002.*")) == sorted(outputs.values())
+    assert set(batch.export.page_output_names(2).values()) < set(outputs.values())
 
 
 def test_page_files_move_into_place_together_or_not_at_all(tmp_path, monkeypatch):

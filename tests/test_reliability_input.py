@@ -418,7 +418,7 @@ def test_settings_and_options_declare_the_same_limits():
 
     params = {p.name: p for p in cli.run.params}
     assert isinstance(params["psm"].type, click.Choice) and 2 not in params["psm"].type.choices
-    assert set(params["binarise"].type.choices) == {"otsu", "sauvola", "none"}
+    assert set(params["binarise"].type.choices) == {"auto", "otsu", "sauvola", "none"}
     for bad in ({"psm": 99}, {"binarise": "foo"}, {"dpi": 0}, {"page_timeout": 0.0}, {"lang": ""}):
         with pytest.raises(ValueError):
             Settings(**bad)

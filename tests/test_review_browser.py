@@ -125,7 +125,9 @@ def test_review_in_the_browser(served, browser):
     _wait(driver, lambda d: d.find_elements(By.ID, "discrepancy"))
     driver.save_screenshot(str(base / "detail.png"))
     decided: dict[str, tuple[str, dict[str, str]]] = {}
-    for key, typed in (("t", ""), ("o", ""), ("e", "ИСПРАВЛЕНО"), ("u", "печать неразборчива"), ("b", "")):
+    typed_readings = {"e": "ИСПРАВЛЕНО", "u": "печать неразборчива"}
+    for key in ("t", "o", "e", "u", "b"):
+        typed = typed_readings.get(key, "")
         shown = _current(driver)
         _press(driver, key)
         if typed:
@@ -208,10 +210,21 @@ def test_review_in_the_browser(served, browser):
     _wait(driver, lambda d: "exported" in d.find_element(By.ID, "message").text, timeout=60)
     runs = json.loads((folder / "discrepancies.json").read_text(encoding="utf-8"))
     assert runs["discrepancies"]
-    t_d = next(d for d in _with_ids(folder) if d["id"] == t_id)
+    by_id = {d["id"]: d for d in _with_ids(folder)}
+    t_d = by_id[t_id]
     reviewed = (folder / t_d["document"] / f"{t_d['page']:04d}.reviewed.txt").read_text(encoding="utf-8")
     original = (folder / t_d["document"] / f"{t_d['page']:04d}.txt").read_text(encoding="utf-8")
-    assert reviewed == original[: t_d["ocr_start"]] + t_d["transcript_text"] + original[t_d["ocr_end"] :]
+    # The page's text with every t and e decided on it (the queue may put both on one page), and no other.
+    expected = original
+    changes = []
+    for did, (key, _shown) in decided.items():
+        d = by_id[did]
+        if key in ("t", "e") and (d["document"], d["page"]) == (t_d["document"], t_d["page"]):
+            new = d["transcript_text"] if key == "t" else typed_readings["e"]
+            changes.append((d["ocr_start"], d["ocr_end"], new))
+    for start, end, new in sorted(changes, reverse=True):
+        expected = expected[:start] + new + expected[end:]
+    assert reviewed == expected
     e_id = next(i for i, v in decided.items() if v[0] == "e")
     e_d = next(d for d in _with_ids(folder) if d["id"] == e_id)
     e_text = (folder / e_d["document"] / f"{e_d['page']:04d}.reviewed.txt").read_text(encoding="utf-8")

@@ -1,7 +1,7 @@
 """Feedback: after reviewing a page, a rerun of another page of the collection that shares its words has
 fewer discrepancies. The OCR's reading is given as plain text (like OCR made elsewhere, `archocr
 correct`), with a misreading Tesseract makes (и read as н); the correction with the collection lexicon,
-the page files and the alignment are archocr's own."""
+the page files, the manifest and the alignment are archocr's own."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import export
+from pipeline import batch, export
+from pipeline.config import Settings
 from pipeline.correct import Corrector
 from pipeline.lexicon import load
 from pipeline.ocr_files import read_ocr_file
@@ -44,7 +45,11 @@ def _run_folder(folder: Path, name: str, truth: str, lexicon: str) -> Path:
     ocr.parent.mkdir(parents=True, exist_ok=True)
     ocr.write_text(_misread(truth), encoding="utf-8")
     page = Corrector(load(lexicon))(read_ocr_file(ocr)[0])
-    export.write_page_files(page, np.full((20, 20), 255, np.uint8), folder / page.document, {})
+    names = export.write_page_files(page, np.full((20, 20), 255, np.uint8), folder / page.document, {})
+    # The manifest, as `archocr run` records a finished page: align and review go by it alone.
+    doc = batch.DocumentRecord(page.document, str(ocr), None, pages_total=1, status="ok")
+    doc.pages[page.number] = batch.PageRecord(page.document, page.number, "ok", outputs=names)
+    assert batch.Manifest(folder, Settings(), [doc]).save()
     transcript = folder / f"{name}.transcript.txt"
     transcript.write_text(truth, encoding="utf-8")
     return transcript
