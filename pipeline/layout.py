@@ -2,21 +2,22 @@
 
 Two halves, around the body OCR (see process.py):
 
-- before: `colour_ink` finds coloured ink on a colour scan (violet and blue stamps, coloured ink and
-  pencil) by its chroma, and `grey_without_colour_ink` lifts it to the paper's value so that the
-  cleaned page keeps only the black type (black type under a stamp stays black). `find_regions`
-  then looks at a downscaled copy of the cleaned page in its own frame: coloured ink grouped into
-  stamps (a ring or a frame) and handwriting, and on any scan round stamps by their ring (Hough
-  circles with most of the circle inked).
-- after: `apply` sorts Tesseract's words into the document's text and furniture (words on
-  handwriting, low-confidence words on a stamp, the archive's folio number in the top corner, a page
-  number centred at the top or bottom, typed-over `ххххх`), reads every piece of furniture with one
-  more Tesseract call over a montage of their crops (their text and confidence go into the zone),
-  types the remaining paragraphs (letterhead, secrecy mark, registration, heading, table, column,
-  body) and returns the page with its zones. Furniture words are simply not in `Page.paragraphs`.
+- before: `colour_ink` finds coloured ink on a colour scan (violet and blue stamps and pens, red
+  pencil) by its chroma and hue, in patches where it is most of the ink or stamp-sized, and
+  `grey_without_colour_ink` lifts it to the paper's value, so the cleaned page keeps only the black
+  type (black type under a stamp stays black).
+- after: `find_regions` looks at copies of the cleaned page about a thousand pixels long: coloured
+  ink grouped into stamps (a ring or a frame round their text) and handwriting; on any scan, ink too
+  tall for a line of type (a stamp's ring or frame, a handwritten word) and writing-sized ink that
+  no confidently read word covers. `apply` then sorts Tesseract's words into the document's text and
+  furniture (words whose ink is handwriting's, low-confidence words on a stamp, the archive's folio
+  number in the top corner, a page number centred at the top or bottom, typed-over `ххххх`), reads
+  every piece of furniture with one more Tesseract call over a montage of their crops (a round
+  stamp's rim unrolled), types the remaining paragraphs (letterhead, secrecy mark, registration,
+  addressee, heading, table, column, body) and returns the page with its zones. Furniture words are
+  simply not in `Page.paragraphs`.
 
-Every estimate runs on copies about a thousand pixels long; the only full-size work is one chroma
-computation on colour scans.
+Every estimate runs on reduced copies; the only large-image work is the chroma at half size.
 """
 
 from __future__ import annotations
