@@ -7,6 +7,7 @@ is made on a downscaled copy and every pixel operation is one vectorised OpenCV 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ class Cleaned:
     transform: tuple[tuple[float, float, float], tuple[float, float, float]]  # cleaned -> source pixels
     dpi: int
     steps: tuple[Step, ...]
+    measures: PageMeasures | None = None  # what the page showed (automatic binarisation only)
+    plan: CleaningPlan | None = None  # what was chosen from it
 
 
 def to_grey(pixels: np.ndarray) -> np.ndarray:
@@ -215,6 +218,37 @@ def remove_specks(binary: np.ndarray, dpi: int) -> np.ndarray:
     return out
 
 
+def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures) -> np.ndarray:
+    """Whiten small ink components that lie away from any letter.
+
+    A component no bigger than a dot of this page's strokes is a speck only when no letter-sized ink
+    is within half a glyph height: the dots of ё and й, full stops and commas, and the broken-off
+    pieces of thin strokes all sit beside letters, so they are kept."""
+    stroke = max(1.0, measures.stroke_width)
+    max_area = max(2, int(round(0.8 * stroke * stroke)))
+    _, _, stats, centroids = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
+    left, top, width, height, areas = (stats[1:, i] for i in range(5))
+    small = areas <= max_area
+    if not small.any():
+        return binary
+    # Letters' boxes, grown by half a glyph height, on a canvas a quarter of the page's size.
+    reach = max(2.0, measures.glyph_height * 0.5)
+    h, w = binary.shape
+    near = np.zeros(((h + 3) // 4, (w + 3) // 4), np.uint8)
+    for x, y, bw, bh in zip(left[~small], top[~small], width[~small], height[~small], strict=True):
+        x0, y0 = int((x - reach) // 4), int((y - reach) // 4)
+        x1, y1 = int((x + bw + reach) // 4), int((y + bh + reach) // 4)
+        near[max(0, y0) : y1 + 1, max(0, x0) : x1 + 1] = 1
+    cx = np.clip(centroids[1:, 0].astype(int) // 4, 0, near.shape[1] - 1)
+    cy = np.clip(centroids[1:, 1].astype(int) // 4, 0, near.shape[0] - 1)
+    isolated = np.flatnonzero(small & (near[cy, cx] == 0))
+    out = binary.copy()
+    for i in isolated:
+        x, y, bw, bh = int(left[i]), int(top[i]), int(width[i]), int(height[i])
+        out[y : y + bh, x : x + bw] = 255  # a speck's box holds only the speck (it is tiny)
+    return out
+
+
 def glyph_height(binary: np.ndarray) -> float:
     """Median height of letter-sized ink components: tells whether text is too small for Tesseract."""
     small, scale = downscale(binary, 2000)
@@ -222,6 +256,124 @@ def glyph_height(binary: np.ndarray) -> float:
     heights = stats[1:, cv2.CC_STAT_HEIGHT] / scale
     heights = heights[(heights >= 4) & (heights <= 200) & (stats[1:, cv2.CC_STAT_AREA] >= 6)]
     return float(np.median(heights)) if len(heights) >= 20 else 0.0
+
+
+@dataclass(frozen=True)
+class PageMeasures:
+    """What the page shows, measured on its flattened grey image (levels 0-255, sizes in pixels)."""
+
+    paper: float  # grey level of the paper
+    ink: float  # grey level of the darker part of the ink
+    noise: float  # robust standard deviation of the paper's grain
+    stroke_width: float  # median thickness of the ink strokes
+    glyph_height: float  # median height of letter-sized ink components (0: too few to tell)
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(float(v), 2) for k, v in dataclasses.asdict(self).items()}
+
+    @property
+    def contrast(self) -> float:
+        return max(1.0, self.paper - self.ink)
+
+    @property
+    def noise_ratio(self) -> float:
+        """Noise against contrast: how easily one threshold mistakes grain for ink and ink for paper."""
+        return self.noise / self.contrast
+
+
+@dataclass(frozen=True)
+class CleaningPlan:
+    """The choices `clean` makes for one page in the automatic mode, each from a measurement."""
+
+    smoothing: float  # Gaussian sigma (pixels of the enlarged image) before the threshold; 0: none
+    upscale: float  # enlargement before thresholding (1: none)
+    threshold: str  # "otsu" on the smoothed image
+
+
+MEASURE_TILE = 320  # side of the tiles measured at full resolution
+MEASURE_TILES = 8
+
+
+def _ink_tiles(flat: np.ndarray) -> list[np.ndarray]:
+    """Full-resolution tiles where the page has the most ink, found on a small copy."""
+    h, w = flat.shape
+    if h <= MEASURE_TILE * 2 or w <= MEASURE_TILE * 2:
+        return [flat]
+    small, scale = downscale(flat, 400)
+    _, dark = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    step = max(1, int(MEASURE_TILE * scale))
+    rows, cols = small.shape[0] // step, small.shape[1] // step
+    density = dark[: rows * step, : cols * step].reshape(rows, step, cols, step).mean(axis=(1, 3))
+    # Dense tiles, but not the densest (those are dark borders or stains the crop left).
+    order = np.argsort(density, axis=None)[::-1]
+    picked = [divmod(int(i), cols) for i in order if density.flat[i] < 0.5][:MEASURE_TILES]
+    size = int(round(step / scale))
+    corners = [(min(r * size, h - size), min(c * size, w - size)) for r, c in picked]
+    return [flat[y : y + size, x : x + size] for y, x in corners] or [flat]
+
+
+def measure_page(flat: np.ndarray) -> PageMeasures:
+    """Paper and ink levels, grain, stroke width and glyph height, from a few inked tiles.
+
+    The ink is found on a lightly smoothed copy so that grain does not break it into fragments;
+    the grain itself is measured on the unsmoothed paper."""
+    tiles = _ink_tiles(flat)
+    strip = np.hstack(tiles)
+    smooth = cv2.GaussianBlur(strip, (0, 0), 1.0)
+    _, ink_mask = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = ink_mask > 0
+    if ink.sum() < 50 or (~ink).sum() < 50:
+        return PageMeasures(float(np.median(strip)), 0.0, 0.0, 0.0, 0.0)
+    paper = float(np.median(smooth[~ink]))
+    ink_level = float(np.percentile(smooth[ink], 25))
+    far_from_ink = cv2.dilate(ink_mask, np.ones((7, 7), np.uint8)) == 0
+    grain = strip.astype(np.int16) - cv2.medianBlur(strip, 5).astype(np.int16)
+    grain = grain[far_from_ink]
+    noise = float(1.4826 * np.median(np.abs(grain - np.median(grain)))) if grain.size > 50 else 0.0
+
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask, connectivity=8)
+    heights, areas = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    letters = (heights >= 6) & (heights <= 200) & (areas >= 15)
+    letters[0] = False
+    height = float(np.median(heights[letters])) if letters.sum() >= 10 else 0.0
+    # Stroke width: twice the distance to the paper along the stroke's middle (distance-map ridges).
+    distance = cv2.distanceTransform(ink_mask, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & letters[labels]
+    # A stroke w pixels wide has its middle (w + 1) / 2 from the nearest paper pixel.
+    stroke = float(max(1.0, 2 * np.median(distance[ridge]) - 1)) if ridge.any() else 0.0
+    return PageMeasures(paper, ink_level, noise, stroke, height)
+
+
+def _scaled(measures: PageMeasures, factor: float) -> PageMeasures:
+    """The same measurements in the pixels of an image enlarged by `factor`."""
+    return dataclasses.replace(
+        measures, stroke_width=measures.stroke_width * factor, glyph_height=measures.glyph_height * factor
+    )
+
+
+def binarise_planned(flat: np.ndarray, plan: CleaningPlan) -> np.ndarray:
+    """Enlarge, smooth the grain away and threshold, as the plan says. Text black (0) on white (255)."""
+    if plan.upscale != 1.0:
+        flat = cv2.resize(flat, None, fx=plan.upscale, fy=plan.upscale, interpolation=cv2.INTER_CUBIC)
+    if plan.smoothing > 0:
+        flat = cv2.GaussianBlur(flat, (0, 0), plan.smoothing)
+    _, out = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return out
+
+
+def plan_cleaning(measures: PageMeasures) -> CleaningPlan:
+    """Choose smoothing and enlargement from what the page shows (measurements in docs/design_notes.md)."""
+    factor = 1.0
+    if 0 < measures.glyph_height < TARGET_GLYPH_HEIGHT * 0.6:
+        factor = min(3.0, TARGET_GLYPH_HEIGHT / measures.glyph_height)
+    ratio = measures.noise_ratio
+    if ratio < 0.03:
+        sigma = 0.0
+    elif ratio < 0.08:
+        sigma = 0.7
+    else:
+        sigma = 1.0
+    return CleaningPlan(smoothing=round(sigma * factor, 2), upscale=round(factor, 3), threshold="otsu")
 
 
 def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | None = None) -> Cleaned:
@@ -266,20 +418,32 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
 
     t3 = time.perf_counter()
     flat = flatten_background(grey)
-    binary = binarise(flat, settings.binarise, dpi)
-    height = glyph_height(binary) if settings.binarise != "none" else 0.0
-    factor = 1.0
-    if 0 < height < TARGET_GLYPH_HEIGHT * 0.6:
-        # Small type (low-resolution scans, line crops): enlarge before binarising again.
-        factor = min(3.0, TARGET_GLYPH_HEIGHT / height)
-        flat = cv2.resize(flat, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-        binary = binarise(flat, settings.binarise, int(dpi * factor))
+    measures: PageMeasures | None = None
+    plan: CleaningPlan | None = None
+    if settings.binarise == "auto":
+        measures = measure_page(flat)
+        plan = plan_cleaning(measures)
+        factor = plan.upscale
+        binary = binarise_planned(flat, plan)
+    else:
+        binary = binarise(flat, settings.binarise, dpi)
+        height = glyph_height(binary) if settings.binarise != "none" else 0.0
+        factor = 1.0
+        if 0 < height < TARGET_GLYPH_HEIGHT * 0.6:
+            # Small type (low-resolution scans, line crops): enlarge before binarising again.
+            factor = min(3.0, TARGET_GLYPH_HEIGHT / height)
+            flat = cv2.resize(flat, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+            binary = binarise(flat, settings.binarise, int(dpi * factor))
+    if factor != 1.0:
         to_source = to_source @ np.array([[1 / factor, 0, 0], [0, 1 / factor, 0], [0, 0, 1]], float)
     timings["binarise"] = time.perf_counter() - t3
 
     t4 = time.perf_counter()
     if settings.despeckle and settings.binarise != "none":
-        binary = remove_specks(binary, int(dpi * factor))
+        if measures is not None:
+            binary = remove_isolated_specks(binary, _scaled(measures, factor))
+        else:
+            binary = remove_specks(binary, int(dpi * factor))
     timings["despeckle"] = time.perf_counter() - t4
 
     matrix = to_source[:2]
@@ -297,7 +461,13 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
         Step(
             "binarise",
             __version__,
-            {"method": settings.binarise, "flatten_background": True, "upscale": round(factor, 3)},
+            {
+                "method": settings.binarise,
+                "flatten_background": True,
+                "upscale": round(factor, 3),
+                **({"smoothing": plan.smoothing, "threshold": plan.threshold} if plan else {}),
+                **({"measures": measures.as_dict()} if measures else {}),
+            },
             round(timings["binarise"], 4),
         ),
         Step("despeckle", __version__, {"enabled": settings.despeckle}, round(timings["despeckle"], 4)),
@@ -309,4 +479,6 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
         transform=(tuple(float(v) for v in matrix[0]), tuple(float(v) for v in matrix[1])),  # type: ignore[arg-type]
         dpi=int(round(dpi * factor)),
         steps=steps,
+        measures=measures,
+        plan=plan,
     )
