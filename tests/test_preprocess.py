@@ -1,5 +1,6 @@
 """Cleaning, measured on synthetic pages whose skew, turn and borders are known exactly."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -90,3 +91,109 @@ def test_binarised_output_is_black_and_white(skewed_pages):
     assert set(np.unique(cleaned.image)) <= {0, 255}
     grey = preprocess.clean(skewed_pages[0].image, 300, Settings(binarise="none"))
     assert len(np.unique(grey.image)) > 2
+
+
+# --- choices made from what the page shows -----------------------------------------------------------
+
+
+def _bars_page(stroke: int, height: int, ink: int = 40, paper: int = 235, noise: float = 0.0, seed: int = 0):
+    """Rows of upright bars `stroke` px wide and `height` px tall: letters whose sizes are known."""
+    image = np.full((1400, 1400), paper, np.float32)
+    for row in range(60, 1300, height * 2):
+        for col in range(60, 1340, height):
+            image[row : row + height, col : col + stroke] = ink
+            image[row + height - stroke : row + height, col : col + height // 2] = ink  # a foot, like "L"
+    image += np.random.default_rng(seed).normal(0, noise, image.shape) if noise else 0
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def test_measures_stroke_width_glyph_height_contrast_and_noise():
+    m = preprocess.measure_page(_bars_page(stroke=3, height=30, noise=6.0))
+    assert 2.0 <= m.stroke_width <= 4.5, m
+    assert 26 <= m.glyph_height <= 34, m
+    assert 150 <= m.contrast <= 215, m
+    assert 4.0 <= m.noise <= 9.0, m
+    clean = preprocess.measure_page(_bars_page(stroke=6, height=30))
+    assert clean.noise < 1.0 and 5.0 <= clean.stroke_width <= 7.5, clean
+
+
+def test_plan_smooths_grainy_faint_pages_and_leaves_clean_ones_alone():
+    crisp = preprocess.plan_cleaning(preprocess.measure_page(_bars_page(stroke=4, height=30)))
+    assert crisp.smoothing == 0 and crisp.upscale == 1.0
+    faint = _bars_page(stroke=3, height=30, ink=180, paper=235, noise=9.0)
+    grainy = preprocess.plan_cleaning(preprocess.measure_page(faint))
+    assert grainy.smoothing >= 0.7 and grainy.upscale == 1.0
+
+
+def test_plan_enlarges_small_type():
+    plan = preprocess.plan_cleaning(preprocess.measure_page(_bars_page(stroke=2, height=12)))
+    assert 2.0 <= plan.upscale <= 3.0, plan
+
+
+def test_isolated_specks_go_but_dots_and_full_stops_beside_letters_stay():
+    binary = np.full((600, 600), 255, np.uint8)
+    for x in range(100, 400, 40):
+        binary[200:230, x : x + 3] = 0  # thin letters, 3 px strokes, 30 px tall
+    binary[190:192, 140:142] = 0  # the dot of a ё above a letter (2x2 px)
+    binary[228:230, 388:390] = 0  # a full stop after the last letter
+    binary[500:502, 500:502] = 0  # a speck far from any letter
+    binary[50, 50] = 0  # another
+    measures = preprocess.PageMeasures(paper=255, ink=0, noise=5, stroke_width=3, glyph_height=30)
+    out = preprocess.remove_isolated_specks(binary, measures)
+    assert (out[190:192, 140:142] == 0).all() and (out[228:230, 388:390] == 0).all()
+    assert out[500:502, 500:502].min() == 255 and out[50, 50] == 255
+    assert (out[200:230] == binary[200:230]).all()  # letters untouched
+
+
+def _faint_carbon_lines(text: str, contrast: float, seed: int = 3) -> tuple[np.ndarray, str]:
+    """A few lines of a thin typewriter face, faint on grainy paper: the look of a carbon copy."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from pipeline.synth import available_fonts
+
+    mono = next(p for p, style in available_fonts() if style == "typewriter")
+    font = ImageFont.truetype(str(mono), 46)
+    words, lines, line = text.split()[:400], [], ""
+    for word in words:
+        if font.getlength(f"{line} {word}") > 1700 and line:
+            lines.append(line)
+            line = word
+            if len(lines) == 8:
+                break
+        else:
+            line = f"{line} {word}".strip()
+    canvas = Image.new("L", (1900, 110 + 80 * len(lines)), 0)
+    draw = ImageDraw.Draw(canvas)
+    for i, text_line in enumerate(lines):
+        draw.text((100, 60 + 80 * i), text_line, font=font, fill=255)
+    ink = np.asarray(canvas, np.float32) / 255
+    ink = cv2.erode(ink, np.ones((2, 2), np.uint8))  # worn, thin strokes
+    ink = cv2.GaussianBlur(ink, (0, 0), 0.8)
+    rng = np.random.default_rng(seed)
+    image = 240 * (1 - contrast * ink) + rng.normal(0, 9, ink.shape)
+    return np.clip(image, 0, 255).astype(np.uint8), "\n".join(lines)
+
+
+@pytest.mark.slow
+def test_faint_thin_strokes_survive_where_a_plain_threshold_breaks_them(test_text):
+    from pipeline import evaluate, ocr
+
+    image, truth = _faint_carbon_lines(test_text, contrast=0.2)  # ink 50 grey levels under paper
+    cleaned = preprocess.clean(image, 300, Settings())
+    plain = preprocess.clean(image, 300, Settings(binarise="otsu"))  # flatten + one global Otsu
+    assert cleaned.plan is not None and cleaned.plan.smoothing > 0, cleaned.measures
+
+    def pieces(binary: np.ndarray) -> int:
+        return cv2.connectedComponents(255 - binary, connectivity=8)[0] - 1
+
+    letters = sum(1 for c in truth if not c.isspace())
+    # Broken strokes fall apart into pieces; whole letters are one piece each (ы, й, ё: two).
+    assert pieces(cleaned.image) <= 1.1 * letters, (pieces(cleaned.image), letters)
+    assert pieces(plain.image) >= 1.3 * letters, (pieces(plain.image), letters)
+
+    def cer(page: preprocess.Cleaned) -> float:
+        paragraphs, _ = ocr.recognise(page.image, Settings(), page.dpi)
+        return evaluate.score(truth, "\n".join(ln.text for p in paragraphs for ln in p.lines)).cer
+
+    new, old = cer(cleaned), cer(plain)
+    assert new < 0.03 and old > 2 * new, (new, old)
