@@ -12,6 +12,7 @@ the HELD-OUT set (never looked at while tuning): see bench_clean.py.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,5 +153,9 @@ def load_folder(folder: Path, kind: str) -> list[BenchPage]:
         if image is None:
             continue
         grey = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
-        pages.append(BenchPage(stem, kind, grey, truth.read_text(encoding="utf-8")))
+        params = truth.with_name(stem + ".json")
+        carbon = params.exists() and json.loads(params.read_text(encoding="utf-8")).get("carbon_copy") is True
+        pages.append(
+            BenchPage(stem, f"{kind}-carbon" if carbon else kind, grey, truth.read_text(encoding="utf-8"))
+        )
     return pages

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from . import bench_align, bench_batch, bench_correct, bench_ocr
+from . import bench_align, bench_batch, bench_clean, bench_correct, bench_ocr
 
 BENCHMARKS = {
     "ocr": bench_ocr.main,
+    "clean": bench_clean.main,
     "correct": bench_correct.main,
     "align": bench_align.main,
     "batch": bench_batch.main,
