@@ -218,16 +218,16 @@ def remove_specks(binary: np.ndarray, dpi: int) -> np.ndarray:
     return out
 
 
-def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures) -> np.ndarray:
+def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures, dpi: int) -> np.ndarray:
     """Whiten specks: ink components too small to be part of a letter at this page's stroke width.
 
     A component up to the size of a dot of this page's strokes (0.8 stroke²) goes only when no
     letter is within half a glyph height: the dots of ё and й, full stops and commas sit beside
-    letters and are kept. Beside letters only grain goes: components under 0.4 stroke², half a dot,
-    which thin strokes never break into since the smoothing before the threshold keeps them whole."""
+    letters and are kept. Beside letters only grain goes: components under half a dot, and never
+    more than 6 px at 300 dpi, so the broken-off hairlines of a heavy print face stay too."""
     stroke = max(1.0, measures.stroke_width)
     dot_area = max(2, int(round(0.8 * stroke * stroke)))
-    grain_area = max(1, int(round(0.4 * stroke * stroke)))
+    grain_area = max(1, int(round(min(0.4 * stroke * stroke, 6 * (dpi / 300) ** 2))))
     _, labels, stats, centroids = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
     left, top, width, height, areas = (stats[1:, i] for i in range(5))
     small = areas <= dot_area
@@ -455,7 +455,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     t4 = time.perf_counter()
     if settings.despeckle and settings.binarise != "none":
         if measures is not None:
-            binary = remove_isolated_specks(binary, _scaled(measures, factor))
+            binary = remove_isolated_specks(binary, _scaled(measures, factor), int(dpi * factor))
         else:
             binary = remove_specks(binary, int(dpi * factor))
     timings["despeckle"] = time.perf_counter() - t4

@@ -139,12 +139,12 @@ def test_isolated_specks_go_but_dots_and_full_stops_beside_letters_stay():
     binary[500:502, 500:503] = 0  # a speck as big as that dot, far from any letter
     binary[50, 50] = 0  # another
     measures = preprocess.PageMeasures(paper=255, ink=0, noise=5, stroke_width=3, glyph_height=30)
-    out = preprocess.remove_isolated_specks(binary, measures)
+    out = preprocess.remove_isolated_specks(binary, measures, 300)
     assert (out[190:192, 140:143] == 0).all() and (out[228:230, 388:391] == 0).all()
     assert out[500:502, 500:503].min() == 255 and out[50, 50] == 255
     assert (out[200:230] == binary[200:230]).all()  # letters untouched
     binary[215, 250] = 0  # a grain of one pixel between letters goes
-    assert preprocess.remove_isolated_specks(binary, measures)[215, 250] == 255
+    assert preprocess.remove_isolated_specks(binary, measures, 300)[215, 250] == 255
 
 
 def _faint_carbon_lines(text: str, contrast: float, seed: int = 3) -> tuple[np.ndarray, str]:
