@@ -297,12 +297,14 @@ MEASURE_TILE = 320  # side of the tiles measured at full resolution
 MEASURE_TILES = 8
 
 
-def _ink_tiles(flat: np.ndarray) -> list[np.ndarray]:
-    """Full-resolution tiles where the page has the most ink, found on a small copy."""
+def _ink_tiles(flat: np.ndarray, reduced: np.ndarray) -> list[np.ndarray]:
+    """Full-resolution tiles of ordinary ink density, found on a small copy (`reduced`: any smaller
+    copy of `flat`, to save a pass over the full page)."""
     h, w = flat.shape
     if h <= MEASURE_TILE * 2 or w <= MEASURE_TILE * 2:
         return [flat]
-    small, scale = downscale(flat, 400)
+    small, _ = downscale(reduced, 400)
+    scale = small.shape[1] / w
     _, dark = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     step = max(1, int(MEASURE_TILE * scale))
     rows, cols = small.shape[0] // step, small.shape[1] // step
@@ -325,7 +327,8 @@ def measure_page(flat: np.ndarray) -> PageMeasures:
 
     The ink is found on a lightly smoothed copy so that grain does not break it into fragments;
     the grain itself is measured on the unsmoothed paper."""
-    tiles = _ink_tiles(flat)
+    reduced, reduced_scale = downscale(flat, 2000)
+    tiles = _ink_tiles(flat, reduced)
     strip = np.hstack(tiles)
     smooth = cv2.GaussianBlur(strip, (0, 0), 1.0)
     _, ink_mask = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
@@ -345,11 +348,10 @@ def measure_page(flat: np.ndarray) -> PageMeasures:
     letters[0] = False
     # Glyph height over the whole page (a few tiles can all be a heading or a footnote), on a
     # smoothed copy at most 2000 px long so that grain does not pass for small letters.
-    small, scale = downscale(flat, 2000)
-    _, small_binary = cv2.threshold(
-        cv2.GaussianBlur(small, (0, 0), 1.0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU
+    _, reduced_binary = cv2.threshold(
+        cv2.GaussianBlur(reduced, (0, 0), 1.0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU
     )
-    height = glyph_height(small_binary) / scale
+    height = glyph_height(reduced_binary) / reduced_scale
     # Stroke width: twice the distance to the paper along the stroke's middle (distance-map ridges).
     distance = cv2.distanceTransform(ink_mask, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & letters[labels]
