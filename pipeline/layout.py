@@ -61,7 +61,7 @@ REGISTRATION = re.compile(
     r"\s+\d{4})"
 )
 LETTERHEAD = re.compile(r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет)")
-FOLIO = re.compile(r"^\d{1,4}(\s*об\.?)?$")
+FOLIO = re.compile(r"^(\d{1,4}(\s*об\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.`, or `8305.` for `83 об.` misread
 PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
 ROMAN_LOOKALIKES = set("XХIІVУТLCСМMП1l")
@@ -713,8 +713,8 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
 
 
 def _in_folio_corner(box: BBox, page: Page) -> bool:
-    small = box.width < page.dpi * 1.2 and box.height < page.dpi * 0.5
-    return small and box.x0 > page.width * 0.7 and box.y1 < page.height * 0.1
+    small = box.width < page.dpi * 0.8 and box.height < page.dpi * 0.4  # a number, not a framed mark
+    return small and box.x0 > page.width * 0.7 and box.y1 < page.height * 0.08
 
 
 def _handwriting_role(box: BBox, text_box: BBox | None, height: int) -> str:
