@@ -43,6 +43,8 @@ COLOUR_PATCH_CLOSE = 0.1  # inches: gaps in coloured ink closed to make one patc
 COLOUR_PATCH_MIN = 0.06  # inches: a patch holds at least a square of coloured ink this wide
 COLOUR_PATCH_SHARE = 0.5  # a patch of coloured ink counts when it is at least this share of the ink there
 MAX_COLOUR_SHARE = 0.3  # more of the ink coloured than this: the type itself is coloured
+TYPED_PATCH_HEIGHT = 0.3  # inches: a patch of coloured ink no taller than this may be a line of type
+TYPED_PATCHES = 30  # this many such patches, holding most of the coloured ink: the type is coloured
 STAMP_KEEP_CONF = 75.0  # a word on a stamp is kept only when Tesseract is this sure (type under the stamp),
 # or 20 below the page's median confidence if that is lower
 LEFTOVER_CONF = 30.0  # below this, a word where coloured ink was lifted is read from its remains
@@ -133,6 +135,12 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     # Nor is a thin line along the edge of a page or its binding.
     keep &= (np.minimum(w, h) >= inch * 0.05) & (np.maximum(w, h) <= 15 * np.minimum(w, h))
     keep[0] = False
+    # A carbon copy typed in violet or blue is many patches of line height (words and lines of type);
+    # stamps and notes are a few. The share of all ink alone misses a faint carbon on a grainy sheet.
+    kept = np.flatnonzero(keep)
+    typed = kept[h[kept] <= inch * TYPED_PATCH_HEIGHT]
+    if len(typed) >= TYPED_PATCHES and coloured[typed].sum() >= 0.5 * coloured[kept].sum():
+        return None
     mask = np.where(keep[labels] & (mask > 0), 255, 0).astype(np.uint8)
     total = cv2.countNonZero(mask)
     if total < MIN_COLOUR_FRACTION * mask.size:

@@ -197,6 +197,26 @@ def test_colour_ink_is_lifted_but_black_type_under_it_stays(tmp_path):
     assert grey[70, 142] > 200 and grey[125, 156] > 200
 
 
+def test_a_carbon_copy_typed_in_violet_keeps_its_type(test_text):
+    """The type of a violet carbon copy is coloured ink too; lifting it would erase the document, while a
+    violet stamp on the same kind of sheet is still found."""
+    typed = _font(TYPE_FONTS, 34)
+    page = Image.new("RGB", (1400, 1900), (240, 236, 224))
+    draw = ImageDraw.Draw(page)
+    for row, line in enumerate(_lines(test_text, 36, 60)):
+        draw.text((120, 80 + row * 48), line, font=typed, fill=(92, 70, 140))  # a dull violet carbon
+    assert layout.colour_ink(np.asarray(page)) is None
+
+    stamped = Image.new("RGB", (1400, 1900), (240, 236, 224))
+    draw = ImageDraw.Draw(stamped)
+    for row, line in enumerate(_lines(test_text, 36, 60)):
+        draw.text((120, 80 + row * 48), line, font=typed, fill=(30, 30, 30))
+    draw.ellipse((700, 600, 1100, 1000), outline=(125, 55, 175), width=12)
+    draw.text((780, 770), "КОПИЯ", font=_font(TYPE_FONTS, 60), fill=(125, 55, 175))
+    mask = layout.colour_ink(np.asarray(stamped))
+    assert mask is not None and mask[800, 700:712].any()
+
+
 def test_grey_page_without_furniture_has_one_text_zone_and_no_furniture(tmp_path, test_text):
     pages = synth.render_pages(test_text, 1, seed=11, degradations=(), max_skew=0.0)
     path = synth.write_pages(pages, tmp_path, "plain")[0]
