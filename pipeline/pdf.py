@@ -243,11 +243,6 @@ def straightening(
     return from_centre @ turn @ to_centre, new_width, new_height
 
 
-def im_size(path: Path) -> tuple[int, int]:
-    with Image.open(path) as im:
-        return im.size
-
-
 def _image_placement(
     straighten: np.ndarray, size: tuple[int, int], scale: float, height_pt: float
 ) -> tuple[float, ...]:
@@ -280,13 +275,14 @@ def searchable_pdf(pages: list[PdfPage], title: str, image: str = "original", la
             with Image.open(item.original) as im:
                 width_px, height_px = im.size
             dpi = item.original_dpi or page.dpi
+            image_size = (width_px, height_px)
             straighten, width_px, height_px = straightening(page.transform, width_px, height_px)
             matrix = straighten @ np.vstack([np.array(page.transform, float), (0.0, 0.0, 1.0)])
             source, source_dpi = item.original, dpi
         else:
             width_px, height_px, dpi = page.width, page.height, page.dpi
-            straighten = np.eye(3)
-            matrix = np.eye(3)
+            image_size = (page.width, page.height)
+            straighten = matrix = np.eye(3)
             source, source_dpi = item.cleaned, page.dpi
         scale = 72.0 / dpi
         width_pt, height_pt = width_px * scale, height_px * scale
@@ -295,9 +291,7 @@ def searchable_pdf(pages: list[PdfPage], title: str, image: str = "original", la
         text_pdf.showPage()
         # A scan archocr turned upright is shown upright (/Rotate, clockwise) and keeps its own frame.
         turn = page.orientation % 360 if source is item.original else 0
-        frames.append(
-            (source, source_dpi, _image_placement(straighten, im_size(source), scale, height_pt), turn)
-        )
+        frames.append((source, source_dpi, _image_placement(straighten, image_size, scale, height_pt), turn))
     text_pdf.save()
 
     pdf = pikepdf.open(io.BytesIO(buf.getvalue()))
