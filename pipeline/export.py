@@ -446,7 +446,8 @@ def to_alto(page: Page, image_name: str, original: Original | None = None) -> by
                 if zone.conf >= 0:
                     string.set("WC", f"{min(1.0, zone.conf / 100 if zone.conf > 1 else zone.conf):.3f}")
                 text_line.append(string)
-            block.append(text_line)
+            if len(text_line.findall(f"{{{ALTO_NS}}}String")):  # ALTO has no empty TextLine
+                block.append(text_line)
             space.append(block)
             continue
         for p_index, line_no in region.paragraphs:
@@ -486,7 +487,8 @@ def to_alto(page: Page, image_name: str, original: Original | None = None) -> by
                     text_line.append(string)
                 if hyphen_end:
                     text_line.append(A.HYP({"CONTENT": hyphen_end}))
-                block.append(text_line)
+                if len(text_line.findall(f"{{{ALTO_NS}}}String")):
+                    block.append(text_line)
                 line_no += 1
         space.append(block)
     alto_page.append(space)
