@@ -56,6 +56,7 @@ class PageEval:
     score: evaluate.Score
     folded: evaluate.Score
     leaks: list[tuple[str, str, str]]  # (zone type, furniture word, output word)
+    extra_words: int = 0  # output words beyond the truth's count of them: misreadings and furniture alike
     zones: dict[str, list[int]] = field(default_factory=dict)  # type -> [truth, found, predicted, hits]
     seconds: dict[str, float] = field(default_factory=dict)
     missing: bool = False
@@ -177,6 +178,7 @@ def evaluate_page(
         score=evaluate.score(truth.text, hypothesis),
         folded=evaluate.score(truth.text, hypothesis, fold=True),
         leaks=furniture_leaks(truth.text, hypothesis, truth.zones),
+        extra_words=sum((Counter(words(hypothesis)) - Counter(words(truth.text))).values()),
         zones=score_zones(truth.zones, zones) if zones is not None else {},
         seconds=seconds or {},
         missing=text is None,
@@ -234,6 +236,7 @@ def summarise(pages: list[PageEval]) -> dict[str, Any]:
         "wer_by_page_type": {k: v.wer for k, v in sorted(by_type.items())},
         "cer_by_degradation": {k: v.cer for k, v in sorted(by_degradation.items())},
         "leaked_words_per_page": sum(len(p.leaks) for p in pages) / n,
+        "extra_words_per_page": sum(p.extra_words for p in pages) / n,
         "leaked_words_by_zone_type": dict(leak_types),
         "zones": {
             t: {

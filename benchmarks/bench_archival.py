@@ -126,7 +126,12 @@ def _report(truths, results, summaries) -> dict:  # type: ignore[no-untyped-def]
         ]
         + [
             ["leaked furniture words/page", *(f"{summaries[n]['leaked_words_per_page']:.2f}" for n in names)]
-            + ["", ""]
+            + ["", ""],
+            [
+                "output words not in the truth/page",
+                *(f"{summaries[n]['extra_words_per_page']:.1f}" for n in names),
+            ]
+            + ["", ""],
         ],
     )
     types = sorted(ours["cer_by_page_type"])

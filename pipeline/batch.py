@@ -145,8 +145,15 @@ def _short_hash(text: str) -> str:
     return hashlib.sha256(os.fsencode(text)).hexdigest()[:8]
 
 
+# Names Windows cannot create, with any extension: an output folder on an SMB share must take every name.
+_DEVICE_NAMES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10))}
+)
+
+
 def _reserved(name: str) -> bool:
-    return name.casefold() in {r.casefold() for r in RESERVED_NAMES}
+    folded = name.casefold()
+    return folded in {r.casefold() for r in RESERVED_NAMES} or name.split(".")[0].upper() in _DEVICE_NAMES
 
 
 def _usable(name: str) -> bool:
@@ -459,7 +466,7 @@ def _dask_record(future: Any, task: PageTask) -> PageRecord:
         return future.result()
     except Exception as exc:  # the worker died repeatedly on this page
         return PageRecord(
-            task.document, task.number, "failed", f"worker lost: {failure_reason(exc)}", key=task.key
+            task.document, task.number, "failed", f"worker lost: {type(exc).__name__}: {exc}", key=task.key
         )
 
 

@@ -2,21 +2,22 @@
 
 Two halves, around the body OCR (see process.py):
 
-- before: `colour_ink` finds coloured ink on a colour scan (violet and blue stamps, coloured ink and
-  pencil) by its chroma, and `grey_without_colour_ink` lifts it to the paper's value so that the
-  cleaned page keeps only the black type (black type under a stamp stays black). `find_regions`
-  then looks at a downscaled copy of the cleaned page in its own frame: coloured ink grouped into
-  stamps (a ring or a frame) and handwriting, and on any scan round stamps by their ring (Hough
-  circles with most of the circle inked).
-- after: `apply` sorts Tesseract's words into the document's text and furniture (words on
-  handwriting, low-confidence words on a stamp, the archive's folio number in the top corner, a page
-  number centred at the top or bottom, typed-over `ххххх`), reads every piece of furniture with one
-  more Tesseract call over a montage of their crops (their text and confidence go into the zone),
-  types the remaining paragraphs (letterhead, secrecy mark, registration, heading, table, column,
-  body) and returns the page with its zones. Furniture words are simply not in `Page.paragraphs`.
+- before: `colour_ink` finds coloured ink on a colour scan (violet and blue stamps and pens, red
+  pencil) by its chroma and hue, in patches where it is most of the ink or stamp-sized, and
+  `grey_without_colour_ink` lifts it to the paper's value, so the cleaned page keeps only the black
+  type (black type under a stamp stays black).
+- after: `find_regions` looks at copies of the cleaned page about a thousand pixels long: coloured
+  ink grouped into stamps (a ring or a frame round their text) and handwriting; on any scan, ink too
+  tall for a line of type (a stamp's ring or frame, a handwritten word) and writing-sized ink that
+  no confidently read word covers. `apply` then sorts Tesseract's words into the document's text and
+  furniture (words whose ink is handwriting's, low-confidence words on a stamp, the archive's folio
+  number in the top corner, a page number centred at the top or bottom, typed-over `ххххх`), reads
+  every piece of furniture with one more Tesseract call over a montage of their crops (a round
+  stamp's rim unrolled), types the remaining paragraphs (letterhead, secrecy mark, registration,
+  addressee, heading, table, column, body) and returns the page with its zones. Furniture words are
+  simply not in `Page.paragraphs`.
 
-Every estimate runs on copies about a thousand pixels long; the only full-size work is one chroma
-computation on colour scans.
+Every estimate runs on reduced copies; the only large-image work is the chroma at half size.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ FOREIGN_INK_LEVEL = 200  # flattened grey (paper 255) below which a pixel counts
 FOREIGN_MIN_HEIGHT = 0.3  # inches: a connected piece of ink this tall is no typed letter
 RIM_COVER = 0.6  # share of a ring's outline (in 10-degree steps) that must be inked
 STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
-UNREAD_CONF = 20.0  # a word read with at least this confidence covers its ink
+UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (its words stay in the text)
+TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this median confidence
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
@@ -226,13 +228,13 @@ def find_regions(
     grey_small: np.ndarray,
     colour_small: np.ndarray | None,
     dpi: int,
-    words: tuple[Word, ...] = (),
+    lines: tuple[Line, ...] = (),
 ) -> Found:
     """Stamps and handwriting on the page, in cleaned-image pixels.
 
     `grey_small` is the grey page the cleaning stage got (coloured ink already lifted), resampled into
     the cleaned frame at `analysis_scale`; `colour_small` likewise the coloured-ink mask, or None;
-    `words` what the body OCR read (ink it left unread is looked at as handwriting)."""
+    `lines` what the body OCR read (ink it left unread is looked at as handwriting)."""
     scale = analysis_scale(cleaned.shape)
     small_dpi = dpi * scale
     regions: list[Region] = []
@@ -248,22 +250,29 @@ def find_regions(
             # Type that a stamp's ring or frame touches joins its piece of ink: words on a stamp are
             # judged by their confidence instead (see _furniture_of).
             labels[member] = len(regions)
-    if words:
-        for region in _unread_ink(ink, words, small_dpi, scale):
+    if lines:
+        for region in _unread_ink(ink, lines, small_dpi, scale):
             if not any(_overlap(region.bbox, r.bbox) > 0.3 for r in regions):
                 regions.append(region)
     return Found(regions, labels, ink, scale)
 
 
-def _unread_ink(ink: np.ndarray, words: tuple[Word, ...], dpi: float, scale: float) -> list[Region]:
+def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: float) -> list[Region]:
     """Writing the body OCR did not read: Tesseract's model of print passes over most handwriting, so
-    pieces of ink of a written word's size that no word box covers are handwriting (a signature, a
-    resolution in pencil, a note in the margin). Rules, underlines and specks are not."""
+    pieces of ink of a written word's size that no confidently read word covers are handwriting (a
+    signature, a resolution in pencil, a note in the margin). Rules, underlines and specks are not.
+    These zones only describe the page: they take no words out of the text (an old print's words
+    are read with low confidence too)."""
     read = np.zeros(ink.shape, np.uint8)
-    for w in words:
-        if w.conf >= UNREAD_CONF:
-            x0, y0 = int(w.bbox.x0 * scale), int(w.bbox.y0 * scale)
-            read[y0 : int(np.ceil(w.bbox.y1 * scale)) + 1, x0 : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
+    for line in lines:
+        # Tesseract's guesses at handwriting come with almost no confidence; a poor word on a line of
+        # well-read type is type.
+        confs = [w.conf for w in line.words if w.conf >= 0]
+        typed_line = bool(confs) and float(np.median(confs)) >= TYPED_LINE_CONF
+        for w in line.words:
+            if w.conf >= UNREAD_CONF or typed_line:
+                x0, y0 = int(w.bbox.x0 * scale), int(w.bbox.y0 * scale)
+                read[y0 : int(np.ceil(w.bbox.y1 * scale)) + 1, x0 : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
     unread = (ink & (read == 0)).astype(np.uint8)
     gap = max(3, int(round(dpi * 0.15)))
     joined = cv2.morphologyEx(
@@ -586,8 +595,6 @@ def _furniture_of(
                 return entry
         elif region.type == "stamp" and word.conf < found.stamp_keep_conf:
             return entry
-        elif region.type == "handwriting" and word.conf < UNREAD_CONF:
-            return entry  # what Tesseract made of the writing
     text = word.text.strip()
     line_text = line.text.strip()
     alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))

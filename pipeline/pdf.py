@@ -133,6 +133,19 @@ def _jpeg_image(pdf: pikepdf.Pdf, im: Image.Image) -> pikepdf.Stream:
 def page_image(pdf: pikepdf.Pdf, path: Path, dpi: int) -> pikepdf.Stream:
     """The page image as a PDF image: bilevel as G4, grey or colour as JPEG, above 300 dpi resampled."""
     with Image.open(path) as opened:
+        if opened.format == "JPEG" and opened.mode in ("L", "RGB") and dpi <= MAX_IMAGE_DPI:
+            # A JPEG scan goes in as it is: no second loss, no time spent decoding and encoding.
+            return pikepdf.Stream(
+                pdf,
+                path.read_bytes(),
+                Type=pikepdf.Name.XObject,
+                Subtype=pikepdf.Name.Image,
+                Width=opened.width,
+                Height=opened.height,
+                ColorSpace=pikepdf.Name.DeviceGray if opened.mode == "L" else pikepdf.Name.DeviceRGB,
+                BitsPerComponent=8,
+                Filter=pikepdf.Name.DCTDecode,
+            )
         im = opened.copy()
     if dpi > MAX_IMAGE_DPI and not _is_bilevel(im):
         factor = MAX_IMAGE_DPI / dpi

@@ -112,7 +112,7 @@ def _layout(
         colour_small = (layout.to_clean_frame(colour, cleaned.transform, shape, scale) > 20).astype(
             np.uint8
         ) * 255
-    found = layout.find_regions(cleaned.image, grey_small, colour_small, cleaned.dpi, page.words)
+    found = layout.find_regions(cleaned.image, grey_small, colour_small, cleaned.dpi, page.lines)
     source_grey = preprocess.to_grey(scan.pixels)
 
     def read_crop(region: layout.Region) -> np.ndarray:

@@ -203,13 +203,23 @@ def _tiff_page_count(path: Path, limit: int) -> int:
     Stops one past `limit` (the caller refuses the file) and at a directory seen before (a looping
     chain). A directory that lies past the end of a truncated file still counts as a page: reading it
     fails, and that page is recorded as failed rather than silently missing."""
+    offsets = _tiff_directory_offsets(path, limit + 1)
+    if not offsets:
+        raise ScanError("TIFF has no pages (no image directory)", path=str(path))
+    return len(offsets)
+
+
+def _tiff_directory_offsets(path: Path, most: int) -> list[int]:
+    """File offsets of the first `most` image directories of a classic TIFF, in page order."""
+    offsets: list[int] = []
     with path.open("rb") as fh:
         head = fh.read(8)
         order = "<" if head[:2] == b"II" else ">"
         offset = struct.unpack(order + "I", head[4:8])[0]
         seen: set[int] = set()
-        while offset and offset not in seen and len(seen) <= limit:
+        while offset and offset not in seen and len(offsets) < most:
             seen.add(offset)
+            offsets.append(offset)
             fh.seek(offset)
             raw = fh.read(2)
             if len(raw) < 2:
@@ -217,9 +227,21 @@ def _tiff_page_count(path: Path, limit: int) -> int:
             fh.seek(offset + 2 + 12 * struct.unpack(order + "H", raw)[0])
             raw = fh.read(4)
             offset = struct.unpack(order + "I", raw)[0] if len(raw) == 4 else 0
-    if not seen:
-        raise ScanError("TIFF has no pages (no image directory)", path=str(path))
-    return len(seen)
+    return offsets
+
+
+def _seek_page(im: Image.Image, path: Path, number: int) -> None:
+    """Make page `number` current. Pillow reaches frame n of a TIFF by parsing the n directories before
+    it, which makes reading every page of a long TIFF quadratic; handing it the directory offsets
+    (two small reads each) lets it go straight to the page."""
+    frame_pos, limits = getattr(im, "_frame_pos", None), getattr(im, "_tag_data_limits", None)
+    if im.format == "TIFF" and isinstance(frame_pos, list) and isinstance(limits, list) and len(limits) == 1:
+        offsets = _tiff_directory_offsets(path, number)
+        if len(offsets) == number and offsets[0] == frame_pos[0]:
+            # Each skipped directory gets what is left of Pillow's budget for tag data, as the first had.
+            im._frame_pos = offsets
+            im._tag_data_limits = limits + [im._tag_data_remaining] * (number - 1)
+    im.seek(number - 1)
 
 
 def _pdf_info(path: Path, first: int | None = None, last: int | None = None) -> dict:
@@ -344,8 +366,8 @@ def _load_image_page(path: Path, number: int, settings: Settings) -> PageImage:
         warnings.simplefilter("always")
         check_size(im.width, im.height, path, settings)
         try:
-            if number > 1 or getattr(im, "n_frames", 1) > 1:
-                im.seek(number - 1)
+            if number > 1:
+                _seek_page(im, path, number)
                 check_size(im.width, im.height, path, settings, what=f"page {number}")
             dpi = _image_dpi(im)
             frame = ImageOps.exif_transpose(im)

@@ -339,11 +339,17 @@ def test_kraken_reads_a_baseline_for_every_line(skewed_and_turned):
 
 
 @pytest.mark.slow
-def test_ocrd_workspace_validate_accepts_our_pages(skewed_and_turned):
+def test_ocrd_workspace_validate_accepts_our_pages(skewed_and_turned, tmp_path):
     out, _ = skewed_and_turned
     python = tool_python("ocrd")
-    for document in ("doc", "turned-0001"):
-        folder = out / document
+    # ... and a page with zones (typed regions, a stamp's reading nested in its graphic region).
+    zoned = tmp_path / "zoned"
+    zoned.mkdir()
+    page = _zoned_page()
+    Image.new("L", (page.width, page.height), 255).save(zoned / "0001.png", dpi=(300, 300))
+    (zoned / "0001.page.xml").write_bytes(export.to_page_xml(page, "0001.png"))
+    for folder in (out / "doc", out / "turned-0001", zoned):
+        document = folder.name
         page = etree.parse(str(folder / "0001.page.xml"))
         original = page.find(".//p:Page", PAGE_NS).get("imageFilename")
         pc_gts_id = page.getroot().get("pcGtsId")

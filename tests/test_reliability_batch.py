@@ -222,6 +222,12 @@ def test_document_names_follow_one_rule():
         assert batch.safe_name(name) == name and name not in (".", "..") and "/" not in name
         assert name.rsplit("-", 1)[1].isalnum() and len(name.rsplit("-", 1)[1]) == 8  # the hash says why
     assert names[2].startswith("manifest.json-")
+    assert batch.document_names(_inputs("con.png", "LPT1.x.png", "console.png")) != [
+        "con",
+        "LPT1.x",
+        "console",
+    ]
+    assert batch.document_names(_inputs("console.png")) == ["console"]
     # No order decides: the same inputs in any order get the same names.
     shuffled = _inputs("y.png", "b/X.png", "a/x.png", "manifest.json.png", "..png", "...png")
     assert dict(zip(shuffled, batch.document_names(shuffled), strict=True)) == dict(
@@ -500,11 +506,13 @@ def test_symlinked_folders_are_followed_once_and_dangling_links_recorded(tmp_pat
     (inbox / "up").symlink_to(inbox, target_is_directory=True)  # a loop from the top
     (inbox / "gone.png").symlink_to(tmp_path / "nowhere.png")
     (inbox / "unmounted").symlink_to(tmp_path / "no-such-share", target_is_directory=True)
+    os.mkfifo(inbox / "pipe.png")  # reading it would hang the run
     found = scans.find_inputs([inbox])
     assert sorted(i.relative for i in found if not i.problem) == ["real/r.png", "shared/e.png"]
     problems = {i.relative: i.problem for i in found if i.problem}
-    assert set(problems) == {"gone.png", "unmounted"}
-    assert all("broken symbolic link" in p for p in problems.values())
+    assert set(problems) == {"gone.png", "unmounted", "pipe.png"}
+    assert "broken symbolic link" in problems["gone.png"] and "broken symbolic link" in problems["unmounted"]
+    assert "not a regular file" in problems["pipe.png"]
     out = tmp_path / "out"
     result = archocr("run", str(inbox), "--out", str(out), "--serial", "--no-correct")
     assert result.returncode == 1
@@ -559,6 +567,12 @@ def test_tiff_with_50000_frames_is_refused_quickly_with_a_clear_reason(tmp_path)
         and "--max-pages" in doc["reason"]
     )
     assert _documents(out)["ok"]["status"] == "ok"
+
+
+def test_max_pages_below_one_is_a_usage_error(tmp_path):
+    tiny_page(tmp_path / "x.png")
+    result = archocr("run", str(tmp_path / "x.png"), "--out", str(tmp_path / "out"), "--max-pages", "0")
+    assert result.returncode == 2 and "--max-pages" in result.stderr
 
 
 def test_tiff_page_count_matches_pillow_and_max_pages_applies(tmp_path):
