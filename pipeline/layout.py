@@ -292,30 +292,12 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
         pixels = int(patch.sum())
         if pixels < (dpi * 0.1) ** 2 or max(w, h) > 12 * min(w, h) or pixels > 0.45 * w * h:
             continue  # a rule or an underline, or a blot
-        box = _unscale(x, y, w, h, scale)
-        if _on_a_typed_line(box, words):
-            continue  # type the OCR was unsure of (a faint word, a bracket), in a line it read
         points = cv2.findNonZero(patch.astype(np.uint8))
         (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
-        regions.append(Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh)))
+        regions.append(
+            Region("handwriting", "", _unscale(x, y, w, h, scale), angle=_text_angle(rect_angle, rw, rh))
+        )
     return regions
-
-
-def _on_a_typed_line(box: BBox, words: tuple[Word, ...]) -> bool:
-    """Whether a piece of ink sits in a line of confidently read type, no taller than that type: two
-    read words beside it share most of its height."""
-    height = box.y1 - box.y0
-    beside = [
-        w
-        for w in words
-        if w.conf >= UNREAD_CONF
-        and min(box.y1, w.bbox.y1) - max(box.y0, w.bbox.y0) >= 0.5 * height
-        and (w.bbox.x1 <= box.x0 + height or w.bbox.x0 >= box.x1 - height)
-    ]
-    if len(beside) < 2:
-        return False
-    # Against the line's tallest word: brackets and capitals reach above and below the x-height.
-    return height <= 1.15 * max(w.bbox.y1 - w.bbox.y0 for w in beside)
 
 
 def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple[Region, np.ndarray]]:
@@ -662,7 +644,7 @@ def _read_furniture(
     for entry in to_read:
         top = y
         for piece in _pieces(entry["region"], read_crop(entry["region"])):
-            if shrink < 0.95:  # `shrink` cleaned pixels make one pixel of the scan
+            if shrink < 0.95:  # back to the scan's pixels (`shrink` of them per cleaned pixel)
                 piece = cv2.resize(piece, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
             _, piece = cv2.threshold(piece, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
             crops.append(piece)
