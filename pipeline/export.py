@@ -736,7 +736,9 @@ def _is_own_file(source: Path, pixels: np.ndarray) -> bool:
             if im.getexif().get(0x0112, 1) not in (0, 1):
                 return False
             return im.size == (pixels.shape[1], pixels.shape[0])
-    except (OSError, ValueError, SyntaxError):
+    except Exception:
+        # Damage Pillow trips over (a broken later TIFF directory raises TypeError or KeyError): the
+        # page was read, but the file cannot be vouched for, so the page keeps its own copy.
         return False
 
 
