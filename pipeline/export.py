@@ -446,7 +446,8 @@ def to_alto(page: Page, image_name: str, original: Original | None = None) -> by
                 if zone.conf >= 0:
                     string.set("WC", f"{min(1.0, zone.conf / 100 if zone.conf > 1 else zone.conf):.3f}")
                 text_line.append(string)
-            block.append(text_line)
+            if len(text_line.findall(f"{{{ALTO_NS}}}String")):  # ALTO has no empty TextLine
+                block.append(text_line)
             space.append(block)
             continue
         for p_index, line_no in region.paragraphs:
@@ -486,7 +487,8 @@ def to_alto(page: Page, image_name: str, original: Original | None = None) -> by
                     text_line.append(string)
                 if hyphen_end:
                     text_line.append(A.HYP({"CONTENT": hyphen_end}))
-                block.append(text_line)
+                if len(text_line.findall(f"{{{ALTO_NS}}}String")):
+                    block.append(text_line)
                 line_no += 1
         space.append(block)
     alto_page.append(space)
@@ -734,7 +736,9 @@ def _is_own_file(source: Path, pixels: np.ndarray) -> bool:
             if im.getexif().get(0x0112, 1) not in (0, 1):
                 return False
             return im.size == (pixels.shape[1], pixels.shape[0])
-    except (OSError, ValueError, SyntaxError):
+    except Exception:
+        # Damage Pillow trips over (a broken later TIFF directory raises TypeError or KeyError): the
+        # page was read, but the file cannot be vouched for, so the page keeps its own copy.
         return False
 
 

@@ -532,7 +532,10 @@ def apply(
             kept_paragraphs.append(
                 Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block=paragraph.block)
             )
-    ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi)
+    # The furniture is read at the scan's own resolution: the cleaning may have enlarged the body's
+    # image for Tesseract, but the crops come from the scan, and interpolating them blurs a stamp's rim.
+    per_clean = float(np.sqrt(abs(np.linalg.det(np.array(page.transform, float)[:, :2])))) or 1.0
+    ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi, min(1.0, per_clean))
     body = dataclasses.replace(page, paragraphs=tuple(kept_paragraphs))
     zones = _text_zones(body) + _furniture_zones(furniture, body)
     step = Step(
@@ -622,7 +625,11 @@ def _shared_entry(furniture: list[dict], kind: str, line: Line) -> dict:
 
 
 def _read_furniture(
-    entries: list[dict], read_crop: Callable[[Region], np.ndarray], settings: Settings, dpi: int
+    entries: list[dict],
+    read_crop: Callable[[Region], np.ndarray],
+    settings: Settings,
+    dpi: int,
+    shrink: float = 1.0,
 ) -> float:
     """Each stamp's and handwriting's own reading, from one Tesseract call over a montage of their crops.
 
@@ -645,6 +652,8 @@ def _read_furniture(
     for entry in to_read:
         top = y
         for piece in _pieces(entry["region"], read_crop(entry["region"])):
+            if shrink < 0.95:  # back to the scan's pixels (`shrink` of them per cleaned pixel)
+                piece = cv2.resize(piece, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
             _, piece = cv2.threshold(piece, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
             crops.append(piece)
             y += piece.shape[0] + gap
@@ -655,7 +664,8 @@ def _read_furniture(
     for crop in crops:
         montage[y : y + crop.shape[0], gap : gap + crop.shape[1]] = crop
         y += crop.shape[0] + gap
-    paragraphs, step = ocr.recognise(montage, settings.replace(psm=6), dpi)
+    montage_dpi = round(dpi * shrink) if shrink < 0.95 else dpi
+    paragraphs, step = ocr.recognise(montage, settings.replace(psm=6), montage_dpi)
     for entry, (y0, y1) in zip(to_read, spans, strict=True):
         words = [
             w

@@ -2,8 +2,10 @@
 embedded-font text layer on the word boxes.
 
 By default the image is the ORIGINAL scan (grey or colour as scanned, resampled to at most 300 dpi,
-JPEG; bilevel scans as CCITT G4), on the original's page frame, so stamps, pencil marks and greys stay
-visible; the words are carried there through the page transform and follow the lines' slant.
+JPEG; bilevel scans as CCITT G4), so stamps, pencil marks and greys stay visible. A skewed scan is shown
+turned straight by the viewer (its pixels untouched, the frame grown to hold all of it), so the words,
+carried there through the page transform, lie square to the page: every extractor, poppler's default
+physical-layout mode included, reads them line by line.
 `--pdf-image cleaned` puts archocr's cleaned image instead (bilevel, CCITT G4).
 
 reportlab writes the text layer (TrueType subset embedded, no standard-14 font anywhere); pikepdf adds
@@ -38,6 +40,9 @@ SRGB_PROFILES = ("/usr/share/color/icc/sRGB.icc", "/usr/share/color/icc/colord/s
 MAX_IMAGE_DPI = 300
 JPEG_QUALITY = 75
 FONT = "ArchocrText"
+# How far (in font sizes) a word may leave its line's common baseline towards its own: poppler reads a
+# line as one only while its words' baselines lie within about half a font size.
+MAX_BASELINE_SHIFT = 0.1
 
 
 @dataclass(frozen=True)
@@ -166,44 +171,91 @@ def _baseline_y(line: Line, x: float) -> float:
 
 def _text_layer(pdf: canvas.Canvas, page: Page, matrix: np.ndarray, height_pt: float, scale: float) -> None:
     """Every line's words, invisible, stretched to their boxes on the target frame: `matrix` maps
-    cleaned pixels to target pixels, `scale` target pixels to points."""
+    cleaned pixels to target pixels, `scale` target pixels to points.
+
+    The words are set square to the page (in its own quarter turn): poppler's default (physical
+    layout) reading cuts slanted text wherever its baseline steps by half a point and sorts the pieces
+    by height, which scrambles a slanted line. Each line gets one baseline; a word may move from it
+    towards its own by a tenth of the font size, which keeps the line one line for poppler. The frame
+    is straight (see `straightening`), so that one baseline lies on the line as shown."""
     font = _font()
     linear = matrix[:, :2]
     zoom = math.sqrt(abs(np.linalg.det(linear)))  # cleaned pixel -> target pixel
-    # Text direction on the page: the cleaned x axis, mapped (PDF's y axis points up).
-    dx, dy = linear[0, 0], -linear[1, 0]
-    norm = math.hypot(dx, dy) or 1.0
-    cos, sin = dx / norm, dy / norm
+    # Text direction on the page: the cleaned x axis, mapped (PDF's y axis points up), to the quarter.
+    quarter = round(math.atan2(-linear[1, 0], linear[0, 0]) / (math.pi / 2)) % 4
+    cos, sin = ((1, 0), (0, 1), (-1, 0), (0, -1))[quarter]
 
-    def to_pdf(x: float, y: float) -> tuple[float, float]:
+    def along(x: float, y: float) -> tuple[float, float]:
+        """A cleaned pixel in points, as (along the text direction, across it) from the page origin."""
         tx, ty = linear @ (x, y) + matrix[:, 2]
-        return tx * scale, height_pt - ty * scale
+        px, py = tx * scale, height_pt - ty * scale
+        return px * cos + py * sin, -px * sin + py * cos
 
     for line in page.lines:
         words = [w for w in line.words if w.text]
         if not words:
             continue
         size = max(1.0, line.bbox.height * zoom * scale * 0.75)
+        centres = [(w.bbox.x0 + w.bbox.x1) / 2 for w in words]
+        across = [along(x, _baseline_y(line, x))[1] for x in centres]
+        middle = (min(across) + max(across)) / 2
+        reach = MAX_BASELINE_SHIFT * size
         text = pdf.beginText()
         text.setTextRenderMode(3)  # invisible: searchable and selectable, the image shows through
         text.setFont(font, size)
-        # One text matrix per line, on its baseline and along its slant; the words follow as moves
-        # within it, so every reader sees one line however the page lies.
-        x0 = words[0].bbox.x0
-        text.setTextTransform(cos, sin, -sin, cos, *to_pdf(x0, _baseline_y(line, x0)))
-        at = 0.0  # points along the baseline from the line's start
         for i, word in enumerate(words):
             # The word stretched to its box, plus the gap to the next word as a stretched space.
             right = words[i + 1].bbox.x0 if i + 1 < len(words) else word.bbox.x1
+            start = along(word.bbox.x0, _baseline_y(line, word.bbox.x0))[0]
+            end = along(right, _baseline_y(line, right))[0]
             chunk = word.text + (" " if i + 1 < len(words) else "")
             natural = pdfmetrics.stringWidth(chunk, font, size)
-            start = (word.bbox.x0 - x0) * zoom * scale
             if natural > 0:
-                text.setHorizScale(100.0 * max(1, right - word.bbox.x0) * zoom * scale / natural)
-            text.moveCursor(start - at, 0)  # Td: from the previous word's start
-            at = start
+                text.setHorizScale(100.0 * max(end - start, zoom * scale) / natural)
+            v = middle + min(reach, max(-reach, across[i] - middle))
+            text.setTextTransform(cos, sin, -sin, cos, start * cos - v * sin, start * sin + v * cos)
             text.textOut(chunk)
         pdf.drawText(text)
+
+
+# --- the page frame ------------------------------------------------------------------------------------
+
+
+def straightening(
+    transform: tuple[tuple[float, float, float], ...], width: int, height: int
+) -> tuple[np.ndarray, float, float]:
+    """The turn that shows a skewed original straight, and the frame that holds all of it.
+
+    The page transform maps cleaned pixels onto the original; its angle beyond the nearest quarter turn
+    is the scan's skew. The PDF shows the original's own pixels turned back by that skew (the viewer
+    turns them: nothing is resampled), on a frame grown to the turned image's bounds, so no margin is
+    cut. The text layer is then square to the page, where every reader, poppler's physical layout
+    included, reads it line by line and its boxes lie on the words as shown. Returns a 3x3 matrix from
+    original pixels to frame pixels, and the frame's width and height in pixels."""
+    angle = math.atan2(transform[1][0], transform[0][0])
+    skew = angle - round(angle / (math.pi / 2)) * (math.pi / 2)
+    cos, sin = math.cos(skew), math.sin(skew)
+    new_width = width * abs(cos) + height * abs(sin)
+    new_height = width * abs(sin) + height * abs(cos)
+    turn = np.array([[cos, sin, 0.0], [-sin, cos, 0.0], [0.0, 0.0, 1.0]])  # by -skew (y points down)
+    to_centre = np.array([[1.0, 0.0, -width / 2], [0.0, 1.0, -height / 2], [0.0, 0.0, 1.0]])
+    from_centre = np.array([[1.0, 0.0, new_width / 2], [0.0, 1.0, new_height / 2], [0.0, 0.0, 1.0]])
+    return from_centre @ turn @ to_centre, new_width, new_height
+
+
+def _image_placement(
+    straighten: np.ndarray, size: tuple[int, int], scale: float, height_pt: float
+) -> tuple[float, ...]:
+    """The `cm` operands that draw the image (PDF's unit square, y up) where `straighten` puts it."""
+    width, height = size
+
+    def at(u: float, v: float) -> np.ndarray:
+        x, y, _ = straighten @ (u * width, (1 - v) * height, 1.0)
+        return np.array([x * scale, height_pt - y * scale])
+
+    origin = at(0, 0)
+    a, b = at(1, 0) - origin, at(0, 1) - origin
+    return (a[0], a[1], b[0], b[1], origin[0], origin[1])
 
 
 # --- PDF/A ----------------------------------------------------------------------------------------------
@@ -223,29 +275,32 @@ def searchable_pdf(pages: list[PdfPage], title: str, image: str = "original", la
             with Image.open(item.original) as im:
                 width_px, height_px = im.size
             dpi = item.original_dpi or page.dpi
-            matrix = np.array(page.transform, float)
+            image_size = (width_px, height_px)
+            straighten, width_px, height_px = straightening(page.transform, width_px, height_px)
+            matrix = straighten @ np.vstack([np.array(page.transform, float), (0.0, 0.0, 1.0)])
             source, source_dpi = item.original, dpi
         else:
             width_px, height_px, dpi = page.width, page.height, page.dpi
-            matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+            image_size = (page.width, page.height)
+            straighten = matrix = np.eye(3)
             source, source_dpi = item.cleaned, page.dpi
         scale = 72.0 / dpi
         width_pt, height_pt = width_px * scale, height_px * scale
         text_pdf.setPageSize((width_pt, height_pt))
-        _text_layer(text_pdf, page, matrix, height_pt, scale)
+        _text_layer(text_pdf, page, matrix[:2], height_pt, scale)
         text_pdf.showPage()
         # A scan archocr turned upright is shown upright (/Rotate, clockwise) and keeps its own frame.
         turn = page.orientation % 360 if source is item.original else 0
-        frames.append((source, source_dpi, width_pt, height_pt, turn))
+        frames.append((source, source_dpi, _image_placement(straighten, image_size, scale, height_pt), turn))
     text_pdf.save()
 
     pdf = pikepdf.open(io.BytesIO(buf.getvalue()))
-    for page_obj, (source, source_dpi, width_pt, height_pt, turn) in zip(pdf.pages, frames, strict=True):
+    for page_obj, (source, source_dpi, placement, turn) in zip(pdf.pages, frames, strict=True):
         if turn:
             page_obj.Rotate = turn
         xobject = pdf.make_indirect(page_image(pdf, source, source_dpi))
         name = page_obj.add_resource(xobject, pikepdf.Name.XObject, prefix="Im")
-        draw = f"q {width_pt:.4f} 0 0 {height_pt:.4f} 0 0 cm {name} Do Q\n".encode()
+        draw = f"q {' '.join(f'{v:.6f}' for v in placement)} cm {name} Do Q\n".encode()
         page_obj.contents_add(pikepdf.Stream(pdf, draw), prepend=True)
     _make_pdfa(pdf, title, lang)
     out = io.BytesIO()

@@ -479,11 +479,23 @@ def test_zoned_and_hyphenated_hocr_passes_hocr_spec(tmp_path):
 # --- the searchable PDF/A ------------------------------------------------------------------------------
 
 
-def _pdf_words(path: Path, page: int = 1) -> list[tuple[str, np.ndarray]]:
-    """pdftotext's words in content order with their boxes, in pixels at 300 dpi. On slanted text
-    poppler cuts a word where its baseline steps; pieces that touch are joined again."""
+def _pdf_words(path: Path, page: int = 1, mode: str = "-raw") -> list[tuple[str, np.ndarray]]:
+    """pdftotext's words (in content order with `-raw`, in its physical layout with `-layout`) with
+    their boxes, in pixels at 300 dpi on the original scan's frame (undoing the PDF's straightening).
+    On slanted text poppler cuts a word where its baseline steps; pieces that touch are joined again."""
+    box_option = "-bbox-layout" if mode == "-layout" else "-bbox"
     html = subprocess.run(
-        ["pdftotext", "-raw", "-bbox", "-f", str(page), "-l", str(page), str(path), "-"],
+        [
+            "pdftotext",
+            *([mode] if mode == "-raw" else []),
+            box_option,
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            str(path),
+            "-",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -499,9 +511,9 @@ def _pdf_words(path: Path, page: int = 1) -> list[tuple[str, np.ndarray]]:
             words.append((text, [x0, y0, x1, y1]))
     import pikepdf
 
-    with pikepdf.open(path) as pdf:
-        rotate = int(pdf.pages[page - 1].obj.get("/Rotate", 0)) % 360
-        _, _, width, height = (float(v) for v in pdf.pages[page - 1].mediabox)
+    with pikepdf.open(path) as document:
+        rotate = int(document.pages[page - 1].obj.get("/Rotate", 0)) % 360
+        _, _, width, height = (float(v) for v in document.pages[page - 1].mediabox)
 
     def unrotated(x: float, y: float) -> tuple[float, float]:
         """pdftotext gives points as displayed (after /Rotate, clockwise); back to the page's frame."""
@@ -513,10 +525,15 @@ def _pdf_words(path: Path, page: int = 1) -> list[tuple[str, np.ndarray]]:
             return width - y, x
         return x, y
 
+    data = load_json(path.parent / f"{page:04d}.json")
+    with Image.open(path.parent / data["original"]["name"]) as im:
+        straighten, _, _ = pdf.straightening(data["page"]["transform"], *im.size)
+    back = np.linalg.inv(straighten)
     boxes = []
     for text, (x0, y0, x1, y1) in words:
-        corners = [unrotated(x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
-        boxes.append((text, np.array(corners, np.float32) * 300 / 72))
+        corners = np.array([unrotated(x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]) * 300 / 72
+        on_original = np.c_[corners, np.ones(4)] @ back.T
+        boxes.append((text, on_original[:, :2].astype(np.float32)))
     return boxes
 
 
@@ -576,6 +593,30 @@ def test_pdf_shows_the_original_with_the_words_on_it(skewed_and_turned, document
         ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert evaluate.score(truth[document].text, raw).cer < 0.05
+
+
+@pytest.mark.parametrize("document", ["skewed-0001", "turned-0001"])
+def test_pdf_of_a_skewed_scan_reads_line_by_line_in_every_extractor(skewed_and_turned, document):
+    """poppler's default (physical layout) reading, the one archives index with most, gets the page's
+    text back as -raw and pypdf do, and its word boxes lie on the words ALTO gives on the original."""
+    import pypdf
+
+    out, truth = skewed_and_turned
+    assert abs(truth[document].params["skew"]) > 1  # a page whose lines are slanted on the scan
+    path = out / document / f"{document}.pdf"
+    page_text = (out / document / "0001.txt").read_text(encoding="utf-8")
+    readings = {
+        "default": subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True),
+        "raw": subprocess.run(
+            ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
+        ),
+    }
+    cers = {mode: evaluate.score(page_text, done.stdout).cer for mode, done in readings.items()}
+    cers["pypdf"] = evaluate.score(page_text, pypdf.PdfReader(str(path)).pages[0].extract_text()).cer
+    assert max(cers.values()) < 0.02, cers
+    _, alto = alto_words(out / document / "0001.alto.xml")
+    on_word, same_text, _ = landing(_pdf_words(path, mode="-layout"), [(t, q.tolist()) for t, q in alto])
+    assert on_word > 0.95 and same_text > 0.9, (on_word, same_text)
 
 
 def test_pdf_with_the_cleaned_image_is_bilevel_g4(skewed_and_turned, tmp_path):
