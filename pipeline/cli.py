@@ -727,12 +727,15 @@ def _align_and_report(
     text, _ = read_text_with_encoding(transcript, encoding)
     paths = report.write_reports(run_, out_dir, text)
     aligned = sum(p.status == "aligned" for p in run_.pages)
+    for problem in run_.unreadable:
+        click.echo(f"archocr: error: {problem}", err=True)
     kinds: dict[str, int] = {}
     for p in run_.pages:
         for k, v in p.counts().items():
             kinds[k] = kinds.get(k, 0) + v
+    pages = len(run_.pages) + len(run_.unreadable)
     if quiet:
-        return {"pages": len(run_.pages), "aligned": aligned}
+        return {"pages": pages, "aligned": aligned}
     click.echo(
         f"transcript {transcript} read as {run_.encoding}; {aligned} of {len(run_.pages)} pages aligned"
         + "".join(
@@ -743,7 +746,7 @@ def _align_and_report(
         + f"; {sum(kinds.values())} discrepancies {dict(sorted(kinds.items()))} -> {paths['html']}",
         err=True,
     )
-    return {"pages": len(run_.pages), "aligned": aligned}
+    return {"pages": pages, "aligned": aligned}
 
 
 @app.command("align")

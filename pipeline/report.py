@@ -13,7 +13,7 @@ import dataclasses
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -55,6 +55,7 @@ class AlignmentRun:
     images: dict[tuple[str, int], str]  # (document, page) -> image path relative to the report
     sizes: dict[tuple[str, int], tuple[int, int]]
     texts: dict[tuple[str, int], str]
+    unreadable: list[str] = field(default_factory=list)  # page files that could not be read, and why
 
 
 def word_checker(lexicon: Lexicon) -> Any:
@@ -92,16 +93,22 @@ def align_output(
         align.lemma_finder(lexicon),
     )
     pages, images, sizes, texts = [], {}, {}, {}
+    unreadable = []
     for finished in batch.finished_pages(out_dir):  # the manifest's pages, never stray files
-        page, data = export.read_page_json(finished.json_path)
+        try:
+            page, data = export.read_page_json(finished.json_path)
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # damaged since the run wrote it
+            unreadable.append(f"{finished.json_path}: page file is unreadable ({type(exc).__name__}: {exc})")
+            continue
         key = (page.document, page.number)
         pages.append(aligner.align_page(page))
         images[key] = f"{finished.document}/{data['image']}"
         sizes[key] = (page.width, page.height)
         texts[key] = page.text
     if not pages:
-        raise ArchocrError("no finished pages to align (run `archocr run` first)", path=str(out_dir))
-    return AlignmentRun(str(transcript_path), transcript.encoding, pages, images, sizes, texts)
+        detail = f"; {unreadable[0]}" if unreadable else ""
+        raise ArchocrError(f"no finished pages to align (run `archocr run` first){detail}", path=str(out_dir))
+    return AlignmentRun(str(transcript_path), transcript.encoding, pages, images, sizes, texts, unreadable)
 
 
 def _score_dict(s: Any) -> dict[str, float] | None:

@@ -141,6 +141,23 @@ def test_legacy_encodings_are_detected_and_named(sample_run, tmp_path, encoding)
     assert load_json(out / "discrepancies.json")["pages"][0]["status"] == "aligned"
 
 
+def test_a_damaged_page_file_is_named_and_the_other_pages_are_aligned(sample_run, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(sample_run, out)
+    damaged = out / "stalin-lenin-1923" / "0002.json"
+    damaged.write_text(damaged.read_text(encoding="utf-8")[:500], encoding="utf-8")  # cut short
+    transcript = tmp_path / "all.txt"
+    transcript.write_text(
+        "\n".join(p.read_text(encoding="utf-8") for p in sorted((SCANS / "transcripts").glob("*"))),
+        encoding="utf-8",
+    )
+    result = archocr("align", str(out), "--transcript", str(transcript))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "0002.json" in result.stderr and "unreadable" in result.stderr
+    aligned = {(p["document"], p["page"]) for p in load_json(out / "discrepancies.json")["pages"]}
+    assert ("stalin-lenin-1923", 1) in aligned and ("stalin-lenin-1923", 2) not in aligned
+
+
 @pytest.mark.parametrize(("content", "message"), [(b"", "empty"), (b"\x00\x01\x02PK\x03\x04", "binary")])
 def test_empty_or_binary_transcript_is_a_clear_error(sample_run, tmp_path, content, message):
     path = tmp_path / "t.txt"
