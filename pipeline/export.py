@@ -436,7 +436,12 @@ def to_alto(page: Page, image_name: str, original: Original | None = None) -> by
             block.set("ROTATION", f"{frame.angle:g}")
         if zone is not None and not zone.in_text:
             # Furniture's own reading: one line, its words carrying the zone's box (none of their own).
-            text_line = A.TextLine({"ID": f"{region.id}_line"})
+            text_line = A.TextLine(
+                {
+                    "ID": f"{region.id}_line",
+                    "BASELINE": _points_text(frame.points(list(baseline_of(Line((), region.bbox))))),
+                }
+            )
             _alto_geometry(A, text_line, region.bbox, frame)
             for k, token in enumerate(zone.text.split()):
                 if k:
@@ -622,6 +627,18 @@ def to_page_xml(page: Page, image_name: str, original: Original | None = None) -
                 equiv = P.TextEquiv(P.Unicode(zone.text))
                 if zone.conf >= 0:
                     equiv.set("conf", f"{min(1.0, zone.conf / 100 if zone.conf > 1 else zone.conf):.3f}")
+                # One line, as in ALTO and hOCR, so the three formats agree line by line and baseline
+                # readers (kraken) find a baseline on it: the bottom edge of the zone.
+                holder.append(
+                    P.TextLine(
+                        {"id": f"{region.id}_line"},
+                        P.Coords({"points": _points_text(frame.corners(region.bbox))}),
+                        P.Baseline(
+                            {"points": _points_text(frame.points(list(baseline_of(Line((), region.bbox)))))}
+                        ),
+                        P.TextEquiv(P.Unicode(" ".join(zone.text.split()))),
+                    )
+                )
                 holder.append(equiv)
             continue
         line_texts = []
