@@ -16,6 +16,7 @@ system-packages:
 	[ -d /usr/share/fonts/truetype/fonts-oldstandard ] || missing="$$missing fonts-oldstandard"; \
 	[ -d /usr/share/fonts/truetype/liberation ] || missing="$$missing fonts-liberation"; \
 	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-ExtraLight.ttf ] || missing="$$missing fonts-dejavu-extra"; \
 	[ -d /usr/share/fonts/truetype/freefont ] || missing="$$missing fonts-freefont-ttf"; \
 	[ -d /usr/share/fonts/opentype/urw-base35 ] || missing="$$missing fonts-urw-base35"; \
 	[ -d /usr/share/fonts/truetype/sjfonts ] || missing="$$missing fonts-sjfonts"; \
