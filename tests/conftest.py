@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,30 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = archocr("run", str(SCANS), "--out", str(out), "--serial", "--quiet")
     assert result.returncode == 0, result.stderr
     return out
+
+
+def headless_chromium_flags(profile: Path) -> list[str]:
+    """Chromium's flags for the browser tests: headless as root, a fresh profile, and no background
+    connections (the test machines' network is closed, so Chromium would keep trying)."""
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
+
+
+def chromium_command(profile: Path) -> list[str]:
+    """Debian's Chromium with `headless_chromium_flags`; the test fails if `make setup` did not install it."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("Chromium is not installed: run `make setup`")
+    return [chromium, *headless_chromium_flags(profile)]
 
 
 def load_json(path: Path) -> dict:

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline import align, corpus, export, lexicon, report, synth
 
-from .conftest import ROOT, SCANS, archocr, load_json
+from .conftest import ROOT, SCANS, archocr, chromium_command, load_json
 
 
 @pytest.fixture(scope="module")
@@ -207,20 +207,8 @@ def test_reports_are_written_from_the_model(reviewed):
 
 
 def test_report_renders_in_headless_chromium(reviewed):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("Chromium is not installed: run `make setup`")
     flags = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={reviewed / '.chromium'}",
+        *chromium_command(reviewed / ".chromium"),
         "--allow-file-access-from-files",
         "--window-size=1400,1800",
     ]

@@ -23,7 +23,7 @@ from pipeline.config import Settings
 from pipeline.errors import ScanError, TranscriptError
 from pipeline.model import BBox, Discrepancy
 
-from .conftest import SCANS, archocr, load_json
+from .conftest import SCANS, archocr, chromium_command, load_json
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 CROP_TRUTH = "\n".join(
@@ -460,19 +460,8 @@ CHECK_SCRIPT = """
 
 
 def _chromium_dom(page: Path, profile: Path) -> str:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("Chromium is not installed: run `make setup`")
     flags = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
+        *chromium_command(profile),
         "--allow-file-access-from-files",
         "--virtual-time-budget=15000",
         "--dump-dom",
