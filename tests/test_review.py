@@ -409,3 +409,8 @@ def test_paths_from_requests_never_reach_the_file_system(generated):
     (generated / "manifest.json").write_text(json.dumps(manifest))
     (generated / "doc000" / "0001.png").unlink()
     assert _client(generated).get("/image/0").status_code == 404
+
+
+def test_an_unknown_transcript_encoding_is_a_usage_error(generated):
+    result = archocr("review", str(generated), "--encoding", "no-such-codec", "--port", "0", timeout=60)
+    assert result.returncode == 2 and "no-such-codec" in result.stderr
