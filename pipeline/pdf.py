@@ -122,13 +122,18 @@ def _jpeg_image(pdf: pikepdf.Pdf, im: Image.Image) -> pikepdf.Stream:
     pixels = im.convert("L" if grey else "RGB")
     buf = io.BytesIO()
     pixels.save(buf, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    return _dct_stream(pdf, buf.getvalue(), pixels.width, pixels.height, grey)
+
+
+def _dct_stream(pdf: pikepdf.Pdf, jpeg: bytes, width: int, height: int, grey: bool) -> pikepdf.Stream:
+    """A JPEG file's bytes as a PDF image: the PDF decodes them with its DCT filter as they are."""
     return pikepdf.Stream(
         pdf,
-        buf.getvalue(),
+        jpeg,
         Type=pikepdf.Name.XObject,
         Subtype=pikepdf.Name.Image,
-        Width=pixels.width,
-        Height=pixels.height,
+        Width=width,
+        Height=height,
         ColorSpace=pikepdf.Name.DeviceGray if grey else pikepdf.Name.DeviceRGB,
         BitsPerComponent=8,
         Filter=pikepdf.Name.DCTDecode,
@@ -140,17 +145,7 @@ def page_image(pdf: pikepdf.Pdf, path: Path, dpi: int) -> pikepdf.Stream:
     with Image.open(path) as opened:
         if opened.format == "JPEG" and opened.mode in ("L", "RGB") and dpi <= MAX_IMAGE_DPI:
             # A JPEG scan goes in as it is: no second loss, no time spent decoding and encoding.
-            return pikepdf.Stream(
-                pdf,
-                path.read_bytes(),
-                Type=pikepdf.Name.XObject,
-                Subtype=pikepdf.Name.Image,
-                Width=opened.width,
-                Height=opened.height,
-                ColorSpace=pikepdf.Name.DeviceGray if opened.mode == "L" else pikepdf.Name.DeviceRGB,
-                BitsPerComponent=8,
-                Filter=pikepdf.Name.DCTDecode,
-            )
+            return _dct_stream(pdf, path.read_bytes(), opened.width, opened.height, opened.mode == "L")
         im = opened.copy()
     if dpi > MAX_IMAGE_DPI and not _is_bilevel(im):
         factor = MAX_IMAGE_DPI / dpi
