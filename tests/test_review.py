@@ -414,3 +414,13 @@ def test_paths_from_requests_never_reach_the_file_system(generated):
 def test_an_unknown_transcript_encoding_is_a_usage_error(generated):
     result = archocr("review", str(generated), "--encoding", "no-such-codec", "--port", "0", timeout=60)
     assert result.returncode == 2 and "no-such-codec" in result.stderr
+
+
+def test_a_damaged_discrepancies_file_is_a_clear_error(generated, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(generated, run)
+    (run / "discrepancies.json").write_text("{not json", encoding="utf-8")
+    for args in (("review", str(run), "--port", "0"), ("review", "export", str(run))):
+        result = archocr(*args, timeout=60)
+        assert result.returncode == 1, args
+        assert "discrepancies.json" in result.stderr and "Traceback" not in result.stderr
