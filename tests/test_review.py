@@ -417,7 +417,7 @@ def test_an_unknown_transcript_encoding_is_a_usage_error(generated):
 
 
 def test_a_damaged_discrepancies_file_is_a_clear_error(generated, tmp_path):
-    run = tmp_path / "run"
+    run = tmp_path / "damaged"
     shutil.copytree(generated, run)
     (run / "discrepancies.json").write_text("{not json", encoding="utf-8")
     for args in (("review", str(run), "--port", "0"), ("review", "export", str(run))):
