@@ -95,6 +95,8 @@ def main(pages: int = len(SEEDS), seeds: list[int] | None = None, fontset: str =
     (`python -m benchmarks.bench_archival --tune --first-seed 100 --pages 32`)."""
     seeds = (seeds or SEEDS)[:pages]
     name = "archival" if fontset == FONTSET else f"archival-{fontset}"
+    if seeds[0] != (SEEDS[0] if fontset == FONTSET else 100):
+        name += f"-{seeds[0]}"  # another range keeps its own folder and results
     work = OUT / name
     pages_dir, run_dir = work / "pages", work / "run"
     truths = make_pages(pages_dir, seeds, fontset)
