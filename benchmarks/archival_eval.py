@@ -197,9 +197,12 @@ def evaluate_run(run_dir: Path, truth_dir: Path) -> list[PageEval]:
             record = json.loads(record_path.read_text(encoding="utf-8"))
             zones = predicted_zones(record)
             seconds = {k: float(v) for k, v in record.get("timings", {}).items()}
-            # The layout stage's one Tesseract call over the furniture is Tesseract's time, not archocr's.
+            # The layout stage's Tesseract calls (furniture, lines read again) are not archocr's own time.
             for step in record.get("page", {}).get("steps", ()):
-                furniture_ocr = float(step.get("settings", {}).get("furniture_ocr_seconds") or 0.0)
+                done = step.get("settings", {})
+                furniture_ocr = float(done.get("furniture_ocr_seconds") or 0.0) + float(
+                    done.get("reread_ocr_seconds") or 0.0
+                )
                 if step.get("name") == "layout" and furniture_ocr and "layout" in seconds:
                     seconds["furniture_ocr"] = furniture_ocr
                     seconds["layout"] = max(0.0, seconds["layout"] - furniture_ocr)

@@ -55,6 +55,9 @@ STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
 UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (its words stay in the text)
 TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this median confidence
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
+MISSED_ROW_INK = 0.03  # share of the text's width inked outside every word read, in a row read again
+RECOVERED_CONF = 80.0  # a line read again is type when two of its words are read at least this surely
+RECOVERED_KEEP_CONF = 40.0  # ... and its words read less surely than this are left out
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
 REGISTRATION = re.compile(
@@ -497,16 +500,174 @@ def _inside(word: BBox, region: Region) -> bool:
 # ---------------------------------------------------------------- after the body OCR
 
 
+def recover_lines(page: Page, image: np.ndarray, settings: Settings) -> tuple[Page, float]:
+    """Type the body OCR passed over, read again and put back in its place.
+
+    A stamp printed across the text, or a signature through a line, can make Tesseract's page
+    segmentation take a band of lines, or the rest of a line, for a picture and read none of it.
+    Bands across the text where much ink lies outside every word read are read again as one block of
+    text; a line read there counts when at least two of its words are read surely at the body's letter
+    size (a stamp's or a pen's words rarely are both), and its words that no word read before
+    overlaps join the line they continue or come in as a line of their own. Returns the page and the
+    seconds spent in Tesseract."""
+    bands = missed_bands(page, image)
+    if not bands:
+        return page, 0.0
+    line_height = float(np.median([ln.bbox.height for ln in page.lines if len(ln.words) >= 3]))
+    recovered: list[Line] = []
+    seconds = 0.0
+    for band in bands:
+        crop = image[band.y0 : band.y1, band.x0 : band.x1]
+        paragraphs, step = ocr.recognise(crop, settings.replace(psm=6), page.dpi)
+        seconds += step.seconds
+        for paragraph in paragraphs:
+            for line in paragraph.lines:
+                sure = [w for w in line.words if w.conf >= RECOVERED_CONF and len(w.text) > 1]
+                word_height = float(np.median([w.bbox.height for w in sure])) if sure else 0.0
+                if len(sure) < 2 or not 0.5 * line_height <= word_height <= 1.2 * line_height:
+                    continue
+                kept = [w for w in line.words if w.conf >= RECOVERED_KEEP_CONF]
+                recovered.append(_shifted(Line(tuple(kept), line.bbox, line.baseline), band.x0, band.y0))
+    return (_with_words(page, recovered), seconds) if recovered else (page, seconds)
+
+
+def missed_bands(page: Page, image: np.ndarray) -> list[BBox]:
+    """Boxes (cleaned pixels) of bands across the text where much ink lies outside every word read."""
+    full = [ln for ln in page.lines if len(ln.words) >= 3 and ln.bbox.width > page.width * 0.3]
+    if len(full) < 3:
+        return []
+    line_height = float(np.median([ln.bbox.height for ln in full]))
+    x0, x1 = min(ln.bbox.x0 for ln in full), max(ln.bbox.x1 for ln in full)
+    scale = analysis_scale(image.shape)
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    sx0, sx1 = int(x0 * scale), int(np.ceil(x1 * scale))
+    unread = small[:, sx0:sx1] < 160
+    for word in page.words:
+        b = word.bbox
+        unread[
+            int(b.y0 * scale) : int(np.ceil(b.y1 * scale)) + 1,
+            max(0, int(b.x0 * scale) - sx0) : max(0, int(np.ceil(b.x1 * scale)) - sx0 + 1),
+        ] = False
+    # Ink of a missed stretch of type fills a good part of its rows; a rule, a stroke of a pen or a
+    # speck does not.
+    rows = unread.sum(axis=1) >= MISSED_ROW_INK * unread.shape[1]
+    bands, start = [], None
+    for y, missed in enumerate([*rows, False]):
+        if missed and start is None:
+            start = y
+        elif not missed and start is not None:
+            if (y - start) / scale >= 0.5 * line_height:
+                bands.append([start / scale, y / scale])
+            start = None
+    merged: list[list[float]] = []
+    for band in bands:  # lines of one lost paragraph are read together
+        if merged and band[0] - merged[-1][1] <= line_height:
+            merged[-1][1] = band[1]
+        else:
+            merged.append(band)
+    margin = line_height * 0.5
+    return [
+        BBox(
+            max(0, x0 - int(margin)),
+            max(0, int(a - margin)),
+            min(page.width, x1 + int(margin)),
+            min(page.height, int(b + margin)),
+        )
+        for a, b in merged
+    ]
+
+
+def _shifted(line: Line, dx: int, dy: int) -> Line:
+    def move(b: BBox) -> BBox:
+        return BBox(b.x0 + dx, b.y0 + dy, b.x1 + dx, b.y1 + dy)
+
+    return Line(
+        tuple(Word(w.text, move(w.bbox), w.conf) for w in line.words),
+        move(line.bbox),
+        tuple((x + dx, y + dy) for x, y in line.baseline),
+    )
+
+
+def _with_words(page: Page, lines: list[Line]) -> Page:
+    """The page with the new words of `lines`: a word that a word read before overlaps is dropped; the
+    rest join the line they continue (same height, beside it) or come in as a line of their own, put
+    into the paragraph whose span it falls in or after the nearest paragraph above it."""
+    paragraphs = [list(p.lines) for p in page.paragraphs]
+    blocks = [p.block for p in page.paragraphs]
+    known = [w.bbox for w in page.words]
+    for line in sorted(lines, key=lambda ln: ln.bbox.y0):
+        new = tuple(w for w in line.words if not any(_overlap(w.bbox, b) > 0.3 for b in known))
+        if not new:
+            continue
+        box = BBox.enclosing([w.bbox for w in new])
+        centre = (box.y0 + box.y1) / 2
+        host = next(
+            (
+                (i, j)
+                for i, p in enumerate(paragraphs)
+                for j, ln in enumerate(p)
+                if ln.bbox.y0 <= centre <= ln.bbox.y1
+                and abs(ln.bbox.height - box.height) < 0.5 * ln.bbox.height
+            ),
+            None,
+        )
+        if host is not None:
+            i, j = host
+            old = paragraphs[i][j]
+            words = tuple(sorted([*old.words, *new], key=lambda w: w.bbox.x0))
+            paragraphs[i][j] = Line(words, BBox.enclosing([w.bbox for w in words]), old.baseline)
+            continue
+        added = Line(new, box, line.baseline)
+        home = next(
+            (
+                i
+                for i, p in enumerate(paragraphs)
+                if p
+                and BBox.enclosing([ln.bbox for ln in p]).y0
+                <= centre
+                <= BBox.enclosing([ln.bbox for ln in p]).y1
+            ),
+            None,
+        )
+        if home is not None:
+            paragraphs[home] = sorted(
+                [*paragraphs[home], added], key=lambda ln: (ln.bbox.y0 + ln.bbox.y1) / 2
+            )
+            continue
+        # Tesseract's order of paragraphs is not always from the top (a note in the margin may come
+        # first): a new one follows the nearest paragraph above it in the same column.
+        spans = [BBox.enclosing([ln.bbox for ln in p]) for p in paragraphs]
+        beside = [i for i, b in enumerate(spans) if min(b.x1, box.x1) > max(b.x0, box.x0)]
+        above = [i for i in beside if spans[i].y1 <= centre]
+        if above:
+            at = max(above, key=lambda i: spans[i].y1) + 1
+        elif beside:
+            at = min(beside, key=lambda i: spans[i].y0)
+        else:
+            at = len(paragraphs)
+        paragraphs.insert(at, [added])
+        blocks.insert(at, blocks[min(at, len(blocks) - 1)] if blocks else 0)
+    return dataclasses.replace(
+        page,
+        paragraphs=tuple(
+            Paragraph(tuple(p), BBox.enclosing([ln.bbox for ln in p]), block=block)
+            for p, block in zip(paragraphs, blocks, strict=True)
+        ),
+    )
+
+
 def apply(
     page: Page,
     found: Found,
     read_crop: Callable[[Region], np.ndarray],
     settings: Settings,
     seconds: float = 0.0,
+    reread_seconds: float = 0.0,
 ) -> Page:
     """Sort the page's words into the document's text and furniture; return the page with its zones.
 
-    `read_crop` gives a region's own ink (from the scan) in the cleaned frame, for reading it."""
+    `read_crop` gives a region's own ink (from the scan) in the cleaned frame, for reading it;
+    `seconds` the stage's time so far, of which `reread_seconds` Tesseract's (`recover_lines`)."""
     started = time.perf_counter()
     # A faint page (a carbon copy) reads its own type with less confidence: so may the type on a stamp.
     confs = [w.conf for w in page.words if w.conf >= 0]
@@ -547,6 +708,7 @@ def apply(
             "stamp_keep_conf": found.stamp_keep_conf,
             "foreign_share": FOREIGN_SHARE,
             "furniture_ocr_seconds": round(ocr_seconds, 4),
+            "reread_ocr_seconds": round(reread_seconds, 4),
         },
         round(seconds + time.perf_counter() - started, 4),
     )
