@@ -69,6 +69,9 @@ LETTERHEAD = re.compile(r"(?i)(пролетарии\s+всех\s+стран|ко
 FOLIO = re.compile(r"^(\d{1,4}(\s*об\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.`, or `8305.` for `83 об.` misread
 PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
+OVERTYPE_LETTERS = set("хxжкяХXЖКЯ")  # what Tesseract makes of letters typed over with х
+OVERTYPE_CONF = 80.0  # ... read less surely than this
+OVERTYPE_DENSITY = 1.25  # ... with this many times the ink of the line's typical word
 ROMAN_LOOKALIKES = set("XХIІVУТLCСМMП1l")
 TABLE_ROW = re.compile(r"^\s*\d{1,4}[.)]\s*\S")
 
@@ -761,7 +764,7 @@ def _furniture_of(
         edge = line.bbox.y1 < height * 0.12 or line.bbox.y0 > height * 0.88
         if centred and edge:
             return _shared_entry(furniture, "page_number", line)
-    if _struck(text):
+    if _struck(text) or _overtyped(word, line, found):
         entry = {"type": "struck", "role": "", "bbox": word.bbox, "region": None, "words": []}
         furniture.append(entry)
         return entry
@@ -775,6 +778,28 @@ def _struck(text: str) -> bool:
         return False  # `ХХIII` read as `ХХТТ` is a number
     # Two x's make real words too (`всѣхъ` misread as `всБхХЬ`): three or more, or nothing but x's.
     return len(letters) >= 3 and (crosses >= 3 or crosses == len(letters))
+
+
+def _overtyped(word: Word, line: Line, found: Found) -> bool:
+    """A word typed over with `х`: Tesseract reads the crosses and the letters under them as a jumble
+    of х, ж, к, я (`кюряжкяхя`), unsurely, and the word holds more ink than its neighbours do."""
+    letters = [c for c in word.text if c.isalpha()]
+    crosses = sum(c in OVERTYPE_LETTERS for c in letters)
+    if len(letters) < 4 or crosses < 3 or crosses < 0.35 * len(letters) or word.conf >= OVERTYPE_CONF:
+        return False
+    density = [_ink_density(w.bbox, line.bbox, found) for w in line.words]
+    others = [d for w, d in zip(line.words, density, strict=True) if w is not word]
+    if not others:
+        return False
+    return _ink_density(word.bbox, line.bbox, found) >= OVERTYPE_DENSITY * float(np.median(density))
+
+
+def _ink_density(box: BBox, line_box: BBox, found: Found) -> float:
+    """Ink (analysis scale) in the word's box per unit of its width times the line's height."""
+    s = found.scale
+    x0, x1 = int(box.x0 * s), max(int(box.x0 * s) + 1, int(np.ceil(box.x1 * s)))
+    y0, y1 = int(box.y0 * s), max(int(box.y0 * s) + 1, int(np.ceil(box.y1 * s)))
+    return float(found.ink[y0:y1, x0:x1].sum()) / max(1.0, (x1 - x0) * line_box.height * s)
 
 
 def _shared_entry(furniture: list[dict], kind: str, line: Line) -> dict:
