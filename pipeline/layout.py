@@ -51,10 +51,17 @@ LEFTOVER_CONF = 30.0  # below this, a word where coloured ink was lifted is read
 FOREIGN_INK_LEVEL = 200  # flattened grey (paper 255) below which a pixel counts when looking for foreign ink
 FOREIGN_MIN_HEIGHT = 0.3  # inches: a connected piece of ink this tall is no typed letter
 RIM_COVER = 0.6  # share of a ring's outline (in 10-degree steps) that must be inked
+ROUND_STAMP_RADIUS = (0.5, 1.1)  # inches: the radii of round stamps looked for by their circle
+CIRCLE_RIM_COVER = 0.7  # share of a circle (in 5-degree steps) a stamp's rim inks, though its grain breaks it
+CIRCLE_INSIDE_COVER = (
+    0.75  # ... while a circle drawn over dense type finds ink at nearly every step inside it
+)
+CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
 STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
 UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (its words stay in the text)
 TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this median confidence
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
+PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
 REGISTRATION = re.compile(
@@ -63,7 +70,9 @@ REGISTRATION = re.compile(
     r"\s+\d{4})"
 )
 LETTERHEAD = re.compile(r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет)")
-FOLIO = re.compile(r"^(\d{1,4}(\s*об\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.`, or `8305.` for `83 об.` misread
+FOLIO = re.compile(r"^(\d{1,4}(\s*о[б6]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.` (`83 о`), `8305.` misread
+FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet number is written
+FOLIO_GAP = 0.5  # inches: a sheet number on the line of a page number or a date stands this far apart
 PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
 ROMAN_LOOKALIKES = set("XХIІVУТLCСМMП1l")
@@ -81,6 +90,7 @@ class Region:
     centre: tuple[float, float] | None = None  # round stamps: centre and radius
     radius: float = 0.0
     ink_removed: bool = False  # its ink was lifted off the page before the body OCR
+    unread: bool = False  # found as ink the body OCR left unread (it takes no words out of the text)
 
 
 # ---------------------------------------------------------------- before the body OCR
@@ -248,6 +258,9 @@ def find_regions(
     regions: list[Region] = []
     if colour_small is not None and cv2.countNonZero(colour_small):
         regions += _colour_regions(colour_small, small_dpi, scale)
+    for region in _round_stamps(grey_small, colour_small, small_dpi, scale):
+        if not any(r.type == "stamp" and _overlap(region.bbox, r.bbox) > 0.5 for r in regions):
+            regions.append(region)
     ink = cv2.resize(cleaned, (grey_small.shape[1], grey_small.shape[0]), interpolation=cv2.INTER_AREA) < 160
     labels = np.zeros(ink.shape, np.int32)
     for region, member in _foreign_ink(grey_small, small_dpi, scale):
@@ -294,7 +307,9 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
         if h < dpi * 0.12 or w < dpi * 0.15 or w > w_img * 0.5 or h > h_img * 0.15:
             continue
         edge = int(0.015 * max(w_img, h_img))
-        if x <= edge or y <= edge or x + w >= w_img - edge or y + h >= h_img - edge:
+        # A sheet number written in the top right corner may run to the edge of a tightly cropped scan.
+        folio = y + h < h_img * FOLIO_TOP and x > w_img * 0.7 and w < dpi * 0.8 and y > edge
+        if (x <= edge or y <= edge or x + w >= w_img - edge or y + h >= h_img - edge) and not folio:
             continue  # the scanner's border, the shadow of the page's edge
         patch = (labels[y : y + h, x : x + w] == label) & (unread[y : y + h, x : x + w] > 0)
         pixels = int(patch.sum())
@@ -303,7 +318,13 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
         points = cv2.findNonZero(patch.astype(np.uint8))
         (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
         regions.append(
-            Region("handwriting", "", _unscale(x, y, w, h, scale), angle=_text_angle(rect_angle, rw, rh))
+            Region(
+                "handwriting",
+                "",
+                _unscale(x, y, w, h, scale),
+                angle=_text_angle(rect_angle, rw, rh),
+                unread=True,
+            )
         )
     return regions
 
@@ -334,14 +355,84 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
             )
         elif angle is not None:
             region = Region("stamp", "rect", box, angle=angle)
-        elif area / float(w * h) > 0.35:
-            continue  # a blot, a hole, a photograph: not writing
+        elif area / float(w * h) > 0.35 or max(w, h) > 10 * min(w, h):
+            continue  # a blot, a hole, a photograph, a rule or the page's edge: not writing
         else:
             points = cv2.findNonZero(patch.astype(np.uint8))
             (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
             region = Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh))
         found.append((region, member))
     return found
+
+
+def _round_stamps(
+    grey_small: np.ndarray, colour_small: np.ndarray | None, dpi: float, scale: float
+) -> list[Region]:
+    """Round stamps found by their circle (cv2.HoughCircles), on any scan: a grey or grainy stamp's ring
+    is broken and touches the type, so it is no connected piece of its own. A circle counts when ink
+    lies on it nearly all the way round, the band just outside it is less inked, and inside it is not
+    the solid ink of dense type."""
+    flat = preprocess.flatten_background(grey_small)
+    coloured = colour_small is not None and cv2.countNonZero(colour_small) > 0
+    if coloured:
+        flat = np.minimum(flat, 255 - colour_small)  # the lifted coloured ink back, for its rings
+    ink = flat < FOREIGN_INK_LEVEL
+    low, high = (int(dpi * r) for r in ROUND_STAMP_RADIUS)
+    circles = cv2.HoughCircles(
+        cv2.GaussianBlur(flat, (5, 5), 1.5),
+        cv2.HOUGH_GRADIENT,
+        dp=1,
+        minDist=dpi * 0.8,
+        param1=100,
+        param2=30,
+        minRadius=low,
+        maxRadius=high,
+    )
+    regions: list[Region] = []
+    # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
+    for cx, cy, r in [] if circles is None else sorted(circles[0], key=lambda c: -c[2]):
+        # The accumulator's radius is rough: the rim is the best-inked circle near it.
+        rim, radius = max(
+            (_circle_cover(ink, cx, cy, rr - 1.5, rr + 1.5), rr) for rr in np.arange(r * 0.85, r * 1.15)
+        )
+        outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
+        inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
+        if rim < CIRCLE_RIM_COVER or inside > CIRCLE_INSIDE_COVER or rim - outside < CIRCLE_RIM_CONTRAST:
+            continue
+        x0, y0 = max(0.0, cx - radius - 2), max(0.0, cy - radius - 2)
+        box = _unscale(int(x0), int(y0), int(cx + radius + 2 - x0), int(cy + radius + 2 - y0), scale)
+        if any(_overlap(box, other.bbox) > 0.5 for other in regions):
+            continue
+        on_rim = _circle_mask(ink.shape, cx, cy, radius - 2, radius + 2) & ink
+        removed = coloured and np.count_nonzero(colour_small[on_rim]) > 0.5 * max(np.count_nonzero(on_rim), 1)
+        regions.append(
+            Region(
+                "stamp",
+                "round",
+                box,
+                centre=(float(cx) / scale, float(cy) / scale),
+                radius=float(radius) / scale,
+                ink_removed=bool(removed),
+            )
+        )
+    return regions
+
+
+def _circle_cover(ink: np.ndarray, cx: float, cy: float, r0: float, r1: float, steps: int = 72) -> float:
+    """Share of the directions round (cx, cy) in which ink lies between radii r0 and r1."""
+    angles = np.arange(steps) * 2 * np.pi / steps
+    hit = np.zeros(steps, bool)
+    for r in np.arange(max(r0, 0.0), r1 + 0.01, 1.0):
+        xs = np.clip(np.round(cx + r * np.cos(angles)).astype(int), 0, ink.shape[1] - 1)
+        ys = np.clip(np.round(cy + r * np.sin(angles)).astype(int), 0, ink.shape[0] - 1)
+        hit |= ink[ys, xs]
+    return float(hit.mean())
+
+
+def _circle_mask(shape: tuple[int, ...], cx: float, cy: float, r0: float, r1: float) -> np.ndarray:
+    ys, xs = np.ogrid[: shape[0], : shape[1]]
+    dist = (xs - cx) ** 2 + (ys - cy) ** 2
+    return (dist >= r0**2) & (dist <= r1**2)
 
 
 def _ring(patch: np.ndarray, dpi: float) -> tuple[float, float, float] | None:
@@ -399,35 +490,47 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
         mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grain, grain))
     )
     gap = max(3, int(round(dpi * 0.3)))
-    blobs = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
     regions: list[Region] = []
     rest = mask.copy()
-    for label in range(1, count):
-        x, y, w, h, _ = stats[label]
-        if min(w, h) < dpi * 0.3:
-            continue
-        patch = (labels[y : y + h, x : x + w] == label) & (solid[y : y + h, x : x + w] > 0)
-        box = _unscale(x, y, w, h, scale)
-        circle = _ring(patch, dpi)
-        if circle is not None:
-            cx, cy, r = circle
-            regions.append(
-                Region(
-                    "stamp",
-                    "round",
-                    box,
-                    centre=((x + cx) / scale, (y + cy) / scale),
-                    radius=r / scale,
-                    ink_removed=True,
-                )
+    # A stamp's ring or frame is one piece of ink once its grain is closed: looked for first, so that
+    # stamps that touch each other, or a note beside one, are not merged into one blob; then the gaps
+    # of a broken rim are closed.
+    for closing in (0, gap):
+        source = cv2.bitwise_and(solid, rest)
+        if closing:
+            source = cv2.morphologyEx(
+                source, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
             )
-        else:
-            angle = _frame(patch, dpi)
-            if angle is None:
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(source, connectivity=8)
+        # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
+        for label in sorted(range(1, count), key=lambda i: -int(stats[i, 2]) * int(stats[i, 3])):
+            x, y, w, h, _ = stats[label]
+            if min(w, h) < dpi * 0.3:
                 continue
-            regions.append(Region("stamp", "rect", box, angle=angle, ink_removed=True))
-        rest[y : y + h, x : x + w][patch] = 0
+            patch = (labels[y : y + h, x : x + w] == label) & (solid[y : y + h, x : x + w] > 0)
+            box = _unscale(x, y, w, h, scale)
+            if _part_of_stamp(box, regions, dpi / scale):
+                rest[y : y + h, x : x + w][patch] = 0
+                continue
+            circle = _ring(patch, dpi)
+            if circle is not None:
+                cx, cy, r = circle
+                regions.append(
+                    Region(
+                        "stamp",
+                        "round",
+                        box,
+                        centre=((x + cx) / scale, (y + cy) / scale),
+                        radius=r / scale,
+                        ink_removed=True,
+                    )
+                )
+            else:
+                angle = _frame(patch, dpi)
+                if angle is None:
+                    continue
+                regions.append(Region("stamp", "rect", box, angle=angle, ink_removed=True))
+            rest[y : y + h, x : x + w][patch] = 0
     # What is left is writing: join the letters of a word or a line.
     letter = max(3, int(round(dpi * 0.12)))
     joined = cv2.morphologyEx(
@@ -521,7 +624,7 @@ def apply(
         for line in paragraph.lines:
             words = []
             for word in line.words:
-                target = _furniture_of(word, line, furniture, found, page.width, page.height)
+                target = _furniture_of(word, line, furniture, found, page.width, page.height, page.dpi)
                 if target is None:
                     words.append(word)
                 else:
@@ -568,7 +671,7 @@ def _foreign_owner(word: BBox, found: Found) -> int:
 
 
 def _furniture_of(
-    word: Word, line: Line, furniture: list[dict], found: Found, width: int, height: int
+    word: Word, line: Line, furniture: list[dict], found: Found, width: int, height: int, dpi: int = 300
 ) -> dict | None:
     """The furniture a word belongs to (an entry is added for folio / page number / struck), or None."""
     owner = _foreign_owner(word.bbox, found)
@@ -590,10 +693,13 @@ def _furniture_of(
     alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))
     if alone and (FOLIO.match(line_text) or text in ("об.", "об")):
         # The archive's sheet number: alone in the top right corner (or the top left of a verso).
-        top = line.bbox.y1 < height * 0.1
+        top = line.bbox.y1 < height * FOLIO_TOP
         corner = line.bbox.x0 > width * 0.7 or line.bbox.x1 < width * 0.3
         if top and corner:
             return _shared_entry(furniture, "folio", line)
+    folio = _folio_tail(line, width, height, dpi)
+    if folio and any(w is word for w in folio):
+        return _shared_entry(furniture, "folio", Line(folio, BBox.enclosing([w.bbox for w in folio])), line)
     if alone and PAGE_NUMBER.match(line_text) and any(ch.isdigit() for ch in line_text):
         centred = abs((line.bbox.x0 + line.bbox.x1) / 2 - width / 2) < width * 0.12
         edge = line.bbox.y1 < height * 0.12 or line.bbox.y0 > height * 0.88
@@ -606,6 +712,20 @@ def _furniture_of(
     return None
 
 
+def _folio_tail(line: Line, width: int, height: int, dpi: int) -> tuple[Word, ...]:
+    """The last words of a line in the top right corner that are a sheet number standing apart from the
+    rest (Tesseract joins the folio to a page number, a date or a letterhead on the same row)."""
+    words = line.words
+    if len(words) < 2 or line.bbox.y1 >= height * FOLIO_TOP:
+        return ()
+    tail = 2 if len(words) >= 3 and words[-1].text.strip(".") in ("об", "о", "o6", "о6") else 1
+    number, rest = words[-tail:], words[:-tail]
+    text = " ".join(w.text for w in number)
+    if not FOLIO.match(text) or number[0].bbox.x0 < width * 0.7:
+        return ()
+    return number if number[0].bbox.x0 - rest[-1].bbox.x1 >= dpi * FOLIO_GAP else ()
+
+
 def _struck(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     crosses = sum(c in STRUCK_LETTERS for c in letters)
@@ -615,11 +735,13 @@ def _struck(text: str) -> bool:
     return len(letters) >= 3 and (crosses >= 3 or crosses == len(letters))
 
 
-def _shared_entry(furniture: list[dict], kind: str, line: Line) -> dict:
+def _shared_entry(furniture: list[dict], kind: str, line: Line, key: Line | None = None) -> dict:
+    """The entry of `kind` for `line` (its words, or the part of `key`'s words that `line` holds)."""
+    key = key or line
     for entry in furniture:
-        if entry["type"] == kind and entry.get("line") is line:
+        if entry["type"] == kind and entry.get("line") is key:
             return entry
-    entry = {"type": kind, "role": "", "bbox": line.bbox, "region": None, "words": [], "line": line}
+    entry = {"type": kind, "role": "", "bbox": line.bbox, "region": None, "words": [], "line": key}
     furniture.append(entry)
     return entry
 
@@ -713,6 +835,9 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
     text_box = BBox.enclosing([p.bbox for p in body.paragraphs]) if body.paragraphs else None
     for i, entry in enumerate(entries):
         role, kind = entry["role"], entry["type"]
+        region = entry.get("region")
+        if region is not None and region.unread and _printed(entry.get("text", ""), entry.get("conf", -1.0)):
+            continue  # type the body OCR passed over (beside a stamp), not handwriting
         if kind == "handwriting" and _in_folio_corner(entry["bbox"], body):
             kind = "folio"  # the archive's sheet number, written or stamped in the top corner
         elif kind == "handwriting" and not role:
@@ -730,9 +855,14 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
     return zones
 
 
+def _printed(text: str, conf: float) -> bool:
+    """Read as print: surely, and as a word rather than a stray mark or two."""
+    return conf >= PRINT_CONF and sum(c.isalpha() for c in text) >= 3
+
+
 def _in_folio_corner(box: BBox, page: Page) -> bool:
     small = box.width < page.dpi * 0.8 and box.height < page.dpi * 0.4  # a number, not a framed mark
-    return small and box.x0 > page.width * 0.7 and box.y1 < page.height * 0.08
+    return small and box.x0 > page.width * 0.7 and box.y1 < page.height * FOLIO_TOP
 
 
 def _handwriting_role(box: BBox, text_box: BBox | None, height: int) -> str:
