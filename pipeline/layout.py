@@ -61,6 +61,7 @@ STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
 UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (its words stay in the text)
 TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this median confidence
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
+MARGIN_GAP = 0.1  # inches left of where the lines of type begin: the margin, where notes are written
 PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
@@ -285,12 +286,15 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
     These zones only describe the page: they take no words out of the text (an old print's words
     are read with low confidence too)."""
     read = np.zeros(ink.shape, np.uint8)
+    margin = _text_left(lines) - dpi / scale * MARGIN_GAP  # cleaned pixels: left of it is the margin
     for line in lines:
         # Tesseract's guesses at handwriting come with almost no confidence; a poor word on a line of
         # well-read type is type.
         confs = [w.conf for w in line.words if w.conf >= 0]
         typed_line = bool(confs) and float(np.median(confs)) >= TYPED_LINE_CONF
         for w in line.words:
+            if w.bbox.x1 < margin:
+                continue  # a note in the left margin, whatever Tesseract made of it
             if w.conf >= UNREAD_CONF or typed_line:
                 x0, y0 = int(w.bbox.x0 * scale), int(w.bbox.y0 * scale)
                 read[y0 : int(np.ceil(w.bbox.y1 * scale)) + 1, x0 : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
@@ -304,7 +308,10 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
     regions = []
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
-        if h < dpi * 0.12 or w < dpi * 0.15 or w > w_img * 0.5 or h > h_img * 0.15:
+        # In the left margin a short note (`!`, `да`) is writing too: nothing typed stands there.
+        in_margin = (x + w) / scale < margin
+        least = 0.05 if in_margin else 0.15
+        if h < dpi * 0.12 or w < dpi * least or w > w_img * 0.5 or h > h_img * 0.15:
             continue
         edge = int(0.015 * max(w_img, h_img))
         # A sheet number written in the top right corner may run to the edge of a tightly cropped scan.
@@ -313,20 +320,26 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
             continue  # the scanner's border, the shadow of the page's edge
         patch = (labels[y : y + h, x : x + w] == label) & (unread[y : y + h, x : x + w] > 0)
         pixels = int(patch.sum())
-        if pixels < (dpi * 0.1) ** 2 or max(w, h) > 12 * min(w, h) or pixels > 0.45 * w * h:
+        if pixels < (dpi * least * 0.66) ** 2 or max(w, h) > 12 * min(w, h) or pixels > 0.45 * w * h:
             continue  # a rule or an underline, or a blot
         points = cv2.findNonZero(patch.astype(np.uint8))
         (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
         regions.append(
             Region(
                 "handwriting",
-                "",
+                "margin_note" if in_margin else "",
                 _unscale(x, y, w, h, scale),
                 angle=_text_angle(rect_angle, rw, rh),
                 unread=True,
             )
         )
     return regions
+
+
+def _text_left(lines: tuple[Line, ...]) -> float:
+    """Where the page's lines of type begin (cleaned pixels): the left edge most long lines share."""
+    starts = [ln.bbox.x0 for ln in lines if len(ln.words) >= 4]
+    return float(np.percentile(starts, 10)) if len(starts) >= 5 else -1.0
 
 
 def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple[Region, np.ndarray]]:
@@ -688,6 +701,8 @@ def _furniture_of(
                 return entry
         elif region.type == "stamp" and word.conf < found.stamp_keep_conf:
             return entry
+        elif region.role == "margin_note":
+            return entry  # what Tesseract read of a note in the margin
     text = word.text.strip()
     line_text = line.text.strip()
     alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))
