@@ -57,6 +57,12 @@ CIRCLE_INSIDE_COVER = (
     0.75  # ... while a circle drawn over dense type finds ink at nearly every step inside it
 )
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
+RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
+RECT_TILT = 15.0  # degrees a stamp's frame may be turned
+RECT_HEIGHT = (0.5, 1.6)  # inches: a rectangular stamp's height ...
+RECT_WIDTH = (0.8, 2.6)  # ... and width
+RECT_SIDE_COVER = 0.6  # share of a side that its ink covers (3 sides of 4; type may hide one)
+RECT_CONTRAST = 0.2  # ... more than a line just outside the frame, on average
 STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
 UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (its words stay in the text)
 TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this median confidence
@@ -259,7 +265,10 @@ def find_regions(
     regions: list[Region] = []
     if colour_small is not None and cv2.countNonZero(colour_small):
         regions += _colour_regions(colour_small, small_dpi, scale)
-    for region in _round_stamps(grey_small, colour_small, small_dpi, scale):
+    flat = _stamp_ink(grey_small, colour_small)
+    for region in _round_stamps(flat, colour_small, small_dpi, scale) + _rect_stamps(
+        flat, colour_small, small_dpi, scale
+    ):
         if not any(r.type == "stamp" and _overlap(region.bbox, r.bbox) > 0.5 for r in regions):
             regions.append(region)
     ink = cv2.resize(cleaned, (grey_small.shape[1], grey_small.shape[0]), interpolation=cv2.INTER_AREA) < 160
@@ -378,17 +387,28 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
     return found
 
 
+def _stamp_ink(grey_small: np.ndarray, colour_small: np.ndarray | None) -> np.ndarray:
+    """The page flattened to white paper, with the coloured ink lifted before the OCR put back."""
+    flat = preprocess.flatten_background(grey_small)
+    if colour_small is not None and cv2.countNonZero(colour_small):
+        flat = np.minimum(flat, 255 - colour_small)
+    return flat
+
+
+def _removed(ink: np.ndarray, colour_small: np.ndarray | None) -> bool:
+    """Most of this ink is coloured ink lifted off the page before the OCR."""
+    if colour_small is None:
+        return False
+    return np.count_nonzero(colour_small[ink]) > 0.5 * max(np.count_nonzero(ink), 1)
+
+
 def _round_stamps(
-    grey_small: np.ndarray, colour_small: np.ndarray | None, dpi: float, scale: float
+    flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, scale: float
 ) -> list[Region]:
     """Round stamps found by their circle (cv2.HoughCircles), on any scan: a grey or grainy stamp's ring
     is broken and touches the type, so it is no connected piece of its own. A circle counts when ink
     lies on it nearly all the way round, the band just outside it is less inked, and inside it is not
     the solid ink of dense type."""
-    flat = preprocess.flatten_background(grey_small)
-    coloured = colour_small is not None and cv2.countNonZero(colour_small) > 0
-    if coloured:
-        flat = np.minimum(flat, 255 - colour_small)  # the lifted coloured ink back, for its rings
     ink = flat < FOREIGN_INK_LEVEL
     low, high = (int(dpi * r) for r in ROUND_STAMP_RADIUS)
     circles = cv2.HoughCircles(
@@ -416,8 +436,7 @@ def _round_stamps(
         box = _unscale(int(x0), int(y0), int(cx + radius + 2 - x0), int(cy + radius + 2 - y0), scale)
         if any(_overlap(box, other.bbox) > 0.5 for other in regions):
             continue
-        on_rim = _circle_mask(ink.shape, cx, cy, radius - 2, radius + 2) & ink
-        removed = coloured and np.count_nonzero(colour_small[on_rim]) > 0.5 * max(np.count_nonzero(on_rim), 1)
+        removed = _removed(_circle_mask(ink.shape, cx, cy, radius - 2, radius + 2) & ink, colour_small)
         regions.append(
             Region(
                 "stamp",
@@ -429,6 +448,137 @@ def _round_stamps(
             )
         )
     return regions
+
+
+def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, scale: float) -> list[Region]:
+    """Rectangular stamps found by their frame's straight sides (cv2's line segment detector), on any
+    scan: two long parallel lines, a stamp's height apart, closed by inked sides. A grey stamp's frame
+    is broken by its grain and touches the type, so it is no connected piece of its own."""
+    ink = flat < FOREIGN_INK_LEVEL
+    segments = cv2.createLineSegmentDetector().detect(flat)[0]
+    if segments is None:
+        return []
+    segments = segments.reshape(-1, 4).astype(float)
+    length = np.hypot(segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1])
+    segments = segments[length >= dpi * RECT_SIDE_MIN]
+    angle = np.degrees(np.arctan2(segments[:, 3] - segments[:, 1], segments[:, 2] - segments[:, 0]))
+    angle = (angle + 90) % 180 - 90  # a segment's direction, either way along it
+    flat_ones = segments[np.abs(angle) <= RECT_TILT]
+    upright = segments[np.abs(np.abs(angle) - 90) <= RECT_TILT]
+    regions: list[Region] = []
+    for i, a in enumerate(flat_ones):
+        for b in flat_ones[i + 1 :]:
+            rect = _rect_between(a, b, flat_ones, upright, dpi)
+            if rect is None or not _framed(ink, rect, dpi):
+                continue
+            (cx, cy), (w, h), turn = rect
+            x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+            box = _unscale(int(x0), int(y0), int(x1 - x0), int(y1 - y0), scale)
+            if any(_overlap(box, other.bbox) > 0.5 for other in regions):
+                continue
+            corners = cv2.boxPoints(rect).astype(np.int32)
+            inside = np.zeros(ink.shape, np.uint8)
+            cv2.polylines(inside, [corners], True, 1, 3)
+            regions.append(
+                Region(
+                    "stamp", "rect", box, angle=-turn, ink_removed=_removed(ink & (inside > 0), colour_small)
+                )
+            )
+    return regions
+
+
+def _rect_between(
+    a: np.ndarray, b: np.ndarray, flat_ones: np.ndarray, upright: np.ndarray, dpi: float
+) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+    """The rectangle (cv2 rotated rect: centre, size, degrees) whose top and bottom are the lines of
+    segments `a` and `b`, if they are parallel, a stamp's height apart, overlap along their length,
+    an upright segment joins them at one end and no long line runs between them (a table's rows)."""
+    ta = np.degrees(np.arctan2(a[3] - a[1], a[2] - a[0]))
+    tb = np.degrees(np.arctan2(b[3] - b[1], b[2] - b[0]))
+    ta, tb = (ta + 90) % 180 - 90, (tb + 90) % 180 - 90
+    if abs(ta - tb) > 3:
+        return None
+    turn = np.radians((ta + tb) / 2)
+    along, across = np.array([np.cos(turn), np.sin(turn)]), np.array([-np.sin(turn), np.cos(turn)])
+    pa, pb = a.reshape(2, 2), b.reshape(2, 2)
+    height = abs(float((pb.mean(axis=0) - pa.mean(axis=0)) @ across))
+    if not dpi * RECT_HEIGHT[0] <= height <= dpi * RECT_HEIGHT[1]:
+        return None
+    ua, ub = np.sort(pa @ along), np.sort(pb @ along)
+    overlap = min(ua[1], ub[1]) - max(ua[0], ub[0])
+    if overlap < 0.5 * min(ua[1] - ua[0], ub[1] - ub[0]):
+        return None
+    start, end = min(ua[0], ub[0]), max(ua[1], ub[1])
+    va, vb = sorted([float(pa.mean(axis=0) @ across), float(pb.mean(axis=0) @ across)])
+    joined = False
+    for seg in upright:  # a side: an upright segment at either end, spanning most of the height
+        ends = seg.reshape(2, 2)
+        u, v = ends @ along, np.sort(ends @ across)
+        at_end = min(abs(u.mean() - start), abs(u.mean() - end)) <= dpi * 0.1
+        span = min(v[1], vb) - max(v[0], va)
+        joined |= bool(at_end and span >= 0.5 * (vb - va))
+    if not joined:
+        return None
+    width = end - start
+    if not dpi * RECT_WIDTH[0] <= width <= dpi * RECT_WIDTH[1]:
+        return None
+    for seg in flat_ones:
+        ends = seg.reshape(2, 2)
+        u, v = np.sort(ends @ along), float(ends.mean(axis=0) @ across)
+        between = va + dpi * 0.1 < v < vb - dpi * 0.1
+        if between and min(u[1], end) - max(u[0], start) >= 0.6 * width:
+            return None
+    centre = along * (start + end) / 2 + across * (va + vb) / 2
+    return (float(centre[0]), float(centre[1])), (float(width), float(vb - va)), float(np.degrees(turn))
+
+
+def _framed(ink: np.ndarray, rect: tuple, dpi: float) -> bool:
+    """Ink along the rectangle's top and bottom and at least one of its ends, and not as much just outside
+    them (type, unlike a frame, is as dense a little further out)."""
+    corners = cv2.boxPoints(rect)
+    cover = [_side_cover(ink, corners[k], corners[(k + 1) % 4], rect[0]) for k in range(4)]
+    inked = [c for c, _ in cover]
+    contrast = [c - o for c, o in cover]
+    if sum(c >= RECT_SIDE_COVER for c in inked) < 3 or float(np.mean(contrast)) < RECT_CONTRAST:
+        return False
+    # A table's cell: its rules run on past the corners, top and bottom alike.
+    reach = dpi * 0.15
+    for k in range(4):
+        p, q = corners[k], corners[(k + 1) % 4]
+        step = (q - p) / (np.linalg.norm(q - p) or 1.0) * reach
+        opposite_p, opposite_q = corners[(k + 3) % 4], corners[(k + 2) % 4]
+        if (
+            min(
+                _side_cover(ink, p - step, p, rect[0])[0],
+                _side_cover(ink, opposite_p - step, opposite_p, rect[0])[0],
+            )
+            >= 0.8
+            or min(
+                _side_cover(ink, q, q + step, rect[0])[0],
+                _side_cover(ink, opposite_q, opposite_q + step, rect[0])[0],
+            )
+            >= 0.8
+        ):
+            return False
+    return True
+
+
+def _side_cover(ink: np.ndarray, p: np.ndarray, q: np.ndarray, centre: tuple) -> tuple[float, float]:
+    """Share of 40 steps along the side p-q with ink within 2 pixels of it, and the same for a line
+    5 pixels further out from the rectangle's centre."""
+    out = (p + q) / 2 - np.array(centre)
+    out = out / (np.linalg.norm(out) or 1.0)
+    t = np.linspace(0.05, 0.95, 40)[:, None]
+    points = p + (q - p) * t
+    result = []
+    for shift in (0.0, 5.0):
+        hit = np.zeros(len(points), bool)
+        for d in (-2.0, -1.0, 0.0, 1.0, 2.0):
+            xy = np.round(points + out * (shift + d)).astype(int)
+            xs, ys = np.clip(xy[:, 0], 0, ink.shape[1] - 1), np.clip(xy[:, 1], 0, ink.shape[0] - 1)
+            hit |= ink[ys, xs]
+        result.append(float(hit.mean()))
+    return result[0], result[1]
 
 
 def _circle_cover(ink: np.ndarray, cx: float, cy: float, r0: float, r1: float, steps: int = 72) -> float:
