@@ -68,6 +68,7 @@ UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (it
 TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this median confidence
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
 MARGIN_GAP = 0.1  # inches left of where the lines of type begin: the margin, where notes are written
+FRAMED_READ_SHARE = 0.4  # unread ink whose box is this much read words is a frame round type
 PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
@@ -79,6 +80,7 @@ REGISTRATION = re.compile(
 LETTERHEAD = re.compile(r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет)")
 FOLIO = re.compile(r"^(\d{1,4}(\s*о[б6]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.` (`83 о`), `8305.` misread
 FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet number is written
+UNSURE_FOLIO_CONF = 50.0  # ... or a short line there read with less confidence than this
 FOLIO_GAP = 0.5  # inches: a sheet number on the line of a page number or a date stands this far apart
 PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
@@ -324,13 +326,15 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
             continue
         edge = int(0.015 * max(w_img, h_img))
         # A sheet number written in the top right corner may run to the edge of a tightly cropped scan.
-        folio = y + h < h_img * FOLIO_TOP and x > w_img * 0.7 and w < dpi * 0.8 and y > edge
+        folio = y + h < h_img * FOLIO_TOP and x > w_img * 0.7 and w < dpi * 0.8
         if (x <= edge or y <= edge or x + w >= w_img - edge or y + h >= h_img - edge) and not folio:
             continue  # the scanner's border, the shadow of the page's edge
         patch = (labels[y : y + h, x : x + w] == label) & (unread[y : y + h, x : x + w] > 0)
         pixels = int(patch.sum())
         if pixels < (dpi * least * 0.66) ** 2 or max(w, h) > 12 * min(w, h) or pixels > 0.45 * w * h:
             continue  # a rule or an underline, or a blot
+        if read[y : y + h, x : x + w].mean() > FRAMED_READ_SHARE:
+            continue  # a frame round typed words (a boxed secrecy mark), or a table's rules
         points = cv2.findNonZero(patch.astype(np.uint8))
         (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
         regions.append(
@@ -856,11 +860,20 @@ def _furniture_of(
     text = word.text.strip()
     line_text = line.text.strip()
     alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))
-    if alone and (FOLIO.match(line_text) or text in ("об.", "об")):
+    # Tesseract reads a handwritten number poorly: a short line alone in the corner, read with little
+    # confidence and no word of a mark, is the sheet number too.
+    # Tesseract reads a handwritten number poorly: in the top right corner a short line alone, read with
+    # little confidence and no word of a mark, is the sheet number too.
+    guessed = (
+        len(line_text) <= 8
+        and any(c.isalnum() for c in line_text)
+        and word.conf < UNSURE_FOLIO_CONF
+        and not SECRECY.search(line_text)
+    )
+    if alone and line.bbox.y1 < height * FOLIO_TOP:
         # The archive's sheet number: alone in the top right corner (or the top left of a verso).
-        top = line.bbox.y1 < height * FOLIO_TOP
-        corner = line.bbox.x0 > width * 0.7 or line.bbox.x1 < width * 0.3
-        if top and corner:
+        number = bool(FOLIO.match(line_text)) or text in ("об.", "об")
+        if (line.bbox.x0 > width * 0.7 and (number or guessed)) or (line.bbox.x1 < width * 0.3 and number):
             return _shared_entry(furniture, "folio", line)
     folio = _folio_tail(line, width, height, dpi)
     if folio and any(w is word for w in folio):
