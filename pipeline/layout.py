@@ -69,6 +69,8 @@ TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this med
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
 MARGIN_GAP = 0.1  # inches left of where the lines of type begin: the margin, where notes are written
 FRAMED_READ_SHARE = 0.4  # unread ink whose box is this much read words is a frame round type
+TALL_WORD = 1.5  # times the height of a well-read typed word: larger writing than the type
+RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
 PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
@@ -298,6 +300,10 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
     are read with low confidence too)."""
     read = np.zeros(ink.shape, np.uint8)
     margin = _text_left(lines) - dpi / scale * MARGIN_GAP  # cleaned pixels: left of it is the margin
+    heights = [
+        w.bbox.height for ln in lines for w in ln.words if w.conf >= TYPED_LINE_CONF and len(w.text) >= 3
+    ]
+    tall = TALL_WORD * float(np.median(heights)) if heights else float("inf")
     for line in lines:
         # Tesseract's guesses at handwriting come with almost no confidence; a poor word on a line of
         # well-read type is type.
@@ -306,6 +312,8 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
         for w in line.words:
             if w.bbox.x1 < margin:
                 continue  # a note in the left margin, whatever Tesseract made of it
+            if w.bbox.height >= tall and w.conf < STAMP_KEEP_CONF and len(line.words) <= 4:
+                continue  # writing larger than the type, on a line of its own, read unsurely
             if w.conf >= UNREAD_CONF or typed_line:
                 x0, y0 = int(w.bbox.x0 * scale), int(w.bbox.y0 * scale)
                 read[y0 : int(np.ceil(w.bbox.y1 * scale)) + 1, x0 : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
@@ -381,8 +389,8 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
             )
         elif angle is not None:
             region = Region("stamp", "rect", box, angle=angle)
-        elif area / float(w * h) > 0.35 or max(w, h) > 10 * min(w, h):
-            continue  # a blot, a hole, a photograph, a rule or the page's edge: not writing
+        elif area / float(w * h) > 0.35 or max(w, h) > 10 * min(w, h) or _ruled(patch):
+            continue  # a blot, a hole, a photograph, a rule, a table's cell or the page's edge: not writing
         else:
             points = cv2.findNonZero(patch.astype(np.uint8))
             (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
@@ -602,6 +610,12 @@ def _circle_mask(shape: tuple[int, ...], cx: float, cy: float, r0: float, r1: fl
     return (dist >= r0**2) & (dist <= r1**2)
 
 
+def _ruled(patch: np.ndarray) -> bool:
+    """The ink holds a straight rule across nearly all its height or width (a table's, a form's): one
+    column or row of pixels inked almost end to end, as no handwritten stroke is."""
+    return bool(patch.mean(axis=0).max() >= RULED_SHARE or patch.mean(axis=1).max() >= RULED_SHARE)
+
+
 def _ring(patch: np.ndarray, dpi: float) -> tuple[float, float, float] | None:
     """(cx, cy, r) in patch pixels when the ink has a circle's outline: ink near the rim of its
     enclosing circle all the way round (a round stamp; its grain may break the ring in places)."""
@@ -712,8 +726,8 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
         if points is None or len(points) < 8:
             continue
         px, py, w, h = cv2.boundingRect(points)  # the ink itself, not the joined blob
-        if max(w, h) < dpi * 0.08:
-            continue
+        if max(w, h) < dpi * 0.08 or max(w, h) > 10 * min(w, h):
+            continue  # a speck, or a sliver of a stamp's rim
         box = _unscale(x + px, y + py, w, h, scale)
         if _part_of_stamp(box, regions, dpi / scale):
             continue  # the number written into a stamp, or a loose piece of it
@@ -1034,8 +1048,8 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
 
 
 def _printed(text: str, conf: float) -> bool:
-    """Read as print: surely, and as a word rather than a stray mark or two."""
-    return conf >= PRINT_CONF and sum(c.isalpha() for c in text) >= 3
+    """Read as print: surely, and as a word or a number rather than a stray mark."""
+    return conf >= PRINT_CONF and sum(c.isalnum() for c in text) >= 2
 
 
 def _in_folio_corner(box: BBox, page: Page) -> bool:
