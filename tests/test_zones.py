@@ -90,4 +90,5 @@ def test_folio_tail_needs_the_top_right_corner_and_a_gap():
 def test_unread_ink_read_surely_as_words_is_print():
     assert layout._printed("которую", 95.0)
     assert not layout._printed("которую", 60.0)  # Tesseract's guess at a handwritten word
-    assert not layout._printed("26", 96.0)  # a number or a mark is no proof of print
+    assert layout._printed("216", 96.0)  # a page number the body OCR passed over
+    assert not layout._printed("А.", 96.0)  # one letter or a mark is no proof of print
