@@ -67,7 +67,8 @@ STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
 UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (its words stay in the text)
 TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this median confidence
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
-MARGIN_GAP = 0.1  # inches left of where the lines of type begin: the margin, where notes are written
+MARGIN_GAP = 0.1  # inches: a note in the left margin begins this far left of where the lines of type
+# begin, and ends before them (give or take a fifth of this)
 FRAMED_READ_SHARE = 0.4  # unread ink whose box is this much read words is a frame round type
 TALL_WORD = 1.5  # times the height of a well-read typed word: larger writing than the type
 RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
@@ -299,7 +300,8 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
     These zones only describe the page: they take no words out of the text (an old print's words
     are read with low confidence too)."""
     read = np.zeros(ink.shape, np.uint8)
-    margin = _text_left(lines) - dpi / scale * MARGIN_GAP  # cleaned pixels: left of it is the margin
+    text_left, gap = _text_left(lines), dpi / scale * MARGIN_GAP  # cleaned pixels
+    margin = text_left - gap / 5  # left of it is the margin
     heights = [
         w.bbox.height for ln in lines for w in ln.words if w.conf >= TYPED_LINE_CONF and len(w.text) >= 3
     ]
@@ -328,8 +330,8 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         # In the left margin a short note (`!`, `да`) is writing too: nothing typed stands there.
-        in_margin = (x + w) / scale < margin
-        least = 0.05 if in_margin else 0.15
+        in_margin = (x + w) / scale < text_left + gap / 5 and x / scale < text_left - gap
+        least = 0.03 if in_margin else 0.15
         if h < dpi * 0.12 or w < dpi * least or w > w_img * 0.5 or h > h_img * 0.15:
             continue
         edge = int(0.015 * max(w_img, h_img))
@@ -339,7 +341,9 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
             continue  # the scanner's border, the shadow of the page's edge
         patch = (labels[y : y + h, x : x + w] == label) & (unread[y : y + h, x : x + w] > 0)
         pixels = int(patch.sum())
-        if pixels < (dpi * least * 0.66) ** 2 or max(w, h) > 12 * min(w, h) or pixels > 0.45 * w * h:
+        # At this scale a short word is a dense patch: only in the margin is no type to mistake it for.
+        densest = 0.75 if in_margin else 0.45
+        if pixels < (dpi * least * 0.66) ** 2 or max(w, h) > 12 * min(w, h) or pixels > densest * w * h:
             continue  # a rule or an underline, or a blot
         if read[y : y + h, x : x + w].mean() > FRAMED_READ_SHARE:
             continue  # a frame round typed words (a boxed secrecy mark), or a table's rules
