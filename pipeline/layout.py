@@ -251,6 +251,7 @@ class Found:
     ink: np.ndarray  # bool, analysis scale: ink of the page as the body OCR saw it
     scale: float
     stamp_keep_conf: float = STAMP_KEEP_CONF  # words on a stamp read with less confidence are the stamp's
+    tall_word: float = float("inf")  # cleaned pixels: a word this high is larger writing than the type
 
 
 def find_regions(
@@ -290,7 +291,15 @@ def find_regions(
         for region in _unread_ink(ink, lines, small_dpi, scale):
             if not any(_overlap(region.bbox, r.bbox) > 0.3 for r in regions):
                 regions.append(region)
-    return Found(regions, labels, ink, scale)
+    return Found(regions, labels, ink, scale, tall_word=_tall_word(lines))
+
+
+def _tall_word(lines: tuple[Line, ...]) -> float:
+    """Height (cleaned pixels) from which a word is larger writing than the page's well-read type."""
+    heights = [
+        w.bbox.height for ln in lines for w in ln.words if w.conf >= TYPED_LINE_CONF and len(w.text) >= 3
+    ]
+    return TALL_WORD * float(np.median(heights)) if heights else float("inf")
 
 
 def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: float) -> list[Region]:
@@ -302,10 +311,7 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
     read = np.zeros(ink.shape, np.uint8)
     text_left, gap = _text_left(lines), dpi / scale * MARGIN_GAP  # cleaned pixels
     margin = text_left - gap / 5  # left of it is the margin
-    heights = [
-        w.bbox.height for ln in lines for w in ln.words if w.conf >= TYPED_LINE_CONF and len(w.text) >= 3
-    ]
-    tall = TALL_WORD * float(np.median(heights)) if heights else float("inf")
+    tall = _tall_word(lines)
     for line in lines:
         # Tesseract's guesses at handwriting come with almost no confidence; a poor word on a line of
         # well-read type is type.
@@ -862,6 +868,7 @@ def _furniture_of(
     owner = _foreign_owner(word.bbox, found)
     if owner:
         return furniture[owner - 1]
+    larger = None
     for entry in furniture:
         region = entry.get("region")
         if region is None or not _inside(word.bbox, region):
@@ -875,6 +882,8 @@ def _furniture_of(
             return entry
         elif region.role == "margin_note":
             return entry  # what Tesseract read of a note in the margin
+        elif region.unread and word.bbox.height >= found.tall_word and word.conf < STAMP_KEEP_CONF:
+            larger = entry  # what Tesseract made of larger writing than the type (see _unread_ink)
     text = word.text.strip()
     line_text = line.text.strip()
     alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))
@@ -901,6 +910,8 @@ def _furniture_of(
         edge = line.bbox.y1 < height * 0.12 or line.bbox.y0 > height * 0.88
         if centred and edge:
             return _shared_entry(furniture, "page_number", line)
+    if larger is not None:
+        return larger  # unless it is the sheet or page number, written larger than the type
     if _struck(text):
         entry = {"type": "struck", "role": "", "bbox": word.bbox, "region": None, "words": []}
         furniture.append(entry)
