@@ -59,8 +59,8 @@ CIRCLE_INSIDE_COVER = (
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
 RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
 RECT_TILT = 15.0  # degrees a stamp's frame may be turned
-RECT_HEIGHT = (0.5, 1.6)  # inches: a rectangular stamp's height ...
-RECT_WIDTH = (0.8, 2.6)  # ... and width
+RECT_HEIGHT = (0.4, 1.6)  # inches: a rectangular stamp's height ...
+RECT_WIDTH = (0.7, 2.6)  # ... and width
 RECT_SIDE_COVER = 0.6  # share of a side that its ink covers (3 sides of 4; type may hide one)
 RECT_CONTRAST = 0.2  # ... more than a line just outside the frame, on average
 STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
@@ -452,7 +452,9 @@ def _round_stamps(
         )
         outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
         inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
-        if rim < CIRCLE_RIM_COVER or inside > CIRCLE_INSIDE_COVER or rim - outside < CIRCLE_RIM_CONTRAST:
+        # A more broken rim must stand out more from the band outside it.
+        contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
+        if rim < CIRCLE_RIM_COVER - 0.05 or inside > CIRCLE_INSIDE_COVER or rim - outside < contrast:
             continue
         x0, y0 = max(0.0, cx - radius - 2), max(0.0, cy - radius - 2)
         box = _unscale(int(x0), int(y0), int(cx + radius + 2 - x0), int(cy + radius + 2 - y0), scale)
@@ -474,7 +476,7 @@ def _round_stamps(
 
 def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, scale: float) -> list[Region]:
     """Rectangular stamps found by their frame's straight sides (cv2's line segment detector), on any
-    scan: two long parallel lines, a stamp's height apart, closed by inked sides. A grey stamp's frame
+    scan: two long parallel lines, a stamp's height apart, closed by inked ends. A grey stamp's frame
     is broken by its grain and touches the type, so it is no connected piece of its own."""
     ink = flat < FOREIGN_INK_LEVEL
     segments = cv2.createLineSegmentDetector().detect(flat)[0]
@@ -482,15 +484,13 @@ def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, 
         return []
     segments = segments.reshape(-1, 4).astype(float)
     length = np.hypot(segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1])
-    segments = segments[length >= dpi * RECT_SIDE_MIN]
     angle = np.degrees(np.arctan2(segments[:, 3] - segments[:, 1], segments[:, 2] - segments[:, 0]))
     angle = (angle + 90) % 180 - 90  # a segment's direction, either way along it
-    flat_ones = segments[np.abs(angle) <= RECT_TILT]
-    upright = segments[np.abs(np.abs(angle) - 90) <= RECT_TILT]
+    flat_ones = segments[(np.abs(angle) <= RECT_TILT) & (length >= dpi * RECT_SIDE_MIN)]
     regions: list[Region] = []
     for i, a in enumerate(flat_ones):
         for b in flat_ones[i + 1 :]:
-            rect = _rect_between(a, b, flat_ones, upright, dpi)
+            rect = _rect_between(a, b, flat_ones, dpi)
             if rect is None or not _framed(ink, rect, dpi):
                 continue
             (cx, cy), (w, h), turn = rect
@@ -510,11 +510,12 @@ def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, 
 
 
 def _rect_between(
-    a: np.ndarray, b: np.ndarray, flat_ones: np.ndarray, upright: np.ndarray, dpi: float
+    a: np.ndarray, b: np.ndarray, flat_ones: np.ndarray, dpi: float
 ) -> tuple[tuple[float, float], tuple[float, float], float] | None:
     """The rectangle (cv2 rotated rect: centre, size, degrees) whose top and bottom are the lines of
-    segments `a` and `b`, if they are parallel, a stamp's height apart, overlap along their length,
-    an upright segment joins them at one end and no long line runs between them (a table's rows)."""
+    segments `a` and `b`, if they are parallel, a stamp's height apart, overlap along their length and
+    no long line runs between them (a table's rows). Its short sides are looked at by _framed: a grey
+    stamp's grain breaks them into pieces too short for a segment."""
     ta = np.degrees(np.arctan2(a[3] - a[1], a[2] - a[0]))
     tb = np.degrees(np.arctan2(b[3] - b[1], b[2] - b[0]))
     ta, tb = (ta + 90) % 180 - 90, (tb + 90) % 180 - 90
@@ -532,15 +533,6 @@ def _rect_between(
         return None
     start, end = min(ua[0], ub[0]), max(ua[1], ub[1])
     va, vb = sorted([float(pa.mean(axis=0) @ across), float(pb.mean(axis=0) @ across)])
-    joined = False
-    for seg in upright:  # a side: an upright segment at either end, spanning most of the height
-        ends = seg.reshape(2, 2)
-        u, v = ends @ along, np.sort(ends @ across)
-        at_end = min(abs(u.mean() - start), abs(u.mean() - end)) <= dpi * 0.1
-        span = min(v[1], vb) - max(v[0], va)
-        joined |= bool(at_end and span >= 0.5 * (vb - va))
-    if not joined:
-        return None
     width = end - start
     if not dpi * RECT_WIDTH[0] <= width <= dpi * RECT_WIDTH[1]:
         return None
