@@ -81,9 +81,9 @@ REGISTRATION = re.compile(
     r"\s+\d{4})"
 )
 LETTERHEAD = re.compile(r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет)")
-FOLIO = re.compile(r"^(\d{1,4}(\s*о[б6]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.` (`83 о`), `8305.` misread
+FOLIO = re.compile(r"^(\d{1,4}(\s*о[б65]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.` (`83 о5.`), `8305.` misread
 FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet number is written
-UNSURE_FOLIO_CONF = 50.0  # ... or a short line there read with less confidence than this
+UNSURE_FOLIO_CONF = 65.0  # ... or a short line there read with less confidence than this (or with a digit)
 FOLIO_GAP = 0.5  # inches: a sheet number on the line of a page number or a date stands this far apart
 PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
@@ -882,11 +882,11 @@ def _furniture_of(
     # Tesseract reads a handwritten number poorly: a short line alone in the corner, read with little
     # confidence and no word of a mark, is the sheet number too.
     # Tesseract reads a handwritten number poorly: in the top right corner a short line alone, read with
-    # little confidence and no word of a mark, is the sheet number too.
+    # little confidence or holding a digit, and no word of a mark, is the sheet number too.
     guessed = (
         len(line_text) <= 8
         and any(c.isalnum() for c in line_text)
-        and word.conf < UNSURE_FOLIO_CONF
+        and (word.conf < UNSURE_FOLIO_CONF or any(c.isdigit() for c in line_text))
         and not SECRECY.search(line_text)
     )
     if alone and line.bbox.y1 < height * FOLIO_TOP:
@@ -917,7 +917,7 @@ def _folio_tail(line: Line, width: int, height: int, dpi: int) -> tuple[Word, ..
     words = line.words
     if len(words) < 2 or line.bbox.y1 >= height * FOLIO_TOP:
         return ()
-    tail = 2 if len(words) >= 3 and words[-1].text.strip(".") in ("об", "о", "o6", "о6") else 1
+    tail = 2 if len(words) >= 3 and words[-1].text.strip(".") in ("об", "о", "o6", "о6", "о5") else 1
     number, rest = words[-tail:], words[:-tail]
     text = " ".join(w.text for w in number)
     if not FOLIO.match(text) or number[0].bbox.x0 < width * 0.7:

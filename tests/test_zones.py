@@ -87,6 +87,13 @@ def test_folio_tail_needs_the_top_right_corner_and_a_gap():
     assert layout._folio_tail(low, width, height, dpi) == ()
 
 
+def test_sheet_number_read_as_tesseract_misreads_it():
+    for text in ("83", "83 об.", "239 о5.", "161 о"):
+        assert layout.FOLIO.match(text), text
+    for text in ("1925 г.", "№ 83", "об. 83"):
+        assert not layout.FOLIO.match(text), text
+
+
 def test_unread_ink_read_surely_as_words_is_print():
     assert layout._printed("которую", 95.0)
     assert not layout._printed("которую", 60.0)  # Tesseract's guess at a handwritten word
