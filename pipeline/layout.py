@@ -870,7 +870,7 @@ def _furniture_of(
             # Tesseract made letters of what little ink was left.
             if word.conf < LEFTOVER_CONF:
                 return entry
-        elif region.type == "stamp" and word.conf < found.stamp_keep_conf:
+        elif region.type == "stamp" and word.conf < found.stamp_keep_conf and not _body_word(word.text):
             return entry
         elif region.role == "margin_note":
             return entry  # what Tesseract read of a note in the margin
@@ -923,6 +923,13 @@ def _folio_tail(line: Line, width: int, height: int, dpi: int) -> tuple[Word, ..
     if not FOLIO.match(text) or number[0].bbox.x0 < width * 0.7:
         return ()
     return number if number[0].bbox.x0 - rest[-1].bbox.x1 >= dpi * FOLIO_GAP else ()
+
+
+def _body_word(text: str) -> bool:
+    """A word in small letters, read through a stamp's ink that is still on the page: a stamp's own words
+    are mostly capitals (`ОГПУ`, `СЕКРЕТНЫЙ ОТДЕЛ`), the type under it mostly small letters."""
+    letters = text.strip(".,;:!?»«\"'()-")
+    return len(letters) >= 3 and letters.isalpha() and letters.islower()
 
 
 def _struck(text: str) -> bool:

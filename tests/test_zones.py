@@ -94,6 +94,13 @@ def test_sheet_number_read_as_tesseract_misreads_it():
         assert not layout.FOLIO.match(text), text
 
 
+def test_words_in_small_letters_under_a_grey_stamp_stay_in_the_text():
+    assert layout._body_word("затруднительных.")
+    assert layout._body_word("«критики»")
+    for stamp_word in ("ОГПУ", "СЕКРЕТНЫЙ", "Вх.", "№", "ОбрадНИКт", "в"):
+        assert not layout._body_word(stamp_word), stamp_word
+
+
 def test_unread_ink_read_surely_as_words_is_print():
     assert layout._printed("которую", 95.0)
     assert not layout._printed("которую", 60.0)  # Tesseract's guess at a handwritten word
