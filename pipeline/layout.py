@@ -7,11 +7,14 @@ Two halves, around the body OCR (see process.py):
   `grey_without_colour_ink` lifts it to the paper's value, so the cleaned page keeps only the black
   type (black type under a stamp stays black).
 - after: `find_regions` looks at copies of the cleaned page about a thousand pixels long: coloured
-  ink grouped into stamps (a ring or a frame round their text) and handwriting; on any scan, ink too
-  tall for a line of type (a stamp's ring or frame, a handwritten word) and writing-sized ink that
-  no confidently read word covers. `apply` then sorts Tesseract's words into the document's text and
-  furniture (words whose ink is handwriting's, low-confidence words on a stamp, the archive's folio
-  number in the top corner, a page number centred at the top or bottom, typed-over `ххххх`), reads
+  ink grouped into stamps (a ring or a frame round their text) and handwriting; on any scan, round
+  stamps by their circle (cv2.HoughCircles, checked along the rim) and rectangular ones by the long
+  straight sides of their frame (cv2's line segment detector), since a grey stamp's grainy rim is
+  broken and touches the type; ink too tall for a line of type (a handwritten word) and
+  writing-sized ink that no confidently read word covers (a note in the margin, a signature).
+  `apply` then sorts Tesseract's words into the document's text and furniture (words whose ink is
+  handwriting's, low-confidence words on a stamp, the archive's folio number in the top corner, a
+  page number centred at the top or bottom, typed-over `ххххх`), reads
   every piece of furniture with one more Tesseract call over a montage of their crops (a round
   stamp's rim unrolled), types the remaining paragraphs (letterhead, secrecy mark, registration,
   addressee, heading, table, column, body) and returns the page with its zones. Furniture words are
@@ -53,9 +56,7 @@ FOREIGN_MIN_HEIGHT = 0.3  # inches: a connected piece of ink this tall is no typ
 RIM_COVER = 0.6  # share of a ring's outline (in 10-degree steps) that must be inked
 ROUND_STAMP_RADIUS = (0.5, 1.1)  # inches: the radii of round stamps looked for by their circle
 CIRCLE_RIM_COVER = 0.7  # share of a circle (in 5-degree steps) a stamp's rim inks, though its grain breaks it
-CIRCLE_INSIDE_COVER = (
-    0.75  # ... while a circle drawn over dense type finds ink at nearly every step inside it
-)
+CIRCLE_INSIDE_COVER = 0.75  # ... while a circle over dense type finds ink nearly everywhere inside
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
 RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
 RECT_TILT = 15.0  # degrees a stamp's frame may be turned
@@ -306,8 +307,9 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
     """Writing the body OCR did not read: Tesseract's model of print passes over most handwriting, so
     pieces of ink of a written word's size that no confidently read word covers are handwriting (a
     signature, a resolution in pencil, a note in the margin). Rules, underlines and specks are not.
-    These zones only describe the page: they take no words out of the text (an old print's words
-    are read with low confidence too)."""
+    These zones mostly only describe the page: they take no words out of the text (an old print's
+    words are read with low confidence too), except a note in the left margin and what Tesseract read
+    of writing larger than the type (see _furniture_of)."""
     read = np.zeros(ink.shape, np.uint8)
     text_left, gap = _text_left(lines), dpi / scale * MARGIN_GAP  # cleaned pixels
     margin = text_left - gap / 5  # left of it is the margin
