@@ -7,11 +7,14 @@ Two halves, around the body OCR (see process.py):
   `grey_without_colour_ink` lifts it to the paper's value, so the cleaned page keeps only the black
   type (black type under a stamp stays black).
 - after: `find_regions` looks at copies of the cleaned page about a thousand pixels long: coloured
-  ink grouped into stamps (a ring or a frame round their text) and handwriting; on any scan, ink too
-  tall for a line of type (a stamp's ring or frame, a handwritten word) and writing-sized ink that
-  no confidently read word covers. `apply` then sorts Tesseract's words into the document's text and
-  furniture (words whose ink is handwriting's, low-confidence words on a stamp, the archive's folio
-  number in the top corner, a page number centred at the top or bottom, typed-over `ххххх`), reads
+  ink grouped into stamps (a ring or a frame round their text) and handwriting; on any scan, round
+  stamps by their circle (cv2.HoughCircles, checked along the rim) and rectangular ones by the long
+  straight sides of their frame (cv2's line segment detector), since a grey stamp's grainy rim is
+  broken and touches the type; ink too tall for a line of type (a handwritten word) and
+  writing-sized ink that no confidently read word covers (a note in the margin, a signature).
+  `apply` then sorts Tesseract's words into the document's text and furniture (words whose ink is
+  handwriting's, low-confidence words on a stamp, the archive's folio number in the top corner, a
+  page number centred at the top or bottom, typed-over `ххххх`), reads
   every piece of furniture with one more Tesseract call over a montage of their crops (a round
   stamp's rim unrolled), types the remaining paragraphs (letterhead, secrecy mark, registration,
   addressee, heading, table, column, body) and returns the page with its zones. Furniture words are
@@ -51,6 +54,16 @@ LEFTOVER_CONF = 30.0  # below this, a word where coloured ink was lifted is read
 FOREIGN_INK_LEVEL = 200  # flattened grey (paper 255) below which a pixel counts when looking for foreign ink
 FOREIGN_MIN_HEIGHT = 0.3  # inches: a connected piece of ink this tall is no typed letter
 RIM_COVER = 0.6  # share of a ring's outline (in 10-degree steps) that must be inked
+ROUND_STAMP_RADIUS = (0.5, 1.1)  # inches: the radii of round stamps looked for by their circle
+CIRCLE_RIM_COVER = 0.7  # share of a circle (in 5-degree steps) a stamp's rim inks, though its grain breaks it
+CIRCLE_INSIDE_COVER = 0.75  # ... while a circle over dense type finds ink nearly everywhere inside
+CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
+RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
+RECT_TILT = 15.0  # degrees a stamp's frame may be turned
+RECT_HEIGHT = (0.4, 1.6)  # inches: a rectangular stamp's height ...
+RECT_WIDTH = (0.7, 2.6)  # ... and width
+RECT_SIDE_COVER = 0.6  # share of a side that its ink covers (3 sides of 4; type may hide one)
+RECT_CONTRAST = 0.2  # ... more than a line just outside the frame, on average
 STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
 UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (its words stay in the text)
 TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this median confidence
@@ -58,6 +71,12 @@ FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's 
 MISSED_ROW_INK = 0.03  # share of the text's width inked outside every word read, in a row read again
 RECOVERED_CONF = 80.0  # a line read again is type when two of its words are read at least this surely
 RECOVERED_KEEP_CONF = 40.0  # ... and its words read less surely than this are left out
+MARGIN_GAP = 0.1  # inches: a note in the left margin begins this far left of where the lines of type
+# begin, and ends before them (give or take a fifth of this)
+FRAMED_READ_SHARE = 0.4  # unread ink whose box is this much read words is a frame round type
+TALL_WORD = 1.5  # times the height of a well-read typed word: larger writing than the type
+RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
+PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
 REGISTRATION = re.compile(
@@ -66,7 +85,10 @@ REGISTRATION = re.compile(
     r"\s+\d{4})"
 )
 LETTERHEAD = re.compile(r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет)")
-FOLIO = re.compile(r"^(\d{1,4}(\s*об\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.`, or `8305.` for `83 об.` misread
+FOLIO = re.compile(r"^(\d{1,4}(\s*о[б65]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.` (`83 о5.`), `8305.` misread
+FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet number is written
+UNSURE_FOLIO_CONF = 65.0  # ... or a short line there read with less confidence than this (or with a digit)
+FOLIO_GAP = 0.5  # inches: a sheet number on the line of a page number or a date stands this far apart
 PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
 OVERTYPE_LETTERS = set("хxжкяХXЖКЯ")  # what Tesseract makes of letters typed over with х
@@ -87,6 +109,7 @@ class Region:
     centre: tuple[float, float] | None = None  # round stamps: centre and radius
     radius: float = 0.0
     ink_removed: bool = False  # its ink was lifted off the page before the body OCR
+    unread: bool = False  # found as ink the body OCR left unread (it takes no words out of the text)
 
 
 # ---------------------------------------------------------------- before the body OCR
@@ -235,6 +258,7 @@ class Found:
     ink: np.ndarray  # bool, analysis scale: ink of the page as the body OCR saw it
     scale: float
     stamp_keep_conf: float = STAMP_KEEP_CONF  # words on a stamp read with less confidence are the stamp's
+    tall_word: float = float("inf")  # cleaned pixels: a word this high is larger writing than the type
 
 
 def find_regions(
@@ -254,6 +278,12 @@ def find_regions(
     regions: list[Region] = []
     if colour_small is not None and cv2.countNonZero(colour_small):
         regions += _colour_regions(colour_small, small_dpi, scale)
+    flat = _stamp_ink(grey_small, colour_small)
+    for region in _round_stamps(flat, colour_small, small_dpi, scale) + _rect_stamps(
+        flat, colour_small, small_dpi, scale
+    ):
+        if not any(r.type == "stamp" and _overlap(region.bbox, r.bbox) > 0.5 for r in regions):
+            regions.append(region)
     ink = cv2.resize(cleaned, (grey_small.shape[1], grey_small.shape[0]), interpolation=cv2.INTER_AREA) < 160
     labels = np.zeros(ink.shape, np.int32)
     for region, member in _foreign_ink(grey_small, small_dpi, scale):
@@ -268,22 +298,38 @@ def find_regions(
         for region in _unread_ink(ink, lines, small_dpi, scale):
             if not any(_overlap(region.bbox, r.bbox) > 0.3 for r in regions):
                 regions.append(region)
-    return Found(regions, labels, ink, scale)
+    return Found(regions, labels, ink, scale, tall_word=_tall_word(lines))
+
+
+def _tall_word(lines: tuple[Line, ...]) -> float:
+    """Height (cleaned pixels) from which a word is larger writing than the page's well-read type."""
+    heights = [
+        w.bbox.height for ln in lines for w in ln.words if w.conf >= TYPED_LINE_CONF and len(w.text) >= 3
+    ]
+    return TALL_WORD * float(np.median(heights)) if heights else float("inf")
 
 
 def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: float) -> list[Region]:
     """Writing the body OCR did not read: Tesseract's model of print passes over most handwriting, so
     pieces of ink of a written word's size that no confidently read word covers are handwriting (a
     signature, a resolution in pencil, a note in the margin). Rules, underlines and specks are not.
-    These zones only describe the page: they take no words out of the text (an old print's words
-    are read with low confidence too)."""
+    These zones mostly only describe the page: they take no words out of the text (an old print's
+    words are read with low confidence too), except a note in the left margin and what Tesseract read
+    of writing larger than the type (see _furniture_of)."""
     read = np.zeros(ink.shape, np.uint8)
+    text_left, gap = _text_left(lines), dpi / scale * MARGIN_GAP  # cleaned pixels
+    margin = text_left - gap / 5  # left of it is the margin
+    tall = _tall_word(lines)
     for line in lines:
         # Tesseract's guesses at handwriting come with almost no confidence; a poor word on a line of
         # well-read type is type.
         confs = [w.conf for w in line.words if w.conf >= 0]
         typed_line = bool(confs) and float(np.median(confs)) >= TYPED_LINE_CONF
         for w in line.words:
+            if w.bbox.x1 < margin:
+                continue  # a note in the left margin, whatever Tesseract made of it
+            if w.bbox.height >= tall and w.conf < STAMP_KEEP_CONF and len(line.words) <= 4:
+                continue  # writing larger than the type, on a line of its own, read unsurely
             if w.conf >= UNREAD_CONF or typed_line:
                 x0, y0 = int(w.bbox.x0 * scale), int(w.bbox.y0 * scale)
                 read[y0 : int(np.ceil(w.bbox.y1 * scale)) + 1, x0 : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
@@ -297,21 +343,42 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
     regions = []
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
-        if h < dpi * 0.12 or w < dpi * 0.15 or w > w_img * 0.5 or h > h_img * 0.15:
+        # In the left margin a short note (`!`, `да`) is writing too: nothing typed stands there.
+        in_margin = (x + w) / scale < text_left + gap / 5 and x / scale < text_left - gap
+        least = 0.03 if in_margin else 0.15
+        if h < dpi * 0.12 or w < dpi * least or w > w_img * 0.5 or h > h_img * 0.15:
             continue
         edge = int(0.015 * max(w_img, h_img))
-        if x <= edge or y <= edge or x + w >= w_img - edge or y + h >= h_img - edge:
+        # A sheet number written in the top right corner may run to the edge of a tightly cropped scan.
+        folio = y + h < h_img * FOLIO_TOP and x > w_img * 0.7 and w < dpi * 0.8
+        if (x <= edge or y <= edge or x + w >= w_img - edge or y + h >= h_img - edge) and not folio:
             continue  # the scanner's border, the shadow of the page's edge
         patch = (labels[y : y + h, x : x + w] == label) & (unread[y : y + h, x : x + w] > 0)
         pixels = int(patch.sum())
-        if pixels < (dpi * 0.1) ** 2 or max(w, h) > 12 * min(w, h) or pixels > 0.45 * w * h:
+        # At this scale a short word is a dense patch: only in the margin is no type to mistake it for.
+        densest = 0.75 if in_margin else 0.45
+        if pixels < (dpi * least * 0.66) ** 2 or max(w, h) > 12 * min(w, h) or pixels > densest * w * h:
             continue  # a rule or an underline, or a blot
+        if read[y : y + h, x : x + w].mean() > FRAMED_READ_SHARE:
+            continue  # a frame round typed words (a boxed secrecy mark), or a table's rules
         points = cv2.findNonZero(patch.astype(np.uint8))
         (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
         regions.append(
-            Region("handwriting", "", _unscale(x, y, w, h, scale), angle=_text_angle(rect_angle, rw, rh))
+            Region(
+                "handwriting",
+                "margin_note" if in_margin else "",
+                _unscale(x, y, w, h, scale),
+                angle=_text_angle(rect_angle, rw, rh),
+                unread=True,
+            )
         )
     return regions
+
+
+def _text_left(lines: tuple[Line, ...]) -> float:
+    """Where the page's lines of type begin (cleaned pixels): the left edge most long lines share."""
+    starts = [ln.bbox.x0 for ln in lines if len(ln.words) >= 4]
+    return float(np.percentile(starts, 10)) if len(starts) >= 5 else -1.0
 
 
 def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple[Region, np.ndarray]]:
@@ -340,14 +407,223 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
             )
         elif angle is not None:
             region = Region("stamp", "rect", box, angle=angle)
-        elif area / float(w * h) > 0.35:
-            continue  # a blot, a hole, a photograph: not writing
+        elif area / float(w * h) > 0.35 or max(w, h) > 10 * min(w, h) or _ruled(patch):
+            continue  # a blot, a hole, a photograph, a rule, a table's cell or the page's edge: not writing
         else:
             points = cv2.findNonZero(patch.astype(np.uint8))
             (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
             region = Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh))
         found.append((region, member))
     return found
+
+
+def _stamp_ink(grey_small: np.ndarray, colour_small: np.ndarray | None) -> np.ndarray:
+    """The page flattened to white paper, with the coloured ink lifted before the OCR put back."""
+    flat = preprocess.flatten_background(grey_small)
+    if colour_small is not None and cv2.countNonZero(colour_small):
+        flat = np.minimum(flat, 255 - colour_small)
+    return flat
+
+
+def _removed(ink: np.ndarray, colour_small: np.ndarray | None) -> bool:
+    """Most of this ink is coloured ink lifted off the page before the OCR."""
+    if colour_small is None:
+        return False
+    return np.count_nonzero(colour_small[ink]) > 0.5 * max(np.count_nonzero(ink), 1)
+
+
+def _round_stamps(
+    flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, scale: float
+) -> list[Region]:
+    """Round stamps found by their circle (cv2.HoughCircles), on any scan: a grey or grainy stamp's ring
+    is broken and touches the type, so it is no connected piece of its own. A circle counts when ink
+    lies on it nearly all the way round, the band just outside it is less inked, and inside it is not
+    the solid ink of dense type."""
+    ink = flat < FOREIGN_INK_LEVEL
+    low, high = (int(dpi * r) for r in ROUND_STAMP_RADIUS)
+    circles = cv2.HoughCircles(
+        cv2.GaussianBlur(flat, (5, 5), 1.5),
+        cv2.HOUGH_GRADIENT,
+        dp=1,
+        minDist=dpi * 0.8,
+        param1=100,
+        param2=30,
+        minRadius=low,
+        maxRadius=high,
+    )
+    regions: list[Region] = []
+    # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
+    for cx, cy, r in [] if circles is None else sorted(circles[0], key=lambda c: -c[2]):
+        # The accumulator's radius is rough: the rim is the best-inked circle near it.
+        rim, radius = max(
+            (_circle_cover(ink, cx, cy, rr - 1.5, rr + 1.5), rr) for rr in np.arange(r * 0.85, r * 1.15)
+        )
+        outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
+        inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
+        # A more broken rim must stand out more from the band outside it.
+        contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
+        if rim < CIRCLE_RIM_COVER - 0.05 or inside > CIRCLE_INSIDE_COVER or rim - outside < contrast:
+            continue
+        x0, y0 = max(0.0, cx - radius - 2), max(0.0, cy - radius - 2)
+        box = _unscale(int(x0), int(y0), int(cx + radius + 2 - x0), int(cy + radius + 2 - y0), scale)
+        if any(_overlap(box, other.bbox) > 0.5 for other in regions):
+            continue
+        removed = _removed(_circle_mask(ink.shape, cx, cy, radius - 2, radius + 2) & ink, colour_small)
+        regions.append(
+            Region(
+                "stamp",
+                "round",
+                box,
+                centre=(float(cx) / scale, float(cy) / scale),
+                radius=float(radius) / scale,
+                ink_removed=bool(removed),
+            )
+        )
+    return regions
+
+
+def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, scale: float) -> list[Region]:
+    """Rectangular stamps found by their frame's straight sides (cv2's line segment detector), on any
+    scan: two long parallel lines, a stamp's height apart, closed by inked ends. A grey stamp's frame
+    is broken by its grain and touches the type, so it is no connected piece of its own."""
+    ink = flat < FOREIGN_INK_LEVEL
+    segments = cv2.createLineSegmentDetector().detect(flat)[0]
+    if segments is None:
+        return []
+    segments = segments.reshape(-1, 4).astype(float)
+    length = np.hypot(segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1])
+    angle = np.degrees(np.arctan2(segments[:, 3] - segments[:, 1], segments[:, 2] - segments[:, 0]))
+    angle = (angle + 90) % 180 - 90  # a segment's direction, either way along it
+    flat_ones = segments[(np.abs(angle) <= RECT_TILT) & (length >= dpi * RECT_SIDE_MIN)]
+    regions: list[Region] = []
+    for i, a in enumerate(flat_ones):
+        for b in flat_ones[i + 1 :]:
+            rect = _rect_between(a, b, flat_ones, dpi)
+            if rect is None or not _framed(ink, rect, dpi):
+                continue
+            (cx, cy), (w, h), turn = rect
+            x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+            box = _unscale(int(x0), int(y0), int(x1 - x0), int(y1 - y0), scale)
+            if any(_overlap(box, other.bbox) > 0.5 for other in regions):
+                continue
+            corners = cv2.boxPoints(rect).astype(np.int32)
+            inside = np.zeros(ink.shape, np.uint8)
+            cv2.polylines(inside, [corners], True, 1, 3)
+            regions.append(
+                Region(
+                    "stamp", "rect", box, angle=-turn, ink_removed=_removed(ink & (inside > 0), colour_small)
+                )
+            )
+    return regions
+
+
+def _rect_between(
+    a: np.ndarray, b: np.ndarray, flat_ones: np.ndarray, dpi: float
+) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+    """The rectangle (cv2 rotated rect: centre, size, degrees) whose top and bottom are the lines of
+    segments `a` and `b`, if they are parallel, a stamp's height apart, overlap along their length and
+    no long line runs between them (a table's rows). Its short sides are looked at by _framed: a grey
+    stamp's grain breaks them into pieces too short for a segment."""
+    ta = np.degrees(np.arctan2(a[3] - a[1], a[2] - a[0]))
+    tb = np.degrees(np.arctan2(b[3] - b[1], b[2] - b[0]))
+    ta, tb = (ta + 90) % 180 - 90, (tb + 90) % 180 - 90
+    if abs(ta - tb) > 3:
+        return None
+    turn = np.radians((ta + tb) / 2)
+    along, across = np.array([np.cos(turn), np.sin(turn)]), np.array([-np.sin(turn), np.cos(turn)])
+    pa, pb = a.reshape(2, 2), b.reshape(2, 2)
+    height = abs(float((pb.mean(axis=0) - pa.mean(axis=0)) @ across))
+    if not dpi * RECT_HEIGHT[0] <= height <= dpi * RECT_HEIGHT[1]:
+        return None
+    ua, ub = np.sort(pa @ along), np.sort(pb @ along)
+    overlap = min(ua[1], ub[1]) - max(ua[0], ub[0])
+    if overlap < 0.5 * min(ua[1] - ua[0], ub[1] - ub[0]):
+        return None
+    start, end = min(ua[0], ub[0]), max(ua[1], ub[1])
+    va, vb = sorted([float(pa.mean(axis=0) @ across), float(pb.mean(axis=0) @ across)])
+    width = end - start
+    if not dpi * RECT_WIDTH[0] <= width <= dpi * RECT_WIDTH[1]:
+        return None
+    for seg in flat_ones:
+        ends = seg.reshape(2, 2)
+        u, v = np.sort(ends @ along), float(ends.mean(axis=0) @ across)
+        between = va + dpi * 0.1 < v < vb - dpi * 0.1
+        if between and min(u[1], end) - max(u[0], start) >= 0.6 * width:
+            return None
+    centre = along * (start + end) / 2 + across * (va + vb) / 2
+    return (float(centre[0]), float(centre[1])), (float(width), float(vb - va)), float(np.degrees(turn))
+
+
+def _framed(ink: np.ndarray, rect: tuple, dpi: float) -> bool:
+    """Ink along the rectangle's top and bottom and at least one of its ends, and not as much just outside
+    them (type, unlike a frame, is as dense a little further out)."""
+    corners = cv2.boxPoints(rect)
+    cover = [_side_cover(ink, corners[k], corners[(k + 1) % 4], rect[0]) for k in range(4)]
+    inked = [c for c, _ in cover]
+    contrast = [c - o for c, o in cover]
+    if sum(c >= RECT_SIDE_COVER for c in inked) < 3 or float(np.mean(contrast)) < RECT_CONTRAST:
+        return False
+    # A table's cell: its rules run on past the corners, top and bottom alike.
+    reach = dpi * 0.15
+    for k in range(4):
+        p, q = corners[k], corners[(k + 1) % 4]
+        step = (q - p) / (np.linalg.norm(q - p) or 1.0) * reach
+        opposite_p, opposite_q = corners[(k + 3) % 4], corners[(k + 2) % 4]
+        if (
+            min(
+                _side_cover(ink, p - step, p, rect[0])[0],
+                _side_cover(ink, opposite_p - step, opposite_p, rect[0])[0],
+            )
+            >= 0.8
+            or min(
+                _side_cover(ink, q, q + step, rect[0])[0],
+                _side_cover(ink, opposite_q, opposite_q + step, rect[0])[0],
+            )
+            >= 0.8
+        ):
+            return False
+    return True
+
+
+def _side_cover(ink: np.ndarray, p: np.ndarray, q: np.ndarray, centre: tuple) -> tuple[float, float]:
+    """Share of 40 steps along the side p-q with ink within 2 pixels of it, and the same for a line
+    5 pixels further out from the rectangle's centre."""
+    out = (p + q) / 2 - np.array(centre)
+    out = out / (np.linalg.norm(out) or 1.0)
+    t = np.linspace(0.05, 0.95, 40)[:, None]
+    points = p + (q - p) * t
+    result = []
+    for shift in (0.0, 5.0):
+        hit = np.zeros(len(points), bool)
+        for d in (-2.0, -1.0, 0.0, 1.0, 2.0):
+            xy = np.round(points + out * (shift + d)).astype(int)
+            xs, ys = np.clip(xy[:, 0], 0, ink.shape[1] - 1), np.clip(xy[:, 1], 0, ink.shape[0] - 1)
+            hit |= ink[ys, xs]
+        result.append(float(hit.mean()))
+    return result[0], result[1]
+
+
+def _circle_cover(ink: np.ndarray, cx: float, cy: float, r0: float, r1: float, steps: int = 72) -> float:
+    """Share of the directions round (cx, cy) in which ink lies between radii r0 and r1."""
+    angles = np.arange(steps) * 2 * np.pi / steps
+    hit = np.zeros(steps, bool)
+    for r in np.arange(max(r0, 0.0), r1 + 0.01, 1.0):
+        xs = np.clip(np.round(cx + r * np.cos(angles)).astype(int), 0, ink.shape[1] - 1)
+        ys = np.clip(np.round(cy + r * np.sin(angles)).astype(int), 0, ink.shape[0] - 1)
+        hit |= ink[ys, xs]
+    return float(hit.mean())
+
+
+def _circle_mask(shape: tuple[int, ...], cx: float, cy: float, r0: float, r1: float) -> np.ndarray:
+    ys, xs = np.ogrid[: shape[0], : shape[1]]
+    dist = (xs - cx) ** 2 + (ys - cy) ** 2
+    return (dist >= r0**2) & (dist <= r1**2)
+
+
+def _ruled(patch: np.ndarray) -> bool:
+    """The ink holds a straight rule across nearly all its height or width (a table's, a form's): one
+    column or row of pixels inked almost end to end, as no handwritten stroke is."""
+    return bool(patch.mean(axis=0).max() >= RULED_SHARE or patch.mean(axis=1).max() >= RULED_SHARE)
 
 
 def _ring(patch: np.ndarray, dpi: float) -> tuple[float, float, float] | None:
@@ -405,35 +681,47 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
         mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grain, grain))
     )
     gap = max(3, int(round(dpi * 0.3)))
-    blobs = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
     regions: list[Region] = []
     rest = mask.copy()
-    for label in range(1, count):
-        x, y, w, h, _ = stats[label]
-        if min(w, h) < dpi * 0.3:
-            continue
-        patch = (labels[y : y + h, x : x + w] == label) & (solid[y : y + h, x : x + w] > 0)
-        box = _unscale(x, y, w, h, scale)
-        circle = _ring(patch, dpi)
-        if circle is not None:
-            cx, cy, r = circle
-            regions.append(
-                Region(
-                    "stamp",
-                    "round",
-                    box,
-                    centre=((x + cx) / scale, (y + cy) / scale),
-                    radius=r / scale,
-                    ink_removed=True,
-                )
+    # A stamp's ring or frame is one piece of ink once its grain is closed: looked for first, so that
+    # stamps that touch each other, or a note beside one, are not merged into one blob; then the gaps
+    # of a broken rim are closed.
+    for closing in (0, gap):
+        source = cv2.bitwise_and(solid, rest)
+        if closing:
+            source = cv2.morphologyEx(
+                source, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
             )
-        else:
-            angle = _frame(patch, dpi)
-            if angle is None:
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(source, connectivity=8)
+        # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
+        for label in sorted(range(1, count), key=lambda i: -int(stats[i, 2]) * int(stats[i, 3])):
+            x, y, w, h, _ = stats[label]
+            if min(w, h) < dpi * 0.3:
                 continue
-            regions.append(Region("stamp", "rect", box, angle=angle, ink_removed=True))
-        rest[y : y + h, x : x + w][patch] = 0
+            patch = (labels[y : y + h, x : x + w] == label) & (solid[y : y + h, x : x + w] > 0)
+            box = _unscale(x, y, w, h, scale)
+            if _part_of_stamp(box, regions, dpi / scale):
+                rest[y : y + h, x : x + w][patch] = 0
+                continue
+            circle = _ring(patch, dpi)
+            if circle is not None:
+                cx, cy, r = circle
+                regions.append(
+                    Region(
+                        "stamp",
+                        "round",
+                        box,
+                        centre=((x + cx) / scale, (y + cy) / scale),
+                        radius=r / scale,
+                        ink_removed=True,
+                    )
+                )
+            else:
+                angle = _frame(patch, dpi)
+                if angle is None:
+                    continue
+                regions.append(Region("stamp", "rect", box, angle=angle, ink_removed=True))
+            rest[y : y + h, x : x + w][patch] = 0
     # What is left is writing: join the letters of a word or a line.
     letter = max(3, int(round(dpi * 0.12)))
     joined = cv2.morphologyEx(
@@ -448,8 +736,8 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
         if points is None or len(points) < 8:
             continue
         px, py, w, h = cv2.boundingRect(points)  # the ink itself, not the joined blob
-        if max(w, h) < dpi * 0.08:
-            continue
+        if max(w, h) < dpi * 0.08 or max(w, h) > 10 * min(w, h):
+            continue  # a speck, or a sliver of a stamp's rim
         box = _unscale(x + px, y + py, w, h, scale)
         if _part_of_stamp(box, regions, dpi / scale):
             continue  # the number written into a stamp, or a loose piece of it
@@ -685,7 +973,7 @@ def apply(
         for line in paragraph.lines:
             words = []
             for word in line.words:
-                target = _furniture_of(word, line, furniture, found, page.width, page.height)
+                target = _furniture_of(word, line, furniture, found, page.width, page.height, page.dpi)
                 if target is None:
                     words.append(word)
                 else:
@@ -733,12 +1021,13 @@ def _foreign_owner(word: BBox, found: Found) -> int:
 
 
 def _furniture_of(
-    word: Word, line: Line, furniture: list[dict], found: Found, width: int, height: int
+    word: Word, line: Line, furniture: list[dict], found: Found, width: int, height: int, dpi: int = 300
 ) -> dict | None:
     """The furniture a word belongs to (an entry is added for folio / page number / struck), or None."""
     owner = _foreign_owner(word.bbox, found)
     if owner:
         return furniture[owner - 1]
+    larger = None
     for entry in furniture:
         region = entry.get("region")
         if region is None or not _inside(word.bbox, region):
@@ -748,27 +1037,66 @@ def _furniture_of(
             # Tesseract made letters of what little ink was left.
             if word.conf < LEFTOVER_CONF:
                 return entry
-        elif region.type == "stamp" and word.conf < found.stamp_keep_conf:
+        elif region.type == "stamp" and word.conf < found.stamp_keep_conf and not _body_word(word.text):
             return entry
+        elif region.role == "margin_note":
+            return entry  # what Tesseract read of a note in the margin
+        elif region.unread and word.bbox.height >= found.tall_word and word.conf < STAMP_KEEP_CONF:
+            larger = entry  # what Tesseract made of larger writing than the type (see _unread_ink)
     text = word.text.strip()
     line_text = line.text.strip()
     alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))
-    if alone and (FOLIO.match(line_text) or text in ("об.", "об")):
+    # Tesseract reads a handwritten number poorly: a short line alone in the corner, read with little
+    # confidence and no word of a mark, is the sheet number too.
+    # Tesseract reads a handwritten number poorly: in the top right corner a short line alone, read with
+    # little confidence or holding a digit, and no word of a mark, is the sheet number too.
+    guessed = (
+        len(line_text) <= 8
+        and any(c.isalnum() for c in line_text)
+        and (word.conf < UNSURE_FOLIO_CONF or any(c.isdigit() for c in line_text))
+        and not SECRECY.search(line_text)
+    )
+    if alone and line.bbox.y1 < height * FOLIO_TOP:
         # The archive's sheet number: alone in the top right corner (or the top left of a verso).
-        top = line.bbox.y1 < height * 0.1
-        corner = line.bbox.x0 > width * 0.7 or line.bbox.x1 < width * 0.3
-        if top and corner:
+        number = bool(FOLIO.match(line_text)) or text in ("об.", "об")
+        if (line.bbox.x0 > width * 0.7 and (number or guessed)) or (line.bbox.x1 < width * 0.3 and number):
             return _shared_entry(furniture, "folio", line)
+    folio = _folio_tail(line, width, height, dpi)
+    if folio and any(w is word for w in folio):
+        return _shared_entry(furniture, "folio", Line(folio, BBox.enclosing([w.bbox for w in folio])), line)
     if alone and PAGE_NUMBER.match(line_text) and any(ch.isdigit() for ch in line_text):
         centred = abs((line.bbox.x0 + line.bbox.x1) / 2 - width / 2) < width * 0.12
         edge = line.bbox.y1 < height * 0.12 or line.bbox.y0 > height * 0.88
         if centred and edge:
             return _shared_entry(furniture, "page_number", line)
+    if larger is not None:
+        return larger  # unless it is the sheet or page number, written larger than the type
     if _struck(text) or _overtyped(word, line, found):
         entry = {"type": "struck", "role": "", "bbox": word.bbox, "region": None, "words": []}
         furniture.append(entry)
         return entry
     return None
+
+
+def _folio_tail(line: Line, width: int, height: int, dpi: int) -> tuple[Word, ...]:
+    """The last words of a line in the top right corner that are a sheet number standing apart from the
+    rest (Tesseract joins the folio to a page number, a date or a letterhead on the same row)."""
+    words = line.words
+    if len(words) < 2 or line.bbox.y1 >= height * FOLIO_TOP:
+        return ()
+    tail = 2 if len(words) >= 3 and words[-1].text.strip(".") in ("об", "о", "o6", "о6", "о5") else 1
+    number, rest = words[-tail:], words[:-tail]
+    text = " ".join(w.text for w in number)
+    if not FOLIO.match(text) or number[0].bbox.x0 < width * 0.7:
+        return ()
+    return number if number[0].bbox.x0 - rest[-1].bbox.x1 >= dpi * FOLIO_GAP else ()
+
+
+def _body_word(text: str) -> bool:
+    """A word in small letters, read through a stamp's ink that is still on the page: a stamp's own words
+    are mostly capitals (`ОГПУ`, `СЕКРЕТНЫЙ ОТДЕЛ`), the type under it mostly small letters."""
+    letters = text.strip(".,;:!?»«\"'()-")
+    return len(letters) >= 3 and letters.isalpha() and letters.islower()
 
 
 def _struck(text: str) -> bool:
@@ -802,11 +1130,13 @@ def _ink_density(box: BBox, line_box: BBox, found: Found) -> float:
     return float(found.ink[y0:y1, x0:x1].sum()) / max(1.0, (x1 - x0) * line_box.height * s)
 
 
-def _shared_entry(furniture: list[dict], kind: str, line: Line) -> dict:
+def _shared_entry(furniture: list[dict], kind: str, line: Line, key: Line | None = None) -> dict:
+    """The entry of `kind` for `line` (its words, or the part of `key`'s words that `line` holds)."""
+    key = key or line
     for entry in furniture:
-        if entry["type"] == kind and entry.get("line") is line:
+        if entry["type"] == kind and entry.get("line") is key:
             return entry
-    entry = {"type": kind, "role": "", "bbox": line.bbox, "region": None, "words": [], "line": line}
+    entry = {"type": kind, "role": "", "bbox": line.bbox, "region": None, "words": [], "line": key}
     furniture.append(entry)
     return entry
 
@@ -900,6 +1230,9 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
     text_box = BBox.enclosing([p.bbox for p in body.paragraphs]) if body.paragraphs else None
     for i, entry in enumerate(entries):
         role, kind = entry["role"], entry["type"]
+        region = entry.get("region")
+        if region is not None and region.unread and _printed(entry.get("text", ""), entry.get("conf", -1.0)):
+            continue  # type the body OCR passed over (beside a stamp), not handwriting
         if kind == "handwriting" and _in_folio_corner(entry["bbox"], body):
             kind = "folio"  # the archive's sheet number, written or stamped in the top corner
         elif kind == "handwriting" and not role:
@@ -917,9 +1250,14 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
     return zones
 
 
+def _printed(text: str, conf: float) -> bool:
+    """Read as print: surely, and as a word or a number rather than a stray mark."""
+    return conf >= PRINT_CONF and sum(c.isalnum() for c in text) >= 2
+
+
 def _in_folio_corner(box: BBox, page: Page) -> bool:
     small = box.width < page.dpi * 0.8 and box.height < page.dpi * 0.4  # a number, not a framed mark
-    return small and box.x0 > page.width * 0.7 and box.y1 < page.height * 0.08
+    return small and box.x0 > page.width * 0.7 and box.y1 < page.height * FOLIO_TOP
 
 
 def _handwriting_role(box: BBox, text_box: BBox | None, height: int) -> str:
