@@ -41,6 +41,22 @@ def to_grey(pixels: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
 
 
+def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`image` averaged down to `size` (width, height), like cv2.resize's INTER_AREA.
+
+    OpenCV averages 2x2 blocks in a fraction of the time its general area resampling takes (a
+    millisecond against 20-30 for a page at 300 dpi): halve while the image is twice the size or
+    more, then resample the rest. An odd row or column is repeated to make the halving exact."""
+    while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
+        h, w = image.shape[:2]
+        if h % 2 or w % 2:
+            image = cv2.copyMakeBorder(image, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
+        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    if (image.shape[1], image.shape[0]) == tuple(size):
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 def downscale(grey: np.ndarray, long_side: int = ANALYSIS_SIDE) -> tuple[np.ndarray, float]:
     scale = min(1.0, long_side / max(grey.shape))
     if scale >= 1.0:
@@ -205,6 +221,33 @@ def binarise(grey: np.ndarray, method: str, dpi: int) -> np.ndarray:
     )
 
 
+def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """cv2.connectedComponentsWithStats (8-connected) of `mask`, with 16-bit labels while they fit:
+    half the memory to write and read, and on a page about twice as fast."""
+    try:
+        return cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
+    except cv2.error:  # more than 65535 pieces: OpenCV stops rather than wrap round
+        return cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
+
+
+def cover_boxes(
+    shape: tuple[int, int], x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
+) -> np.ndarray:
+    """Bool canvas of `shape` true inside any of the boxes, each from (x0, y0) to (x1, y1) inclusive
+    (clipped to the canvas); all boxes in one pass of summed differences instead of one fill each."""
+    h, w = shape
+    x0, y0 = np.clip(x0, 0, w).astype(np.intp), np.clip(y0, 0, h).astype(np.intp)
+    x1, y1 = np.clip(x1 + 1, 0, w).astype(np.intp), np.clip(y1 + 1, 0, h).astype(np.intp)
+    keep = (x1 > x0) & (y1 > y0)
+    x0, y0, x1, y1 = x0[keep], y0[keep], x1[keep], y1[keep]
+    edges = np.zeros((h + 1, w + 1), np.int32)
+    np.add.at(edges, (y0, x0), 1)
+    np.add.at(edges, (y0, x1), -1)
+    np.add.at(edges, (y1, x0), -1)
+    np.add.at(edges, (y1, x1), 1)
+    return edges.cumsum(axis=0).cumsum(axis=1)[:h, :w] > 0
+
+
 def remove_specks(binary: np.ndarray, dpi: int) -> np.ndarray:
     """Whiten ink components smaller than a full stop at this resolution."""
     max_area = max(2, int(round(6 * (dpi / 300) ** 2)))
@@ -228,7 +271,7 @@ def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures, dpi: int)
     stroke = max(1.0, measures.stroke_width)
     dot_area = max(2, int(round(0.8 * stroke * stroke)))
     grain_area = max(1, int(round(min(0.4 * stroke * stroke, 6 * (dpi / 300) ** 2))))
-    _, labels, stats, centroids = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
+    _, labels, stats, centroids = components(255 - binary)
     left, top, width, height, areas = (stats[1:, i] for i in range(5))
     small = areas <= dot_area
     if not small.any():
@@ -236,11 +279,14 @@ def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures, dpi: int)
     # Letters' boxes, grown by half a glyph height, on a canvas a quarter of the page's size.
     reach = max(2.0, measures.glyph_height * 0.5)
     h, w = binary.shape
-    near = np.zeros(((h + 3) // 4, (w + 3) // 4), np.uint8)
-    for x, y, bw, bh in zip(left[~small], top[~small], width[~small], height[~small], strict=True):
-        x0, y0 = int((x - reach) // 4), int((y - reach) // 4)
-        x1, y1 = int((x + bw + reach) // 4), int((y + bh + reach) // 4)
-        near[max(0, y0) : y1 + 1, max(0, x0) : x1 + 1] = 1
+    x, y, bw, bh = left[~small], top[~small], width[~small], height[~small]
+    near = cover_boxes(
+        ((h + 3) // 4, (w + 3) // 4),
+        (x - reach) // 4,
+        (y - reach) // 4,
+        (x + bw + reach) // 4,
+        (y + bh + reach) // 4,
+    ).view(np.uint8)
     cx = np.clip(centroids[1:, 0].astype(int) // 4, 0, near.shape[1] - 1)
     cy = np.clip(centroids[1:, 1].astype(int) // 4, 0, near.shape[0] - 1)
     specks = np.flatnonzero(small & ((near[cy, cx] == 0) | (areas <= grain_area)))
@@ -255,7 +301,7 @@ def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures, dpi: int)
 def glyph_height(binary: np.ndarray) -> float:
     """Median height of letter-sized ink components: tells whether text is too small for Tesseract."""
     small, scale = downscale(binary, 2000)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(255 - small, connectivity=8)
+    _, _, stats, _ = components(255 - small)
     heights = stats[1:, cv2.CC_STAT_HEIGHT] / scale
     heights = heights[(heights >= 4) & (heights <= 200) & (stats[1:, cv2.CC_STAT_AREA] >= 6)]
     return float(np.median(heights)) if len(heights) >= 20 else 0.0

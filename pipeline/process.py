@@ -113,7 +113,8 @@ def _layout(
             np.uint8
         ) * 255
     found = layout.find_regions(cleaned.image, grey_small, colour_small, cleaned.dpi, page.lines)
-    source_grey = preprocess.to_grey(scan.pixels)
+    # Without coloured ink lifted, the grey the cleaning got is the scan's own.
+    source_grey = grey if colour is None else preprocess.to_grey(scan.pixels)
 
     def read_crop(region: layout.Region) -> np.ndarray:
         # The furniture is read from the scan itself: coloured ink was lifted off the cleaned page.

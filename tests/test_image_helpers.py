@@ -1,0 +1,86 @@
+"""The small image helpers the cleaning and layout stages share (pipeline/preprocess.py): each checked
+against a plain computation of the same thing."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline import preprocess
+
+
+def test_shrink_by_powers_of_two_is_the_mean_of_each_block():
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (64, 96), dtype=np.uint8)
+    out = preprocess.shrink(image, (24, 16))  # 4x smaller on both sides
+    blocks = image.astype(np.float64).reshape(16, 4, 24, 4).mean(axis=(1, 3))
+    assert out.shape == (16, 24)
+    # Two halvings round twice: at most one grey level from the exact mean.
+    assert np.abs(out.astype(np.float64) - blocks).max() <= 1.0
+
+
+def test_shrink_keeps_smooth_content_where_one_area_pass_puts_it():
+    # A page-sized gradient with odd sides, shrunk by a factor that is no power of two.
+    ys, xs = np.mgrid[0:1401, 0:987]
+    image = ((xs * 0.11 + ys * 0.07) % 256).astype(np.uint8)
+    size = (301, 427)
+    out = preprocess.shrink(image, size)
+    reference = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    assert out.shape == reference.shape
+    # Away from the wrap-round of the gradient the two agree to a grey level or two.
+    inner = (reference > 20) & (reference < 235)
+    assert np.abs(out.astype(int) - reference.astype(int))[inner].max() <= 2
+
+
+def test_shrink_of_a_colour_image_and_of_a_small_factor():
+    rng = np.random.default_rng(2)
+    colour = rng.integers(0, 256, (101, 77, 3), dtype=np.uint8)
+    assert preprocess.shrink(colour, (38, 50)).shape == (50, 38, 3)
+    grey = rng.integers(0, 256, (100, 80), dtype=np.uint8)
+    # Less than twice the size: no halving, exactly OpenCV's area resampling.
+    assert np.array_equal(
+        preprocess.shrink(grey, (60, 75)), cv2.resize(grey, (60, 75), interpolation=cv2.INTER_AREA)
+    )
+    assert preprocess.shrink(grey, (80, 100)) is grey
+
+
+def test_shrink_keeps_a_dot_where_it_was():
+    image = np.full((999, 701), 255, np.uint8)
+    image[600:606, 350:356] = 0  # a full stop
+    out = preprocess.shrink(image, (140, 200))  # 0.2x: two halvings and the rest
+    y, x = np.unravel_index(int(np.argmin(out)), out.shape)
+    assert abs(y - 603 * 200 / 999) <= 1 and abs(x - 353 * 140 / 701) <= 1
+
+
+def test_components_match_opencv_and_fall_back_beyond_16_bits():
+    rng = np.random.default_rng(3)
+    mask = np.where(rng.random((300, 400)) < 0.3, 255, 0).astype(np.uint8)
+    count, labels, stats, centroids = preprocess.components(mask)
+    ref_count, ref_labels, ref_stats, ref_centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    assert count == ref_count and labels.dtype == np.uint16
+    assert np.array_equal(labels, ref_labels) and np.array_equal(stats, ref_stats)
+    assert np.allclose(centroids, ref_centroids)
+
+    dots = np.zeros((600, 600), np.uint8)
+    dots[::2, ::2] = 255  # 90 000 separate dots: more labels than 16 bits hold
+    count, labels, stats, _ = preprocess.components(dots)
+    assert count == 90_001 and labels.dtype == np.int32
+    assert labels.max() == 90_000 and (stats[1:, cv2.CC_STAT_AREA] == 1).all()
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_cover_boxes_is_every_box_filled_in_turn(seed):
+    rng = np.random.default_rng(seed)
+    shape = (40, 60)
+    n = 25
+    x0, y0 = rng.integers(-10, 70, n).astype(float), rng.integers(-10, 50, n).astype(float)
+    x1, y1 = x0 + rng.integers(0, 15, n), y0 + rng.integers(0, 15, n)
+    expected = np.zeros(shape, bool)
+    for a, b, c, d in zip(x0, y0, x1, y1, strict=True):
+        for y in range(max(0, int(b)), min(shape[0], int(d) + 1)):
+            for x in range(max(0, int(a)), min(shape[1], int(c) + 1)):
+                expected[y, x] = True
+    assert np.array_equal(preprocess.cover_boxes(shape, x0, y0, x1, y1), expected)
+    empty = np.array([], float)
+    assert not preprocess.cover_boxes(shape, empty, empty, empty, empty).any()
