@@ -679,7 +679,7 @@ def _read_furniture(
         if words and (conf >= entry["conf"] or entry["type"] in ("stamp", "handwriting")):
             entry["text"] = " ".join(w.text for w in words)
             entry["conf"] = conf
-    return step.seconds
+    return float(step.settings.get("tesseract_seconds", step.seconds))
 
 
 def _pieces(region: Region, crop: np.ndarray) -> list[np.ndarray]:
