@@ -119,7 +119,7 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     patches = cv2.morphologyEx(
         mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
     )
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(patches, connectivity=8)
+    count, labels, stats, _ = preprocess.components(patches)
     coloured = np.bincount(labels[mask > 0], minlength=count)
     inked = np.bincount(labels[(ink > 0) | (mask > 0)], minlength=count)
     x, y, w, h = (stats[:, i] for i in range(4))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
 
 from pipeline import preprocess
 
@@ -67,20 +66,3 @@ def test_components_match_opencv_and_fall_back_beyond_16_bits():
     count, labels, stats, _ = preprocess.components(dots)
     assert count == 90_001 and labels.dtype == np.int32
     assert labels.max() == 90_000 and (stats[1:, cv2.CC_STAT_AREA] == 1).all()
-
-
-@pytest.mark.parametrize("seed", [4, 5])
-def test_cover_boxes_is_every_box_filled_in_turn(seed):
-    rng = np.random.default_rng(seed)
-    shape = (40, 60)
-    n = 25
-    x0, y0 = rng.integers(-10, 70, n).astype(float), rng.integers(-10, 50, n).astype(float)
-    x1, y1 = x0 + rng.integers(0, 15, n), y0 + rng.integers(0, 15, n)
-    expected = np.zeros(shape, bool)
-    for a, b, c, d in zip(x0, y0, x1, y1, strict=True):
-        for y in range(max(0, int(b)), min(shape[0], int(d) + 1)):
-            for x in range(max(0, int(a)), min(shape[1], int(c) + 1)):
-                expected[y, x] = True
-    assert np.array_equal(preprocess.cover_boxes(shape, x0, y0, x1, y1), expected)
-    empty = np.array([], float)
-    assert not preprocess.cover_boxes(shape, empty, empty, empty, empty).any()
