@@ -8,6 +8,7 @@ is made on a downscaled copy and every pixel operation is one vectorised OpenCV 
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 
@@ -65,6 +66,50 @@ def downscale(grey: np.ndarray, long_side: int = ANALYSIS_SIDE) -> tuple[np.ndar
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), scale
 
 
+def _quantile_of_counts(counts: np.ndarray, q: float) -> float | None:
+    """np.percentile's value at `q` (0-100) of the values 0, 1, ... counted in `counts`, when the order
+    statistics either side of q's position are one value (then no interpolation can differ); else None."""
+    n = int(counts.sum())
+    if n == 0:
+        return None
+    position = (n - 1) * q / 100
+    first, last = max(0, math.floor(position) - 1), min(n - 1, math.ceil(position) + 1)
+    low, high = np.searchsorted(np.cumsum(counts), [first, last], side="right")
+    return float(low) if low == high else None
+
+
+def _numpy_quantile(values: np.ndarray, q: float) -> float:
+    return float(np.median(values) if q == 50 else np.percentile(values, q))
+
+
+def level_percentile(levels: np.ndarray, q: float, mask: np.ndarray | None = None) -> float:
+    """np.percentile(levels[mask > 0], q) of 8-bit levels (all of them without a mask; np.median's value
+    at q=50), from their histogram: a page's many pixels take few levels, so the pixels next to q's
+    position nearly always share one; otherwise NumPy's own interpolation. A histogram is a tenth of
+    the time of NumPy's partial sort of a page."""
+    if levels.size < 2**24:  # OpenCV counts in float32: exact below this
+        counts = cv2.calcHist([levels], [0], mask, [256], [0, 256]).ravel().astype(np.int64)
+        value = _quantile_of_counts(counts, q)
+        if value is not None:
+            return value
+    return _numpy_quantile(levels if mask is None else levels[mask > 0], q)
+
+
+def median_deviation(values: np.ndarray) -> float:
+    """np.median(np.abs(values - np.median(values))) of integers in a small range (grain: -255..255),
+    from counts of the values and of their distances to the median."""
+    low = int(values.min()) if values.size else 0
+    counts = np.bincount((values.ravel() - low).astype(np.intp))
+    middle = _quantile_of_counts(counts, 50)
+    if middle is None:
+        return _numpy_quantile(np.abs(values - np.median(values)), 50)
+    distance = np.abs(np.arange(len(counts)) - middle).astype(np.intp)
+    deviation = _quantile_of_counts(np.bincount(distance, weights=counts).astype(np.int64), 50)
+    if deviation is None:
+        return _numpy_quantile(np.abs(values - (middle + low)), 50)
+    return deviation
+
+
 def flatten_background(grey: np.ndarray) -> np.ndarray:
     """Divide out uneven lighting and stains: estimate the paper's brightness with a max filter
     (which erases dark text) on a small copy, and scale every pixel by it."""
@@ -90,7 +135,7 @@ def find_content_box(grey_small: np.ndarray) -> tuple[int, int, int, int]:
 
     A border is a band along an edge where most of each row or column is dark: walk in from each
     edge while that holds."""
-    paper_level = float(np.percentile(grey_small, 90))
+    paper_level = level_percentile(grey_small, 90)
     dark = grey_small < paper_level * 0.5
     col_dark = dark.mean(axis=0)
     row_dark = dark.mean(axis=1)
@@ -362,12 +407,12 @@ def measure_page(flat: np.ndarray) -> PageMeasures:
     ink = ink_mask > 0
     if ink.sum() < 50 or (~ink).sum() < 50:
         return PageMeasures(float(np.median(strip)), 0.0, 0.0, 0.0, 0.0)
-    paper = float(np.median(smooth[~ink]))
-    ink_level = float(np.percentile(smooth[ink], 25))
+    paper = level_percentile(smooth, 50, cv2.bitwise_not(ink_mask))
+    ink_level = level_percentile(smooth, 25, ink_mask)
     far_from_ink = cv2.dilate(ink_mask, np.ones((7, 7), np.uint8)) == 0
     grain = strip.astype(np.int16) - cv2.medianBlur(strip, 5).astype(np.int16)
     grain = grain[far_from_ink]
-    noise = float(1.4826 * np.median(np.abs(grain - np.median(grain)))) if grain.size > 50 else 0.0
+    noise = float(1.4826 * median_deviation(grain)) if grain.size > 50 else 0.0
 
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask, connectivity=8)
     heights, areas = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
@@ -451,7 +496,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
 
     t2 = time.perf_counter()
     angle = estimate_skew(mask)[0] if settings.deskew else 0.0
-    paper = int(np.percentile(small, 90))
+    paper = int(level_percentile(small, 90))
     if abs(angle) >= 0.05:
         grey, forward = deskew(grey, angle, fill=paper)
         to_source = to_source @ np.linalg.inv(forward)

@@ -66,3 +66,30 @@ def test_components_match_opencv_and_fall_back_beyond_16_bits():
     count, labels, stats, _ = preprocess.components(dots)
     assert count == 90_001 and labels.dtype == np.int32
     assert labels.max() == 90_000 and (stats[1:, cv2.CC_STAT_AREA] == 1).all()
+
+
+def test_level_percentile_is_numpys_percentile_and_median():
+    rng = np.random.default_rng(6)
+    page = np.clip(rng.normal(240, 12, (300, 200)), 0, 255).astype(np.uint8)
+    mask = np.where(rng.random(page.shape) < 0.3, 255, 0).astype(np.uint8)
+    for q in (0, 10, 25, 50, 90, 100):
+        assert preprocess.level_percentile(page, q) == np.percentile(page, q)
+        assert preprocess.level_percentile(page, q, mask) == np.percentile(page[mask > 0], q)
+    assert preprocess.level_percentile(page, 50, mask) == np.median(page[mask > 0])
+    # Few pixels of different levels next to the position: NumPy's interpolation, the same value.
+    few = np.array([[10, 20, 30, 41]], np.uint8)
+    for q in (25, 50, 90):
+        assert preprocess.level_percentile(few, q) == np.percentile(few, q)
+    assert preprocess.level_percentile(few, 50) == np.median(few) == 25.0
+
+
+def test_median_deviation_is_the_median_distance_from_the_median():
+    rng = np.random.default_rng(7)
+    grain = np.round(rng.normal(0, 6, 50_001)).astype(np.int16)
+    expected = np.median(np.abs(grain - np.median(grain)))
+    assert preprocess.median_deviation(grain) == expected
+    skewed = np.concatenate([grain, np.full(20_000, 9, np.int16)])
+    assert preprocess.median_deviation(skewed) == np.median(np.abs(skewed - np.median(skewed)))
+    # An even count whose middle values differ: the median is between them (NumPy's own answer).
+    pair = np.array([-3, -1, 2, 8], np.int16)
+    assert preprocess.median_deviation(pair) == np.median(np.abs(pair - np.median(pair))) == 2.5
