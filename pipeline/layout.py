@@ -98,11 +98,12 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     factor = 0.5 if max(pixels.shape[:2]) > 2000 else 1.0
     half = (round(pixels.shape[1] * factor), round(pixels.shape[0] * factor))
     small = preprocess.shrink(pixels, half) if factor < 1 else pixels
-    channels = [preprocess.flatten_background(np.ascontiguousarray(small[:, :, i])) for i in range(3)]
+    flat = preprocess.flatten_background(np.ascontiguousarray(small[:, :, :3]))
+    channels = cv2.split(flat)
     high = cv2.max(cv2.max(channels[0], channels[1]), channels[2])
     low = cv2.min(cv2.min(channels[0], channels[1]), channels[2])
     chroma = cv2.subtract(high, low)
-    hue = cv2.cvtColor(cv2.merge(channels), cv2.COLOR_RGB2HSV)[:, :, 0]  # 0..180
+    hue = cv2.cvtColor(flat, cv2.COLOR_RGB2HSV)[:, :, 0]  # 0..180
     # Stamp and pen inks are blue to violet; faded, they keep their hue but lose chroma. Other hues
     # (red pencil) count only when strong: an old page's brown ink and foxing are weakly red-yellow.
     blue_violet = cv2.inRange(hue, 95, 160)

@@ -50,7 +50,10 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
     # Coloured ink (stamps, violet ink, red pencil) is found while the colour is there, then lifted to
     # the paper's value in the grey the cleaning stage gets: the body is read without it.
     colour = layout.colour_ink(scan.pixels, scan.dpi) if settings.layout else None
-    grey = layout.grey_without_colour_ink(scan.pixels, colour) if settings.layout else scan.pixels
+    # The scan in grey once: the cleaning gets it with the coloured ink lifted, the furniture is read
+    # from it as it is.
+    scan_grey = preprocess.to_grey(scan.pixels) if settings.layout else scan.pixels
+    grey = layout.grey_without_colour_ink(scan_grey, colour) if settings.layout else scan.pixels
     timings["layout"] = time.perf_counter() - started
     cleaned = preprocess.clean(grey, scan.dpi, settings)
     timings["clean"] = _seconds(cleaned.steps)
@@ -81,7 +84,7 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
 
     if settings.layout:
         started = time.perf_counter()
-        page = _layout(page, cleaned, scan, grey, colour, settings)
+        page = _layout(page, cleaned, scan_grey, grey, colour, settings)
         timings["layout"] += time.perf_counter() - started
 
     if corrector is not None and settings.correct:
@@ -111,7 +114,7 @@ def _quality(page: Page) -> float:
 def _layout(
     page: Page,
     cleaned: preprocess.Cleaned,
-    scan: PageImage,
+    scan_grey: np.ndarray,
     grey: np.ndarray,
     colour: np.ndarray | None,
     settings: Settings,
@@ -127,12 +130,10 @@ def _layout(
             np.uint8
         ) * 255
     found = layout.find_regions(cleaned.image, grey_small, colour_small, cleaned.dpi, page.lines)
-    # Without coloured ink lifted, the grey the cleaning got is the scan's own.
-    source_grey = grey if colour is None else preprocess.to_grey(scan.pixels)
 
     def read_crop(region: layout.Region) -> np.ndarray:
         # The furniture is read from the scan itself: coloured ink was lifted off the cleaned page.
-        crop = layout.source_crop(source_grey, cleaned.transform, region.bbox)
+        crop = layout.source_crop(scan_grey, cleaned.transform, region.bbox)
         if region.ink_removed and colour is not None:
             own = layout.source_crop(colour, cleaned.transform, region.bbox, fill=0)
             crop = np.where(own > 0, crop, 255).astype(np.uint8)

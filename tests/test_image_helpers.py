@@ -93,3 +93,16 @@ def test_median_deviation_is_the_median_distance_from_the_median():
     # An even count whose middle values differ: the median is between them (NumPy's own answer).
     pair = np.array([-3, -1, 2, 8], np.int16)
     assert preprocess.median_deviation(pair) == np.median(np.abs(pair - np.median(pair))) == 2.5
+
+
+def test_flattening_a_colour_image_flattens_each_channel_as_grey():
+    rng = np.random.default_rng(8)
+    ys, xs = np.mgrid[0:900, 0:700]
+    light = 180 + 60 * xs / 700  # uneven lighting across the sheet
+    colour = np.stack([light, light * 0.9, light * 0.8], axis=2) + rng.normal(0, 4, (900, 700, 3))
+    colour[300:320, 100:600] = (90, 40, 160)  # a violet stroke
+    colour = np.clip(colour, 0, 255).astype(np.uint8)
+    flat = preprocess.flatten_background(colour)
+    for channel in range(3):
+        alone = preprocess.flatten_background(np.ascontiguousarray(colour[:, :, channel]))
+        assert np.array_equal(flat[:, :, channel], alone)
