@@ -159,9 +159,11 @@ def _profile_score(ys: np.ndarray, xs: np.ndarray, angles_deg: np.ndarray) -> np
 
     Text lines rotated level give tall narrow peaks; the sum of squared row counts is highest there."""
     scores = np.empty(len(angles_deg))
+    # No rotated row is further from 0 than this: shifted by it, every row is a count's index.
+    offset = int(np.ceil(np.abs(ys).max(initial=0) + np.abs(xs).max(initial=0))) + 1
     for i, angle in enumerate(np.deg2rad(angles_deg)):
         rows = np.round(ys * np.cos(angle) - xs * np.sin(angle)).astype(np.int64)
-        counts = np.bincount(rows - rows.min())
+        counts = np.bincount(rows + offset)
         scores[i] = float(np.dot(counts, counts))
     return scores
 
@@ -173,7 +175,10 @@ def _ink_points(
 
     Baselines carry the angle of a text line; stroke interiors only blur the projection profile."""
     edges = cv2.subtract(mask, np.roll(mask, 1, axis=axis))
-    ys, xs = np.nonzero(edges)
+    # OpenCV lists the points row by row as np.nonzero does, in a fraction of its time.
+    points = cv2.findNonZero(edges)
+    points = points.reshape(-1, 2) if points is not None else np.zeros((0, 2), np.int32)
+    ys, xs = points[:, 1], points[:, 0]
     if len(ys) > limit:
         pick = np.random.default_rng(seed).choice(len(ys), limit, replace=False)
         ys, xs = ys[pick], xs[pick]

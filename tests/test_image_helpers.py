@@ -106,3 +106,18 @@ def test_flattening_a_colour_image_flattens_each_channel_as_grey():
     for channel in range(3):
         alone = preprocess.flatten_background(np.ascontiguousarray(colour[:, :, channel]))
         assert np.array_equal(flat[:, :, channel], alone)
+
+
+def test_ink_points_are_the_stroke_edges_row_by_row_and_the_same_sample():
+    rng = np.random.default_rng(9)
+    mask = np.where(rng.random((120, 90)) < 0.2, 255, 0).astype(np.uint8)
+    for axis in (0, 1):
+        edges = cv2.subtract(mask, np.roll(mask, 1, axis=axis))
+        ys, xs = np.nonzero(edges)
+        got = preprocess._ink_points(mask, limit=len(ys) + 1, axis=axis)
+        assert np.array_equal(got[0], ys) and np.array_equal(got[1], xs)
+        pick = np.random.default_rng(0).choice(len(ys), 100, replace=False)
+        sample = preprocess._ink_points(mask, limit=100, axis=axis)
+        assert np.array_equal(sample[0], ys[pick]) and np.array_equal(sample[1], xs[pick])
+    empty = preprocess._ink_points(np.zeros((10, 10), np.uint8))
+    assert len(empty[0]) == len(empty[1]) == 0
