@@ -141,7 +141,7 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     typed = kept[h[kept] <= inch * TYPED_PATCH_HEIGHT]
     if len(typed) >= TYPED_PATCHES and coloured[typed].sum() >= 0.5 * coloured[kept].sum():
         return None
-    mask = np.where(keep[labels] & (mask > 0), 255, 0).astype(np.uint8)
+    mask = cv2.bitwise_and(mask, (keep.astype(np.uint8) * 255)[labels])  # mask is 0 or 255
     total = cv2.countNonZero(mask)
     if total < MIN_COLOUR_FRACTION * mask.size:
         return None

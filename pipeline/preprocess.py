@@ -120,7 +120,7 @@ def flatten_background(grey: np.ndarray) -> np.ndarray:
     paper = cv2.GaussianBlur(paper, (0, 0), kernel / 2)
     if scale < 1.0:
         paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-    flat = cv2.divide(grey, np.maximum(paper, 1), scale=255)
+    flat = cv2.divide(grey, np.maximum(paper, 1, out=paper), scale=255)
     return flat
 
 
