@@ -96,8 +96,9 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
         return None
     # Half size is enough to see a stamp's or a pen's stroke, and a quarter of the work.
     factor = 0.5 if max(pixels.shape[:2]) > 2000 else 1.0
-    half = (round(pixels.shape[1] * factor), round(pixels.shape[0] * factor))
-    small = preprocess.shrink(pixels, half) if factor < 1 else pixels
+    small = (
+        cv2.resize(pixels, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else pixels
+    )
     flat = preprocess.flatten_background(np.ascontiguousarray(small[:, :, :3]))
     channels = cv2.split(flat)
     high = cv2.max(cv2.max(channels[0], channels[1]), channels[2])
@@ -187,8 +188,7 @@ def to_clean_frame(
     per_clean = float(np.sqrt(abs(np.linalg.det(to_source[:2, :2])))) or 1.0  # source px per cleaned px
     shrink = min(1.0, scale / per_clean)
     if shrink < 0.9:
-        size = (max(1, round(source.shape[1] * shrink)), max(1, round(source.shape[0] * shrink)))
-        source = preprocess.shrink(source, size)
+        source = cv2.resize(source, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
     else:
         shrink = 1.0
     matrix = (np.diag([shrink, shrink, 1.0]) @ to_source @ np.diag([1 / scale, 1 / scale, 1.0]))[:2]
@@ -249,7 +249,7 @@ def find_regions(
     regions: list[Region] = []
     if colour_small is not None and cv2.countNonZero(colour_small):
         regions += _colour_regions(colour_small, small_dpi, scale)
-    ink = preprocess.shrink(cleaned, (grey_small.shape[1], grey_small.shape[0])) < 160
+    ink = cv2.resize(cleaned, (grey_small.shape[1], grey_small.shape[0]), interpolation=cv2.INTER_AREA) < 160
     labels = np.zeros(ink.shape, np.int32)
     for region, member in _foreign_ink(grey_small, small_dpi, scale):
         if _part_of_stamp(region.bbox, regions, dpi):

@@ -42,22 +42,6 @@ def to_grey(pixels: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
 
 
-def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """`image` averaged down to `size` (width, height), like cv2.resize's INTER_AREA.
-
-    OpenCV averages 2x2 blocks in a fraction of the time its general area resampling takes (a
-    millisecond against 20-30 for a page at 300 dpi): halve while the image is twice the size or
-    more, then resample the rest. An odd row or column is repeated to make the halving exact."""
-    while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
-        h, w = image.shape[:2]
-        if h % 2 or w % 2:
-            image = cv2.copyMakeBorder(image, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
-        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    if (image.shape[1], image.shape[0]) == tuple(size):
-        return image
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
 def downscale(grey: np.ndarray, long_side: int = ANALYSIS_SIDE) -> tuple[np.ndarray, float]:
     scale = min(1.0, long_side / max(grey.shape))
     if scale >= 1.0:

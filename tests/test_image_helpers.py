@@ -9,49 +9,6 @@ import numpy as np
 from pipeline import preprocess
 
 
-def test_shrink_by_powers_of_two_is_the_mean_of_each_block():
-    rng = np.random.default_rng(1)
-    image = rng.integers(0, 256, (64, 96), dtype=np.uint8)
-    out = preprocess.shrink(image, (24, 16))  # 4x smaller on both sides
-    blocks = image.astype(np.float64).reshape(16, 4, 24, 4).mean(axis=(1, 3))
-    assert out.shape == (16, 24)
-    # Two halvings round twice: at most one grey level from the exact mean.
-    assert np.abs(out.astype(np.float64) - blocks).max() <= 1.0
-
-
-def test_shrink_keeps_smooth_content_where_one_area_pass_puts_it():
-    # A page-sized gradient with odd sides, shrunk by a factor that is no power of two.
-    ys, xs = np.mgrid[0:1401, 0:987]
-    image = ((xs * 0.11 + ys * 0.07) % 256).astype(np.uint8)
-    size = (301, 427)
-    out = preprocess.shrink(image, size)
-    reference = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    assert out.shape == reference.shape
-    # Away from the wrap-round of the gradient the two agree to a grey level or two.
-    inner = (reference > 20) & (reference < 235)
-    assert np.abs(out.astype(int) - reference.astype(int))[inner].max() <= 2
-
-
-def test_shrink_of_a_colour_image_and_of_a_small_factor():
-    rng = np.random.default_rng(2)
-    colour = rng.integers(0, 256, (101, 77, 3), dtype=np.uint8)
-    assert preprocess.shrink(colour, (38, 50)).shape == (50, 38, 3)
-    grey = rng.integers(0, 256, (100, 80), dtype=np.uint8)
-    # Less than twice the size: no halving, exactly OpenCV's area resampling.
-    assert np.array_equal(
-        preprocess.shrink(grey, (60, 75)), cv2.resize(grey, (60, 75), interpolation=cv2.INTER_AREA)
-    )
-    assert preprocess.shrink(grey, (80, 100)) is grey
-
-
-def test_shrink_keeps_a_dot_where_it_was():
-    image = np.full((999, 701), 255, np.uint8)
-    image[600:606, 350:356] = 0  # a full stop
-    out = preprocess.shrink(image, (140, 200))  # 0.2x: two halvings and the rest
-    y, x = np.unravel_index(int(np.argmin(out)), out.shape)
-    assert abs(y - 603 * 200 / 999) <= 1 and abs(x - 353 * 140 / 701) <= 1
-
-
 def test_components_match_opencv_and_fall_back_beyond_16_bits():
     rng = np.random.default_rng(3)
     mask = np.where(rng.random((300, 400)) < 0.3, 255, 0).astype(np.uint8)
