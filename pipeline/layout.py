@@ -128,11 +128,12 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     small = (
         cv2.resize(pixels, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else pixels
     )
-    channels = [preprocess.flatten_background(np.ascontiguousarray(small[:, :, i])) for i in range(3)]
+    flat = preprocess.flatten_background(np.ascontiguousarray(small[:, :, :3]))
+    channels = cv2.split(flat)
     high = cv2.max(cv2.max(channels[0], channels[1]), channels[2])
     low = cv2.min(cv2.min(channels[0], channels[1]), channels[2])
     chroma = cv2.subtract(high, low)
-    hue = cv2.cvtColor(cv2.merge(channels), cv2.COLOR_RGB2HSV)[:, :, 0]  # 0..180
+    hue = cv2.cvtColor(flat, cv2.COLOR_RGB2HSV)[:, :, 0]  # 0..180
     # Stamp and pen inks are blue to violet; faded, they keep their hue but lose chroma. Other hues
     # (red pencil) count only when strong: an old page's brown ink and foxing are weakly red-yellow.
     blue_violet = cv2.inRange(hue, 95, 160)
@@ -149,7 +150,7 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     patches = cv2.morphologyEx(
         mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
     )
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(patches, connectivity=8)
+    count, labels, stats, _ = preprocess.components(patches)
     coloured = np.bincount(labels[mask > 0], minlength=count)
     inked = np.bincount(labels[(ink > 0) | (mask > 0)], minlength=count)
     x, y, w, h = (stats[:, i] for i in range(4))
@@ -170,7 +171,7 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     typed = kept[h[kept] <= inch * TYPED_PATCH_HEIGHT]
     if len(typed) >= TYPED_PATCHES and coloured[typed].sum() >= 0.5 * coloured[kept].sum():
         return None
-    mask = np.where(keep[labels] & (mask > 0), 255, 0).astype(np.uint8)
+    mask = cv2.bitwise_and(mask, (keep.astype(np.uint8) * 255)[labels])  # mask is 0 or 255
     total = cv2.countNonZero(mask)
     if total < MIN_COLOUR_FRACTION * mask.size:
         return None
@@ -1196,7 +1197,7 @@ def _read_furniture(
         if words and (conf >= entry["conf"] or entry["type"] in ("stamp", "handwriting")):
             entry["text"] = " ".join(w.text for w in words)
             entry["conf"] = conf
-    return step.seconds
+    return float(step.settings.get("tesseract_seconds", step.seconds))
 
 
 def _pieces(region: Region, crop: np.ndarray) -> list[np.ndarray]:

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import layout, ocr, preprocess
 from .config import Settings
-from .model import Page
+from .model import Page, Step
 from .scans import PageImage
 
 # Below this mean word confidence a page may be upside down or sideways: ask Tesseract's OSD.
@@ -50,9 +50,13 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
     # Coloured ink (stamps, violet ink, red pencil) is found while the colour is there, then lifted to
     # the paper's value in the grey the cleaning stage gets: the body is read without it.
     colour = layout.colour_ink(scan.pixels, scan.dpi) if settings.layout else None
-    grey = layout.grey_without_colour_ink(scan.pixels, colour) if settings.layout else scan.pixels
+    # The scan in grey once: the cleaning gets it with the coloured ink lifted, the furniture is read
+    # from it as it is.
+    scan_grey = preprocess.to_grey(scan.pixels) if settings.layout else scan.pixels
+    grey = layout.grey_without_colour_ink(scan_grey, colour) if settings.layout else scan.pixels
     timings["layout"] = time.perf_counter() - started
     cleaned = preprocess.clean(grey, scan.dpi, settings)
+    timings["clean"] = _seconds(cleaned.steps)
     if settings.orient and cleaned.orientation:
         # Our own test found the lines running down the page; only OSD can tell 90 from 270.
         started = time.perf_counter()
@@ -61,9 +65,9 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
         if rotate == 180 and confidence >= OSD_MIN_CONFIDENCE:
             turn = (cleaned.orientation + 180) % 360
             cleaned = preprocess.clean(grey, scan.dpi, settings, orientation=turn)
+            timings["clean"] += _seconds(cleaned.steps)
     page = _ocr(cleaned, scan, document, settings)
-    timings["clean"] = sum(s.seconds for s in cleaned.steps)
-    timings["ocr"] = page.steps[-1].seconds
+    _add_ocr(timings, page.steps[-1])
 
     if settings.orient and not cleaned.orientation and page.mean_confidence < OSD_CONFIDENCE:
         # Poor confidence on an upright-looking page: it may be upside down.
@@ -72,14 +76,15 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
         timings["osd"] = timings.get("osd", 0.0) + time.perf_counter() - started
         if rotate and confidence >= OSD_MIN_CONFIDENCE:
             turned_clean = preprocess.clean(grey, scan.dpi, settings, orientation=rotate)
+            timings["clean"] += _seconds(turned_clean.steps)
             turned = _ocr(turned_clean, scan, document, settings)
-            timings["ocr"] += turned.steps[-1].seconds
+            _add_ocr(timings, turned.steps[-1])
             if _quality(turned) > _quality(page):
                 page, cleaned = turned, turned_clean
 
     if settings.layout:
         started = time.perf_counter()
-        page = _layout(page, cleaned, scan, grey, colour, settings)
+        page = _layout(page, cleaned, scan_grey, grey, colour, settings)
         timings["layout"] += time.perf_counter() - started
 
     if corrector is not None and settings.correct:
@@ -87,6 +92,18 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
         page = corrector(page)
         timings["correct"] = time.perf_counter() - started
     return PageResult(page=page, image=cleaned.image, timings={k: round(v, 4) for k, v in timings.items()})
+
+
+def _seconds(steps: tuple[Step, ...]) -> float:
+    return sum(s.seconds for s in steps)
+
+
+def _add_ocr(timings: dict[str, float], step: Step) -> None:
+    """Tesseract's own time as `ocr`; writing its input and parsing its output as `ocr_io`, which is
+    archocr's work like any other stage's."""
+    tesseract = float(step.settings.get("tesseract_seconds", step.seconds))
+    timings["ocr"] = timings.get("ocr", 0.0) + tesseract
+    timings["ocr_io"] = timings.get("ocr_io", 0.0) + max(0.0, step.seconds - tesseract)
 
 
 def _quality(page: Page) -> float:
@@ -97,7 +114,7 @@ def _quality(page: Page) -> float:
 def _layout(
     page: Page,
     cleaned: preprocess.Cleaned,
-    scan: PageImage,
+    scan_grey: np.ndarray,
     grey: np.ndarray,
     colour: np.ndarray | None,
     settings: Settings,
@@ -114,11 +131,10 @@ def _layout(
             np.uint8
         ) * 255
     found = layout.find_regions(cleaned.image, grey_small, colour_small, cleaned.dpi, page.lines)
-    source_grey = preprocess.to_grey(scan.pixels)
 
     def read_crop(region: layout.Region) -> np.ndarray:
         # The furniture is read from the scan itself: coloured ink was lifted off the cleaned page.
-        crop = layout.source_crop(source_grey, cleaned.transform, region.bbox)
+        crop = layout.source_crop(scan_grey, cleaned.transform, region.bbox)
         if region.ink_removed and colour is not None:
             own = layout.source_crop(colour, cleaned.transform, region.bbox, fill=0)
             crop = np.where(own > 0, crop, 255).astype(np.uint8)

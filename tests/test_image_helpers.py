@@ -1,0 +1,80 @@
+"""The small image helpers the cleaning and layout stages share (pipeline/preprocess.py): each checked
+against a plain computation of the same thing."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from pipeline import preprocess
+
+
+def test_components_match_opencv_and_fall_back_beyond_16_bits():
+    rng = np.random.default_rng(3)
+    mask = np.where(rng.random((300, 400)) < 0.3, 255, 0).astype(np.uint8)
+    count, labels, stats, centroids = preprocess.components(mask)
+    ref_count, ref_labels, ref_stats, ref_centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    assert count == ref_count and labels.dtype == np.uint16
+    assert np.array_equal(labels, ref_labels) and np.array_equal(stats, ref_stats)
+    assert np.allclose(centroids, ref_centroids)
+
+    dots = np.zeros((600, 600), np.uint8)
+    dots[::2, ::2] = 255  # 90 000 separate dots: more labels than 16 bits hold
+    count, labels, stats, _ = preprocess.components(dots)
+    assert count == 90_001 and labels.dtype == np.int32
+    assert labels.max() == 90_000 and (stats[1:, cv2.CC_STAT_AREA] == 1).all()
+
+
+def test_level_percentile_is_numpys_percentile_and_median():
+    rng = np.random.default_rng(6)
+    page = np.clip(rng.normal(240, 12, (300, 200)), 0, 255).astype(np.uint8)
+    mask = np.where(rng.random(page.shape) < 0.3, 255, 0).astype(np.uint8)
+    for q in (0, 10, 25, 50, 90, 100):
+        assert preprocess.level_percentile(page, q) == np.percentile(page, q)
+        assert preprocess.level_percentile(page, q, mask) == np.percentile(page[mask > 0], q)
+    assert preprocess.level_percentile(page, 50, mask) == np.median(page[mask > 0])
+    # Few pixels of different levels next to the position: NumPy's interpolation, the same value.
+    few = np.array([[10, 20, 30, 41]], np.uint8)
+    for q in (25, 50, 90):
+        assert preprocess.level_percentile(few, q) == np.percentile(few, q)
+    assert preprocess.level_percentile(few, 50) == np.median(few) == 25.0
+
+
+def test_median_deviation_is_the_median_distance_from_the_median():
+    rng = np.random.default_rng(7)
+    grain = np.round(rng.normal(0, 6, 50_001)).astype(np.int16)
+    expected = np.median(np.abs(grain - np.median(grain)))
+    assert preprocess.median_deviation(grain) == expected
+    skewed = np.concatenate([grain, np.full(20_000, 9, np.int16)])
+    assert preprocess.median_deviation(skewed) == np.median(np.abs(skewed - np.median(skewed)))
+    # An even count whose middle values differ: the median is between them (NumPy's own answer).
+    pair = np.array([-3, -1, 2, 8], np.int16)
+    assert preprocess.median_deviation(pair) == np.median(np.abs(pair - np.median(pair))) == 2.5
+
+
+def test_flattening_a_colour_image_flattens_each_channel_as_grey():
+    rng = np.random.default_rng(8)
+    ys, xs = np.mgrid[0:900, 0:700]
+    light = 180 + 60 * xs / 700  # uneven lighting across the sheet
+    colour = np.stack([light, light * 0.9, light * 0.8], axis=2) + rng.normal(0, 4, (900, 700, 3))
+    colour[300:320, 100:600] = (90, 40, 160)  # a violet stroke
+    colour = np.clip(colour, 0, 255).astype(np.uint8)
+    flat = preprocess.flatten_background(colour)
+    for channel in range(3):
+        alone = preprocess.flatten_background(np.ascontiguousarray(colour[:, :, channel]))
+        assert np.array_equal(flat[:, :, channel], alone)
+
+
+def test_ink_points_are_the_stroke_edges_row_by_row_and_the_same_sample():
+    rng = np.random.default_rng(9)
+    mask = np.where(rng.random((120, 90)) < 0.2, 255, 0).astype(np.uint8)
+    for axis in (0, 1):
+        edges = cv2.subtract(mask, np.roll(mask, 1, axis=axis))
+        ys, xs = np.nonzero(edges)
+        got = preprocess._ink_points(mask, limit=len(ys) + 1, axis=axis)
+        assert np.array_equal(got[0], ys) and np.array_equal(got[1], xs)
+        pick = np.random.default_rng(0).choice(len(ys), 100, replace=False)
+        sample = preprocess._ink_points(mask, limit=100, axis=axis)
+        assert np.array_equal(sample[0], ys[pick]) and np.array_equal(sample[1], xs[pick])
+    empty = preprocess._ink_points(np.zeros((10, 10), np.uint8))
+    assert len(empty[0]) == len(empty[1]) == 0
