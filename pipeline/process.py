@@ -3,6 +3,7 @@ Pure: no file I/O."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,8 @@ from .scans import PageImage
 # Below this mean word confidence a page may be upside down or sideways: ask Tesseract's OSD.
 OSD_CONFIDENCE = 60.0
 OSD_MIN_CONFIDENCE = 1.5
+# Page segmentation modes that find the page's layout themselves, and may drop type as a picture.
+REREAD_PSM = (1, 3)
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,17 @@ class PageResult:
 
 def _ocr(cleaned: preprocess.Cleaned, scan: PageImage, document: str, settings: Settings) -> Page:
     paragraphs, step = ocr.recognise(cleaned.image, settings, cleaned.dpi)
+    if settings.psm in REREAD_PSM:
+        # Lines of type the page layout dropped round a stamp are read again as a plain block.
+        glyph = _glyph_height(cleaned)
+        paragraphs, bands, seconds = ocr.reread_dropped(
+            cleaned.image, paragraphs, settings, cleaned.dpi, glyph
+        )
+        step = dataclasses.replace(
+            step,
+            settings={**step.settings, "reread_bands": [[b.x0, b.y0, b.x1, b.y1] for b in bands]},
+            seconds=round(step.seconds + seconds, 4),
+        )
     height, width = cleaned.image.shape[:2]
     return Page(
         document=document,
@@ -41,6 +55,13 @@ def _ocr(cleaned: preprocess.Cleaned, scan: PageImage, document: str, settings: 
         transform=cleaned.transform,
         steps=(*cleaned.steps, step),
     )
+
+
+def _glyph_height(cleaned: preprocess.Cleaned) -> float:
+    """Height of the page's letters in cleaned pixels: measured by the cleaning stage, else now."""
+    if cleaned.measures is not None and cleaned.plan is not None and cleaned.measures.glyph_height > 0:
+        return cleaned.measures.glyph_height * cleaned.plan.upscale
+    return preprocess.glyph_height(cleaned.image)
 
 
 def process_page(scan: PageImage, document: str, settings: Settings, corrector: Any = None) -> PageResult:
