@@ -237,6 +237,8 @@ def detect_orientation(image: np.ndarray, settings: Settings) -> tuple[int, floa
 
 DROPPED_MIN_LETTERS = 8  # letter-sized pieces of ink no word covers, in a row, before a band is re-read
 DROPPED_MIN_WIDTH = 5.0  # ... spanning at least this many glyph heights
+SPLIT_MAX_GAP = 10.0  # glyph heights: lines of two paragraphs closer than this on one row may be one line
+SPLIT_GAP_INK = 0.05  # ... when this share of the space between them is ink (a stamp's ring or frame)
 
 
 def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: float) -> list[BBox]:
@@ -270,8 +272,9 @@ def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: 
     cx = np.clip(centroids[:, 0].astype(int), 0, small.shape[1] - 1)
     cy = np.clip(centroids[:, 1].astype(int), 0, small.shape[0] - 1)
     unread = letter & (covered[cy, cx] == 0)
+    bands = [_widen_to_lines(b, lines, glyph) for b in _split_rows(paragraphs, ink, scale, glyph)]
     if unread.sum() < DROPPED_MIN_LETTERS:
-        return []
+        return _merge_boxes(bands, glyph)
     mask = np.zeros(small.shape, np.uint8)
     for i in np.flatnonzero(unread):
         cv2.rectangle(mask, (int(x[i]), int(y[i])), (int(x[i] + w[i] - 1), int(y[i] + h[i] - 1)), 1, -1)
@@ -279,7 +282,6 @@ def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: 
     joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(1.6 * g)), 1)))
     n, runs, run_stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     members = np.bincount(runs[cy[unread], cx[unread]], minlength=n)
-    bands: list[BBox] = []
     for r in range(1, n):
         rx, ry, rw, rh, _ = run_stats[r]
         if members[r] < DROPPED_MIN_LETTERS or rw < DROPPED_MIN_WIDTH * g or rh > 2.5 * g:
@@ -287,6 +289,31 @@ def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: 
         box = BBox(int(rx / scale), int(ry / scale), int((rx + rw) / scale), int((ry + rh) / scale))
         bands.append(_widen_to_lines(box, lines, glyph))
     return _merge_boxes(bands, glyph)
+
+
+def _split_rows(paragraphs: tuple[Paragraph, ...], ink: np.ndarray, scale: float, glyph: float) -> list[BBox]:
+    """Rows of type the page layout cut in two round a stamp: lines of different paragraphs side by side
+    on one row with ink between them (a ring or a frame). Columns and a table's cells have a blank
+    gutter between them, or only a rule."""
+    placed = [(k, line.bbox) for k, p in enumerate(paragraphs) for line in p.lines]
+    found: list[BBox] = []
+    for i, (k, a) in enumerate(placed):
+        for m, b in placed[i + 1 :]:
+            if m == k:
+                continue
+            left, right = (a, b) if a.x0 <= b.x0 else (b, a)
+            gap = right.x0 - left.x1
+            rows = min(a.y1, b.y1) - max(a.y0, b.y0)
+            if rows < 0.5 * min(a.height, b.height) or gap > SPLIT_MAX_GAP * glyph or gap < 0:
+                continue
+            y0, y1 = int(max(a.y0, b.y0) * scale), int(np.ceil(min(a.y1, b.y1) * scale))
+            x0, x1 = int(left.x1 * scale), int(np.ceil(right.x0 * scale))
+            between = ink[y0:y1, x0:x1]
+            if between.size:
+                between = between[:, between.mean(axis=0) < 0.8]  # a table's rules run the row's height
+            if gap < glyph or (between.size and between.mean() >= SPLIT_GAP_INK):
+                found.append(left.union(right))
+    return found
 
 
 def _widen_to_lines(box: BBox, lines: list[Line], glyph: float) -> BBox:
