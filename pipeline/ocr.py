@@ -256,7 +256,8 @@ def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: 
         binary if scale == 1.0 else cv2.resize(binary, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     )
     g = glyph * scale
-    ink = (small < 128).astype(np.uint8)
+    # Otsu, not a fixed level: the page may be the flattened grey (`--binarise none`).
+    ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
     x, y, w, h, area = (stats[:, i] for i in range(5))
     letter = (h >= 0.5 * g) & (h <= 1.6 * g) & (w <= 2.5 * g) & (area >= max(4.0, 0.05 * g * g))
@@ -274,7 +275,7 @@ def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: 
     unread = letter & (covered[cy, cx] == 0)
     bands = [_widen_to_lines(b, lines, glyph) for b in _split_rows(paragraphs, ink, scale, glyph)]
     if unread.sum() < DROPPED_MIN_LETTERS:
-        return _merge_boxes(bands, glyph)
+        return _merge_boxes(bands, glyph, ink, scale)
     mask = np.zeros(small.shape, np.uint8)
     for i in np.flatnonzero(unread):
         cv2.rectangle(mask, (int(x[i]), int(y[i])), (int(x[i] + w[i] - 1), int(y[i] + h[i] - 1)), 1, -1)
@@ -288,32 +289,36 @@ def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: 
             continue
         box = BBox(int(rx / scale), int(ry / scale), int((rx + rw) / scale), int((ry + rh) / scale))
         bands.append(_widen_to_lines(box, lines, glyph))
-    return _merge_boxes(bands, glyph)
+    return _merge_boxes(bands, glyph, ink, scale)
 
 
 def _split_rows(paragraphs: tuple[Paragraph, ...], ink: np.ndarray, scale: float, glyph: float) -> list[BBox]:
     """Rows of type the page layout cut in two round a stamp: lines of different paragraphs side by side
-    on one row with ink between them (a ring or a frame). Columns and a table's cells have a blank
-    gutter between them, or only a rule."""
+    on one row with ink between them (a ring or a frame)."""
     placed = [(k, line.bbox) for k, p in enumerate(paragraphs) for line in p.lines]
     found: list[BBox] = []
     for i, (k, a) in enumerate(placed):
         for m, b in placed[i + 1 :]:
-            if m == k:
-                continue
-            left, right = (a, b) if a.x0 <= b.x0 else (b, a)
-            gap = right.x0 - left.x1
-            rows = min(a.y1, b.y1) - max(a.y0, b.y0)
-            if rows < 0.5 * min(a.height, b.height) or gap > SPLIT_MAX_GAP * glyph or gap < 0:
-                continue
-            y0, y1 = int(max(a.y0, b.y0) * scale), int(np.ceil(min(a.y1, b.y1) * scale))
-            x0, x1 = int(left.x1 * scale), int(np.ceil(right.x0 * scale))
-            between = ink[y0:y1, x0:x1]
-            if between.size:
-                between = between[:, between.mean(axis=0) < 0.8]  # a table's rules run the row's height
-            if gap < glyph or (between.size and between.mean() >= SPLIT_GAP_INK):
-                found.append(left.union(right))
+            if m != k and _one_row(a, b, ink, scale, glyph):
+                found.append(a.union(b))
     return found
+
+
+def _one_row(a: BBox, b: BBox, ink: np.ndarray, scale: float, glyph: float) -> bool:
+    """Whether two boxes side by side on a row are parts of one row of type: close, or with a stamp's
+    ink between them. Columns and a table's cells have a blank gutter between them, or only a rule."""
+    left, right = (a, b) if a.x0 <= b.x0 else (b, a)
+    gap = right.x0 - left.x1
+    rows = min(a.y1, b.y1) - max(a.y0, b.y0)
+    if rows < 0.5 * min(a.height, b.height) or gap > SPLIT_MAX_GAP * glyph or gap < 0:
+        return False
+    if gap < glyph:
+        return True
+    y0, y1 = int(max(a.y0, b.y0) * scale), int(np.ceil(min(a.y1, b.y1) * scale))
+    between = ink[y0:y1, int(left.x1 * scale) : int(np.ceil(right.x0 * scale))]
+    if between.size:
+        between = between[:, between.mean(axis=0) < 0.8]  # a table's rules run the row's height
+    return bool(between.size) and float(between.mean()) >= SPLIT_GAP_INK
 
 
 def _widen_to_lines(box: BBox, lines: list[Line], glyph: float) -> BBox:
@@ -334,14 +339,18 @@ def _widen_to_lines(box: BBox, lines: list[Line], glyph: float) -> BBox:
     return BBox(max(0, grown.x0 - margin), max(0, grown.y0 - margin), grown.x1 + margin, grown.y1 + margin)
 
 
-def _merge_boxes(boxes: list[BBox], glyph: float) -> list[BBox]:
-    """Boxes that overlap (or nearly touch above and below) joined, until none do."""
+def _merge_boxes(boxes: list[BBox], glyph: float, ink: np.ndarray, scale: float) -> list[BBox]:
+    """Boxes that overlap (or nearly touch above and below, or lie on one row with a stamp between
+    them) joined, until none do."""
     merged = sorted(boxes, key=lambda b: (b.y0, b.x0))
     while True:
         out: list[BBox] = []
         for b in merged:
             for i, m in enumerate(out):
-                if b.y0 <= m.y1 + glyph / 2 and m.y0 <= b.y1 + glyph / 2 and b.x0 <= m.x1 and m.x0 <= b.x1:
+                touch = (
+                    b.y0 <= m.y1 + glyph / 2 and m.y0 <= b.y1 + glyph / 2 and b.x0 <= m.x1 and m.x0 <= b.x1
+                )
+                if touch or _one_row(m, b, ink, scale, glyph):
                     out[i] = m.union(b)
                     break
             else:

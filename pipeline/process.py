@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from . import layout, ocr, preprocess
@@ -61,7 +62,14 @@ def _glyph_height(cleaned: preprocess.Cleaned) -> float:
     """Height of the page's letters in cleaned pixels: measured by the cleaning stage, else now."""
     if cleaned.measures is not None and cleaned.plan is not None and cleaned.measures.glyph_height > 0:
         return cleaned.measures.glyph_height * cleaned.plan.upscale
-    return preprocess.glyph_height(cleaned.image)
+    return preprocess.glyph_height(_binary(cleaned.image))
+
+
+def _binary(image: np.ndarray) -> np.ndarray:
+    """The cleaned page as ink and paper: a grey one (`--binarise none`) thresholded as Tesseract would."""
+    if np.count_nonzero((image > 0) & (image < 255)) > 0.01 * image.size:
+        return cv2.threshold(image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    return image
 
 
 def process_page(scan: PageImage, document: str, settings: Settings, corrector: Any = None) -> PageResult:
@@ -133,7 +141,7 @@ def _layout(
         colour_small = (layout.to_clean_frame(colour, cleaned.transform, shape, scale) > 20).astype(
             np.uint8
         ) * 255
-    found = layout.find_regions(cleaned.image, grey_small, colour_small, cleaned.dpi, page.lines)
+    found = layout.find_regions(_binary(cleaned.image), grey_small, colour_small, cleaned.dpi, page.lines)
     source_grey = preprocess.to_grey(scan.pixels)
 
     def read_crop(region: layout.Region) -> np.ndarray:
