@@ -48,6 +48,7 @@ COLOUR_PATCH_SHARE = 0.5  # a patch of coloured ink counts when it is at least t
 MAX_COLOUR_SHARE = 0.3  # more of the ink coloured than this: the type itself is coloured
 TYPED_PATCH_HEIGHT = 0.3  # inches: a patch of coloured ink no taller than this may be a line of type
 TYPED_PATCHES = 30  # this many such patches, holding most of the coloured ink: the type is coloured
+TYPED_BLOCK_WIDTH = 4.5  # inches: a patch of coloured ink this wide (and taller than a line) is typed lines
 STAMP_KEEP_CONF = 75.0  # a word on a stamp is kept only when Tesseract is this sure (type under the stamp),
 # or 20 below the page's median confidence if that is lower
 LEFTOVER_CONF = 30.0  # below this, a word where coloured ink was lifted is read from its remains
@@ -171,13 +172,18 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     typed = kept[h[kept] <= inch * TYPED_PATCH_HEIGHT]
     if len(typed) >= TYPED_PATCHES and coloured[typed].sum() >= 0.5 * coloured[kept].sum():
         return None
+    # Lines of coloured type closed into one patch make a block wider than any stamp or note.
+    blocks = kept[(w[kept] >= inch * TYPED_BLOCK_WIDTH) & (h[kept] > inch * TYPED_PATCH_HEIGHT)]
+    if coloured[blocks].sum() >= 0.5 * coloured[kept].sum():
+        return None
     mask = cv2.bitwise_and(mask, (keep.astype(np.uint8) * 255)[labels])  # mask is 0 or 255
     total = cv2.countNonZero(mask)
     if total < MIN_COLOUR_FRACTION * mask.size:
         return None
     # A page typed in colour (a violet or blue carbon copy) keeps its ink: its stamps are then found
-    # like those on a grey scan.
-    if total > MAX_COLOUR_SHARE * max(cv2.countNonZero(ink), 1):
+    # like those on a grey scan. A faint carbon's thin type may be less ink than its stamps and notes,
+    # so the share of coloured ink counts only where the coloured patches look like type.
+    if total > MAX_COLOUR_SHARE * max(cv2.countNonZero(ink), 1) and coloured[typed].sum() >= 0.5 * total:
         return None
     if factor < 1:
         mask = cv2.resize(mask, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_NEAREST)
@@ -792,7 +798,9 @@ def _inside(word: BBox, region: Region) -> bool:
 # ---------------------------------------------------------------- after the body OCR
 
 
-def recover_lines(page: Page, image: np.ndarray, settings: Settings) -> tuple[Page, float]:
+def recover_lines(
+    page: Page, image: np.ndarray, settings: Settings, binary: np.ndarray | None = None
+) -> tuple[Page, float]:
     """Type the body OCR passed over, read again and put back in its place.
 
     A stamp printed across the text, or a signature through a line, can make Tesseract's page
@@ -801,8 +809,8 @@ def recover_lines(page: Page, image: np.ndarray, settings: Settings) -> tuple[Pa
     text; a line read there counts when at least two of its words are read surely at the body's letter
     size (a stamp's or a pen's words rarely are both), and its words that no word read before
     overlaps join the line they continue or come in as a line of their own. Returns the page and the
-    seconds spent in Tesseract."""
-    bands = missed_bands(page, image)
+    seconds spent in Tesseract. `binary` is the page as ink and paper when `image` is left grey."""
+    bands = missed_bands(page, image if binary is None else binary)
     if not bands:
         return page, 0.0
     line_height = float(np.median([ln.bbox.height for ln in page.lines if len(ln.words) >= 3]))

@@ -237,3 +237,219 @@ def detect_orientation(image: np.ndarray, settings: Settings) -> tuple[int, floa
     rotate = re.search(r"Rotate:\s*(\d+)", report)
     confidence = re.search(r"Orientation confidence:\s*([\d.]+)", report)
     return (int(rotate.group(1)) if rotate else 0), (float(confidence.group(1)) if confidence else 0.0)
+
+
+# ---------------------------------------------------------------- lines Tesseract's layout dropped
+
+DROPPED_MIN_LETTERS = 8  # letter-sized pieces of ink no word covers, in a row, before a band is re-read
+DROPPED_MIN_WIDTH = 5.0  # ... spanning at least this many glyph heights
+SPLIT_MAX_GAP = 10.0  # glyph heights: lines of two paragraphs closer than this on one row may be one line
+SPLIT_GAP_INK = 0.05  # ... when this share of the space between them is ink (a stamp's ring or frame)
+
+
+def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: float) -> list[BBox]:
+    """Bands of the page holding type that no word read covers: Tesseract's page layout (psm 3) takes
+    the ink round a stamp's ring or frame for a picture and drops the lines of type through it.
+
+    Only letter-sized ink counts (a ring, a frame, a rule or cursive handwriting is one big piece),
+    and only runs of at least DROPPED_MIN_LETTERS pieces of the page's glyph height side by side, so
+    a word of a marginal note does not make a band. Each band is widened to the lines read beside it,
+    so that it is re-read as whole lines."""
+    if glyph <= 0 or not paragraphs:
+        return []
+    scale = min(1.0, 2000 / max(binary.shape))
+    small = (
+        binary if scale == 1.0 else cv2.resize(binary, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    )
+    g = glyph * scale
+    # Otsu, not a fixed level: the page may be the flattened grey (`--binarise none`).
+    ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    x, y, w, h, area = (stats[:, i] for i in range(5))
+    letter = (h >= 0.5 * g) & (h <= 1.6 * g) & (w <= 2.5 * g) & (area >= max(4.0, 0.05 * g * g))
+    letter[0] = False
+    covered = np.zeros(small.shape, np.uint8)
+    pad = max(1, int(round(g / 3)))
+    lines = [line for p in paragraphs for line in p.lines]
+    for line in lines:
+        for word in line.words:
+            b = word.bbox
+            x0, y0 = max(0, int(b.x0 * scale) - pad), max(0, int(b.y0 * scale) - pad)
+            covered[y0 : int(b.y1 * scale) + pad + 1, x0 : int(b.x1 * scale) + pad + 1] = 1
+    cx = np.clip(centroids[:, 0].astype(int), 0, small.shape[1] - 1)
+    cy = np.clip(centroids[:, 1].astype(int), 0, small.shape[0] - 1)
+    unread = letter & (covered[cy, cx] == 0)
+    bands = [_widen_to_lines(b, lines, glyph) for b in _split_rows(paragraphs, ink, scale, glyph)]
+    if unread.sum() < DROPPED_MIN_LETTERS:
+        return _merge_boxes(bands, glyph, ink, scale)
+    mask = np.zeros(small.shape, np.uint8)
+    for i in np.flatnonzero(unread):
+        cv2.rectangle(mask, (int(x[i]), int(y[i])), (int(x[i] + w[i] - 1), int(y[i] + h[i] - 1)), 1, -1)
+    # Letters of a line are less than a glyph height apart; lines are further apart than a third of one.
+    joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(1.6 * g)), 1)))
+    n, runs, run_stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    members = np.bincount(runs[cy[unread], cx[unread]], minlength=n)
+    for r in range(1, n):
+        rx, ry, rw, rh, _ = run_stats[r]
+        if members[r] < DROPPED_MIN_LETTERS or rw < DROPPED_MIN_WIDTH * g or rh > 2.5 * g:
+            continue
+        box = BBox(int(rx / scale), int(ry / scale), int((rx + rw) / scale), int((ry + rh) / scale))
+        bands.append(_widen_to_lines(box, lines, glyph))
+    return _merge_boxes(bands, glyph, ink, scale)
+
+
+def _split_rows(paragraphs: tuple[Paragraph, ...], ink: np.ndarray, scale: float, glyph: float) -> list[BBox]:
+    """Rows of type the page layout cut in two round a stamp: lines of different paragraphs side by side
+    on one row with ink between them (a ring or a frame)."""
+    placed = [(k, line.bbox) for k, p in enumerate(paragraphs) for line in p.lines]
+    found: list[BBox] = []
+    for i, (k, a) in enumerate(placed):
+        for m, b in placed[i + 1 :]:
+            if m != k and _one_row(a, b, ink, scale, glyph):
+                found.append(a.union(b))
+    return found
+
+
+def _one_row(a: BBox, b: BBox, ink: np.ndarray, scale: float, glyph: float) -> bool:
+    """Whether two boxes side by side on a row are parts of one row of type: close, or with a stamp's
+    ink between them. Columns and a table's cells have a blank gutter between them, or only a rule."""
+    left, right = (a, b) if a.x0 <= b.x0 else (b, a)
+    gap = right.x0 - left.x1
+    rows = min(a.y1, b.y1) - max(a.y0, b.y0)
+    if rows < 0.5 * min(a.height, b.height) or gap > SPLIT_MAX_GAP * glyph or gap < 0:
+        return False
+    if gap < glyph:
+        return True
+    y0, y1 = int(max(a.y0, b.y0) * scale), int(np.ceil(min(a.y1, b.y1) * scale))
+    between = ink[y0:y1, int(left.x1 * scale) : int(np.ceil(right.x0 * scale))]
+    if between.size:
+        between = between[:, between.mean(axis=0) < 0.8]  # a table's rules run the row's height
+    return bool(between.size) and float(between.mean()) >= SPLIT_GAP_INK
+
+
+def _widen_to_lines(box: BBox, lines: list[Line], glyph: float) -> BBox:
+    """The band grown to the read lines on its rows that lie beside it (not those of another column
+    across a wide gap), and up and down by half a glyph."""
+    grown = box
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            b = line.bbox
+            rows = min(b.y1, grown.y1) - max(b.y0, grown.y0) > 0.5 * min(b.height, grown.height)
+            near = b.x0 - grown.x1 < 3 * glyph and grown.x0 - b.x1 < 3 * glyph
+            if rows and near and (b.x0 < grown.x0 or b.x1 > grown.x1):
+                grown = grown.union(b)
+                changed = True
+    margin = int(glyph / 2)
+    return BBox(max(0, grown.x0 - margin), max(0, grown.y0 - margin), grown.x1 + margin, grown.y1 + margin)
+
+
+def _merge_boxes(boxes: list[BBox], glyph: float, ink: np.ndarray, scale: float) -> list[BBox]:
+    """Boxes that overlap (or nearly touch above and below, or lie on one row with a stamp between
+    them) joined, until none do."""
+    merged = sorted(boxes, key=lambda b: (b.y0, b.x0))
+    while True:
+        out: list[BBox] = []
+        for b in merged:
+            for i, m in enumerate(out):
+                touch = (
+                    b.y0 <= m.y1 + glyph / 2 and m.y0 <= b.y1 + glyph / 2 and b.x0 <= m.x1 and m.x0 <= b.x1
+                )
+                if touch or _one_row(m, b, ink, scale, glyph):
+                    out[i] = m.union(b)
+                    break
+            else:
+                out.append(b)
+        if len(out) == len(merged):
+            return out
+        merged = out
+
+
+def reread_dropped(
+    image: np.ndarray, paragraphs: tuple[Paragraph, ...], settings: Settings, dpi: int, glyph: float
+) -> tuple[tuple[Paragraph, ...], list[BBox], float]:
+    """Re-read the bands `dropped_bands` finds as a uniform block of text (psm 6, one Tesseract call
+    over a montage of them) and put their lines in place of whatever was read there, in reading order.
+    Returns (paragraphs, bands, seconds spent in Tesseract)."""
+    bands = dropped_bands(image, paragraphs, glyph)
+    if not bands:
+        return paragraphs, [], 0.0
+    started = time.perf_counter()
+    h, w = image.shape[:2]
+    bands = [BBox(b.x0, b.y0, min(w, b.x1), min(h, b.y1)) for b in bands]
+    gap = max(20, int(2 * glyph))
+    width = max(b.width for b in bands) + 2 * gap
+    height = sum(b.height for b in bands) + gap * (len(bands) + 1)
+    montage = np.full((height, width), 255, np.uint8)
+    offsets, top = [], gap
+    for b in bands:
+        montage[top : top + b.height, gap : gap + b.width] = image[b.y0 : b.y1, b.x0 : b.x1]
+        offsets.append((b.x0 - gap, b.y0 - top, top, top + b.height))
+        top += b.height + gap
+    tsv, hocr = _run(_tsv_and_hocr, montage, settings, f"--psm 6 --dpi {dpi}")
+    read = parse_tsv(tsv, hocr_baselines(hocr))
+    new_lines: list[list[Line]] = [[] for _ in bands]
+    for paragraph in read:
+        for line in paragraph.lines:
+            middle = (line.bbox.y0 + line.bbox.y1) / 2
+            k = next((i for i, o in enumerate(offsets) if o[2] - gap / 2 <= middle < o[3] + gap / 2), None)
+            if k is None:
+                continue
+            dx, dy = offsets[k][0], offsets[k][1]
+            words = tuple(
+                Word(
+                    wd.text, BBox(wd.bbox.x0 + dx, wd.bbox.y0 + dy, wd.bbox.x1 + dx, wd.bbox.y1 + dy), wd.conf
+                )
+                for wd in line.words
+            )
+            baseline = tuple((px + dx, py + dy) for px, py in line.baseline)
+            new_lines[k].append(Line(words, BBox.enclosing([wd.bbox for wd in words]), baseline))
+    for band, lines in zip(bands, new_lines, strict=True):
+        if lines:
+            paragraphs = _put_band(paragraphs, band, tuple(sorted(lines, key=lambda ln: ln.bbox.y0)))
+    return paragraphs, bands, time.perf_counter() - started
+
+
+def _put_band(
+    paragraphs: tuple[Paragraph, ...], band: BBox, lines: tuple[Line, ...]
+) -> tuple[Paragraph, ...]:
+    """`paragraphs` without the words whose middle lies in `band`, with `lines` as a paragraph of their
+    own where the band falls in the reading order: a paragraph running through the band is split."""
+
+    def inside(b: BBox) -> bool:
+        cx, cy = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2
+        return band.x0 <= cx < band.x1 and band.y0 <= cy < band.y1
+
+    def paragraph(kept: list[Line], block: int) -> Paragraph:
+        return Paragraph(tuple(kept), BBox.enclosing([ln.bbox for ln in kept]), block=block)
+
+    new = Paragraph(lines, BBox.enclosing([ln.bbox for ln in lines]), block=0)
+    out: list[Paragraph] = []
+    placed = False
+    for par in paragraphs:
+        above, below = [], []
+        split = _beside(par.bbox, band)  # a paragraph beside the band runs on below it
+        for line in par.lines:
+            words = tuple(wd for wd in line.words if not inside(wd.bbox))
+            if not words:
+                continue
+            kept = Line(words, BBox.enclosing([wd.bbox for wd in words]), line.baseline)
+            (below if split and (kept.bbox.y0 + kept.bbox.y1) / 2 >= band.y1 else above).append(kept)
+        if above:
+            if not placed and below == [] and par.bbox.y0 >= band.y0 and _beside(par.bbox, band):
+                out.append(new)
+                placed = True
+            out.append(paragraph(above, par.block))
+        if below:
+            if not placed:
+                out.append(new)
+                placed = True
+            out.append(paragraph(below, par.block))
+    if not placed:
+        out.append(new)
+    return tuple(out)
+
+
+def _beside(a: BBox, b: BBox) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1

@@ -22,6 +22,8 @@ from .model import Step
 ANALYSIS_SIDE = 1400  # long side, in pixels, of the copy used to estimate angles and borders
 MAX_SKEW = 15.0
 TARGET_GLYPH_HEIGHT = 30  # Tesseract reads best with capitals about 20-40 px high
+GREY_GRAIN = 0.15  # noise against contrast above which a faint grey page is smoothed for Tesseract
+FAINT_CONTRAST = 100  # paper minus ink grey level below which a page is faint: left grey for Tesseract
 
 
 @dataclass(frozen=True)
@@ -352,7 +354,7 @@ class CleaningPlan:
 
     smoothing: float  # Gaussian sigma (pixels of the enlarged image) before the threshold; 0: none
     upscale: float  # enlargement before thresholding (1: none)
-    threshold: str  # "otsu" on the smoothed image
+    threshold: str  # "otsu" on the smoothed image, or "grey": Tesseract thresholds the flattened grey page
 
 
 MEASURE_TILE = 320  # side of the tiles measured at full resolution
@@ -430,11 +432,14 @@ def _scaled(measures: PageMeasures, factor: float) -> PageMeasures:
 
 
 def binarise_planned(flat: np.ndarray, plan: CleaningPlan) -> np.ndarray:
-    """Enlarge, smooth the grain away and threshold, as the plan says. Text black (0) on white (255)."""
+    """Enlarge, smooth the grain away and threshold, as the plan says. Text black (0) on white (255);
+    a "grey" plan gives the flattened grey page instead (stretching its contrast first read worse)."""
     if plan.upscale != 1.0:
         flat = cv2.resize(flat, None, fx=plan.upscale, fy=plan.upscale, interpolation=cv2.INTER_CUBIC)
     if plan.smoothing > 0:
         flat = cv2.GaussianBlur(flat, (0, 0), plan.smoothing)
+    if plan.threshold == "grey":
+        return flat
     _, out = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return out
 
@@ -451,6 +456,14 @@ def plan_cleaning(measures: PageMeasures) -> CleaningPlan:
         sigma = 0.7
     else:
         sigma = 1.0
+    if measures.glyph_height > 0 and measures.contrast < FAINT_CONTRAST:
+        # A faint page (a carbon copy): one threshold of ours breaks its thin, blurred strokes, while
+        # Tesseract reads the letters from the grey page itself (its threshold only finds the lines).
+        # Smoothing the grey blurs them again; only grain as strong as this hides the lines from it.
+        grey_sigma = 1.0 if ratio >= GREY_GRAIN else 0.0
+        return CleaningPlan(
+            smoothing=round(grey_sigma * factor, 2), upscale=round(factor, 3), threshold="grey"
+        )
     return CleaningPlan(smoothing=round(sigma * factor, 2), upscale=round(factor, 3), threshold="otsu")
 
 
@@ -517,7 +530,8 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     timings["binarise"] = time.perf_counter() - t3
 
     t4 = time.perf_counter()
-    if settings.despeckle and settings.binarise != "none":
+    grey_out = settings.binarise == "none" or (plan is not None and plan.threshold == "grey")
+    if settings.despeckle and not grey_out:
         if measures is not None:
             binary = remove_isolated_specks(binary, _scaled(measures, factor), int(dpi * factor))
         else:

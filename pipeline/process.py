@@ -3,10 +3,12 @@ Pure: no file I/O."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from . import layout, ocr, preprocess
@@ -17,6 +19,8 @@ from .scans import PageImage
 # Below this mean word confidence a page may be upside down or sideways: ask Tesseract's OSD.
 OSD_CONFIDENCE = 60.0
 OSD_MIN_CONFIDENCE = 1.5
+# Page segmentation modes that find the page's layout themselves, and may drop type as a picture.
+REREAD_PSM = (1, 3)
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,17 @@ class PageResult:
 
 def _ocr(cleaned: preprocess.Cleaned, scan: PageImage, document: str, settings: Settings) -> Page:
     paragraphs, step = ocr.recognise(cleaned.image, settings, cleaned.dpi)
+    if settings.psm in REREAD_PSM:
+        # Lines of type the page layout dropped round a stamp are read again as a plain block.
+        glyph = _glyph_height(cleaned)
+        paragraphs, bands, seconds = ocr.reread_dropped(
+            cleaned.image, paragraphs, settings, cleaned.dpi, glyph
+        )
+        step = dataclasses.replace(
+            step,
+            settings={**step.settings, "reread_bands": [[b.x0, b.y0, b.x1, b.y1] for b in bands]},
+            seconds=round(step.seconds + seconds, 4),
+        )
     height, width = cleaned.image.shape[:2]
     return Page(
         document=document,
@@ -41,6 +56,20 @@ def _ocr(cleaned: preprocess.Cleaned, scan: PageImage, document: str, settings: 
         transform=cleaned.transform,
         steps=(*cleaned.steps, step),
     )
+
+
+def _glyph_height(cleaned: preprocess.Cleaned) -> float:
+    """Height of the page's letters in cleaned pixels: measured by the cleaning stage, else now."""
+    if cleaned.measures is not None and cleaned.plan is not None and cleaned.measures.glyph_height > 0:
+        return cleaned.measures.glyph_height * cleaned.plan.upscale
+    return preprocess.glyph_height(_binary(cleaned.image))
+
+
+def _binary(image: np.ndarray) -> np.ndarray:
+    """The cleaned page as ink and paper: a grey one (`--binarise none`) thresholded as Tesseract would."""
+    if np.count_nonzero((image > 0) & (image < 255)) > 0.01 * image.size:
+        return cv2.threshold(image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    return image
 
 
 def process_page(scan: PageImage, document: str, settings: Settings, corrector: Any = None) -> PageResult:
@@ -120,7 +149,8 @@ def _layout(
     settings: Settings,
 ) -> Page:
     """Find the furniture on the page, keep it out of the text, and give the page its zones."""
-    page, reread_seconds = layout.recover_lines(page, cleaned.image, settings)
+    binary = _binary(cleaned.image)
+    page, reread_seconds = layout.recover_lines(page, cleaned.image, settings, binary)
     started = time.perf_counter() - reread_seconds  # Tesseract's time is kept apart by the layout step
     shape = cleaned.image.shape[:2]
     scale = layout.analysis_scale(shape)
@@ -130,7 +160,7 @@ def _layout(
         colour_small = (layout.to_clean_frame(colour, cleaned.transform, shape, scale) > 20).astype(
             np.uint8
         ) * 255
-    found = layout.find_regions(cleaned.image, grey_small, colour_small, cleaned.dpi, page.lines)
+    found = layout.find_regions(binary, grey_small, colour_small, cleaned.dpi, page.lines)
 
     def read_crop(region: layout.Region) -> np.ndarray:
         # The furniture is read from the scan itself: coloured ink was lifted off the cleaned page.

@@ -81,7 +81,7 @@ def stamp_over_lines(test_text, tmp_path_factory):
 def _read(scan: PageImage, recover: bool, monkeypatch: pytest.MonkeyPatch) -> str:
     with monkeypatch.context() as patched:
         if not recover:
-            patched.setattr(layout, "recover_lines", lambda page, image, settings: (page, 0.0))
+            patched.setattr(layout, "recover_lines", lambda page, image, settings, binary=None: (page, 0.0))
         return process.process_page(scan, "letter", Settings()).page.text
 
 
