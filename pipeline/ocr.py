@@ -387,7 +387,7 @@ def reread_dropped(
         montage[top : top + b.height, gap : gap + b.width] = image[b.y0 : b.y1, b.x0 : b.x1]
         offsets.append((b.x0 - gap, b.y0 - top, top, top + b.height))
         top += b.height + gap
-    tsv, hocr = _run(_tsv_and_hocr, montage, settings, f"--psm 6 --dpi {dpi}")
+    tsv, hocr, _ = _run(_tsv_and_hocr, montage, settings, f"--psm 6 --dpi {dpi}")
     read = parse_tsv(tsv, hocr_baselines(hocr))
     new_lines: list[list[Line]] = [[] for _ in bands]
     for paragraph in read:
