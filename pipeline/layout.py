@@ -819,7 +819,7 @@ def recover_lines(
     for band in bands:
         crop = image[band.y0 : band.y1, band.x0 : band.x1]
         paragraphs, step = ocr.recognise(crop, settings.replace(psm=6), page.dpi)
-        seconds += step.seconds
+        seconds += float(step.settings.get("tesseract_seconds", step.seconds))  # the process alone
         for paragraph in paragraphs:
             for line in paragraph.lines:
                 sure = [w for w in line.words if w.conf >= RECOVERED_CONF and len(w.text) > 1]

@@ -368,13 +368,13 @@ def _merge_boxes(boxes: list[BBox], glyph: float, ink: np.ndarray, scale: float)
 
 def reread_dropped(
     image: np.ndarray, paragraphs: tuple[Paragraph, ...], settings: Settings, dpi: int, glyph: float
-) -> tuple[tuple[Paragraph, ...], list[BBox], float]:
+) -> tuple[tuple[Paragraph, ...], list[BBox], float, float]:
     """Re-read the bands `dropped_bands` finds as a uniform block of text (psm 6, one Tesseract call
     over a montage of them) and put their lines in place of whatever was read there, in reading order.
-    Returns (paragraphs, bands, seconds spent in Tesseract)."""
+    Returns (paragraphs, bands, seconds of the whole call, seconds of the Tesseract process alone)."""
     bands = dropped_bands(image, paragraphs, glyph)
     if not bands:
-        return paragraphs, [], 0.0
+        return paragraphs, [], 0.0, 0.0
     started = time.perf_counter()
     h, w = image.shape[:2]
     bands = [BBox(b.x0, b.y0, min(w, b.x1), min(h, b.y1)) for b in bands]
@@ -387,7 +387,7 @@ def reread_dropped(
         montage[top : top + b.height, gap : gap + b.width] = image[b.y0 : b.y1, b.x0 : b.x1]
         offsets.append((b.x0 - gap, b.y0 - top, top, top + b.height))
         top += b.height + gap
-    tsv, hocr, _ = _run(_tsv_and_hocr, montage, settings, f"--psm 6 --dpi {dpi}")
+    tsv, hocr, tesseract_seconds = _run(_tsv_and_hocr, montage, settings, f"--psm 6 --dpi {dpi}")
     read = parse_tsv(tsv, hocr_baselines(hocr))
     new_lines: list[list[Line]] = [[] for _ in bands]
     for paragraph in read:
@@ -408,7 +408,7 @@ def reread_dropped(
     for band, lines in zip(bands, new_lines, strict=True):
         if lines:
             paragraphs = _put_band(paragraphs, band, tuple(sorted(lines, key=lambda ln: ln.bbox.y0)))
-    return paragraphs, bands, time.perf_counter() - started
+    return paragraphs, bands, time.perf_counter() - started, tesseract_seconds
 
 
 def _put_band(

@@ -35,12 +35,17 @@ def _ocr(cleaned: preprocess.Cleaned, scan: PageImage, document: str, settings: 
     if settings.psm in REREAD_PSM:
         # Lines of type the page layout dropped round a stamp are read again as a plain block.
         glyph = _glyph_height(cleaned)
-        paragraphs, bands, seconds = ocr.reread_dropped(
+        paragraphs, bands, seconds, tesseract = ocr.reread_dropped(
             cleaned.image, paragraphs, settings, cleaned.dpi, glyph
         )
+        own_tesseract = float(step.settings.get("tesseract_seconds", step.seconds))
         step = dataclasses.replace(
             step,
-            settings={**step.settings, "reread_bands": [[b.x0, b.y0, b.x1, b.y1] for b in bands]},
+            settings={
+                **step.settings,
+                "reread_bands": [[b.x0, b.y0, b.x1, b.y1] for b in bands],
+                "tesseract_seconds": round(own_tesseract + tesseract, 4),
+            },
             seconds=round(step.seconds + seconds, 4),
         )
     height, width = cleaned.image.shape[:2]

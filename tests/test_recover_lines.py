@@ -80,7 +80,8 @@ def stamp_over_lines(test_text, tmp_path_factory):
 
 def _read(scan: PageImage, recover: bool, monkeypatch: pytest.MonkeyPatch) -> str:
     with monkeypatch.context() as patched:
-        if not recover:
+        if not recover:  # neither this nor the OCR stage's reread_dropped
+            patched.setattr(process, "REREAD_PSM", ())
             patched.setattr(layout, "recover_lines", lambda page, image, settings, binary=None: (page, 0.0))
         return process.process_page(scan, "letter", Settings()).page.text
 
