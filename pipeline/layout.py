@@ -718,7 +718,8 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
             if min(w, h) < dpi * 0.3:
                 continue
             patch = (labels[y : y + h, x : x + w] == label) & (solid[y : y + h, x : x + w] > 0)
-            box = _unscale(x, y, w, h, scale)
+            # A pixel of margin: the rim's outer edge is not cut off when the stamp is read.
+            box = _unscale(x - 1, y - 1, w + 2, h + 2, scale)
             if _part_of_stamp(box, regions, dpi / scale):
                 rest[y : y + h, x : x + w][patch] = 0
                 continue
