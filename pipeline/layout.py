@@ -61,8 +61,8 @@ CIRCLE_INSIDE_COVER = 0.75  # ... while a circle over dense type finds ink nearl
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
 RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
 RECT_TILT = 15.0  # degrees a stamp's frame may be turned
-RECT_HEIGHT = (0.4, 1.6)  # inches: a rectangular stamp's height ...
-RECT_WIDTH = (0.7, 2.6)  # ... and width
+RECT_HEIGHT = (0.5, 1.6)  # inches: a rectangular stamp's height ...
+RECT_WIDTH = (0.8, 2.6)  # ... and width
 RECT_SIDE_COVER = 0.6  # share of a side that its ink covers (3 sides of 4; type may hide one)
 RECT_CONTRAST = 0.2  # ... more than a line just outside the frame, on average
 STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
@@ -462,9 +462,10 @@ def _round_stamps(
     # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
     for cx, cy, r in [] if circles is None else sorted(circles[0], key=lambda c: -c[2]):
         # The accumulator's radius is rough: the rim is the best-inked circle near it.
-        rim, radius = max(
-            (_circle_cover(ink, cx, cy, rr - 1.5, rr + 1.5), rr) for rr in np.arange(r * 0.85, r * 1.15)
-        )
+        radii = np.arange(r * 0.85, r * 1.15)
+        covers = _rim_covers(ink, cx, cy, radii)
+        best = len(covers) - 1 - int(np.argmax(covers[::-1]))  # the best-inked, the outer of equals
+        rim, radius = float(covers[best]), float(radii[best])
         outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
         inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
         # A more broken rim must stand out more from the band outside it.
@@ -503,25 +504,41 @@ def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, 
     angle = (angle + 90) % 180 - 90  # a segment's direction, either way along it
     flat_ones = segments[(np.abs(angle) <= RECT_TILT) & (length >= dpi * RECT_SIDE_MIN)]
     regions: list[Region] = []
-    for i, a in enumerate(flat_ones):
-        for b in flat_ones[i + 1 :]:
-            rect = _rect_between(a, b, flat_ones, dpi)
-            if rect is None or not _framed(ink, rect, dpi):
-                continue
-            (cx, cy), (w, h), turn = rect
-            x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
-            box = _unscale(int(x0), int(y0), int(x1 - x0), int(y1 - y0), scale)
-            if any(_overlap(box, other.bbox) > 0.5 for other in regions):
-                continue
-            corners = cv2.boxPoints(rect).astype(np.int32)
-            inside = np.zeros(ink.shape, np.uint8)
-            cv2.polylines(inside, [corners], True, 1, 3)
-            regions.append(
-                Region(
-                    "stamp", "rect", box, angle=-turn, ink_removed=_removed(ink & (inside > 0), colour_small)
-                )
-            )
+    for i, j in _parallel_pairs(flat_ones, dpi):
+        rect = _rect_between(flat_ones[i], flat_ones[j], flat_ones, dpi)
+        if rect is None or not _framed(ink, rect, dpi):
+            continue
+        (cx, cy), (w, h), turn = rect
+        x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+        box = _unscale(int(x0), int(y0), int(x1 - x0), int(y1 - y0), scale)
+        if any(_overlap(box, other.bbox) > 0.5 for other in regions):
+            continue
+        corners = cv2.boxPoints(rect).astype(np.int32)
+        inside = np.zeros(ink.shape, np.uint8)
+        cv2.polylines(inside, [corners], True, 1, 3)
+        regions.append(
+            Region("stamp", "rect", box, angle=-turn, ink_removed=_removed(ink & (inside > 0), colour_small))
+        )
     return regions
+
+
+def _parallel_pairs(segments: np.ndarray, dpi: float) -> list[tuple[int, int]]:
+    """Index pairs (i < j) of segments parallel within 3 degrees and a stamp's height apart: the pairs
+    _rect_between may make a rectangle of, found for all pairs at once."""
+    theta = np.degrees(np.arctan2(segments[:, 3] - segments[:, 1], segments[:, 2] - segments[:, 0]))
+    theta = (theta + 90) % 180 - 90
+    turn = np.radians((theta[:, None] + theta[None, :]) / 2)
+    mid_x, mid_y = (segments[:, 0] + segments[:, 2]) / 2, (segments[:, 1] + segments[:, 3]) / 2
+    height = np.abs(
+        -np.sin(turn) * (mid_x[None, :] - mid_x[:, None]) + np.cos(turn) * (mid_y[None, :] - mid_y[:, None])
+    )
+    ok = (
+        (np.abs(theta[:, None] - theta[None, :]) <= 3)
+        & (height >= dpi * RECT_HEIGHT[0] - 1)
+        & (height <= dpi * RECT_HEIGHT[1] + 1)
+    )
+    i, j = np.nonzero(np.triu(ok, 1))
+    return list(zip(i.tolist(), j.tolist(), strict=True))
 
 
 def _rect_between(
@@ -551,12 +568,11 @@ def _rect_between(
     width = end - start
     if not dpi * RECT_WIDTH[0] <= width <= dpi * RECT_WIDTH[1]:
         return None
-    for seg in flat_ones:
-        ends = seg.reshape(2, 2)
-        u, v = np.sort(ends @ along), float(ends.mean(axis=0) @ across)
-        between = va + dpi * 0.1 < v < vb - dpi * 0.1
-        if between and min(u[1], end) - max(u[0], start) >= 0.6 * width:
-            return None
+    ends = flat_ones.reshape(-1, 2, 2)
+    u, v = np.sort(ends @ along, axis=1), ends.mean(axis=1) @ across
+    between = (va + dpi * 0.1 < v) & (v < vb - dpi * 0.1)
+    if np.any(between & (np.minimum(u[:, 1], end) - np.maximum(u[:, 0], start) >= 0.6 * width)):
+        return None
     centre = along * (start + end) / 2 + across * (va + vb) / 2
     return (float(centre[0]), float(centre[1])), (float(width), float(vb - va)), float(np.degrees(turn))
 
@@ -608,6 +624,15 @@ def _side_cover(ink: np.ndarray, p: np.ndarray, q: np.ndarray, centre: tuple) ->
             hit |= ink[ys, xs]
         result.append(float(hit.mean()))
     return result[0], result[1]
+
+
+def _rim_covers(ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, steps: int = 72) -> np.ndarray:
+    """_circle_cover of the band 1.5 pixels either side of each of `radii`, all at once."""
+    angles = np.arange(steps) * 2 * np.pi / steps
+    rs = radii[:, None, None] + np.array([-1.5, -0.5, 0.5, 1.5])[None, :, None]
+    xs = np.clip(np.round(cx + rs * np.cos(angles)).astype(int), 0, ink.shape[1] - 1)
+    ys = np.clip(np.round(cy + rs * np.sin(angles)).astype(int), 0, ink.shape[0] - 1)
+    return ink[ys, xs].any(axis=1).mean(axis=1)
 
 
 def _circle_cover(ink: np.ndarray, cx: float, cy: float, r0: float, r1: float, steps: int = 72) -> float:
@@ -706,7 +731,8 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
             if min(w, h) < dpi * 0.3:
                 continue
             patch = (labels[y : y + h, x : x + w] == label) & (solid[y : y + h, x : x + w] > 0)
-            box = _unscale(x, y, w, h, scale)
+            # A pixel of margin: the rim's outer edge is not cut off when the stamp is read.
+            box = _unscale(x - 1, y - 1, w + 2, h + 2, scale)
             if _part_of_stamp(box, regions, dpi / scale):
                 rest[y : y + h, x : x + w][patch] = 0
                 continue
