@@ -243,6 +243,7 @@ def detect_orientation(image: np.ndarray, settings: Settings) -> tuple[int, floa
 
 DROPPED_MIN_LETTERS = 8  # letter-sized pieces of ink no word covers, in a row, before a band is re-read
 DROPPED_MIN_WIDTH = 5.0  # ... spanning at least this many glyph heights
+REREAD_MIN_CONF = 30.0  # a line read again with a lower median word confidence is not type
 SPLIT_MAX_GAP = 10.0  # glyph heights: lines of two paragraphs closer than this on one row may be one line
 SPLIT_GAP_INK = 0.05  # ... when this share of the space between them is ink (a stamp's ring or frame)
 
@@ -396,6 +397,9 @@ def reread_dropped(
             k = next((i for i, o in enumerate(offsets) if o[2] - gap / 2 <= middle < o[3] + gap / 2), None)
             if k is None:
                 continue
+            confs = [wd.conf for wd in line.words if wd.conf >= 0]
+            if not confs or float(np.median(confs)) < REREAD_MIN_CONF:
+                continue  # a stamp's own lettering or its ring read as letters, not a line of type
             dx, dy = offsets[k][0], offsets[k][1]
             words = tuple(
                 Word(

@@ -23,7 +23,7 @@ ANALYSIS_SIDE = 1400  # long side, in pixels, of the copy used to estimate angle
 MAX_SKEW = 15.0
 TARGET_GLYPH_HEIGHT = 30  # Tesseract reads best with capitals about 20-40 px high
 GREY_GRAIN = 0.15  # noise against contrast above which a faint grey page is smoothed for Tesseract
-FAINT_CONTRAST = 100  # paper minus ink grey level below which a page is faint: left grey for Tesseract
+FAINT_CONTRAST = 70  # paper minus ink grey level below which a page is carbon-faint: left grey for Tesseract
 
 
 @dataclass(frozen=True)
