@@ -860,7 +860,7 @@ def recover_lines(
 def missed_bands(page: Page, image: np.ndarray) -> list[BBox]:
     """Boxes (cleaned pixels) of bands across the text where much ink lies outside every word read."""
     full = [ln for ln in page.lines if len(ln.words) >= 3 and ln.bbox.width > page.width * 0.3]
-    if len(full) < 3:
+    if len(full) < 3 or ocr.in_columns(list(page.lines), page.width):
         return []
     line_height = float(np.median([ln.bbox.height for ln in full]))
     x0, x1 = min(ln.bbox.x0 for ln in full), max(ln.bbox.x1 for ln in full)

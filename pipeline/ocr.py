@@ -248,6 +248,27 @@ SPLIT_MAX_GAP = 10.0  # glyph heights: lines of two paragraphs closer than this 
 SPLIT_GAP_INK = 0.05  # ... when this share of the space between them is ink (a stamp's ring or frame)
 
 
+COLUMN_ROWS = 6  # rows where two lines stand side by side, their right ones starting at one x: columns
+
+
+def in_columns(lines: list[Line], width: int) -> bool:
+    """The text stands in columns (a printed two-column page, a table): many rows hold two lines side
+    by side across a gap, and the right ones start at one x. Reading a band of such a page again as one
+    block (psm 6) would run the columns into each other."""
+    starts = []
+    for a in lines:
+        for b in lines:
+            if b is a or b.bbox.x0 <= a.bbox.x1:
+                continue
+            rows = min(a.bbox.y1, b.bbox.y1) - max(a.bbox.y0, b.bbox.y0)
+            if rows > 0.5 * min(a.bbox.height, b.bbox.height) and b.bbox.x0 - a.bbox.x1 > 0.02 * width:
+                starts.append(b.bbox.x0)
+    if len(starts) < COLUMN_ROWS:
+        return False
+    aligned = np.abs(np.array(starts) - np.median(starts)) < 0.02 * width
+    return int(aligned.sum()) >= COLUMN_ROWS
+
+
 def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: float) -> list[BBox]:
     """Bands of the page holding type that no word read covers: Tesseract's page layout (psm 3) takes
     the ink round a stamp's ring or frame for a picture and drops the lines of type through it.
@@ -257,6 +278,8 @@ def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: 
     a word of a marginal note does not make a band. Each band is widened to the lines read beside it,
     so that it is re-read as whole lines."""
     if glyph <= 0 or not paragraphs:
+        return []
+    if in_columns([line for p in paragraphs for line in p.lines], binary.shape[1]):
         return []
     scale = min(1.0, 2000 / max(binary.shape))
     small = (

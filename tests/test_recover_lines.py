@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import archival, evaluate, layout, process
+from pipeline import archival, evaluate, layout, ocr, process
 from pipeline.config import Settings
 from pipeline.model import BBox, Line, Page, Paragraph, Word
 from pipeline.scans import PageImage, load_page
@@ -93,3 +93,38 @@ def test_lines_under_a_stamp_are_read_again(stamp_over_lines, monkeypatch):
     with_recovery = evaluate.score(truth, _read(scan, True, monkeypatch)).cer
     assert with_recovery < 0.07
     assert with_recovery < without - 0.03
+
+
+def _row(y: int, x0: int, x1: int) -> Line:
+    """A line of three words from x0 to x1."""
+    step = (x1 - x0) // 3
+    words = tuple(
+        Word("слово", BBox(x0 + k * step, y, x0 + (k + 1) * step - 10, y + 40), 95.0) for k in range(3)
+    )
+    return Line(words, BBox(x0, y, x0 + 3 * step - 10, y + 40))
+
+
+def test_two_printed_columns_are_columns_and_a_stamp_splitting_three_rows_is_not():
+    columns = [_row(100 + 60 * i, 100, 950) for i in range(12)] + [
+        _row(100 + 60 * i, 1050, 1900) for i in range(12)
+    ]
+    assert ocr.in_columns(columns, 2000)
+    # One column of type, three of its rows cut in two by a stamp (the right pieces start further on).
+    split = [_row(100 + 60 * i, 100, 1900) for i in range(9)] + [
+        _row(640 + 60 * i, 100, 700 + 40 * i) for i in range(3)
+    ]
+    split += [_row(640 + 60 * i, 1100 + 30 * i, 1900) for i in range(3)]
+    assert not ocr.in_columns(split, 2000)
+
+
+def test_no_band_is_read_again_across_two_columns():
+    image = np.full((1000, 2000), 255, np.uint8)
+    lines = []
+    for i in range(12):
+        y = 100 + 60 * i
+        image[y + 5 : y + 35, 100:950] = 0
+        image[y + 5 : y + 35, 1050:1900] = 0
+        lines.append(_row(y, 100, 950))
+        if i != 5:  # the right column's sixth line was not read
+            lines.append(_row(y, 1050, 1900))
+    assert layout.missed_bands(_page(lines, width=2000, height=1000), image) == []
