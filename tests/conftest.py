@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import corpus
+from pipeline import archival, corpus
 from pipeline.transcripts import markdown_to_plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +39,16 @@ def test_text() -> str:
         return " ".join(
             markdown_to_plain(p.read_text(encoding="utf-8")) for p in (SCANS / "transcripts").glob("*")
         )
+
+
+@pytest.fixture(scope="session")
+def tests_words() -> list[str]:
+    """The corpus's `tests` split as words, as the archival benchmark's tune pages take it (no fallback:
+    those pages are rendered from exactly this text)."""
+    try:
+        return archival.corpus_words("tests")
+    except FileNotFoundError:
+        pytest.skip("the corpus (/work/shared/corpus) is not on this machine")
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,6 @@ from pipeline.config import Settings
 from pipeline.scans import load_page
 
 
-@pytest.fixture(scope="module")
-def tests_words() -> list[str]:
-    try:
-        return archival.corpus_words("tests")
-    except FileNotFoundError:
-        pytest.skip("the corpus (/work/shared/corpus) is not on this machine")
-
-
 @pytest.mark.parametrize("seed", [504, 510, 511])
 def test_the_coloured_furniture_of_a_faint_carbon_is_lifted_and_its_type_is_not(tests_words, seed):
     """Thin faint type is less ink than a few stamps and notes: that alone does not make the page

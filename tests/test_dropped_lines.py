@@ -62,14 +62,6 @@ def test_nothing_is_read_again_on_a_page_whose_lines_were_all_read():
     assert len(bands) == 1 and bands[0].y0 <= 160 and bands[0].y1 >= 190 and bands[0].width > 900
 
 
-@pytest.fixture(scope="module")
-def tests_words() -> list[str]:
-    try:
-        return archival.corpus_words("tests")
-    except FileNotFoundError:
-        pytest.skip("the corpus (/work/shared/corpus) is not on this machine")
-
-
 @pytest.mark.parametrize(
     ("seed", "page_type", "grey", "at_most"),
     [
