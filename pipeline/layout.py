@@ -853,7 +853,7 @@ def recover_lines(
                 if len(sure) < 2 or not 0.5 * line_height <= word_height <= 1.2 * line_height:
                     continue
                 kept = [w for w in line.words if w.conf >= RECOVERED_KEEP_CONF]
-                recovered.append(_shifted(Line(tuple(kept), line.bbox, line.baseline), band.x0, band.y0))
+                recovered.append(Line(tuple(kept), line.bbox, line.baseline).shifted(band.x0, band.y0))
     return (_with_words(page, recovered), seconds) if recovered else (page, seconds)
 
 
@@ -901,17 +901,6 @@ def missed_bands(page: Page, image: np.ndarray) -> list[BBox]:
         )
         for a, b in merged
     ]
-
-
-def _shifted(line: Line, dx: int, dy: int) -> Line:
-    def move(b: BBox) -> BBox:
-        return BBox(b.x0 + dx, b.y0 + dy, b.x1 + dx, b.y1 + dy)
-
-    return Line(
-        tuple(Word(w.text, move(w.bbox), w.conf) for w in line.words),
-        move(line.bbox),
-        tuple((x + dx, y + dy) for x, y in line.baseline),
-    )
 
 
 def _with_words(page: Page, lines: list[Line]) -> Page:

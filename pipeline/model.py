@@ -34,6 +34,9 @@ class BBox:
             min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1)
         )
 
+    def shifted(self, dx: int, dy: int) -> BBox:
+        return BBox(self.x0 + dx, self.y0 + dy, self.x1 + dx, self.y1 + dy)
+
     @staticmethod
     def enclosing(boxes: list[BBox] | tuple[BBox, ...]) -> BBox:
         if not boxes:
@@ -64,6 +67,14 @@ class Line:
     @property
     def text(self) -> str:
         return " ".join(w.text for w in self.words if w.text)  # a word folded into the previous line is ""
+
+    def shifted(self, dx: int, dy: int) -> Line:
+        """The line moved by (dx, dy): words, box and baseline (read in a crop, placed on the page)."""
+        return Line(
+            tuple(Word(w.text, w.bbox.shifted(dx, dy), w.conf) for w in self.words),
+            self.bbox.shifted(dx, dy),
+            tuple((x + dx, y + dy) for x, y in self.baseline),
+        )
 
 
 @dataclass(frozen=True)

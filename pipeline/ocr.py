@@ -423,15 +423,10 @@ def reread_dropped(
             confs = [wd.conf for wd in line.words if wd.conf >= 0]
             if not confs or float(np.median(confs)) < REREAD_MIN_CONF:
                 continue  # a stamp's own lettering or its ring read as letters, not a line of type
-            dx, dy = offsets[k][0], offsets[k][1]
-            words = tuple(
-                Word(
-                    wd.text, BBox(wd.bbox.x0 + dx, wd.bbox.y0 + dy, wd.bbox.x1 + dx, wd.bbox.y1 + dy), wd.conf
-                )
-                for wd in line.words
+            moved = line.shifted(offsets[k][0], offsets[k][1])
+            new_lines[k].append(
+                Line(moved.words, BBox.enclosing([wd.bbox for wd in moved.words]), moved.baseline)
             )
-            baseline = tuple((px + dx, py + dy) for px, py in line.baseline)
-            new_lines[k].append(Line(words, BBox.enclosing([wd.bbox for wd in words]), baseline))
     for band, lines in zip(bands, new_lines, strict=True):
         if lines:
             paragraphs = _put_band(paragraphs, band, tuple(sorted(lines, key=lambda ln: ln.bbox.y0)))
