@@ -159,9 +159,10 @@ def _layout(
     settings: Settings,
 ) -> Page:
     """Find the furniture on the page, keep it out of the text, and give the page its zones."""
+    started = time.perf_counter()  # the search for missed bands is the stage's own time too
     binary = _binary(cleaned.image)
+    # Tesseract's time in reading them again is kept apart by the layout step (reread_ocr_seconds).
     page, reread_seconds = layout.recover_lines(page, cleaned.image, settings, binary)
-    started = time.perf_counter() - reread_seconds  # Tesseract's time is kept apart by the layout step
     shape = cleaned.image.shape[:2]
     scale = layout.analysis_scale(shape)
     grey_small = layout.to_clean_frame(preprocess.to_grey(grey), cleaned.transform, shape, scale, fill=255)
