@@ -74,6 +74,7 @@ RECOVERED_CONF = 80.0  # a line read again is type when two of its words are rea
 RECOVERED_KEEP_CONF = 40.0  # ... and its words read less surely than this are left out
 MARGIN_GAP = 0.1  # inches: a note in the left margin begins this far left of where the lines of type
 # begin, and ends before them (give or take a fifth of this)
+SMALL_WRITING = 0.08  # inches: a note in the margin or a number in the top corner is this high (`нет`)
 FRAMED_READ_SHARE = 0.4  # unread ink whose box is this much read words is a frame round type
 TALL_WORD = 1.5  # times the height of a well-read typed word: larger writing than the type
 RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
@@ -90,6 +91,7 @@ FOLIO = re.compile(r"^(\d{1,4}(\s*о[б65]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 о�
 FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet number is written
 UNSURE_FOLIO_CONF = 65.0  # ... or a short line there read with less confidence than this (or with a digit)
 FOLIO_GAP = 0.5  # inches: a sheet number on the line of a page number or a date stands this far apart
+FOLIO_PIECE_GAP = 0.06  # inches: pieces of one written number read as words are no further apart
 PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
 OVERTYPE_LETTERS = set("хxжкяХXЖКЯ")  # what Tesseract makes of letters typed over with х
@@ -338,7 +340,12 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
             if w.bbox.height >= tall and w.conf < STAMP_KEEP_CONF and len(line.words) <= 4:
                 continue  # writing larger than the type, on a line of its own, read unsurely
             if w.conf >= UNREAD_CONF or typed_line:
-                x0, y0 = int(w.bbox.x0 * scale), int(w.bbox.y0 * scale)
+                left = w.bbox.x0
+                if left < text_left - gap and (w.bbox.height >= tall or w.conf < TYPED_LINE_CONF):
+                    # A note in the margin written into the line's first word: Tesseract reads the two
+                    # as one word, taller than the type or unsurely; its part in the margin is not type.
+                    left = text_left
+                x0, y0 = int(left * scale), int(w.bbox.y0 * scale)
                 read[y0 : int(np.ceil(w.bbox.y1 * scale)) + 1, x0 : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
     unread = (ink & (read == 0)).astype(np.uint8)
     gap = max(3, int(round(dpi * 0.15)))
@@ -352,20 +359,30 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
         x, y, w, h, _ = stats[label]
         # In the left margin a short note (`!`, `да`) is writing too: nothing typed stands there.
         in_margin = (x + w) / scale < text_left + gap / 5 and x / scale < text_left - gap
-        least = 0.03 if in_margin else 0.15
-        if h < dpi * 0.12 or w < dpi * least or w > w_img * 0.5 or h > h_img * 0.15:
+        # A sheet number in the top right corner may be one or two small digits, and run to the edge
+        # of a tightly cropped scan.
+        folio = y + h < h_img * FOLIO_TOP and x > w_img * 0.7 and w < dpi * 0.8
+        # Least width, height and ink (inches): a note in the margin or a number in the corner is small.
+        least, lowest, fewest = (
+            (0.03, SMALL_WRITING, 0.03)
+            if in_margin
+            else (0.03, SMALL_WRITING, 0.08)
+            if folio
+            else (0.15, 0.12, 0.15)
+        )
+        if h < dpi * lowest or w < dpi * least or w > w_img * 0.5 or h > h_img * 0.15:
             continue
         edge = int(0.015 * max(w_img, h_img))
-        # A sheet number written in the top right corner may run to the edge of a tightly cropped scan.
-        folio = y + h < h_img * FOLIO_TOP and x > w_img * 0.7 and w < dpi * 0.8
         if (x <= edge or y <= edge or x + w >= w_img - edge or y + h >= h_img - edge) and not folio:
             continue  # the scanner's border, the shadow of the page's edge
         patch = (labels[y : y + h, x : x + w] == label) & (unread[y : y + h, x : x + w] > 0)
         pixels = int(patch.sum())
         # At this scale a short word is a dense patch: only in the margin is no type to mistake it for.
         densest = 0.75 if in_margin else 0.45
-        if pixels < (dpi * least * 0.66) ** 2 or max(w, h) > 12 * min(w, h) or pixels > densest * w * h:
+        if pixels < (dpi * fewest * 0.66) ** 2 or max(w, h) > 12 * min(w, h) or pixels > densest * w * h:
             continue  # a rule or an underline, or a blot
+        if folio and not in_margin and w >= dpi * 0.25 and patch.mean(axis=1).max() >= RULED_SHARE:
+            continue  # a rule or a frame's side in the corner (round a typed mark), no written number
         if read[y : y + h, x : x + w].mean() > FRAMED_READ_SHARE:
             continue  # a frame round typed words (a boxed secrecy mark), or a table's rules
         points = cv2.findNonZero(patch.astype(np.uint8))
@@ -506,7 +523,10 @@ def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, 
     regions: list[Region] = []
     for i, j in _parallel_pairs(flat_ones, dpi):
         rect = _rect_between(flat_ones[i], flat_ones[j], flat_ones, dpi)
-        if rect is None or not _framed(ink, rect, dpi):
+        if rect is None:
+            continue
+        rect = _fit_ends(ink, rect, dpi)
+        if not _framed(ink, rect, dpi):
             continue
         (cx, cy), (w, h), turn = rect
         x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
@@ -575,6 +595,30 @@ def _rect_between(
         return None
     centre = along * (start + end) / 2 + across * (va + vb) / 2
     return (float(centre[0]), float(centre[1])), (float(width), float(vb - va)), float(np.degrees(turn))
+
+
+def _fit_ends(ink: np.ndarray, rect: tuple, dpi: float) -> tuple:
+    """The rectangle with each short side moved out (up to 0.15 inch) onto the best-inked line across: the
+    segments of a grainy frame's top and bottom stop short of its corners."""
+    (cx, cy), (width, height), turn = rect
+    t = np.radians(turn)
+    along, across = np.array([np.cos(t), np.sin(t)]), np.array([-np.sin(t), np.cos(t)])
+    centre = np.array([cx, cy])
+    reach = int(round(dpi * 0.15))
+    ends = []
+    for sign in (-1.0, 1.0):
+        best, best_cover = 0, -1.0
+        for shift in range(reach + 1):  # outwards only, and no further than a clearly better-inked line
+            mid = centre + along * sign * (width / 2 + shift)
+            cover = _side_cover(ink, mid - across * height / 2, mid + across * height / 2, (cx, cy))[0]
+            if cover > best_cover + 0.05:
+                best, best_cover = shift, cover
+        ends.append(sign * (width / 2 + best))
+    start, end = ends
+    if not dpi * RECT_WIDTH[0] <= end - start <= dpi * RECT_WIDTH[1]:
+        return rect
+    middle = centre + along * (start + end) / 2
+    return (float(middle[0]), float(middle[1])), (float(end - start), float(height)), float(turn)
 
 
 def _framed(ink: np.ndarray, rect: tuple, dpi: float) -> bool:
@@ -1104,16 +1148,28 @@ def _furniture_of(
 
 def _folio_tail(line: Line, width: int, height: int, dpi: int) -> tuple[Word, ...]:
     """The last words of a line in the top right corner that are a sheet number standing apart from the
-    rest (Tesseract joins the folio to a page number, a date or a letterhead on the same row)."""
+    rest (Tesseract joins the folio to a page number, a date or a letterhead on the same row): half an
+    inch to the right of it, or written larger than its type. A written number may come in pieces
+    (`3` `7`) with no space between them."""
     words = line.words
     if len(words) < 2 or line.bbox.y1 >= height * FOLIO_TOP:
         return ()
     tail = 2 if len(words) >= 3 and words[-1].text.strip(".") in ("об", "о", "o6", "о6", "о5") else 1
+    while tail < min(3, len(words) - 1) and (
+        words[-tail].bbox.x0 - words[-tail - 1].bbox.x1 < dpi * FOLIO_PIECE_GAP
+    ):
+        tail += 1
     number, rest = words[-tail:], words[:-tail]
-    text = " ".join(w.text for w in number)
-    if not FOLIO.match(text) or number[0].bbox.x0 < width * 0.7:
+    text = re.sub(r"(?<=\d)\s+(?=\d)", "", " ".join(w.text for w in number))
+    if number[0].bbox.x0 < width * 0.7:
         return ()
-    return number if number[0].bbox.x0 - rest[-1].bbox.x1 >= dpi * FOLIO_GAP else ()
+    gap = number[0].bbox.x0 - rest[-1].bbox.x1
+    if FOLIO.match(text) and gap >= dpi * FOLIO_GAP:
+        return number
+    # Written larger than the typed words beside it, and mostly digits however Tesseract misread them.
+    larger = min(w.bbox.height for w in number) >= TALL_WORD * float(np.median([w.bbox.height for w in rest]))
+    digits = sum(c.isdigit() for c in text)
+    return number if larger and gap > 0 and digits and 2 * digits >= len(text.replace(" ", "")) else ()
 
 
 def _body_word(text: str) -> bool:
@@ -1255,9 +1311,21 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
     for i, entry in enumerate(entries):
         role, kind = entry["role"], entry["type"]
         region = entry.get("region")
-        if region is not None and region.unread and _printed(entry.get("text", ""), entry.get("conf", -1.0)):
-            continue  # type the body OCR passed over (beside a stamp), not handwriting
-        if kind == "handwriting" and _in_folio_corner(entry["bbox"], body):
+        printed = _printed(entry.get("text", ""), entry.get("conf", -1.0))
+        corner = kind == "handwriting" and _in_folio_corner(entry["bbox"], body)
+        sheet_number = corner and bool(FOLIO.match(entry.get("text", "").strip()))
+        if (
+            region is not None
+            and region.unread
+            and region.role != "margin_note"
+            and printed
+            and not sheet_number
+        ):
+            # Type the body OCR passed over (beside a stamp), not handwriting. No type stands in the
+            # left margin, and a short note there (`нет`) may well be read surely; a number stamped in
+            # the top corner is the sheet number.
+            continue
+        if corner:
             kind = "folio"  # the archive's sheet number, written or stamped in the top corner
         elif kind == "handwriting" and not role:
             role = _handwriting_role(entry["bbox"], text_box, body.height)

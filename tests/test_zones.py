@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks.archival_eval import boxes_match, predicted_zones
@@ -106,3 +107,138 @@ def test_unread_ink_read_surely_as_words_is_print():
     assert not layout._printed("которую", 60.0)  # Tesseract's guess at a handwritten word
     assert layout._printed("216", 96.0)  # a page number the body OCR passed over
     assert not layout._printed("А.", 96.0)  # one letter or a mark is no proof of print
+
+
+@pytest.fixture(scope="module")
+def margin_notes(tmp_path_factory) -> tuple[list[dict], list[tuple[str, list]]]:
+    # A grey scan with three notes in the left margin (`уточнить` twice, `NB`) written into the first
+    # word of a line of type: Tesseract reads note and word as one word, taller than the type.
+    return _run_archival(tmp_path_factory.mktemp("margin-notes"), 164, "handwritten")
+
+
+def test_margin_notes_written_into_a_lines_first_word_are_handwriting(margin_notes):
+    truth, predicted = margin_notes
+    notes = [z for z in truth if z["type"] == "handwriting" and z["role"] == "margin_note"]
+    assert len(notes) == 3  # what this seed renders; if the generator changes, pick another
+    assert _found(truth, predicted, "handwriting", "margin_note") == notes
+
+
+@pytest.fixture(scope="module")
+def grey_rect_stamp(tmp_path_factory) -> tuple[list[dict], list[tuple[str, list]]]:
+    # A grey scan: a grainy rectangular stamp over the type (its frame's top and bottom break off short
+    # of the corners) and `нет` in small letters in the margin, which Tesseract reads surely.
+    return _run_archival(tmp_path_factory.mktemp("grey-rect"), 142, "stamped")
+
+
+def test_a_grey_rectangular_stamp_over_type_is_found_by_its_frame(grey_rect_stamp):
+    truth, predicted = grey_rect_stamp
+    stamp = [z for z in truth if z["type"] == "stamp" and z["text"].startswith("ОГПУ")]
+    assert len(stamp) == 1
+    assert stamp[0] in _found(truth, predicted, "stamp", "rect")
+
+
+def test_a_short_note_in_the_margin_read_surely_is_still_handwriting(grey_rect_stamp):
+    truth, predicted = grey_rect_stamp
+    notes = [z for z in truth if z["type"] == "handwriting" and z["role"] == "margin_note"]
+    assert notes and all(len(z["text"]) <= 4 for z in notes)
+    assert _found(truth, predicted, "handwriting", "margin_note") == notes
+
+
+def test_a_frame_whose_sides_break_off_before_the_corners_is_a_stamp():
+    # Drawn at the analysis scale (84 dpi): a frame 1.2 x 0.7 inch whose top and bottom stop 0.14 inch
+    # short of the corners (a grainy stamp's rim), with lines of type-like ink inside it.
+    dpi = 84.0
+    flat = np.full((300, 400), 255, np.uint8)
+    x0, y0, x1, y1 = 100, 100, 200, 160
+    flat[y0 : y0 + 2, x0 + 12 : x1 - 12] = 110  # top
+    flat[y1 - 2 : y1, x0 + 12 : x1 - 12] = 110  # bottom
+    flat[y0:y1, x0 : x0 + 2] = 110  # left
+    flat[y0:y1, x1 - 2 : x1] = 110  # right
+    for row in (118, 136):
+        for x in range(110, 188, 9):
+            flat[row : row + 6, x : x + 5] = 40  # letters
+    regions = layout._rect_stamps(flat, None, dpi, 1.0)
+    assert len(regions) == 1
+    box = regions[0].bbox
+    assert abs(box.x0 - x0) <= 6 and abs(box.x1 - x1) <= 6 and abs(box.y0 - y0) <= 3 and abs(box.y1 - y1) <= 3
+
+
+def test_a_note_run_into_the_first_word_leaves_its_margin_part_unread():
+    # Cleaned page at 300 dpi, analysed at full scale: ten lines of type from x=300; on the fifth, the
+    # first word as Tesseract reads it starts at x=150 (a note in the margin joined to it), is twice the
+    # type's height and read unsurely. Only the ink left of the type is the note.
+    dpi, scale = 300.0, 1.0
+    ink = np.zeros((1400, 1500), bool)
+    lines = []
+    for i in range(10):
+        top = 100 + i * 100
+        words = [_word("слово", 300 + k * 220, 480 + k * 220, top, top + 40) for k in range(5)]
+        for w in words:
+            ink[w.bbox.y0 : w.bbox.y1, w.bbox.x0 : w.bbox.x1 : 3] = True
+        if i == 4:
+            ink[top - 30 : top + 50, 150:290:4] = True  # the note's strokes in the margin
+            words[0] = _word("Утслово", 150, 480, top - 30, top + 50, conf=14.0)
+        lines.append(_line(*words))
+    regions = layout._unread_ink(ink, tuple(lines), dpi, scale)
+    notes = [r for r in regions if r.role == "margin_note"]
+    assert len(notes) == 1
+    box = notes[0].bbox
+    assert box.x0 <= 160 and box.x1 <= 310 and box.y0 <= 480 and box.y1 >= 540
+    # The same line read surely and at the type's height is a line of type starting in the margin.
+    lines[4] = _line(_word("Секретарю", 150, 480, 500, 540), *lines[4].words[1:])
+    ink[470:550, 150:300] = False
+    ink[500:540, 150:480:3] = True
+    assert not [r for r in layout._unread_ink(ink, tuple(lines), dpi, scale) if r.role == "margin_note"]
+
+
+def test_a_sheet_number_read_in_pieces_or_written_larger_than_the_type_is_a_folio():
+    width, height, dpi = 2480, 3508, 300
+    # Tesseract splits a written `37` into `3` and `7`, on the row of a centred letterhead line.
+    pieces = _line(_word("Организационный", 1100, 1490), _word("отдел", 1510, 1630), _word("3", 2426, 2467))
+    pieces = _line(*pieces.words, _word("7", 2470, 2506, conf=14.0))
+    assert [w.text for w in layout._folio_tail(pieces, width, height, dpi)] == ["3", "7"]
+    # A sheet number written twice the type's height just after a typed date, misread `27Ъ`.
+    date = [_word("12.III.", 1990, 2150), _word("35", 2170, 2230)]
+    tall = _line(*date, _word("27Ъ", 2270, 2395, y0=0, y1=90, conf=72.0))
+    assert [w.text for w in layout._folio_tail(tall, width, height, dpi)] == ["27Ъ"]
+    # At the type's height and as close, it is part of the date (or of the registration number).
+    level = _line(*date, _word("273", 2270, 2360))
+    assert layout._folio_tail(level, width, height, dpi) == ()
+    # Larger writing there that is no number is not the sheet number.
+    word = _line(*date, _word("Лично", 2270, 2450, y0=0, y1=90, conf=50.0))
+    assert layout._folio_tail(word, width, height, dpi) == ()
+
+
+def test_a_small_number_in_the_top_right_corner_is_kept_as_writing():
+    # The analysis copy (0.28 of a 300 dpi page): lines of type, and in the top right corner a sheet
+    # number 0.12 inch high drawn stroke by stroke, as a faint stamped `153` is left by the cleaning.
+    scale = 0.28
+    dpi = 300 * scale
+    ink = np.zeros((982, 694), bool)
+    lines = []
+    for i in range(12):
+        top = 150 + i * 40
+        words = [_word("слово", int((80 + k * 100) / scale), int((160 + k * 100) / scale)) for k in range(5)]
+        words = [_word(w.text, w.bbox.x0, w.bbox.x1, int(top / scale), int((top + 8) / scale)) for w in words]
+        for w in words:
+            ink[top : top + 8, int(w.bbox.x0 * scale) : int(w.bbox.x1 * scale) : 2] = True
+        lines.append(_line(*words))
+    number = [
+        "#.....###...####",
+        "##....#.......##",
+        "#.....#......##.",
+        "#.....####..###.",
+        "#........#....##",
+        "#........#.....#",
+        "#........#.....#",
+        "#.....####..####",
+    ]
+    for dy, row in enumerate(number):
+        for dx, c in enumerate(row):
+            ink[25 + dy, 600 + dx] = c == "#"
+    found = layout._unread_ink(ink, tuple(lines), dpi, scale)
+    corner = [
+        r for r in found if r.bbox.x0 > 0.7 * ink.shape[1] / scale and r.bbox.y1 < 0.12 * ink.shape[0] / scale
+    ]
+    assert len(corner) == 1
+    assert abs(corner[0].bbox.x0 - 600 / scale) < 10 and abs(corner[0].bbox.y0 - 25 / scale) < 10
