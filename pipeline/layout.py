@@ -304,7 +304,8 @@ def find_regions(
             # judged by their confidence instead (see _furniture_of).
             labels[member] = len(regions)
     if lines:
-        for region in _unread_ink(ink, lines, small_dpi, scale):
+        stamps = [r.bbox for r in regions if r.type == "stamp"]
+        for region in _unread_ink(ink, lines, small_dpi, scale, stamps):
             if not any(_overlap(region.bbox, r.bbox) > 0.3 for r in regions):
                 regions.append(region)
     return Found(regions, labels, ink, scale, tall_word=_tall_word(lines))
@@ -318,7 +319,9 @@ def _tall_word(lines: tuple[Line, ...]) -> float:
     return TALL_WORD * float(np.median(heights)) if heights else float("inf")
 
 
-def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: float) -> list[Region]:
+def _unread_ink(
+    ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: float, stamps: list[BBox] | None = None
+) -> list[Region]:
     """Writing the body OCR did not read: Tesseract's model of print passes over most handwriting, so
     pieces of ink of a written word's size that no confidently read word covers are handwriting (a
     signature, a resolution in pencil, a note in the margin). Rules, underlines and specks are not.
@@ -348,6 +351,12 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
                 x0, y0 = int(left * scale), int(w.bbox.y0 * scale)
                 read[y0 : int(np.ceil(w.bbox.y1 * scale)) + 1, x0 : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
     unread = (ink & (read == 0)).astype(np.uint8)
+    # A stamp found already is no writing; what runs out of it (the number written into its blank,
+    # across its frame) is looked at on its own.
+    rim = int(round(dpi * 0.05))
+    for box in stamps or ():
+        x0, y0 = max(0, int(box.x0 * scale) - rim), max(0, int(box.y0 * scale) - rim)
+        unread[y0 : int(np.ceil(box.y1 * scale)) + rim + 1, x0 : int(np.ceil(box.x1 * scale)) + rim + 1] = 0
     gap = max(3, int(round(dpi * 0.15)))
     joined = cv2.morphologyEx(
         unread, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -242,3 +243,48 @@ def test_a_small_number_in_the_top_right_corner_is_kept_as_writing():
     ]
     assert len(corner) == 1
     assert abs(corner[0].bbox.x0 - 600 / scale) < 10 and abs(corner[0].bbox.y0 - 25 / scale) < 10
+
+
+def _typed_page(scale: float, shape: tuple[int, int] = (982, 694)) -> tuple[np.ndarray, list[Line]]:
+    """Analysis-scale ink of twelve lines of type (five words each), and the lines as read."""
+    ink = np.zeros(shape, bool)
+    lines = []
+    for i in range(12):
+        top = 150 + i * 40
+        words = [
+            _word("слово", int((80 + k * 100) / scale), int((160 + k * 100) / scale), int(top / scale))
+            for k in range(5)
+        ]
+        words = [_word(w.text, w.bbox.x0, w.bbox.x1, int(top / scale), int((top + 8) / scale)) for w in words]
+        for w in words:
+            ink[top : top + 8, int(w.bbox.x0 * scale) : int(w.bbox.x1 * scale) : 2] = True
+        lines.append(_line(*words))
+    return ink, lines
+
+
+def test_a_number_written_across_a_stamps_frame_is_writing_of_its_own():
+    # A stamp's frame over the lines (found already) and a number written across its bottom side, its
+    # strokes touching the frame: the frame is the stamp's, the number is handwriting.
+    scale = 0.28
+    dpi = 300 * scale
+    ink, lines = _typed_page(scale)
+    x0, y0, x1, y1 = 300, 600, 420, 660  # the frame, analysis pixels (1.4 x 0.7 inch)
+    ink[y0 : y0 + 2, x0:x1] = ink[y1 - 2 : y1, x0:x1] = True
+    ink[y0:y1, x0 : x0 + 2] = ink[y0:y1, x1 - 2 : x1] = True
+    # A number in a script face, 0.2 inch high, starting just inside the frame and touching it.
+    canvas = np.zeros(ink.shape, np.uint8)
+    cv2.putText(canvas, "3098", (380, 672), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 0.8, 255, 1, cv2.LINE_8)
+    ink |= canvas > 0
+    ys, xs = np.nonzero(canvas)
+    assert ys.min() < y1 and ink[y1 - 2 : y1, xs.min() : xs.max()].any()  # it crosses the frame
+    stamp = BBox(int(x0 / scale), int(y0 / scale), int(x1 / scale), int(y1 / scale))
+    number = BBox(int(xs.min() / scale), int(ys.min() / scale), int(xs.max() / scale), int(ys.max() / scale))
+
+    def writing_on_number(regions: list) -> list:
+        def corners(b: BBox) -> list:
+            return [b.x0, b.y0, b.x1, b.y1]
+
+        return [r for r in regions if boxes_match(corners(number), corners(r.bbox))]
+
+    assert not writing_on_number(layout._unread_ink(ink, tuple(lines), dpi, scale))
+    assert len(writing_on_number(layout._unread_ink(ink, tuple(lines), dpi, scale, [stamp]))) == 1
