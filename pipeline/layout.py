@@ -77,6 +77,7 @@ MARGIN_GAP = 0.1  # inches: a note in the left margin begins this far left of wh
 SMALL_WRITING = 0.08  # inches: a note in the margin or a number in the top corner is this high (`нет`)
 FRAMED_READ_SHARE = 0.4  # unread ink whose box is this much read words is a frame round type
 TALL_WORD = 1.5  # times the height of a well-read typed word: larger writing than the type
+RULE_LENGTH = 0.8  # inches: a straight line of ink this long is a rule, no stroke of a pen
 RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
 PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
 
@@ -357,6 +358,18 @@ def _unread_ink(
     for box in stamps or ():
         x0, y0 = max(0, int(box.x0 * scale) - rim), max(0, int(box.y0 * scale) - rim)
         unread[y0 : int(np.ceil(box.y1 * scale)) + rim + 1, x0 : int(np.ceil(box.x1 * scale)) + rim + 1] = 0
+    # Long straight rules (under a letterhead, a form's or a table's lines) are no writing, and a
+    # resolution written across one would be joined to it. The shadow of the page's edge is left
+    # whole: it is told apart below by where it lies.
+    reach = max(5, int(round(dpi * RULE_LENGTH)))
+    edge = int(0.015 * max(ink.shape))
+    for kernel in (np.ones((1, reach), np.uint8), np.ones((reach, 1), np.uint8)):
+        rules = cv2.morphologyEx(unread, cv2.MORPH_OPEN, kernel)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+        x, y, w, h = (stats[:, i] for i in range(4))
+        inner = (x > edge) & (y > edge) & (x + w < ink.shape[1] - edge) & (y + h < ink.shape[0] - edge)
+        inner[0] = False
+        unread[inner[labels]] = 0
     gap = max(3, int(round(dpi * 0.15)))
     joined = cv2.morphologyEx(
         unread, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
@@ -392,6 +405,8 @@ def _unread_ink(
             continue  # a rule or an underline, or a blot
         if folio and not in_margin and w >= dpi * 0.25 and patch.mean(axis=1).max() >= RULED_SHARE:
             continue  # a rule or a frame's side in the corner (round a typed mark), no written number
+        if not in_margin and min(w, h) < dpi * 0.1 and _ruled(patch):
+            continue  # a short straight bar: the side of a frame whose long sides are taken as rules
         if read[y : y + h, x : x + w].mean() > FRAMED_READ_SHARE:
             continue  # a frame round typed words (a boxed secrecy mark), or a table's rules
         points = cv2.findNonZero(patch.astype(np.uint8))

@@ -288,3 +288,33 @@ def test_a_number_written_across_a_stamps_frame_is_writing_of_its_own():
 
     assert not writing_on_number(layout._unread_ink(ink, tuple(lines), dpi, scale))
     assert len(writing_on_number(layout._unread_ink(ink, tuple(lines), dpi, scale, [stamp]))) == 1
+
+
+def test_a_resolution_written_across_a_letterhead_rule_is_writing_and_the_rule_is_not():
+    # The rule under a letterhead runs across the page; a resolution written over it touches it, so
+    # its strokes and the rule are one piece of ink.
+    scale = 0.28
+    dpi = 300 * scale
+    ink, lines = _typed_page(scale)
+    ink[120:122, 60:640] = True  # the rule, 6.9 inches long
+    canvas = np.zeros(ink.shape, np.uint8)
+    cv2.putText(canvas, "V delo", (150, 128), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 0.9, 255, 1, cv2.LINE_8)
+    ink |= canvas > 0
+    ys, xs = np.nonzero(canvas)
+    assert ys.min() < 120 < ys.max()  # it crosses the rule
+    word = [xs.min() / scale, ys.min() / scale, xs.max() / scale, ys.max() / scale]
+    found = layout._unread_ink(ink, tuple(lines), dpi, scale)
+    assert [r for r in found if boxes_match(word, [r.bbox.x0, r.bbox.y0, r.bbox.x1, r.bbox.y1])]
+    # Nothing else: the rest of the rule is no writing.
+    assert all(r.bbox.x1 * scale < xs.max() + 10 and r.bbox.x0 * scale > xs.min() - 10 for r in found)
+
+
+def test_the_frame_round_a_typed_mark_in_the_corner_is_no_sheet_number(tmp_path):
+    # `Секретно. Лично` typed in a frame at the top right: the frame's long sides are rules, its short
+    # sides straight bars left apart from them; none of it is the sheet number.
+    truth, predicted = _run_archival(tmp_path, 163, "stamped")
+    assert any(z["type"] == "secrecy" for z in truth) and any(z["type"] == "folio" for z in truth)
+    folios = [box for t, box in predicted if t == "folio"]
+    assert folios and all(
+        any(boxes_match(z["box"], box) for z in truth if z["type"] == "folio") for box in folios
+    )
