@@ -60,6 +60,8 @@ CIRCLE_RIM_COVER = 0.7  # share of a circle (in 5-degree steps) a stamp's rim in
 CIRCLE_INSIDE_COVER = 0.75  # ... while a circle over dense type finds ink nearly everywhere inside
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
 RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
+RECT_SIDE_LONG = 1.0  # ... unless the other side is this long: then a piece of this one will do
+RECT_SIDE_PIECE = 0.25  # inches: the shortest such piece (type along a side breaks it up)
 RECT_TILT = 15.0  # degrees a stamp's frame may be turned
 RECT_HEIGHT = (0.5, 1.6)  # inches: a rectangular stamp's height ...
 RECT_WIDTH = (0.8, 2.6)  # ... and width
@@ -543,9 +545,14 @@ def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, 
     length = np.hypot(segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1])
     angle = np.degrees(np.arctan2(segments[:, 3] - segments[:, 1], segments[:, 2] - segments[:, 0]))
     angle = (angle + 90) % 180 - 90  # a segment's direction, either way along it
-    flat_ones = segments[(np.abs(angle) <= RECT_TILT) & (length >= dpi * RECT_SIDE_MIN)]
+    keep = (np.abs(angle) <= RECT_TILT) & (length >= dpi * RECT_SIDE_PIECE)
+    flat_ones, length = segments[keep], length[keep]
     regions: list[Region] = []
     for i, j in _parallel_pairs(flat_ones, dpi):
+        # Both sides long, or one long and the other in pieces where type runs along it.
+        short, long = sorted((length[i], length[j]))
+        if short < dpi * RECT_SIDE_MIN and long < dpi * RECT_SIDE_LONG:
+            continue
         rect = _rect_between(flat_ones[i], flat_ones[j], flat_ones, dpi)
         if rect is None:
             continue

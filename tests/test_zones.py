@@ -318,3 +318,20 @@ def test_the_frame_round_a_typed_mark_in_the_corner_is_no_sheet_number(tmp_path)
     assert folios and all(
         any(boxes_match(z["box"], box) for z in truth if z["type"] == "folio") for box in folios
     )
+
+
+def test_a_frame_whose_bottom_a_line_of_type_breaks_up_is_a_stamp():
+    # Drawn at the analysis scale (85 dpi): a stamp's frame 2.35 x 0.7 inch whose long top side is
+    # whole, while a line of type running along its bottom breaks that side into short pieces.
+    dpi = 85.0
+    flat = np.full((300, 420), 255, np.uint8)
+    x0, y0, x1, y1 = 100, 100, 300, 160
+    flat[y0 : y0 + 2, x0:x1] = 110  # top
+    flat[y0:y1, x0 : x0 + 2] = flat[y0:y1, x1 - 2 : x1] = 110  # ends
+    for k, x in enumerate(range(x0, x1, 28)):  # bottom: pieces 0.28 inch long, a little out of line
+        flat[y1 - 2 + k % 2 : y1 + k % 2, x : x + 24] = 110
+        flat[y1 - 6 : y1 + 3, x + 24 : x + 28] = 40  # a typed letter across the side
+    regions = layout._rect_stamps(flat, None, dpi, 1.0)
+    assert len(regions) == 1
+    box = regions[0].bbox
+    assert abs(box.x0 - x0) <= 6 and abs(box.x1 - x1) <= 6 and abs(box.y0 - y0) <= 4 and abs(box.y1 - y1) <= 4
