@@ -79,6 +79,8 @@ MARGIN_GAP = 0.1  # inches: a note in the left margin begins this far left of wh
 SMALL_WRITING = 0.08  # inches: a note in the margin or a number in the top corner is this high (`нет`)
 FRAMED_READ_SHARE = 0.4  # unread ink whose box is this much read words is a frame round type
 TALL_WORD = 1.5  # times the height of a well-read typed word: larger writing than the type
+LARGER_ON_LINE = 1.3  # ... and, above RESOLUTION_TOP, this many times the words beside it on its line
+RESOLUTION_TOP = 0.15  # share of the page's height above which resolutions are written over the letterhead
 RULE_LENGTH = 0.8  # inches: a straight line of ink this long is a rule, no stroke of a pen
 RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
 PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
@@ -340,11 +342,22 @@ def _unread_ink(
         # well-read type is type.
         confs = [w.conf for w in line.words if w.conf >= 0]
         typed_line = bool(confs) and float(np.median(confs)) >= TYPED_LINE_CONF
-        for w in line.words:
+        heights = [w.bbox.height for w in line.words]
+        top, corner = ink.shape[0] / scale * RESOLUTION_TOP, ink.shape[1] / scale * 0.7
+        for k, w in enumerate(line.words):
             if w.bbox.x1 < margin:
                 continue  # a note in the left margin, whatever Tesseract made of it
             if w.bbox.height >= tall and w.conf < STAMP_KEEP_CONF and len(line.words) <= 4:
                 continue  # writing larger than the type, on a line of its own, read unsurely
+            others = heights[:k] + heights[k + 1 :]
+            if (
+                w.bbox.y1 < top
+                and w.bbox.x0 < corner
+                and w.bbox.height >= tall
+                and others
+                and w.bbox.height >= LARGER_ON_LINE * float(np.median(others))
+            ):
+                continue  # a resolution over the letterhead: larger than the type and the line it joins
             if w.conf >= UNREAD_CONF or typed_line:
                 left = w.bbox.x0
                 if left < text_left - gap and (w.bbox.height >= tall or w.conf < TYPED_LINE_CONF):

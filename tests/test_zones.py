@@ -335,3 +335,34 @@ def test_a_frame_whose_bottom_a_line_of_type_breaks_up_is_a_stamp():
     assert len(regions) == 1
     box = regions[0].bbox
     assert abs(box.x0 - x0) <= 6 and abs(box.x1 - x1) <= 6 and abs(box.y0 - y0) <= 4 and abs(box.y1 - y1) <= 4
+
+
+def test_a_resolution_read_into_a_letterhead_line_is_writing():
+    # Tesseract reads a resolution written over the letterhead (`В дело`, twice the type's height) as
+    # words of the letterhead's line, one of them surely. Near the top of the page, a word that much
+    # larger than the type and than the words beside it is writing; lower down it is left to the type.
+    scale = 0.28
+    dpi = 300 * scale
+    ink, lines = _typed_page(scale)
+
+    def line_with_writing(top: int) -> Line:
+        y0, y1 = int(top / scale), int((top + 10) / scale)
+        words = [_word("КОМИТЕТ", int(x / scale), int((x + 70) / scale), y0, y1) for x in (300, 380, 460)]
+        for w in words:
+            ink[top : top + 10, int(w.bbox.x0 * scale) : int(w.bbox.x1 * scale) : 2] = True
+        canvas = np.zeros(ink.shape, np.uint8)
+        cv2.putText(
+            canvas, "V delo", (150, top + 14), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 0.9, 255, 1, cv2.LINE_8
+        )
+        ink[canvas > 0] = True
+        ys, xs = np.nonzero(canvas)
+        writing = _word("Вдело", int(xs.min() / scale), int(xs.max() / scale), int(ys.min() / scale),
+                        int(ys.max() / scale), conf=89.0)  # fmt: skip
+        return _line(writing, *words)
+
+    def found_at(top: int) -> list:
+        regions = layout._unread_ink(ink, (*lines, line_with_writing(top)), dpi, scale)
+        return [r for r in regions if top - 20 < r.bbox.y0 * scale < top + 20 and r.bbox.x1 * scale < 300]
+
+    assert len(found_at(60)) == 1
+    assert not found_at(700)
