@@ -420,7 +420,7 @@ def _unread_ink(
             continue  # a rule or an underline, or a blot
         if folio and not in_margin and w >= dpi * 0.25 and patch.mean(axis=1).max() >= RULED_SHARE:
             continue  # a rule or a frame's side in the corner (round a typed mark), no written number
-        if not in_margin and min(w, h) < dpi * 0.1 and _ruled(patch):
+        if not in_margin and w < dpi * 0.1 and h >= 2 * w and _ruled(patch):
             continue  # a short straight bar: the side of a frame whose long sides are taken as rules
         if read[y : y + h, x : x + w].mean() > FRAMED_READ_SHARE:
             continue  # a frame round typed words (a boxed secrecy mark), or a table's rules
@@ -1149,7 +1149,12 @@ def _furniture_of(
             # Tesseract made letters of what little ink was left.
             if word.conf < LEFTOVER_CONF:
                 return entry
-        elif region.type == "stamp" and word.conf < found.stamp_keep_conf and not _body_word(word.text):
+        elif (
+            region.type == "stamp"
+            and word.conf < found.stamp_keep_conf
+            and not _body_word(word.text)
+            and not _type_under(word, line, region)
+        ):
             return entry
         elif region.role == "margin_note":
             return entry  # what Tesseract read of a note in the margin
@@ -1221,6 +1226,15 @@ def _body_word(text: str) -> bool:
     are mostly capitals (`ОГПУ`, `СЕКРЕТНЫЙ ОТДЕЛ`), the type under it mostly small letters."""
     letters = text.strip(".,;:!?»«\"'()-")
     return len(letters) >= 3 and letters.isalpha() and letters.islower()
+
+
+def _type_under(word: Word, line: Line, region: Region) -> bool:
+    """A word in small letters after its first (a name, `Сахаровой`) on a line of type that runs on past
+    the stamp, read surely there: the type under the stamp. A stamp's own words are mostly capitals."""
+    letters = [c for c in word.text if c.isalpha()]
+    if len(letters) < 3 or any(c.isupper() for c in letters[1:]):
+        return False
+    return sum(not _inside(w.bbox, region) and w.conf >= STAMP_KEEP_CONF for w in line.words) >= 2
 
 
 def _struck(text: str) -> bool:

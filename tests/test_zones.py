@@ -366,3 +366,21 @@ def test_a_resolution_read_into_a_letterhead_line_is_writing():
 
     assert len(found_at(60)) == 1
     assert not found_at(700)
+
+
+def test_a_name_under_a_stamp_on_a_line_of_type_stays_in_the_text():
+    stamp = layout.Region("stamp", "rect", BBox(400, 0, 900, 300))
+    under = _word("Кривову,", 450, 640, conf=40.0)
+    line = _line(
+        _word("Лебедю,", 100, 300), under, _word("Лисицыну,", 1000, 1200), _word("Пастухову", 1250, 1450)
+    )
+    assert layout._type_under(under, line, stamp)
+    # The stamp's own words: capitals, or a line that does not run on past the stamp read surely.
+    caps = _word("СЕКРЕТНЫЙ", 450, 700, conf=40.0)
+    assert not layout._type_under(
+        caps, _line(_word("Лебедю,", 100, 300), caps, _word("Лисицыну,", 1000, 1200)), stamp
+    )
+    own = _word("Получено", 450, 640, conf=40.0)
+    assert not layout._type_under(own, _line(own, _word("Вх.", 660, 720, conf=50.0)), stamp)
+    unsure = _line(_word("Лебедю,", 100, 300, conf=50.0), under, _word("Лисицыну,", 1000, 1200, conf=50.0))
+    assert not layout._type_under(under, unsure, stamp)
