@@ -58,6 +58,7 @@ RIM_COVER = 0.6  # share of a ring's outline (in 10-degree steps) that must be i
 ROUND_STAMP_RADIUS = (0.5, 1.1)  # inches: the radii of round stamps looked for by their circle
 CIRCLE_RIM_COVER = 0.7  # share of a circle (in 5-degree steps) a stamp's rim inks, though its grain breaks it
 CIRCLE_INSIDE_COVER = 0.75  # ... while a circle over dense type finds ink nearly everywhere inside
+CIRCLE_WHOLE_RIM = 0.85  # ... which a stamp over dense print may too, if its rim is inked this much
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
 RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
 RECT_SIDE_LONG = 1.0  # ... unless the other side is this long: then a piece of this one will do
@@ -526,7 +527,9 @@ def _round_stamps(
         inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
         # A more broken rim must stand out more from the band outside it.
         contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
-        if rim < CIRCLE_RIM_COVER - 0.05 or inside > CIRCLE_INSIDE_COVER or rim - outside < contrast:
+        # Dense type inside is no stamp, unless the rim is inked nearly all round (a stamp over print).
+        crowded = inside > CIRCLE_INSIDE_COVER and rim < CIRCLE_WHOLE_RIM
+        if rim < CIRCLE_RIM_COVER - 0.05 or crowded or rim - outside < contrast:
             continue
         x0, y0 = max(0.0, cx - radius - 2), max(0.0, cy - radius - 2)
         box = _unscale(int(x0), int(y0), int(cx + radius + 2 - x0), int(cy + radius + 2 - y0), scale)
