@@ -1232,7 +1232,10 @@ def _pieces(region: Region, crop: np.ndarray) -> list[np.ndarray]:
             crop, _ = preprocess.deskew(crop, -region.angle, fill=255)
         return [crop]
     cx, cy, r = region.centre[0] - region.bbox.x0, region.centre[1] - region.bbox.y0, region.radius
-    polar = cv2.warpPolar(crop, (int(r), int(2 * np.pi * r * 0.85)), (cx, cy), r, cv2.WARP_POLAR_LINEAR)
+    # What falls outside the crop stays as given (white paper): warpPolar leaves those pixels unwritten.
+    size = (int(r), int(2 * np.pi * r * 0.85))
+    polar = np.full((size[1], size[0]), 255, crop.dtype)
+    polar = cv2.warpPolar(crop, size, (cx, cy), r, cv2.WARP_POLAR_LINEAR, dst=polar)
     strip = cv2.rotate(polar[:, int(r * 0.55) :], cv2.ROTATE_90_COUNTERCLOCKWISE)
     darkness = (255 - strip.astype(np.int32)).sum(axis=0)
     strip = np.roll(strip, -int(np.argmin(darkness)), axis=1)
