@@ -402,8 +402,9 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
             continue
         if x == 0 or y == 0 or x + w >= w_img or y + h >= h_img:
             continue  # the scanner's border
-        member = labels == label
-        patch = member[y : y + h, x : x + w]
+        patch = labels[y : y + h, x : x + w] == label
+        member = np.zeros(labels.shape, bool)  # the piece's pixels on the page: only its box to look at
+        member[y : y + h, x : x + w] = patch
         box = _unscale(x, y, w, h, scale)
         circle = _ring(patch, dpi)
         angle = _frame(patch, dpi) if circle is None else None
@@ -523,19 +524,30 @@ def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, 
 
 
 def _parallel_pairs(segments: np.ndarray, dpi: float) -> list[tuple[int, int]]:
-    """Index pairs (i < j) of segments parallel within 3 degrees and a stamp's height apart: the pairs
-    _rect_between may make a rectangle of, found for all pairs at once."""
+    """Index pairs (i < j) of segments parallel within 3 degrees, a stamp's height apart, overlapping
+    along their length and spanning a stamp's width: the pairs _rect_between may make a rectangle of,
+    found for all pairs at once (a pixel's leeway; _rect_between decides)."""
     theta = np.degrees(np.arctan2(segments[:, 3] - segments[:, 1], segments[:, 2] - segments[:, 0]))
     theta = (theta + 90) % 180 - 90
     turn = np.radians((theta[:, None] + theta[None, :]) / 2)
+    cos, sin = np.cos(turn), np.sin(turn)
     mid_x, mid_y = (segments[:, 0] + segments[:, 2]) / 2, (segments[:, 1] + segments[:, 3]) / 2
-    height = np.abs(
-        -np.sin(turn) * (mid_x[None, :] - mid_x[:, None]) + np.cos(turn) * (mid_y[None, :] - mid_y[:, None])
-    )
+    height = np.abs(-sin * (mid_x[None, :] - mid_x[:, None]) + cos * (mid_y[None, :] - mid_y[:, None]))
+    # Each segment's ends along the pair's common direction (rows: the first of the pair, columns: the
+    # second).
+    along_i = [cos * segments[:, k][:, None] + sin * segments[:, k + 1][:, None] for k in (0, 2)]
+    along_j = [cos * segments[:, k][None, :] + sin * segments[:, k + 1][None, :] for k in (0, 2)]
+    lo_i, hi_i = np.minimum(*along_i), np.maximum(*along_i)
+    lo_j, hi_j = np.minimum(*along_j), np.maximum(*along_j)
+    overlap = np.minimum(hi_i, hi_j) - np.maximum(lo_i, lo_j)
+    width = np.maximum(hi_i, hi_j) - np.minimum(lo_i, lo_j)
     ok = (
         (np.abs(theta[:, None] - theta[None, :]) <= 3)
         & (height >= dpi * RECT_HEIGHT[0] - 1)
         & (height <= dpi * RECT_HEIGHT[1] + 1)
+        & (overlap >= 0.5 * np.minimum(hi_i - lo_i, hi_j - lo_j) - 1)
+        & (width >= dpi * RECT_WIDTH[0] - 1)
+        & (width <= dpi * RECT_WIDTH[1] + 1)
     )
     i, j = np.nonzero(np.triu(ok, 1))
     return list(zip(i.tolist(), j.tolist(), strict=True))
@@ -615,15 +627,12 @@ def _side_cover(ink: np.ndarray, p: np.ndarray, q: np.ndarray, centre: tuple) ->
     out = out / (np.linalg.norm(out) or 1.0)
     t = np.linspace(0.05, 0.95, 40)[:, None]
     points = p + (q - p) * t
-    result = []
-    for shift in (0.0, 5.0):
-        hit = np.zeros(len(points), bool)
-        for d in (-2.0, -1.0, 0.0, 1.0, 2.0):
-            xy = np.round(points + out * (shift + d)).astype(int)
-            xs, ys = np.clip(xy[:, 0], 0, ink.shape[1] - 1), np.clip(xy[:, 1], 0, ink.shape[0] - 1)
-            hit |= ink[ys, xs]
-        result.append(float(hit.mean()))
-    return result[0], result[1]
+    # All ten offsets at once: on the side (-2..2 pixels), and 5 pixels further out (3..7).
+    offsets = np.array([shift + d for shift in (0.0, 5.0) for d in (-2.0, -1.0, 0.0, 1.0, 2.0)])
+    xy = np.round(points[None, :, :] + out[None, None, :] * offsets[:, None, None]).astype(int)
+    xs, ys = np.clip(xy[..., 0], 0, ink.shape[1] - 1), np.clip(xy[..., 1], 0, ink.shape[0] - 1)
+    hit = ink[ys, xs].reshape(2, 5, -1).any(axis=1)
+    return float(hit[0].mean()), float(hit[1].mean())
 
 
 def _rim_covers(ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, steps: int = 72) -> np.ndarray:
@@ -638,12 +647,10 @@ def _rim_covers(ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, steps:
 def _circle_cover(ink: np.ndarray, cx: float, cy: float, r0: float, r1: float, steps: int = 72) -> float:
     """Share of the directions round (cx, cy) in which ink lies between radii r0 and r1."""
     angles = np.arange(steps) * 2 * np.pi / steps
-    hit = np.zeros(steps, bool)
-    for r in np.arange(max(r0, 0.0), r1 + 0.01, 1.0):
-        xs = np.clip(np.round(cx + r * np.cos(angles)).astype(int), 0, ink.shape[1] - 1)
-        ys = np.clip(np.round(cy + r * np.sin(angles)).astype(int), 0, ink.shape[0] - 1)
-        hit |= ink[ys, xs]
-    return float(hit.mean())
+    radii = np.arange(max(r0, 0.0), r1 + 0.01, 1.0)[:, None]  # every radius at once
+    xs = np.clip(np.round(cx + radii * np.cos(angles)).astype(int), 0, ink.shape[1] - 1)
+    ys = np.clip(np.round(cy + radii * np.sin(angles)).astype(int), 0, ink.shape[0] - 1)
+    return float(ink[ys, xs].any(axis=0).mean())
 
 
 def _circle_mask(shape: tuple[int, ...], cx: float, cy: float, r0: float, r1: float) -> np.ndarray:
