@@ -345,7 +345,7 @@ def _unread_ink(ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: flo
     joined = cv2.morphologyEx(
         unread, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
     )
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    count, labels, stats, _ = preprocess.components(joined)
     h_img, w_img = ink.shape
     regions = []
     for label in range(1, count):
@@ -393,7 +393,7 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
     with what touches it, a handwritten word), with the mask of their pixels."""
     flat = preprocess.flatten_background(grey_small)
     ink = (flat < FOREIGN_INK_LEVEL).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats, _ = preprocess.components(ink)
     h_img, w_img = ink.shape
     found = []
     for label in range(1, count):
@@ -731,7 +731,7 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
             source = cv2.morphologyEx(
                 source, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
             )
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(source, connectivity=8)
+        count, labels, stats, _ = preprocess.components(source)
         # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
         for label in sorted(range(1, count), key=lambda i: -int(stats[i, 2]) * int(stats[i, 3])):
             x, y, w, h, _ = stats[label]
@@ -768,7 +768,7 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
         rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (letter, letter))
     )
     joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (letter, max(1, letter // 2))))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    count, labels, stats, _ = preprocess.components(joined)
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         patch = (labels[y : y + h, x : x + w] == label) & (rest[y : y + h, x : x + w] > 0)

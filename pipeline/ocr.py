@@ -19,6 +19,7 @@ import numpy as np
 import pytesseract
 from lxml import etree
 
+from . import preprocess
 from .config import Settings
 from .errors import OcrError
 from .model import BBox, Line, Paragraph, Step, Word
@@ -288,7 +289,7 @@ def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: 
     g = glyph * scale
     # Otsu, not a fixed level: the page may be the flattened grey (`--binarise none`).
     ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats, centroids = preprocess.components(ink)
     x, y, w, h, area = (stats[:, i] for i in range(5))
     letter = (h >= 0.5 * g) & (h <= 1.6 * g) & (w <= 2.5 * g) & (area >= max(4.0, 0.05 * g * g))
     letter[0] = False
@@ -311,7 +312,7 @@ def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: 
         cv2.rectangle(mask, (int(x[i]), int(y[i])), (int(x[i] + w[i] - 1), int(y[i] + h[i] - 1)), 1, -1)
     # Letters of a line are less than a glyph height apart; lines are further apart than a third of one.
     joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(1.6 * g)), 1)))
-    n, runs, run_stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    n, runs, run_stats, _ = preprocess.components(joined)
     members = np.bincount(runs[cy[unread], cx[unread]], minlength=n)
     for r in range(1, n):
         rx, ry, rw, rh, _ = run_stats[r]
