@@ -237,6 +237,18 @@ def analysis_scale(shape: tuple[int, ...]) -> float:
     return min(1.0, ANALYSIS_SIDE / max(shape[:2]))
 
 
+def analysis_size(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(width, height) of the cleaned page's copies at `analysis_scale`."""
+    scale = analysis_scale(shape)
+    return max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale))
+
+
+def analysis_copy(image: np.ndarray) -> np.ndarray:
+    """The cleaned page (or its ink and paper) at `analysis_scale`, shrunk by area: made once per page
+    for the search for missed bands and for `find_regions`."""
+    return cv2.resize(image, analysis_size(image.shape), interpolation=cv2.INTER_AREA)
+
+
 def source_crop(
     source: np.ndarray,
     transform: tuple[tuple[float, float, float], tuple[float, float, float]],
@@ -274,12 +286,14 @@ def find_regions(
     colour_small: np.ndarray | None,
     dpi: int,
     lines: tuple[Line, ...] = (),
+    cleaned_small: np.ndarray | None = None,
 ) -> Found:
     """Stamps and handwriting on the page, in cleaned-image pixels.
 
     `grey_small` is the grey page the cleaning stage got (coloured ink already lifted), resampled into
     the cleaned frame at `analysis_scale`; `colour_small` likewise the coloured-ink mask, or None;
-    `lines` what the body OCR read (ink it left unread is looked at as handwriting)."""
+    `lines` what the body OCR read (ink it left unread is looked at as handwriting); `cleaned_small`
+    the cleaned page's `analysis_copy`, when it is made already."""
     scale = analysis_scale(cleaned.shape)
     small_dpi = dpi * scale
     regions: list[Region] = []
@@ -291,7 +305,9 @@ def find_regions(
     ):
         if not any(r.type == "stamp" and _overlap(region.bbox, r.bbox) > 0.5 for r in regions):
             regions.append(region)
-    ink = cv2.resize(cleaned, (grey_small.shape[1], grey_small.shape[0]), interpolation=cv2.INTER_AREA) < 160
+    if cleaned_small is None:
+        cleaned_small = analysis_copy(cleaned)
+    ink = cleaned_small < 160
     labels = np.zeros(ink.shape, np.int32)
     for region, member in _foreign_ink(grey_small, small_dpi, scale):
         if _part_of_stamp(region.bbox, regions, dpi):
@@ -832,7 +848,11 @@ def _inside(word: BBox, region: Region) -> bool:
 
 
 def recover_lines(
-    page: Page, image: np.ndarray, settings: Settings, binary: np.ndarray | None = None
+    page: Page,
+    image: np.ndarray,
+    settings: Settings,
+    binary: np.ndarray | None = None,
+    small: np.ndarray | None = None,
 ) -> tuple[Page, float]:
     """Type the body OCR passed over, read again and put back in its place.
 
@@ -842,8 +862,9 @@ def recover_lines(
     text; a line read there counts when at least two of its words are read surely at the body's letter
     size (a stamp's or a pen's words rarely are both), and its words that no word read before
     overlaps join the line they continue or come in as a line of their own. Returns the page and the
-    seconds spent in Tesseract. `binary` is the page as ink and paper when `image` is left grey."""
-    bands = missed_bands(page, image if binary is None else binary)
+    seconds spent in Tesseract. `binary` is the page as ink and paper when `image` is left grey;
+    `small` its `analysis_copy`, when it is made already."""
+    bands = missed_bands(page, image if binary is None else binary, small)
     if not bands:
         return page, 0.0
     line_height = float(np.median([ln.bbox.height for ln in page.lines if len(ln.words) >= 3]))
@@ -864,15 +885,17 @@ def recover_lines(
     return (_with_words(page, recovered), seconds) if recovered else (page, seconds)
 
 
-def missed_bands(page: Page, image: np.ndarray) -> list[BBox]:
-    """Boxes (cleaned pixels) of bands across the text where much ink lies outside every word read."""
+def missed_bands(page: Page, image: np.ndarray, small: np.ndarray | None = None) -> list[BBox]:
+    """Boxes (cleaned pixels) of bands across the text where much ink lies outside every word read.
+    `small` is `image`'s `analysis_copy`, when it is made already."""
     full = [ln for ln in page.lines if len(ln.words) >= 3 and ln.bbox.width > page.width * 0.3]
     if len(full) < 3 or ocr.in_columns(list(page.lines), page.width):
         return []
     line_height = float(np.median([ln.bbox.height for ln in full]))
     x0, x1 = min(ln.bbox.x0 for ln in full), max(ln.bbox.x1 for ln in full)
     scale = analysis_scale(image.shape)
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if small is None:
+        small = analysis_copy(image)
     sx0, sx1 = int(x0 * scale), int(np.ceil(x1 * scale))
     unread = small[:, sx0:sx1] < 160
     for word in page.words:

@@ -161,8 +161,10 @@ def _layout(
     """Find the furniture on the page, keep it out of the text, and give the page its zones."""
     started = time.perf_counter()  # the search for missed bands is the stage's own time too
     binary = _binary(cleaned.image)
+    # One copy of the page's ink at analysis scale serves the search for missed bands and find_regions.
+    binary_small = layout.analysis_copy(binary)
     # Tesseract's time in reading them again is kept apart by the layout step (reread_ocr_seconds).
-    page, reread_seconds = layout.recover_lines(page, cleaned.image, settings, binary)
+    page, reread_seconds = layout.recover_lines(page, cleaned.image, settings, binary, binary_small)
     shape = cleaned.image.shape[:2]
     scale = layout.analysis_scale(shape)
     grey_small = layout.to_clean_frame(preprocess.to_grey(grey), cleaned.transform, shape, scale, fill=255)
@@ -171,7 +173,7 @@ def _layout(
         colour_small = (layout.to_clean_frame(colour, cleaned.transform, shape, scale) > 20).astype(
             np.uint8
         ) * 255
-    found = layout.find_regions(binary, grey_small, colour_small, cleaned.dpi, page.lines)
+    found = layout.find_regions(binary, grey_small, colour_small, cleaned.dpi, page.lines, binary_small)
 
     def read_crop(region: layout.Region) -> np.ndarray:
         # The furniture is read from the scan itself: coloured ink was lifted off the cleaned page.
