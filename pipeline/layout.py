@@ -243,10 +243,11 @@ def analysis_size(shape: tuple[int, ...]) -> tuple[int, int]:
     return max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale))
 
 
-def analysis_copy(image: np.ndarray) -> np.ndarray:
+def analysis_copy(image: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """The cleaned page (or its ink and paper) at `analysis_scale`, shrunk by area: made once per page
-    for the search for missed bands and for `find_regions`."""
-    return cv2.resize(image, analysis_size(image.shape), interpolation=cv2.INTER_AREA)
+    for the search for missed bands and for `find_regions`. `image` may be a reduced copy of a page of
+    `shape` (ocr.reduced_copy): a quarter of the pixels to shrink."""
+    return cv2.resize(image, analysis_size(shape or image.shape), interpolation=cv2.INTER_AREA)
 
 
 def source_crop(
