@@ -300,7 +300,8 @@ def find_regions(
     regions: list[Region] = []
     if colour_small is not None and cv2.countNonZero(colour_small):
         regions += _colour_regions(colour_small, small_dpi, scale)
-    flat = _stamp_ink(grey_small, colour_small)
+    paper = preprocess.flatten_background(grey_small)  # once, for the stamps and the foreign ink
+    flat = _stamp_ink(paper, colour_small)
     for region in _round_stamps(flat, colour_small, small_dpi, scale) + _rect_stamps(
         flat, colour_small, small_dpi, scale
     ):
@@ -310,7 +311,7 @@ def find_regions(
         cleaned_small = analysis_copy(cleaned)
     ink = cleaned_small < 160
     labels = np.zeros(ink.shape, np.int32)
-    for region, member in _foreign_ink(grey_small, small_dpi, scale):
+    for region, member in _foreign_ink(paper, small_dpi, scale):
         if _part_of_stamp(region.bbox, regions, dpi):
             continue
         regions.append(region)
@@ -405,10 +406,10 @@ def _text_left(lines: tuple[Line, ...]) -> float:
     return float(np.percentile(starts, 10)) if len(starts) >= 5 else -1.0
 
 
-def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple[Region, np.ndarray]]:
+def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Region, np.ndarray]]:
     """Ink that is not type: connected pieces too tall for a line of type (a stamp's ring or frame
-    with what touches it, a handwritten word), with the mask of their pixels."""
-    flat = preprocess.flatten_background(grey_small)
+    with what touches it, a handwritten word), with the mask of their pixels. `flat`: the grey page at
+    analysis scale flattened to white paper."""
     ink = (flat < FOREIGN_INK_LEVEL).astype(np.uint8)
     count, labels, stats, _ = preprocess.components(ink)
     h_img, w_img = ink.shape
@@ -442,9 +443,8 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
     return found
 
 
-def _stamp_ink(grey_small: np.ndarray, colour_small: np.ndarray | None) -> np.ndarray:
-    """The page flattened to white paper, with the coloured ink lifted before the OCR put back."""
-    flat = preprocess.flatten_background(grey_small)
+def _stamp_ink(flat: np.ndarray, colour_small: np.ndarray | None) -> np.ndarray:
+    """The page flattened to white paper (`flat`), with the coloured ink lifted before the OCR put back."""
     if colour_small is not None and cv2.countNonZero(colour_small):
         flat = np.minimum(flat, 255 - colour_small)
     return flat
