@@ -472,7 +472,7 @@ def _round_stamps(
         dp=1,
         minDist=dpi * 0.8,
         param1=100,
-        param2=30,
+        param2=40,
         minRadius=low,
         maxRadius=high,
     )
