@@ -148,8 +148,12 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
         return None
     ink = cv2.inRange(preprocess.flatten_background(preprocess.to_grey(small)), 0, 199)
     side = max(3, int(round(dpi * factor * COLOUR_PATCH_CLOSE)) | 1)  # a grainy stamp closes into one patch
-    patches = cv2.morphologyEx(
-        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    patches = _around_ink(
+        mask,
+        side + 1,
+        lambda part: cv2.morphologyEx(
+            part, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+        ),
     )
     count, labels, stats, _ = preprocess.components(patches)
     coloured = np.bincount(labels[mask > 0], minlength=count)
@@ -188,7 +192,21 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     if factor < 1:
         mask = cv2.resize(mask, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_NEAREST)
     # The stroke's soft edge is less saturated than its middle: take it too.
-    return cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    return _around_ink(mask, 2, lambda part: cv2.dilate(part, np.ones((3, 3), np.uint8)))
+
+
+def _around_ink(mask: np.ndarray, margin: int, operation: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """`operation` (a dilation or closing no wider than `margin` pixels) of a mask, done only on the box
+    round its ink with that margin: the same result as on the whole mask, where a stamp or a note is a
+    small part of the page."""
+    x, y, w, h = cv2.boundingRect(mask)
+    out = np.zeros_like(mask)
+    if w == 0 or h == 0:
+        return operation(mask)
+    x0, y0 = max(0, x - margin), max(0, y - margin)
+    x1, y1 = min(mask.shape[1], x + w + margin), min(mask.shape[0], y + h + margin)
+    out[y0:y1, x0:x1] = operation(mask[y0:y1, x0:x1])
+    return out
 
 
 def grey_without_colour_ink(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
