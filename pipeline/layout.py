@@ -156,8 +156,12 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
         return None
     ink = cv2.inRange(preprocess.flatten_background(preprocess.to_grey(small)), 0, 199)
     side = max(3, int(round(dpi * factor * COLOUR_PATCH_CLOSE)) | 1)  # a grainy stamp closes into one patch
-    patches = cv2.morphologyEx(
-        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    patches = _around_ink(
+        mask,
+        side + 1,
+        lambda part: cv2.morphologyEx(
+            part, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+        ),
     )
     count, labels, stats, _ = preprocess.components(patches)
     coloured = np.bincount(labels[mask > 0], minlength=count)
@@ -196,7 +200,21 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     if factor < 1:
         mask = cv2.resize(mask, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_NEAREST)
     # The stroke's soft edge is less saturated than its middle: take it too.
-    return cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    return _around_ink(mask, 2, lambda part: cv2.dilate(part, np.ones((3, 3), np.uint8)))
+
+
+def _around_ink(mask: np.ndarray, margin: int, operation: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """`operation` (a dilation or closing no wider than `margin` pixels) of a mask, done only on the box
+    round its ink with that margin: the same result as on the whole mask, where a stamp or a note is a
+    small part of the page."""
+    x, y, w, h = cv2.boundingRect(mask)
+    out = np.zeros_like(mask)
+    if w == 0 or h == 0:
+        return operation(mask)
+    x0, y0 = max(0, x - margin), max(0, y - margin)
+    x1, y1 = min(mask.shape[1], x + w + margin), min(mask.shape[0], y + h + margin)
+    out[y0:y1, x0:x1] = operation(mask[y0:y1, x0:x1])
+    return out
 
 
 def grey_without_colour_ink(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
@@ -245,6 +263,19 @@ def analysis_scale(shape: tuple[int, ...]) -> float:
     return min(1.0, ANALYSIS_SIDE / max(shape[:2]))
 
 
+def analysis_size(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(width, height) of the cleaned page's copies at `analysis_scale`."""
+    scale = analysis_scale(shape)
+    return max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale))
+
+
+def analysis_copy(image: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """The cleaned page (or its ink and paper) at `analysis_scale`, shrunk by area: made once per page
+    for the search for missed bands and for `find_regions`. `image` may be a reduced copy of a page of
+    `shape` (ocr.reduced_copy): a quarter of the pixels to shrink."""
+    return cv2.resize(image, analysis_size(shape or image.shape), interpolation=cv2.INTER_AREA)
+
+
 def source_crop(
     source: np.ndarray,
     transform: tuple[tuple[float, float, float], tuple[float, float, float]],
@@ -282,26 +313,31 @@ def find_regions(
     colour_small: np.ndarray | None,
     dpi: int,
     lines: tuple[Line, ...] = (),
+    cleaned_small: np.ndarray | None = None,
 ) -> Found:
     """Stamps and handwriting on the page, in cleaned-image pixels.
 
     `grey_small` is the grey page the cleaning stage got (coloured ink already lifted), resampled into
     the cleaned frame at `analysis_scale`; `colour_small` likewise the coloured-ink mask, or None;
-    `lines` what the body OCR read (ink it left unread is looked at as handwriting)."""
+    `lines` what the body OCR read (ink it left unread is looked at as handwriting); `cleaned_small`
+    the cleaned page's `analysis_copy`, when it is made already."""
     scale = analysis_scale(cleaned.shape)
     small_dpi = dpi * scale
     regions: list[Region] = []
     if colour_small is not None and cv2.countNonZero(colour_small):
         regions += _colour_regions(colour_small, small_dpi, scale)
-    flat = _stamp_ink(grey_small, colour_small)
+    paper = preprocess.flatten_background(grey_small)  # once, for the stamps and the foreign ink
+    flat = _stamp_ink(paper, colour_small)
     for region in _round_stamps(flat, colour_small, small_dpi, scale) + _rect_stamps(
         flat, colour_small, small_dpi, scale
     ):
         if not any(r.type == "stamp" and _overlap(region.bbox, r.bbox) > 0.5 for r in regions):
             regions.append(region)
-    ink = cv2.resize(cleaned, (grey_small.shape[1], grey_small.shape[0]), interpolation=cv2.INTER_AREA) < 160
+    if cleaned_small is None:
+        cleaned_small = analysis_copy(cleaned)
+    ink = cleaned_small < 160
     labels = np.zeros(ink.shape, np.int32)
-    for region, member in _foreign_ink(grey_small, small_dpi, scale):
+    for region, member in _foreign_ink(paper, small_dpi, scale):
         if _part_of_stamp(region.bbox, regions, dpi):
             continue
         regions.append(region)
@@ -390,7 +426,7 @@ def _unread_ink(
     joined = cv2.morphologyEx(
         unread, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
     )
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    count, labels, stats, _ = preprocess.components(joined)
     h_img, w_img = ink.shape
     regions = []
     for label in range(1, count):
@@ -445,12 +481,12 @@ def _text_left(lines: tuple[Line, ...]) -> float:
     return float(np.percentile(starts, 10)) if len(starts) >= 5 else -1.0
 
 
-def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple[Region, np.ndarray]]:
+def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Region, np.ndarray]]:
     """Ink that is not type: connected pieces too tall for a line of type (a stamp's ring or frame
-    with what touches it, a handwritten word), with the mask of their pixels."""
-    flat = preprocess.flatten_background(grey_small)
+    with what touches it, a handwritten word), with the mask of their pixels. `flat`: the grey page at
+    analysis scale flattened to white paper."""
     ink = (flat < FOREIGN_INK_LEVEL).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats, _ = preprocess.components(ink)
     h_img, w_img = ink.shape
     found = []
     for label in range(1, count):
@@ -459,8 +495,9 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
             continue
         if x == 0 or y == 0 or x + w >= w_img or y + h >= h_img:
             continue  # the scanner's border
-        member = labels == label
-        patch = member[y : y + h, x : x + w]
+        patch = labels[y : y + h, x : x + w] == label
+        member = np.zeros(labels.shape, bool)  # the piece's pixels on the page: only its box to look at
+        member[y : y + h, x : x + w] = patch
         box = _unscale(x, y, w, h, scale)
         circle = _ring(patch, dpi)
         angle = _frame(patch, dpi) if circle is None else None
@@ -481,9 +518,8 @@ def _foreign_ink(grey_small: np.ndarray, dpi: float, scale: float) -> list[tuple
     return found
 
 
-def _stamp_ink(grey_small: np.ndarray, colour_small: np.ndarray | None) -> np.ndarray:
-    """The page flattened to white paper, with the coloured ink lifted before the OCR put back."""
-    flat = preprocess.flatten_background(grey_small)
+def _stamp_ink(flat: np.ndarray, colour_small: np.ndarray | None) -> np.ndarray:
+    """The page flattened to white paper (`flat`), with the coloured ink lifted before the OCR put back."""
     if colour_small is not None and cv2.countNonZero(colour_small):
         flat = np.minimum(flat, 255 - colour_small)
     return flat
@@ -511,7 +547,7 @@ def _round_stamps(
         dp=1,
         minDist=dpi * 0.8,
         param1=100,
-        param2=30,
+        param2=40,
         minRadius=low,
         maxRadius=high,
     )
@@ -590,19 +626,30 @@ def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, 
 
 
 def _parallel_pairs(segments: np.ndarray, dpi: float) -> list[tuple[int, int]]:
-    """Index pairs (i < j) of segments parallel within 3 degrees and a stamp's height apart: the pairs
-    _rect_between may make a rectangle of, found for all pairs at once."""
+    """Index pairs (i < j) of segments parallel within 3 degrees, a stamp's height apart, overlapping
+    along their length and spanning a stamp's width: the pairs _rect_between may make a rectangle of,
+    found for all pairs at once (a pixel's leeway; _rect_between decides)."""
     theta = np.degrees(np.arctan2(segments[:, 3] - segments[:, 1], segments[:, 2] - segments[:, 0]))
     theta = (theta + 90) % 180 - 90
     turn = np.radians((theta[:, None] + theta[None, :]) / 2)
+    cos, sin = np.cos(turn), np.sin(turn)
     mid_x, mid_y = (segments[:, 0] + segments[:, 2]) / 2, (segments[:, 1] + segments[:, 3]) / 2
-    height = np.abs(
-        -np.sin(turn) * (mid_x[None, :] - mid_x[:, None]) + np.cos(turn) * (mid_y[None, :] - mid_y[:, None])
-    )
+    height = np.abs(-sin * (mid_x[None, :] - mid_x[:, None]) + cos * (mid_y[None, :] - mid_y[:, None]))
+    # Each segment's ends along the pair's common direction (rows: the first of the pair, columns: the
+    # second).
+    along_i = [cos * segments[:, k][:, None] + sin * segments[:, k + 1][:, None] for k in (0, 2)]
+    along_j = [cos * segments[:, k][None, :] + sin * segments[:, k + 1][None, :] for k in (0, 2)]
+    lo_i, hi_i = np.minimum(*along_i), np.maximum(*along_i)
+    lo_j, hi_j = np.minimum(*along_j), np.maximum(*along_j)
+    overlap = np.minimum(hi_i, hi_j) - np.maximum(lo_i, lo_j)
+    width = np.maximum(hi_i, hi_j) - np.minimum(lo_i, lo_j)
     ok = (
         (np.abs(theta[:, None] - theta[None, :]) <= 3)
         & (height >= dpi * RECT_HEIGHT[0] - 1)
         & (height <= dpi * RECT_HEIGHT[1] + 1)
+        & (overlap >= 0.5 * np.minimum(hi_i - lo_i, hi_j - lo_j) - 1)
+        & (width >= dpi * RECT_WIDTH[0] - 1)
+        & (width <= dpi * RECT_WIDTH[1] + 1)
     )
     i, j = np.nonzero(np.triu(ok, 1))
     return list(zip(i.tolist(), j.tolist(), strict=True))
@@ -706,15 +753,12 @@ def _side_cover(ink: np.ndarray, p: np.ndarray, q: np.ndarray, centre: tuple) ->
     out = out / (np.linalg.norm(out) or 1.0)
     t = np.linspace(0.05, 0.95, 40)[:, None]
     points = p + (q - p) * t
-    result = []
-    for shift in (0.0, 5.0):
-        hit = np.zeros(len(points), bool)
-        for d in (-2.0, -1.0, 0.0, 1.0, 2.0):
-            xy = np.round(points + out * (shift + d)).astype(int)
-            xs, ys = np.clip(xy[:, 0], 0, ink.shape[1] - 1), np.clip(xy[:, 1], 0, ink.shape[0] - 1)
-            hit |= ink[ys, xs]
-        result.append(float(hit.mean()))
-    return result[0], result[1]
+    # All ten offsets at once: on the side (-2..2 pixels), and 5 pixels further out (3..7).
+    offsets = np.array([shift + d for shift in (0.0, 5.0) for d in (-2.0, -1.0, 0.0, 1.0, 2.0)])
+    xy = np.round(points[None, :, :] + out[None, None, :] * offsets[:, None, None]).astype(int)
+    xs, ys = np.clip(xy[..., 0], 0, ink.shape[1] - 1), np.clip(xy[..., 1], 0, ink.shape[0] - 1)
+    hit = ink[ys, xs].reshape(2, 5, -1).any(axis=1)
+    return float(hit[0].mean()), float(hit[1].mean())
 
 
 def _rim_covers(ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, steps: int = 72) -> np.ndarray:
@@ -729,12 +773,10 @@ def _rim_covers(ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, steps:
 def _circle_cover(ink: np.ndarray, cx: float, cy: float, r0: float, r1: float, steps: int = 72) -> float:
     """Share of the directions round (cx, cy) in which ink lies between radii r0 and r1."""
     angles = np.arange(steps) * 2 * np.pi / steps
-    hit = np.zeros(steps, bool)
-    for r in np.arange(max(r0, 0.0), r1 + 0.01, 1.0):
-        xs = np.clip(np.round(cx + r * np.cos(angles)).astype(int), 0, ink.shape[1] - 1)
-        ys = np.clip(np.round(cy + r * np.sin(angles)).astype(int), 0, ink.shape[0] - 1)
-        hit |= ink[ys, xs]
-    return float(hit.mean())
+    radii = np.arange(max(r0, 0.0), r1 + 0.01, 1.0)[:, None]  # every radius at once
+    xs = np.clip(np.round(cx + radii * np.cos(angles)).astype(int), 0, ink.shape[1] - 1)
+    ys = np.clip(np.round(cy + radii * np.sin(angles)).astype(int), 0, ink.shape[0] - 1)
+    return float(ink[ys, xs].any(axis=0).mean())
 
 
 def _circle_mask(shape: tuple[int, ...], cx: float, cy: float, r0: float, r1: float) -> np.ndarray:
@@ -815,7 +857,7 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
             source = cv2.morphologyEx(
                 source, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
             )
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(source, connectivity=8)
+        count, labels, stats, _ = preprocess.components(source)
         # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
         for label in sorted(range(1, count), key=lambda i: -int(stats[i, 2]) * int(stats[i, 3])):
             x, y, w, h, _ = stats[label]
@@ -852,7 +894,7 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
         rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (letter, letter))
     )
     joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (letter, max(1, letter // 2))))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    count, labels, stats, _ = preprocess.components(joined)
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         patch = (labels[y : y + h, x : x + w] == label) & (rest[y : y + h, x : x + w] > 0)
@@ -916,7 +958,11 @@ def _inside(word: BBox, region: Region) -> bool:
 
 
 def recover_lines(
-    page: Page, image: np.ndarray, settings: Settings, binary: np.ndarray | None = None
+    page: Page,
+    image: np.ndarray,
+    settings: Settings,
+    binary: np.ndarray | None = None,
+    small: np.ndarray | None = None,
 ) -> tuple[Page, float]:
     """Type the body OCR passed over, read again and put back in its place.
 
@@ -926,8 +972,9 @@ def recover_lines(
     text; a line read there counts when at least two of its words are read surely at the body's letter
     size (a stamp's or a pen's words rarely are both), and its words that no word read before
     overlaps join the line they continue or come in as a line of their own. Returns the page and the
-    seconds spent in Tesseract. `binary` is the page as ink and paper when `image` is left grey."""
-    bands = missed_bands(page, image if binary is None else binary)
+    seconds spent in Tesseract. `binary` is the page as ink and paper when `image` is left grey;
+    `small` its `analysis_copy`, when it is made already."""
+    bands = missed_bands(page, image if binary is None else binary, small)
     if not bands:
         return page, 0.0
     line_height = float(np.median([ln.bbox.height for ln in page.lines if len(ln.words) >= 3]))
@@ -948,15 +995,17 @@ def recover_lines(
     return (_with_words(page, recovered), seconds) if recovered else (page, seconds)
 
 
-def missed_bands(page: Page, image: np.ndarray) -> list[BBox]:
-    """Boxes (cleaned pixels) of bands across the text where much ink lies outside every word read."""
+def missed_bands(page: Page, image: np.ndarray, small: np.ndarray | None = None) -> list[BBox]:
+    """Boxes (cleaned pixels) of bands across the text where much ink lies outside every word read.
+    `small` is `image`'s `analysis_copy`, when it is made already."""
     full = [ln for ln in page.lines if len(ln.words) >= 3 and ln.bbox.width > page.width * 0.3]
     if len(full) < 3 or ocr.in_columns(list(page.lines), page.width):
         return []
     line_height = float(np.median([ln.bbox.height for ln in full]))
     x0, x1 = min(ln.bbox.x0 for ln in full), max(ln.bbox.x1 for ln in full)
     scale = analysis_scale(image.shape)
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if small is None:
+        small = analysis_copy(image)
     sx0, sx1 = int(x0 * scale), int(np.ceil(x1 * scale))
     unread = small[:, sx0:sx1] < 160
     for word in page.words:
@@ -1349,7 +1398,10 @@ def _pieces(region: Region, crop: np.ndarray) -> list[np.ndarray]:
             crop, _ = preprocess.deskew(crop, -region.angle, fill=255)
         return [crop]
     cx, cy, r = region.centre[0] - region.bbox.x0, region.centre[1] - region.bbox.y0, region.radius
-    polar = cv2.warpPolar(crop, (int(r), int(2 * np.pi * r * 0.85)), (cx, cy), r, cv2.WARP_POLAR_LINEAR)
+    # What falls outside the crop stays as given (white paper): warpPolar leaves those pixels unwritten.
+    size = (int(r), int(2 * np.pi * r * 0.85))
+    polar = np.full((size[1], size[0]), 255, crop.dtype)
+    polar = cv2.warpPolar(crop, size, (cx, cy), r, cv2.WARP_POLAR_LINEAR, dst=polar)
     strip = cv2.rotate(polar[:, int(r * 0.55) :], cv2.ROTATE_90_COUNTERCLOCKWISE)
     darkness = (255 - strip.astype(np.int32)).sum(axis=0)
     strip = np.roll(strip, -int(np.argmin(darkness)), axis=1)

@@ -19,6 +19,7 @@ import numpy as np
 import pytesseract
 from lxml import etree
 
+from . import preprocess
 from .config import Settings
 from .errors import OcrError
 from .model import BBox, Line, Paragraph, Step, Word
@@ -241,6 +242,7 @@ def detect_orientation(image: np.ndarray, settings: Settings) -> tuple[int, floa
 
 # ---------------------------------------------------------------- lines Tesseract's layout dropped
 
+DROPPED_SIDE = 2000  # long side of the copy of the page the dropped lines are looked for on
 DROPPED_MIN_LETTERS = 8  # letter-sized pieces of ink no word covers, in a row, before a band is re-read
 DROPPED_MIN_WIDTH = 5.0  # ... spanning at least this many glyph heights
 REREAD_MIN_CONF = 30.0  # a line read again with a lower median word confidence is not type
@@ -269,26 +271,35 @@ def in_columns(lines: list[Line], width: int) -> bool:
     return int(aligned.sum()) >= COLUMN_ROWS
 
 
-def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: float) -> list[BBox]:
+def reduced_copy(image: np.ndarray) -> np.ndarray:
+    """The page at most DROPPED_SIDE pixels long, shrunk by area: what dropped_bands looks at."""
+    scale = min(1.0, DROPPED_SIDE / max(image.shape))
+    if scale == 1.0:
+        return image
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def dropped_bands(
+    binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: float, small: np.ndarray | None = None
+) -> list[BBox]:
     """Bands of the page holding type that no word read covers: Tesseract's page layout (psm 3) takes
     the ink round a stamp's ring or frame for a picture and drops the lines of type through it.
 
     Only letter-sized ink counts (a ring, a frame, a rule or cursive handwriting is one big piece),
     and only runs of at least DROPPED_MIN_LETTERS pieces of the page's glyph height side by side, so
     a word of a marginal note does not make a band. Each band is widened to the lines read beside it,
-    so that it is re-read as whole lines."""
+    so that it is re-read as whole lines. `small` is `binary`'s reduced_copy, when it is made already."""
     if glyph <= 0 or not paragraphs:
         return []
     if in_columns([line for p in paragraphs for line in p.lines], binary.shape[1]):
         return []
-    scale = min(1.0, 2000 / max(binary.shape))
-    small = (
-        binary if scale == 1.0 else cv2.resize(binary, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    )
+    scale = min(1.0, DROPPED_SIDE / max(binary.shape))
+    if small is None:
+        small = reduced_copy(binary)
     g = glyph * scale
     # Otsu, not a fixed level: the page may be the flattened grey (`--binarise none`).
     ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats, centroids = preprocess.components(ink)
     x, y, w, h, area = (stats[:, i] for i in range(5))
     letter = (h >= 0.5 * g) & (h <= 1.6 * g) & (w <= 2.5 * g) & (area >= max(4.0, 0.05 * g * g))
     letter[0] = False
@@ -311,7 +322,7 @@ def dropped_bands(binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: 
         cv2.rectangle(mask, (int(x[i]), int(y[i])), (int(x[i] + w[i] - 1), int(y[i] + h[i] - 1)), 1, -1)
     # Letters of a line are less than a glyph height apart; lines are further apart than a third of one.
     joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(1.6 * g)), 1)))
-    n, runs, run_stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    n, runs, run_stats, _ = preprocess.components(joined)
     members = np.bincount(runs[cy[unread], cx[unread]], minlength=n)
     for r in range(1, n):
         rx, ry, rw, rh, _ = run_stats[r]
@@ -391,12 +402,18 @@ def _merge_boxes(boxes: list[BBox], glyph: float, ink: np.ndarray, scale: float)
 
 
 def reread_dropped(
-    image: np.ndarray, paragraphs: tuple[Paragraph, ...], settings: Settings, dpi: int, glyph: float
+    image: np.ndarray,
+    paragraphs: tuple[Paragraph, ...],
+    settings: Settings,
+    dpi: int,
+    glyph: float,
+    small: np.ndarray | None = None,
 ) -> tuple[tuple[Paragraph, ...], list[BBox], float, float]:
     """Re-read the bands `dropped_bands` finds as a uniform block of text (psm 6, one Tesseract call
     over a montage of them) and put their lines in place of whatever was read there, in reading order.
-    Returns (paragraphs, bands, seconds of the whole call, seconds of the Tesseract process alone)."""
-    bands = dropped_bands(image, paragraphs, glyph)
+    Returns (paragraphs, bands, seconds of the whole call, seconds of the Tesseract process alone).
+    `small` is `image`'s reduced_copy, when it is made already."""
+    bands = dropped_bands(image, paragraphs, glyph, small)
     if not bands:
         return paragraphs, [], 0.0, 0.0
     started = time.perf_counter()

@@ -30,14 +30,20 @@ class PageResult:
     timings: dict[str, float]
 
 
-def _ocr(cleaned: preprocess.Cleaned, scan: PageImage, document: str, settings: Settings) -> Page:
+def _ocr(
+    cleaned: preprocess.Cleaned, scan: PageImage, document: str, settings: Settings
+) -> tuple[Page, np.ndarray | None]:
+    """The page as Tesseract reads it, and the cleaned image's ocr.reduced_copy when one was made (the
+    layout stage shrinks it further instead of the whole page again)."""
     paragraphs, step = ocr.recognise(cleaned.image, settings, cleaned.dpi)
+    reduced = None
     if settings.psm in REREAD_PSM:
         # Lines of type the page layout dropped round a stamp are read again as a plain block.
         started = time.perf_counter()
         glyph = _glyph_height(cleaned)
+        reduced = ocr.reduced_copy(cleaned.image) if settings.layout else None
         paragraphs, bands, seconds, tesseract = ocr.reread_dropped(
-            cleaned.image, paragraphs, settings, cleaned.dpi, glyph
+            cleaned.image, paragraphs, settings, cleaned.dpi, glyph, reduced
         )
         own_tesseract = float(step.settings.get("tesseract_seconds", step.seconds))
         # Tesseract's second call counts as OCR time; looking for the dropped lines is archocr's own.
@@ -53,7 +59,7 @@ def _ocr(cleaned: preprocess.Cleaned, scan: PageImage, document: str, settings: 
             seconds=round(step.seconds + seconds, 4),
         )
     height, width = cleaned.image.shape[:2]
-    return Page(
+    page = Page(
         document=document,
         number=scan.number,
         width=width,
@@ -65,6 +71,7 @@ def _ocr(cleaned: preprocess.Cleaned, scan: PageImage, document: str, settings: 
         transform=cleaned.transform,
         steps=(*cleaned.steps, step),
     )
+    return page, reduced
 
 
 def _glyph_height(cleaned: preprocess.Cleaned) -> float:
@@ -104,7 +111,7 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
             turn = (cleaned.orientation + 180) % 360
             cleaned = preprocess.clean(grey, scan.dpi, settings, orientation=turn)
             timings["clean"] += _seconds(cleaned.steps)
-    page = _ocr(cleaned, scan, document, settings)
+    page, reduced = _ocr(cleaned, scan, document, settings)
     _add_ocr(timings, page.steps[-1])
     timings["dropped_lines"] = float(page.steps[-1].settings.get("dropped_line_search_seconds", 0.0))
 
@@ -116,14 +123,14 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
         if rotate and confidence >= OSD_MIN_CONFIDENCE:
             turned_clean = preprocess.clean(grey, scan.dpi, settings, orientation=rotate)
             timings["clean"] += _seconds(turned_clean.steps)
-            turned = _ocr(turned_clean, scan, document, settings)
+            turned, turned_reduced = _ocr(turned_clean, scan, document, settings)
             _add_ocr(timings, turned.steps[-1])
             if _quality(turned) > _quality(page):
-                page, cleaned = turned, turned_clean
+                page, cleaned, reduced = turned, turned_clean, turned_reduced
 
     if settings.layout:
         started = time.perf_counter()
-        page = _layout(page, cleaned, scan_grey, grey, colour, settings)
+        page = _layout(page, cleaned, scan_grey, grey, colour, settings, reduced)
         timings["layout"] += time.perf_counter() - started
 
     if corrector is not None and settings.correct:
@@ -157,12 +164,20 @@ def _layout(
     grey: np.ndarray,
     colour: np.ndarray | None,
     settings: Settings,
+    reduced: np.ndarray | None = None,
 ) -> Page:
-    """Find the furniture on the page, keep it out of the text, and give the page its zones."""
+    """Find the furniture on the page, keep it out of the text, and give the page its zones. `reduced`:
+    the cleaned image's ocr.reduced_copy, if the OCR stage made one."""
     started = time.perf_counter()  # the search for missed bands is the stage's own time too
     binary = _binary(cleaned.image)
+    # One copy of the page's ink at analysis scale serves the search for missed bands and find_regions,
+    # shrunk from the OCR stage's reduced copy when that is of the same ink (not of a grey page).
+    if reduced is not None and binary is cleaned.image:
+        binary_small = layout.analysis_copy(reduced, binary.shape)
+    else:
+        binary_small = layout.analysis_copy(binary)
     # Tesseract's time in reading them again is kept apart by the layout step (reread_ocr_seconds).
-    page, reread_seconds = layout.recover_lines(page, cleaned.image, settings, binary)
+    page, reread_seconds = layout.recover_lines(page, cleaned.image, settings, binary, binary_small)
     shape = cleaned.image.shape[:2]
     scale = layout.analysis_scale(shape)
     grey_small = layout.to_clean_frame(preprocess.to_grey(grey), cleaned.transform, shape, scale, fill=255)
@@ -171,7 +186,7 @@ def _layout(
         colour_small = (layout.to_clean_frame(colour, cleaned.transform, shape, scale) > 20).astype(
             np.uint8
         ) * 255
-    found = layout.find_regions(binary, grey_small, colour_small, cleaned.dpi, page.lines)
+    found = layout.find_regions(binary, grey_small, colour_small, cleaned.dpi, page.lines, binary_small)
 
     def read_crop(region: layout.Region) -> np.ndarray:
         # The furniture is read from the scan itself: coloured ink was lifted off the cleaned page.

@@ -78,7 +78,7 @@ def test_lines_round_a_stamp_are_read(tests_words, tmp_path, monkeypatch, seed, 
     after = process.process_page(scan, "p", settings).page
     # Without either way of reading dropped type again (this one, and the layout stage's recover_lines).
     monkeypatch.setattr(process, "REREAD_PSM", ())
-    monkeypatch.setattr(layout, "recover_lines", lambda page, image, settings, binary=None: (page, 0.0))
+    monkeypatch.setattr(layout, "recover_lines", lambda page, *args, **kwargs: (page, 0.0))
     before = process.process_page(scan, "p", settings).page
     cer_after = evaluate.score(page.text, after.text).cer
     cer_before = evaluate.score(page.text, before.text).cer

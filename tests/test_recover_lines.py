@@ -82,7 +82,7 @@ def _read(scan: PageImage, recover: bool, monkeypatch: pytest.MonkeyPatch) -> st
     with monkeypatch.context() as patched:
         if not recover:  # neither this nor the OCR stage's reread_dropped
             patched.setattr(process, "REREAD_PSM", ())
-            patched.setattr(layout, "recover_lines", lambda page, image, settings, binary=None: (page, 0.0))
+            patched.setattr(layout, "recover_lines", lambda page, *args, **kwargs: (page, 0.0))
         return process.process_page(scan, "letter", Settings()).page.text
 
 
