@@ -22,8 +22,15 @@ from .model import Step
 ANALYSIS_SIDE = 1400  # long side, in pixels, of the copy used to estimate angles and borders
 MAX_SKEW = 15.0
 TARGET_GLYPH_HEIGHT = 30  # Tesseract reads best with capitals about 20-40 px high
-GREY_GRAIN = 0.15  # noise against contrast above which a faint grey page is smoothed for Tesseract
+GREY_GRAIN = 0.12  # noise against contrast above which a faint grey page is smoothed for Tesseract
+GREY_SMOOTHING = 5.5  # ... with a Gaussian of sigma this times that ratio (at least 1) ...
+GREY_MAX_SIGMA = 3.0  # ... and at most this (pixels of the page at its planned size)
 FAINT_CONTRAST = 70  # paper minus ink grey level below which a page is carbon-faint: left grey for Tesseract
+BED_THICKNESS = (
+    0.08  # inches: dark ink reaching the image's edge this thick is the scanner's bed round the sheet
+)
+BED_BAND = 0.16  # inches: ... and so is any dark ink reaching the edge within this band along it
+BED_MIN_SIDE = 3.0  # inches: a smaller image (a line or a word cut out) is no sheet lying on a bed
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,59 @@ def find_content_box(grey_small: np.ndarray) -> tuple[int, int, int, int]:
     x0, x1 = inward(col_dark), w - inward(col_dark[::-1])
     y0, y1 = inward(row_dark), h - inward(row_dark[::-1])
     return x0, y0, x1, y1
+
+
+def scanner_bed(grey_small: np.ndarray, dpi: float) -> np.ndarray:
+    """Mask (255) of the scanner's dark bed showing round the sheet, on a small page copy: thick dark
+    ink reaching the image's edge, such as the wedges round a sheet scanned askew that the crop cannot
+    cut off. Left in, the bed is the darkest "ink" on the page: it sets the page's ink level and every
+    global threshold (ours and Tesseract's), and a faint carbon copy's type falls on the paper's side.
+    Thin dark lines reaching the edge (a fold, a rule) are no bed: only what a disc BED_THICKNESS wide
+    fits into counts. `dpi` is the small copy's resolution."""
+    dark = np.zeros(grey_small.shape, np.uint8)
+    if min(grey_small.shape) < BED_MIN_SIDE * dpi:
+        return dark
+    dark[grey_small < level_percentile(grey_small, 90) * 0.5] = 1
+    side = max(3, int(round(BED_THICKNESS * dpi)) | 1)
+    thick = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
+    # ... and the bed's slivers the crop left along an edge, thinner than that: dark pieces reaching
+    # the edge that stay within a band along it no type comes so near.
+    band = max(2, int(round(BED_BAND * dpi)))
+    sliver = dark.copy()
+    sliver[band:-band, band:-band] = 0
+    bed = _touching_edge(thick) | _touching_edge(sliver)
+    # The sheet's edge is blurred by the scan: take the dark pixels next to the bed with it.
+    grown = cv2.dilate(bed.astype(np.uint8), np.ones((3, 3), np.uint8)) & dark
+    return cv2.dilate(np.maximum(grown, bed.astype(np.uint8)) * 255, np.ones((3, 3), np.uint8))
+
+
+def _touching_edge(mask: np.ndarray) -> np.ndarray:
+    """The 8-connected pieces of `mask` that reach the image's edge."""
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    if count <= 1:
+        return np.zeros(mask.shape, bool)
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    return np.isin(labels, np.unique(edge[edge > 0]))
+
+
+def fill_scanner_bed(
+    grey: np.ndarray, small: np.ndarray, scale: float, dpi: int
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """`grey` and its copy `small` (`scale` of its size) with the scanner's bed (see `scanner_bed`)
+    painted the paper's level."""
+    bed = scanner_bed(small, dpi * scale)
+    if not bed.any():
+        return grey, small, False
+    paper = int(level_percentile(small, 90, cv2.bitwise_not(bed)))
+    small = small.copy()
+    small[bed > 0] = paper
+    full = cv2.resize(bed, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_NEAREST)
+    if scale < 1.0:  # a pixel of the small copy's margin, at full size
+        reach = int(math.ceil(1 / scale)) | 1
+        full = cv2.dilate(full, np.ones((reach, reach), np.uint8))
+    grey = grey.copy()
+    grey[full > 0] = paper
+    return grey, small, True
 
 
 def _profile_score(ys: np.ndarray, xs: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
@@ -459,8 +519,12 @@ def plan_cleaning(measures: PageMeasures) -> CleaningPlan:
     if measures.glyph_height > 0 and measures.contrast < FAINT_CONTRAST:
         # A faint page (a carbon copy): one threshold of ours breaks its thin, blurred strokes, while
         # Tesseract reads the letters from the grey page itself (its threshold only finds the lines).
-        # Smoothing the grey blurs them again; only grain as strong as this hides the lines from it.
-        grey_sigma = 1.0 if ratio >= GREY_GRAIN else 0.0
+        # Smoothing the grey blurs them again; only grain as strong as this hides the lines from it,
+        # and the stronger the grain, the more it needs: a Gaussian of sigma s leaves about 0.28 / s
+        # of fine grain, so GREY_SMOOTHING * ratio brings it to about a twentieth of the contrast.
+        grey_sigma = 0.0
+        if ratio >= GREY_GRAIN:
+            grey_sigma = min(GREY_MAX_SIGMA, max(1.0, GREY_SMOOTHING * ratio))
         return CleaningPlan(
             smoothing=round(grey_sigma * factor, 2), upscale=round(factor, 3), threshold="grey"
         )
@@ -476,6 +540,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     to_source = np.eye(3)  # maps current-image pixels back to source pixels
 
     small, scale = downscale(grey)
+    bed_filled = False
     if settings.crop_borders:
         x0, y0, x1, y1 = find_content_box(small)
         if (x0, y0, x1, y1) != (0, 0, small.shape[1], small.shape[0]):
@@ -484,6 +549,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
             grey = grey[fy0:fy1, fx0:fx1]
             small = small[y0:y1, x0:x1]
             to_source = to_source @ np.array([[1, 0, fx0], [0, 1, fy0], [0, 0, 1]], float)
+        grey, small, bed_filled = fill_scanner_bed(grey, small, scale, dpi)
     timings["crop"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -540,7 +606,12 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
 
     matrix = to_source[:2]
     steps = (
-        Step("crop_borders", __version__, {"enabled": settings.crop_borders}, round(timings["crop"], 4)),
+        Step(
+            "crop_borders",
+            __version__,
+            {"enabled": settings.crop_borders, "bed_filled": bed_filled},
+            round(timings["crop"], 4),
+        ),
         Step(
             "orient", __version__, {"enabled": settings.orient, "turned": turn}, round(timings["orient"], 4)
         ),
