@@ -31,6 +31,10 @@ BED_THICKNESS = (
 )
 BED_BAND = 0.16  # inches: ... and so is any dark ink reaching the edge within this band along it
 BED_TYPE_KEPT = 0.5  # share of the type's ink a threshold over the page with its bed must keep to leave it
+DARK_MINORITY = (
+    0.01  # share of the page below Otsu's threshold under which that ink is too little to be the type
+)
+TYPE_MIN_SHARE = 0.01  # ... when a fainter ink below the paper covers at least this share (and twice as much)
 BED_MIN_SIDE = 3.0  # inches: a smaller image (a line or a word cut out) is no sheet lying on a bed
 
 
@@ -528,6 +532,28 @@ def binarise_planned(flat: np.ndarray, plan: CleaningPlan) -> np.ndarray:
     return out
 
 
+def lift_dark_minority(flat: np.ndarray) -> tuple[np.ndarray, int | None]:
+    """The flattened page with ink darker than its type lifted to the type's level, when a little dark
+    ink (a note in black pen, a word typed over, a stamp on a grey scan) is all that one threshold over
+    the page finds: then Otsu's threshold, ours and Tesseract's, parts that ink from the rest and a
+    faint carbon's type falls on the paper's side with the paper, as does its measured ink level.
+    The type is the fainter ink that then shows between that threshold and the paper. Returns the
+    page and the level (None: the page's darkest ink is its type, left as it is)."""
+    small, _ = downscale(flat, 1000)
+    first, dark = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    dark_share = np.count_nonzero(dark) / dark.size
+    if dark_share >= DARK_MINORITY:
+        return flat, None
+    rest = small[dark == 0].reshape(1, -1)
+    second, _ = cv2.threshold(rest, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    fainter = ((small >= first) & (small < second)).astype(np.uint8) * 255
+    share = np.count_nonzero(fainter) / fainter.size
+    if share < max(TYPE_MIN_SHARE, 2 * dark_share):
+        return flat, None
+    level = int(level_percentile(small, 5, fainter))
+    return np.maximum(flat, np.uint8(level)), level
+
+
 def plan_cleaning(measures: PageMeasures) -> CleaningPlan:
     """Choose smoothing and enlargement from what the page shows (measurements in docs/design_notes.md)."""
     factor = 1.0
@@ -613,7 +639,9 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     flat = flatten_background(grey)
     measures: PageMeasures | None = None
     plan: CleaningPlan | None = None
+    lifted = None
     if settings.binarise == "auto":
+        flat, lifted = lift_dark_minority(flat)
         measures = measure_page(flat)
         plan = plan_cleaning(measures)
         if with_bed is not None and plan.threshold != "grey":
@@ -671,6 +699,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
                 "flatten_background": True,
                 "upscale": round(factor, 3),
                 **({"smoothing": plan.smoothing, "threshold": plan.threshold} if plan else {}),
+                **({"dark_ink_lifted_to": lifted} if lifted is not None else {}),
                 **({"measures": measures.as_dict()} if measures else {}),
             },
             round(timings["binarise"], 4),

@@ -142,3 +142,23 @@ def test_a_line_cut_out_close_to_its_type_has_no_scanner_bed(tests_words):
     line = grey[rows[0] - 5 : rows[0] + 40, columns[0] : columns[-1] + 1]  # letters on all four edges
     assert (line[:, 0] < 128).any() and (line[:, -1] < 128).any()
     assert not preprocess.scanner_bed(line, 300).any()
+
+
+@pytest.mark.parametrize("seed", [226, 235])
+def test_a_faint_carbon_with_a_little_black_ink_is_read(tests_words, tmp_path, seed):
+    """Grey scans of faint carbons with a note in black pen and words typed over: that dark ink was all
+    one threshold over the page found, and it set the page's ink level (type lost: CER 99 %)."""
+    page = archival.render_page(tests_words, seed, page_type="carbon", grey=True)
+    text, steps = _read(page, tmp_path)
+    assert steps["binarise"].get("dark_ink_lifted_to") is not None, steps["binarise"]
+    assert evaluate.score(page.text, text).cer < 0.12
+
+
+def test_the_dark_ink_of_a_typed_page_is_its_type_and_stays(tests_words):
+    """On a page whose type is the dark ink (an ordinary typed letter, or a carbon without dark notes)
+    nothing is lifted."""
+    for seed, kind in ((100, "letter"), (233, "carbon")):
+        page = archival.render_page(tests_words, seed, page_type=kind)
+        flat = preprocess.flatten_background(preprocess.to_grey(page.image))
+        lifted, level = preprocess.lift_dark_minority(flat)
+        assert level is None and lifted is flat
