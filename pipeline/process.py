@@ -19,7 +19,6 @@ from .scans import PageImage
 # Below this mean word confidence a page may be upside down or sideways: ask Tesseract's OSD.
 OSD_CONFIDENCE = 60.0
 OSD_MIN_CONFIDENCE = 1.5
-OSD_QUARTER_CONFIDENCE = 5.0  # ... and to turn a page our own test found lying on its side back upright
 # Page segmentation modes that find the page's layout themselves, and may drop type as a picture.
 REREAD_PSM = (1, 3)
 
@@ -101,11 +100,8 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
         started = time.perf_counter()
         rotate, confidence = ocr.detect_orientation(cleaned.image, settings)
         timings["osd"] = time.perf_counter() - started
-        # A quarter turn more says our test was wrong: the lines ran across the page after all (a book's
-        # striped fore-edge or a ruled margin makes the page's sharpest profile run down it).
-        needed = OSD_MIN_CONFIDENCE if rotate == 180 else OSD_QUARTER_CONFIDENCE
-        if rotate and confidence >= needed:
-            turn = (cleaned.orientation + rotate) % 360
+        if rotate == 180 and confidence >= OSD_MIN_CONFIDENCE:
+            turn = (cleaned.orientation + 180) % 360
             cleaned = preprocess.clean(grey, scan.dpi, settings, orientation=turn)
             timings["clean"] += _seconds(cleaned.steps)
     page = _ocr(cleaned, scan, document, settings)
