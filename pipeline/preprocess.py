@@ -212,12 +212,11 @@ def fill_scanner_bed(
     paper = int(level_percentile(small, 90, cv2.bitwise_not(bed)))
     hides = _bed_hides_type(small, filled := small.copy(), bed, paper)
     small = filled
-    full = cv2.resize(bed, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_NEAREST)
     if scale < 1.0:  # a pixel of the small copy's margin, at full size
-        reach = int(math.ceil(1 / scale)) | 1
-        full = cv2.dilate(full, np.ones((reach, reach), np.uint8))
+        bed = cv2.dilate(bed, np.ones((3, 3), np.uint8))
+    full = cv2.resize(bed, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_NEAREST)
     grey = grey.copy()
-    grey[full > 0] = paper
+    np.copyto(grey, np.uint8(paper), where=full > 0)
     return grey, small, hides
 
 
@@ -532,25 +531,38 @@ def binarise_planned(flat: np.ndarray, plan: CleaningPlan) -> np.ndarray:
     return out
 
 
+def _otsu_level(counts: np.ndarray) -> int:
+    """Otsu's threshold of 8-bit levels counted in `counts`: the classes are levels up to it and above."""
+    p = counts / max(1, counts.sum())
+    omega = np.cumsum(p)
+    mu = np.cumsum(p * np.arange(len(p)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mu[-1] * omega - mu) ** 2 / (omega * (1 - omega))
+    return int(np.argmax(np.nan_to_num(between[:-1], nan=-1.0)))
+
+
 def lift_dark_minority(flat: np.ndarray) -> tuple[np.ndarray, int | None]:
     """The flattened page with ink darker than its type lifted to the type's level, when a little dark
     ink (a note in black pen, a word typed over, a stamp on a grey scan) is all that one threshold over
     the page finds: then Otsu's threshold, ours and Tesseract's, parts that ink from the rest and a
     faint carbon's type falls on the paper's side with the paper, as does its measured ink level.
     The type is the fainter ink that then shows between that threshold and the paper. Returns the
-    page and the level (None: the page's darkest ink is its type, left as it is)."""
-    small, _ = downscale(flat, 1000)
-    first, dark = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    dark_share = np.count_nonzero(dark) / dark.size
+    page and the level (None: the page's darkest ink is its type, left as it is). From the page's
+    histogram alone: a few milliseconds."""
+    counts = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel()
+    total = max(1.0, float(counts.sum()))
+    first = _otsu_level(counts)
+    dark_share = counts[: first + 1].sum() / total
     if dark_share >= DARK_MINORITY:
         return flat, None
-    rest = small[dark == 0].reshape(1, -1)
-    second, _ = cv2.threshold(rest, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    fainter = ((small >= first) & (small < second)).astype(np.uint8) * 255
-    share = np.count_nonzero(fainter) / fainter.size
+    rest = counts.copy()
+    rest[: first + 1] = 0
+    second = _otsu_level(rest)
+    fainter = counts[first + 1 : second + 1]
+    share = fainter.sum() / total
     if share < max(TYPE_MIN_SHARE, 2 * dark_share):
         return flat, None
-    level = int(level_percentile(small, 5, fainter))
+    level = first + 1 + int(np.searchsorted(np.cumsum(fainter), 0.05 * fainter.sum()))
     return np.maximum(flat, np.uint8(level)), level
 
 
