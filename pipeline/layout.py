@@ -374,13 +374,13 @@ def _unread_ink(
     text_left, gap = _text_left(lines), dpi / scale * MARGIN_GAP  # cleaned pixels
     margin = text_left - gap / 5  # left of it is the margin
     tall = _tall_word(lines)
+    top, corner = ink.shape[0] / scale * RESOLUTION_TOP, ink.shape[1] / scale * 0.7  # cleaned pixels
     for line in lines:
         # Tesseract's guesses at handwriting come with almost no confidence; a poor word on a line of
         # well-read type is type.
         confs = [w.conf for w in line.words if w.conf >= 0]
         typed_line = bool(confs) and float(np.median(confs)) >= TYPED_LINE_CONF
         heights = [w.bbox.height for w in line.words]
-        top, corner = ink.shape[0] / scale * RESOLUTION_TOP, ink.shape[1] / scale * 0.7
         for k, w in enumerate(line.words):
             if w.bbox.x1 < margin:
                 continue  # a note in the left margin, whatever Tesseract made of it
@@ -414,10 +414,10 @@ def _unread_ink(
     # resolution written across one would be joined to it. The shadow of the page's edge is left
     # whole: it is told apart below by where it lies.
     reach = max(5, int(round(dpi * RULE_LENGTH)))
-    edge = int(0.015 * max(ink.shape))
+    edge = int(0.015 * max(ink.shape))  # the shadow of the page's edge lies this near it
     for kernel in (np.ones((1, reach), np.uint8), np.ones((reach, 1), np.uint8)):
         rules = cv2.morphologyEx(unread, cv2.MORPH_OPEN, kernel)
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+        count, labels, stats, _ = preprocess.components(rules)
         x, y, w, h = (stats[:, i] for i in range(4))
         inner = (x > edge) & (y > edge) & (x + w < ink.shape[1] - edge) & (y + h < ink.shape[0] - edge)
         inner[0] = False
@@ -446,7 +446,6 @@ def _unread_ink(
         )
         if h < dpi * lowest or w < dpi * least or w > w_img * 0.5 or h > h_img * 0.15:
             continue
-        edge = int(0.015 * max(w_img, h_img))
         if (x <= edge or y <= edge or x + w >= w_img - edge or y + h >= h_img - edge) and not folio:
             continue  # the scanner's border, the shadow of the page's edge
         patch = (labels[y : y + h, x : x + w] == label) & (unread[y : y + h, x : x + w] > 0)
