@@ -422,9 +422,9 @@ def _unread_ink(
         inner = (x > edge) & (y > edge) & (x + w < ink.shape[1] - edge) & (y + h < ink.shape[0] - edge)
         inner[0] = False
         unread[inner[labels]] = 0
-    gap = max(3, int(round(dpi * 0.15)))
+    close = max(3, int(round(dpi * 0.15)))  # analysis pixels; `gap` stays the margin's, in cleaned pixels
     joined = cv2.morphologyEx(
-        unread, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
+        unread, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close, close))
     )
     count, labels, stats, _ = preprocess.components(joined)
     h_img, w_img = ink.shape

@@ -393,3 +393,19 @@ def test_a_round_stamp_over_dense_print_is_found_by_its_whole_rim(tmp_path):
     rounds = [z for z in truth if z["type"] == "stamp" and z["role"] == "round"]
     assert len(rounds) == 1  # what this seed renders; if the generator changes, pick another
     assert _found(truth, predicted, "stamp") == rounds
+
+
+def test_a_tick_ending_where_the_type_begins_is_a_margin_note():
+    # A one-character note (a tick 0.1 inch wide) begun 0.1 inch into the margin between two lines, its last
+    # stroke reaching the first letters' edge: the margin is judged in cleaned pixels (MARGIN_GAP), not
+    # by the closing size in analysis pixels.
+    scale = 0.28
+    dpi = 300 * scale
+    ink, lines = _typed_page(scale)  # the type begins at x = 80 (analysis pixels)
+    canvas = np.zeros(ink.shape, np.uint8)
+    cv2.line(canvas, (70, 170), (75, 178), 255, 1)
+    cv2.line(canvas, (75, 178), (80, 168), 255, 1)
+    ink |= canvas > 0
+    notes = [r for r in layout._unread_ink(ink, tuple(lines), dpi, scale) if r.role == "margin_note"]
+    assert len(notes) == 1
+    assert abs(notes[0].bbox.x0 - 70 / scale) < 5 and abs(notes[0].bbox.y0 - 168 / scale) < 5
