@@ -68,6 +68,8 @@ RECT_HEIGHT = (0.5, 1.6)  # inches: a rectangular stamp's height ...
 RECT_WIDTH = (0.8, 2.6)  # ... and width
 RECT_SIDE_COVER = 0.6  # share of a side that its ink covers (3 sides of 4; type may hide one)
 RECT_CONTRAST = 0.2  # ... more than a line just outside the frame, on average
+FRAME_CORNER_SIDE = 0.22  # inches: each side of a stamp's frame's corner found in a piece of foreign ink
+FRAME_CORNER_TURN = 8.0  # degrees from a right angle those sides may make
 STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
 UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (its words stay in the text)
 TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this median confidence
@@ -509,6 +511,9 @@ def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Regio
             region = Region("stamp", "rect", box, angle=angle)
         elif area / float(w * h) > 0.35 or max(w, h) > 10 * min(w, h) or _ruled(patch):
             continue  # a blot, a hole, a photograph, a rule, a table's cell or the page's edge: not writing
+        elif (corner := _frame_corner(patch, dpi)) is not None:
+            # A grainy frame broken in pieces (or joined to the type it stamps) keeps a corner.
+            region = Region("stamp", "rect", box, angle=corner)
         else:
             points = cv2.findNonZero(patch.astype(np.uint8))
             (_, _), (rw, rh), rect_angle = cv2.minAreaRect(points)
@@ -835,6 +840,33 @@ def _frame(patch: np.ndarray, dpi: float) -> float | None:
     # The frame's grain, or writing that runs out over it, may hide a side or two.
     framed = sum(c >= 0.6 for c in cover) >= 2 and np.mean(cover) >= 0.5
     return _text_angle(angle, rw, rh) if framed else None
+
+
+def _frame_corner(patch: np.ndarray, dpi: float) -> float | None:
+    """Angle (degrees) of a stamp's frame when the ink holds one of its corners: two straight strokes,
+    each at least FRAME_CORNER_SIDE long, at right angles and meeting at their ends. A pen draws no
+    such corner; a frame broken by its grain, or joined to the type under it, keeps one."""
+    side = dpi * FRAME_CORNER_SIDE
+    if min(patch.shape) < side:
+        return None
+    found = cv2.HoughLinesP(
+        patch.astype(np.uint8), 1, np.pi / 180, int(side * 0.8), minLineLength=side, maxLineGap=2
+    )
+    if found is None:
+        return None
+    segments = found.reshape(-1, 4).astype(float)
+    theta = np.degrees(np.arctan2(segments[:, 3] - segments[:, 1], segments[:, 2] - segments[:, 0])) % 180
+    ends = [segments[:, :2], segments[:, 2:]]
+    reach = max(2.0, dpi * 0.05)
+    for i in range(len(segments)):
+        turn = np.abs((theta - theta[i]) % 180 - 90)
+        for a in ends:
+            for b in ends:
+                meet = np.hypot(*(b - a[i]).T) <= reach
+                if np.any(meet & (turn <= FRAME_CORNER_TURN)):
+                    tilt = (theta[i] + 45) % 90 - 45  # the frame's tilt, whichever side this is
+                    return float(-tilt) if abs(tilt) <= RECT_TILT else None
+    return None
 
 
 def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:

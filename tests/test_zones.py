@@ -409,3 +409,26 @@ def test_a_tick_ending_where_the_type_begins_is_a_margin_note():
     notes = [r for r in layout._unread_ink(ink, tuple(lines), dpi, scale) if r.role == "margin_note"]
     assert len(notes) == 1
     assert abs(notes[0].bbox.x0 - 70 / scale) < 5 and abs(notes[0].bbox.y0 - 168 / scale) < 5
+
+
+def test_a_broken_frame_joined_to_the_type_under_it_is_a_stamp_by_its_corner():
+    # The analysis copy of a grey page: a stamp's frame (1.2 x 0.6 inch, turned 4 degrees) broken at
+    # the middle of its long sides by its grain, two lines of type running into its left half, and a
+    # written word (a pen's connected strokes, 0.45 inch high) beside it.
+    scale = 0.28
+    dpi = 300 * scale
+    flat = np.full((500, 700), 255, np.uint8)
+    corners = cv2.boxPoints(((300, 200), (100, 50), -4)).astype(np.int32)
+    cv2.polylines(flat, [corners], True, 90, 2)
+    cv2.rectangle(flat, (295, 150), (305, 250), 255, -1)
+    for y in (190, 212):
+        cv2.putText(
+            flat, "takogo roda sovet dlya", (150, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 60, 1, cv2.LINE_8
+        )
+    t = np.linspace(0, 6 * np.pi, 200)
+    pen = np.column_stack([420 + t * 8 + 6 * np.sin(2 * t), 330 - 30 * np.abs(np.sin(t)) + 4 * np.cos(3 * t)])
+    cv2.polylines(flat, [pen.astype(np.int32)], False, 60, 2)
+    found = {(r.type, int(r.bbox.x0 * scale) // 10) for r, _ in layout._foreign_ink(flat, dpi, scale)}
+    # Both halves of the frame are the stamp's (the left one, joined to the type, has no frame of its
+    # own, only two corners); the pen's strokes make no corner.
+    assert found == {("stamp", 24), ("stamp", 30), ("handwriting", 41)}
