@@ -71,6 +71,7 @@ RECT_CONTRAST = 0.2  # ... more than a line just outside the frame, on average
 FRAME_CORNER_SIDE = 0.22  # inches: each side of a stamp's frame's corner found in a piece of foreign ink
 FRAME_CORNER_TURN = 8.0  # degrees from a right angle those sides may make
 STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
+WRITTEN_ACROSS_CONF = 20.0  # a word taller than the type read with less confidence is writing across a line
 UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (its words stay in the text)
 TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this median confidence
 FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
@@ -383,11 +384,19 @@ def _unread_ink(
         confs = [w.conf for w in line.words if w.conf >= 0]
         typed_line = bool(confs) and float(np.median(confs)) >= TYPED_LINE_CONF
         heights = [w.bbox.height for w in line.words]
+        typed = [w.bbox for w in line.words if w.conf >= TYPED_LINE_CONF and w.bbox.height < tall]
+        band = (np.median([b.y0 for b in typed]), np.median([b.y1 for b in typed])) if typed else None
         for k, w in enumerate(line.words):
             if w.bbox.x1 < margin:
                 continue  # a note in the left margin, whatever Tesseract made of it
             if w.bbox.height >= tall and w.conf < STAMP_KEEP_CONF and len(line.words) <= 4:
                 continue  # writing larger than the type, on a line of its own, read unsurely
+            if w.bbox.height >= tall and w.conf < WRITTEN_ACROSS_CONF and band is not None:
+                # Writing larger than the type across a line of it (Tesseract makes nothing of the two):
+                # only its ink above and below the type's band is unread.
+                y0, y1 = int(band[0] * scale), int(np.ceil(band[1] * scale)) + 1
+                read[y0:y1, int(w.bbox.x0 * scale) : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
+                continue
             others = heights[:k] + heights[k + 1 :]
             if (
                 w.bbox.y1 < top
@@ -1241,8 +1250,15 @@ def _furniture_of(
             return entry
         elif region.role == "margin_note":
             return entry  # what Tesseract read of a note in the margin
-        elif region.unread and word.bbox.height >= found.tall_word and word.conf < STAMP_KEEP_CONF:
-            larger = entry  # what Tesseract made of larger writing than the type (see _unread_ink)
+        elif (
+            region.unread
+            and word.bbox.height >= found.tall_word
+            and word.conf < STAMP_KEEP_CONF
+            and not (word.conf < WRITTEN_ACROSS_CONF and _line_of_type(line))
+        ):
+            # What Tesseract made of larger writing than the type (see _unread_ink); across a line of
+            # type its reading holds the type's letters too, and stays.
+            larger = entry
     text = word.text.strip()
     line_text = line.text.strip()
     alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))
@@ -1276,6 +1292,12 @@ def _furniture_of(
         furniture.append(entry)
         return entry
     return None
+
+
+def _line_of_type(line: Line) -> bool:
+    """A line of several words, read as type (a median confidence of TYPED_LINE_CONF)."""
+    confs = [w.conf for w in line.words if w.conf >= 0]
+    return len(line.words) > 4 and bool(confs) and float(np.median(confs)) >= TYPED_LINE_CONF
 
 
 def _folio_tail(line: Line, width: int, height: int, dpi: int) -> tuple[Word, ...]:

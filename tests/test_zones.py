@@ -432,3 +432,56 @@ def test_a_broken_frame_joined_to_the_type_under_it_is_a_stamp_by_its_corner():
     # Both halves of the frame are the stamp's (the left one, joined to the type, has no frame of its
     # own, only two corners); the pen's strokes make no corner.
     assert found == {("stamp", 24), ("stamp", 30), ("handwriting", 41)}
+
+
+def test_writing_across_a_line_of_type_is_found_above_the_types_band():
+    # A resolution written over a line of type, reaching 0.25 inch above it: Tesseract reads the two as
+    # one tall word it makes nothing of, on a line of well-read type. The ink above the type's band is
+    # writing; the type's band stays read.
+    scale = 0.28
+    dpi = 300 * scale
+    ink, lines = _typed_page(scale)
+    top = 150 + 3 * 40  # the fourth line of type
+    canvas = np.zeros(ink.shape, np.uint8)
+    cv2.putText(canvas, "Soglasen", (280, top + 8), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.5, 255, 2, cv2.LINE_8)
+    ink |= canvas > 0
+    ys, xs = np.nonzero(canvas)
+    assert ys.min() < top - 15 and ys.max() > top  # across the line, well above it
+    merged = _word(
+        "Фмгда",
+        int(xs.min() / scale),
+        int(xs.max() / scale),
+        int(ys.min() / scale),
+        int(ys.max() / scale),
+        conf=5.0,
+    )
+    words = list(lines[3].words)
+    words[2] = merged  # the typed word under the writing, read with it as one
+    lines[3] = _line(*words)
+    found = layout._unread_ink(ink, tuple(lines), dpi, scale)
+    writing = [
+        r
+        for r in found
+        if boxes_match(
+            [merged.bbox.x0, merged.bbox.y0, merged.bbox.x1, merged.bbox.y1],
+            [r.bbox.x0, r.bbox.y0, r.bbox.x1, r.bbox.y1],
+        )
+    ]
+    assert len(writing) == 1
+    assert abs(writing[0].bbox.y0 * scale - ys.min()) <= 2
+
+
+def test_what_tesseract_reads_of_writing_across_a_line_of_type_stays_in_the_text():
+    # A tall word read with almost no confidence, in writing found as unread ink: across a line of
+    # well-read type it holds the type's letters and stays; on a line of its own it is the writing's.
+    scale = 0.28
+    shape = (982, 694)
+    region = layout.Region("handwriting", "", BBox(900, 800, 1500, 1100), unread=True)
+    found = layout.Found([region], np.zeros(shape, np.int32), np.zeros(shape, bool), scale, tall_word=60.0)
+    entry = {"type": "handwriting", "role": "", "bbox": region.bbox, "region": region, "words": []}
+    merged = _word("Фмгда", 1000, 1400, 850, 1000, conf=5.0)
+    typed = [_word("слово", 300 + 120 * k, 400 + 120 * k, 940, 980) for k in range(5)]
+    across = _line(*typed, merged)
+    assert layout._furniture_of(merged, across, [entry], found, 2480, 3508) is None
+    alone = _line(merged)
+    assert layout._furniture_of(merged, alone, [entry], found, 2480, 3508) is entry
