@@ -59,6 +59,7 @@ ROUND_STAMP_RADIUS = (0.5, 1.1)  # inches: the radii of round stamps looked for 
 CIRCLE_RIM_COVER = 0.7  # share of a circle (in 5-degree steps) a stamp's rim inks, though its grain breaks it
 CIRCLE_INSIDE_COVER = 0.75  # ... while a circle over dense type finds ink nearly everywhere inside
 CIRCLE_WHOLE_RIM = 0.85  # ... which a stamp over dense print may too, if its rim is inked this much
+CIRCLE_SHIFT = 0.35  # share of its radius a circle's rough centre may be off its rim's
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
 RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
 RECT_SIDE_LONG = 1.0  # ... unless the other side is this long: then a piece of this one will do
@@ -393,9 +394,11 @@ def _unread_ink(
                 continue  # writing larger than the type, on a line of its own, read unsurely
             if w.bbox.height >= tall and w.conf < WRITTEN_ACROSS_CONF and band is not None:
                 # Writing larger than the type across a line of it (Tesseract makes nothing of the two):
-                # only its ink above and below the type's band is unread.
+                # only its ink above and below the type's band is unread (and a note in the margin
+                # run into it, below).
                 y0, y1 = int(band[0] * scale), int(np.ceil(band[1] * scale)) + 1
-                read[y0:y1, int(w.bbox.x0 * scale) : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
+                left = max(w.bbox.x0, text_left)
+                read[y0:y1, int(left * scale) : int(np.ceil(w.bbox.x1 * scale)) + 1] = 1
                 continue
             others = heights[:k] + heights[k + 1 :]
             if (
@@ -567,11 +570,9 @@ def _round_stamps(
     regions: list[Region] = []
     # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
     for cx, cy, r in [] if circles is None else sorted(circles[0], key=lambda c: -c[2]):
-        # The accumulator's radius is rough: the rim is the best-inked circle near it.
-        radii = np.arange(r * 0.85, r * 1.15)
-        covers = _rim_covers(ink, cx, cy, radii)
-        best = len(covers) - 1 - int(np.argmax(covers[::-1]))  # the best-inked, the outer of equals
-        rim, radius = float(covers[best]), float(radii[best])
+        # The accumulator's centre and radius are rough (type inside a grey stamp pulls them off): the
+        # rim is the best-inked circle near them.
+        cx, cy, rim, radius = _best_rim(ink, float(cx), float(cy), float(r))
         outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
         inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
         # A more broken rim must stand out more from the band outside it.
@@ -772,6 +773,30 @@ def _side_cover(ink: np.ndarray, p: np.ndarray, q: np.ndarray, centre: tuple) ->
     xs, ys = np.clip(xy[..., 0], 0, ink.shape[1] - 1), np.clip(xy[..., 1], 0, ink.shape[0] - 1)
     hit = ink[ys, xs].reshape(2, 5, -1).any(axis=1)
     return float(hit[0].mean()), float(hit[1].mean())
+
+
+def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, float, float, float]:
+    """(cx, cy, rim cover, radius) of the best-inked circle within CIRCLE_SHIFT of a rough one's centre
+    and 15 % of its radius (the outer of equals; the rough centre when no other is better)."""
+    radii = np.arange(r * 0.85, r * 1.15)
+    best = (-1.0, 0.0, cx, cy)
+    reach = int(r * CIRCLE_SHIFT)
+    # Every fourth pixel of the square round the rough centre, then every pixel round the best of them.
+    for step, centre, span in ((4, (cx, cy), reach), (1, None, 3)):
+        x0, y0 = centre if centre is not None else best[2:]
+        for dy in range(-span, span + 1, step):
+            for dx in range(-span, span + 1, step):
+                x, y = x0 + dx, y0 + dy
+                covers = _rim_covers(ink, x, y, radii)
+                k = len(covers) - 1 - int(np.argmax(covers[::-1]))
+                # A moved centre must ink the rim better by a step round, not by the grain's chance.
+                rough = x == cx and y == cy
+                better = covers[k] - (0.0 if rough else 1 / 36)
+                if better > best[0] + 1e-9 or (rough and better >= best[0] - 1e-9):
+                    best = (better, float(radii[k]), x, y)
+    _, radius, x, y = best
+    covers = _rim_covers(ink, x, y, np.array([radius]))
+    return x, y, float(covers[0]), radius
 
 
 def _rim_covers(ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, steps: int = 72) -> np.ndarray:

@@ -485,3 +485,19 @@ def test_what_tesseract_reads_of_writing_across_a_line_of_type_stays_in_the_text
     assert layout._furniture_of(merged, across, [entry], found, 2480, 3508) is None
     alone = _line(merged)
     assert layout._furniture_of(merged, alone, [entry], found, 2480, 3508) is entry
+
+
+def test_a_round_stamps_rim_is_found_round_a_rough_centre():
+    # A grey round stamp's ring (radius 0.8 inch at analysis scale, three quarters of it inked) with
+    # lines of type across it: cv2.HoughCircles's centre and radius for such a stamp may be 0.2 inch
+    # off. The best-inked circle near them is the rim.
+    dpi = 300 * 0.28
+    ink = np.zeros((400, 400), bool)
+    canvas = np.zeros(ink.shape, np.uint8)
+    cv2.ellipse(canvas, (200, 200), (67, 67), 0, 30, 300, 255, 2)
+    for y in range(150, 260, 14):
+        canvas[y : y + 6, 90:330:3] = 255  # type inside the ring and beyond it
+    ink |= canvas > 0
+    cx, cy, rim, radius = layout._best_rim(ink, 200 + 0.2 * dpi, 200 - 0.15 * dpi, 60.0)
+    assert abs(cx - 200) <= 3 and abs(cy - 200) <= 3 and abs(radius - 67) <= 3
+    assert rim >= 0.7
