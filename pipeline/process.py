@@ -21,9 +21,14 @@ OSD_CONFIDENCE = 60.0
 OSD_MIN_CONFIDENCE = 1.5
 # Page segmentation modes that find the page's layout themselves, and may drop type as a picture.
 REREAD_PSM = (1, 3)
-# Below this mean word confidence the cleaned page is also read as a plain Otsu + 3x3 median image of
-# the same frame (the cleaning may have broken the strokes of a faint carbon or a blotched page) ...
+# Below this mean word confidence the page is also cleaned as a plain script would (Otsu, 3x3 median,
+# its own deskew): archocr's cleaning may have misjudged a faint carbon's tilt or taken its type for
+# noise ...
 PLAIN_CHECK_CONFIDENCE = 85.0
+# ... and read too when that image differs from the cleaned one: its deskew by this many degrees or more,
+# or its ink outside this range of the cleaned page's (Tesseract's time goes where a reading may differ) ...
+PLAIN_ANGLE_APART = 1.0
+PLAIN_INK_RATIO = (0.5, 2.0)
 # ... and that reading is kept when it has this many times the characters read with PLAIN_SURE_CONF.
 PLAIN_BETTER = 1.15
 PLAIN_SURE_CONF = 70.0
@@ -184,6 +189,18 @@ def sure_characters(page: Page, conf: float = PLAIN_SURE_CONF) -> int:
     return sum(sum(c.isalnum() for c in w.text) for w in page.words if w.conf >= conf)
 
 
+def plain_differs(cleaned: preprocess.Cleaned, plain: preprocess.Cleaned) -> bool:
+    """Whether the plain image may read differently from the cleaned one: the two deskews disagree, or
+    one holds much more ink than the other (counted at the scan's resolution)."""
+    if abs(cleaned.skew_angle - plain.skew_angle) >= PLAIN_ANGLE_APART:
+        return True
+    enlarged = (cleaned.dpi / plain.dpi) ** 2
+    cleaned_ink = np.count_nonzero(_binary(cleaned.image) < 128) / enlarged
+    plain_ink = np.count_nonzero(plain.image < 128)
+    low, high = PLAIN_INK_RATIO
+    return not low * plain_ink <= cleaned_ink <= high * plain_ink
+
+
 def prefer_plain(cleaned_page: Page, plain_page: Page) -> bool:
     """Whether the plain image's reading is clearly the better one, judged by Tesseract's own
     confidence: it reads PLAIN_BETTER times the characters surely, or the cleaned page reads none."""
@@ -201,10 +218,15 @@ def _plain_if_better(
     settings: Settings,
     timings: dict[str, float],
 ) -> tuple[Page, preprocess.Cleaned, np.ndarray | None]:
-    """A doubtful page is read again from its plain image; the better reading (and its image) goes on to
-    the layout stage, which keeps the furniture out of either (coloured ink is lifted from both)."""
+    """A doubtful page is read again from its plain image when that differs from the cleaned one; the
+    better reading (and its image) goes on to the layout stage, which keeps the furniture out of either
+    (coloured ink is lifted from both)."""
+    started = time.perf_counter()
     plain = plain_cleaned(preprocess.to_grey(grey), scan.dpi)
-    timings["plain_clean"] = plain.steps[0].seconds
+    differs = plain_differs(cleaned, plain)
+    timings["plain_clean"] = time.perf_counter() - started
+    if not differs:
+        return page, cleaned, reduced
     plain_page, plain_reduced = _ocr(plain, scan, document, settings)
     _add_ocr(timings, plain_page.steps[-1])
     timings["dropped_lines"] += float(plain_page.steps[-1].settings.get("dropped_line_search_seconds", 0.0))

@@ -4,11 +4,15 @@ corpus's tests split) whose cleaning went wrong, read with real Tesseract and sc
 
 from __future__ import annotations
 
+import dataclasses
 import re
+
+import cv2
+import numpy as np
 
 from benchmarks.bench_archival import plain_baseline
 from benchmarks.bench_ocr import raw_tesseract
-from pipeline import archival, evaluate, process
+from pipeline import archival, evaluate, preprocess, process
 from pipeline.config import Settings
 from pipeline.model import BBox, Line, Page, Paragraph, Word
 from pipeline.scans import load_page
@@ -53,3 +57,19 @@ def test_a_carbon_whose_cleaning_lost_its_type_is_read_from_the_plain_image(test
         if w not in truth_words
     }
     assert not written & set(re.findall(r"\w+", result.text.lower()))
+
+
+def test_the_plain_image_is_read_only_when_it_differs_from_the_cleaned_one():
+    ink = np.full((400, 300), 255, np.uint8)
+    ink[100:300:20, 50:250] = 0  # ten lines of ink
+    cleaned = preprocess.Cleaned(ink, 0.2, 0, ((1, 0, 0), (0, 1, 0)), 300, ())
+    assert not process.plain_differs(cleaned, dataclasses.replace(cleaned, skew_angle=-0.5))
+    assert process.plain_differs(cleaned, dataclasses.replace(cleaned, skew_angle=-1.0))  # tilts disagree
+    faint = ink.copy()
+    faint[100:300:40] = 255  # the cleaned page kept half the lines ...
+    assert not process.plain_differs(dataclasses.replace(cleaned, image=faint), cleaned)
+    faint[100:300:20, 150:] = 255  # ... or a quarter of their ink
+    assert process.plain_differs(dataclasses.replace(cleaned, image=faint), cleaned)
+    # An enlarged cleaned page's ink is counted at the scan's resolution.
+    big = cv2.resize(ink, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    assert not process.plain_differs(dataclasses.replace(cleaned, image=big, dpi=600), cleaned)
