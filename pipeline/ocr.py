@@ -257,6 +257,11 @@ def in_columns(lines: list[Line], width: int) -> bool:
     """The text stands in columns (a printed two-column page, a table): many rows hold two lines side
     by side across a gap, and the right ones start at one x. Reading a band of such a page again as one
     block (psm 6) would run the columns into each other."""
+    return column_start(lines, width) is not None
+
+
+def column_start(lines: list[Line], width: int) -> int | None:
+    """Where the right column starts when the text stands in columns (see in_columns), else None."""
     starts = []
     for a in lines:
         for b in lines:
@@ -266,9 +271,57 @@ def in_columns(lines: list[Line], width: int) -> bool:
             if rows > 0.5 * min(a.bbox.height, b.bbox.height) and b.bbox.x0 - a.bbox.x1 > 0.02 * width:
                 starts.append(b.bbox.x0)
     if len(starts) < COLUMN_ROWS:
-        return False
+        return None
     aligned = np.abs(np.array(starts) - np.median(starts)) < 0.02 * width
-    return int(aligned.sum()) >= COLUMN_ROWS
+    return int(np.min(np.array(starts)[aligned])) if int(aligned.sum()) >= COLUMN_ROWS else None
+
+
+COLUMN_SIDE = 0.8  # share of a line's words' width on one side of the gutter that puts it in that column
+
+
+def columns_apart(paragraphs: tuple[Paragraph, ...], width: int) -> tuple[Paragraph, ...]:
+    """On a page in two columns, a paragraph Tesseract made of lines of both columns (a speck in the
+    gutter can join them) is split: its lines of the right column are read with that column, before
+    the first of its paragraphs lower down. Lines across both columns (a heading) stay where they are."""
+    split = column_start([line for p in paragraphs for line in p.lines], width)
+    if split is None:
+        return paragraphs
+
+    def side(line: Line) -> str:
+        total = sum(w.bbox.width for w in line.words) or 1
+        right = sum(max(0, w.bbox.x1 - max(w.bbox.x0, split)) for w in line.words) / total
+        return "right" if right >= COLUMN_SIDE else "left" if right <= 1 - COLUMN_SIDE else "across"
+
+    def paragraph(lines: list[Line], block: int) -> Paragraph:
+        return Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block)
+
+    kept: list[Paragraph] = []
+    moved: list[Paragraph] = []
+    for par in paragraphs:
+        sides = [side(line) for line in par.lines]
+        if "left" in sides and "right" in sides:
+            kept.append(
+                paragraph([ln for ln, s in zip(par.lines, sides, strict=True) if s != "right"], par.block)
+            )
+            moved.append(
+                paragraph([ln for ln, s in zip(par.lines, sides, strict=True) if s == "right"], par.block)
+            )
+        else:
+            kept.append(par)
+    for new in moved:
+        later = next(
+            (
+                i
+                for i, p in enumerate(kept)
+                if p.bbox.y0 > new.bbox.y0 and all(side(line) == "right" for line in p.lines)
+            ),
+            None,
+        )
+        if later is None:  # after the right column's last paragraph, or at the end
+            rights = [i for i, p in enumerate(kept) if all(side(line) == "right" for line in p.lines)]
+            later = rights[-1] + 1 if rights else len(kept)
+        kept.insert(later, new)
+    return tuple(kept)
 
 
 def reduced_copy(image: np.ndarray) -> np.ndarray:
