@@ -344,11 +344,40 @@ def dropped_bands(
     so that it is re-read as whole lines. `small` is `binary`'s reduced_copy, when it is made already."""
     if glyph <= 0 or not paragraphs:
         return []
-    if in_columns([line for p in paragraphs for line in p.lines], binary.shape[1]):
-        return []
-    scale = min(1.0, DROPPED_SIDE / max(binary.shape))
     if small is None:
         small = reduced_copy(binary)
+    width = binary.shape[1]
+    split = column_start([line for p in paragraphs for line in p.lines], width)
+    if split is None:
+        return _dropped_bands(binary, paragraphs, glyph, small)
+    # Text in two columns: each column is looked at on its own, the other one painted over, so that no
+    # band runs across the gutter (one block of psm 6 would run the columns into each other). A column
+    # that itself stands in columns (a table) is left alone.
+    scale = small.shape[1] / width
+    gutter = max(0, split - int(0.01 * width))
+    bands = []
+    for x0, x1 in ((0, gutter), (gutter, width)):
+        own = tuple(
+            Paragraph(kept, BBox.enclosing([ln.bbox for ln in kept]), p.block)
+            for p in paragraphs
+            if (kept := tuple(ln for ln in p.lines if x0 <= (ln.bbox.x0 + ln.bbox.x1) / 2 < x1))
+        )
+        if not own or in_columns([line for p in own for line in p.lines], width):
+            continue
+        column = np.full_like(small, 255)
+        sx0, sx1 = int(x0 * scale), int(np.ceil(x1 * scale))
+        column[:, sx0:sx1] = small[:, sx0:sx1]
+        for b in _dropped_bands(binary, own, glyph, column):
+            if min(b.x1, x1) - max(b.x0, x0) > 0:
+                bands.append(BBox(max(b.x0, x0), b.y0, min(b.x1, x1), b.y1))
+    return bands
+
+
+def _dropped_bands(
+    binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: float, small: np.ndarray
+) -> list[BBox]:
+    """dropped_bands on text that does not stand in columns."""
+    scale = min(1.0, DROPPED_SIDE / max(binary.shape))
     g = glyph * scale
     # Otsu, not a fixed level: the page may be the flattened grey (`--binarise none`).
     ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
