@@ -276,6 +276,24 @@ def column_start(lines: list[Line], width: int) -> int | None:
     return int(np.min(np.array(starts)[aligned])) if int(aligned.sum()) >= COLUMN_ROWS else None
 
 
+COLUMN_WIDTH = 0.25  # share of the page's width the lines of each of two printed columns span (median)
+
+
+def two_columns(lines: list[Line], width: int) -> int | None:
+    """Where the right column starts when the text stands in two printed columns, each of COLUMN_ROWS
+    lines or more and COLUMN_WIDTH of the page wide: not a margin of notes, nor the edge of the next
+    page in a book's scan, beside one column of type."""
+    split = column_start(lines, width)
+    if split is None:
+        return None
+    sides = (
+        [ln.bbox.width for ln in lines if ln.bbox.x1 <= split],
+        [ln.bbox.width for ln in lines if ln.bbox.x0 >= split],
+    )
+    wide = all(len(w) >= COLUMN_ROWS and float(np.median(w)) >= COLUMN_WIDTH * width for w in sides)
+    return split if wide else None
+
+
 COLUMN_SIDE = 0.8  # share of a line's words' width on one side of the gutter that puts it in that column
 
 
@@ -283,7 +301,7 @@ def columns_apart(paragraphs: tuple[Paragraph, ...], width: int) -> tuple[Paragr
     """On a page in two columns, a paragraph Tesseract made of lines of both columns (a speck in the
     gutter can join them) is split: its lines of the right column are read with that column, before
     the first of its paragraphs lower down. Lines across both columns (a heading) stay where they are."""
-    split = column_start([line for p in paragraphs for line in p.lines], width)
+    split = two_columns([line for p in paragraphs for line in p.lines], width)
     if split is None:
         return paragraphs
 
@@ -347,9 +365,10 @@ def dropped_bands(
     if small is None:
         small = reduced_copy(binary)
     width = binary.shape[1]
-    split = column_start([line for p in paragraphs for line in p.lines], width)
+    lines = [line for p in paragraphs for line in p.lines]
+    split = two_columns(lines, width)
     if split is None:
-        return _dropped_bands(binary, paragraphs, glyph, small)
+        return [] if in_columns(lines, width) else _dropped_bands(binary, paragraphs, glyph, small)
     # Text in two columns: each column is looked at on its own, the other one painted over, so that no
     # band runs across the gutter (one block of psm 6 would run the columns into each other). A column
     # that itself stands in columns (a table) is left alone.

@@ -168,3 +168,18 @@ def test_a_paragraph_of_lines_of_both_columns_is_split_and_read_with_each_column
     order = [line.bbox.y0 + (0 if line.bbox.x0 < 1000 else 10000) for p in out for line in p.lines]
     assert order == sorted(order)  # the left column top to bottom, then the right one
     assert sum(len(p.lines) for p in out) == 24
+
+
+def test_a_narrow_strip_beside_one_column_is_no_second_column():
+    """A book's scan: one column of type and, at its right, the edge of the next page read as short
+    lines starting at one x. Its paragraphs are left as read and no band is read again across it."""
+    body = [_row(100 + 60 * i, 100, 1500) for i in range(12)]
+    edge = [_row(100 + 60 * i, 1700, 1800) for i in range(12)]
+    assert ocr.column_start(body + edge, 2000) is not None
+    assert ocr.two_columns(body + edge, 2000) is None
+    read = tuple(Paragraph((a, b), a.bbox.union(b.bbox)) for a, b in zip(body, edge, strict=True))
+    assert ocr.columns_apart(read, 2000) == read
+    image = np.full((1000, 2000), 255, np.uint8)
+    for i in range(12):
+        _letters(image, 100 + 60 * i, 100, 1500)
+    assert ocr.dropped_bands(image, read[:5] + read[6:], 30.0) == []
