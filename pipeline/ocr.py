@@ -257,6 +257,11 @@ def in_columns(lines: list[Line], width: int) -> bool:
     """The text stands in columns (a printed two-column page, a table): many rows hold two lines side
     by side across a gap, and the right ones start at one x. Reading a band of such a page again as one
     block (psm 6) would run the columns into each other."""
+    return column_start(lines, width) is not None
+
+
+def column_start(lines: list[Line], width: int) -> int | None:
+    """Where the right column starts when the text stands in columns (see in_columns), else None."""
     starts = []
     for a in lines:
         for b in lines:
@@ -266,9 +271,75 @@ def in_columns(lines: list[Line], width: int) -> bool:
             if rows > 0.5 * min(a.bbox.height, b.bbox.height) and b.bbox.x0 - a.bbox.x1 > 0.02 * width:
                 starts.append(b.bbox.x0)
     if len(starts) < COLUMN_ROWS:
-        return False
+        return None
     aligned = np.abs(np.array(starts) - np.median(starts)) < 0.02 * width
-    return int(aligned.sum()) >= COLUMN_ROWS
+    return int(np.min(np.array(starts)[aligned])) if int(aligned.sum()) >= COLUMN_ROWS else None
+
+
+COLUMN_WIDTH = 0.25  # share of the page's width the lines of each of two printed columns span (median)
+
+
+def two_columns(lines: list[Line], width: int) -> int | None:
+    """Where the right column starts when the text stands in two printed columns, each of COLUMN_ROWS
+    lines or more and COLUMN_WIDTH of the page wide: not a margin of notes, nor the edge of the next
+    page in a book's scan, beside one column of type."""
+    split = column_start(lines, width)
+    if split is None:
+        return None
+    sides = (
+        [ln.bbox.width for ln in lines if ln.bbox.x1 <= split],
+        [ln.bbox.width for ln in lines if ln.bbox.x0 >= split],
+    )
+    wide = all(len(w) >= COLUMN_ROWS and float(np.median(w)) >= COLUMN_WIDTH * width for w in sides)
+    return split if wide else None
+
+
+COLUMN_SIDE = 0.8  # share of a line's words' width on one side of the gutter that puts it in that column
+
+
+def columns_apart(paragraphs: tuple[Paragraph, ...], width: int) -> tuple[Paragraph, ...]:
+    """On a page in two columns, a paragraph Tesseract made of lines of both columns (a speck in the
+    gutter can join them) is split: its lines of the right column are read with that column, before
+    the first of its paragraphs lower down. Lines across both columns (a heading) stay where they are."""
+    split = two_columns([line for p in paragraphs for line in p.lines], width)
+    if split is None:
+        return paragraphs
+
+    def side(line: Line) -> str:
+        total = sum(w.bbox.width for w in line.words) or 1
+        right = sum(max(0, w.bbox.x1 - max(w.bbox.x0, split)) for w in line.words) / total
+        return "right" if right >= COLUMN_SIDE else "left" if right <= 1 - COLUMN_SIDE else "across"
+
+    def paragraph(lines: list[Line], block: int) -> Paragraph:
+        return Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block)
+
+    kept: list[Paragraph] = []
+    moved: list[Paragraph] = []
+    for par in paragraphs:
+        sides = [side(line) for line in par.lines]
+        if "left" in sides and "right" in sides:
+            kept.append(
+                paragraph([ln for ln, s in zip(par.lines, sides, strict=True) if s != "right"], par.block)
+            )
+            moved.append(
+                paragraph([ln for ln, s in zip(par.lines, sides, strict=True) if s == "right"], par.block)
+            )
+        else:
+            kept.append(par)
+    for new in moved:
+        later = next(
+            (
+                i
+                for i, p in enumerate(kept)
+                if p.bbox.y0 > new.bbox.y0 and all(side(line) == "right" for line in p.lines)
+            ),
+            None,
+        )
+        if later is None:  # after the right column's last paragraph, or at the end
+            rights = [i for i, p in enumerate(kept) if all(side(line) == "right" for line in p.lines)]
+            later = rights[-1] + 1 if rights else len(kept)
+        kept.insert(later, new)
+    return tuple(kept)
 
 
 def reduced_copy(image: np.ndarray) -> np.ndarray:
@@ -291,11 +362,41 @@ def dropped_bands(
     so that it is re-read as whole lines. `small` is `binary`'s reduced_copy, when it is made already."""
     if glyph <= 0 or not paragraphs:
         return []
-    if in_columns([line for p in paragraphs for line in p.lines], binary.shape[1]):
-        return []
-    scale = min(1.0, DROPPED_SIDE / max(binary.shape))
     if small is None:
         small = reduced_copy(binary)
+    width = binary.shape[1]
+    lines = [line for p in paragraphs for line in p.lines]
+    split = two_columns(lines, width)
+    if split is None:
+        return [] if in_columns(lines, width) else _dropped_bands(binary, paragraphs, glyph, small)
+    # Text in two columns: each column is looked at on its own, the other one painted over, so that no
+    # band runs across the gutter (one block of psm 6 would run the columns into each other). A column
+    # that itself stands in columns (a table) is left alone.
+    scale = small.shape[1] / width
+    gutter = max(0, split - int(0.01 * width))
+    bands = []
+    for x0, x1 in ((0, gutter), (gutter, width)):
+        own = tuple(
+            Paragraph(kept, BBox.enclosing([ln.bbox for ln in kept]), p.block)
+            for p in paragraphs
+            if (kept := tuple(ln for ln in p.lines if x0 <= (ln.bbox.x0 + ln.bbox.x1) / 2 < x1))
+        )
+        if not own or in_columns([line for p in own for line in p.lines], width):
+            continue
+        column = np.full_like(small, 255)
+        sx0, sx1 = int(x0 * scale), int(np.ceil(x1 * scale))
+        column[:, sx0:sx1] = small[:, sx0:sx1]
+        for b in _dropped_bands(binary, own, glyph, column):
+            if min(b.x1, x1) - max(b.x0, x0) > 0:
+                bands.append(BBox(max(b.x0, x0), b.y0, min(b.x1, x1), b.y1))
+    return bands
+
+
+def _dropped_bands(
+    binary: np.ndarray, paragraphs: tuple[Paragraph, ...], glyph: float, small: np.ndarray
+) -> list[BBox]:
+    """dropped_bands on text that does not stand in columns."""
+    scale = min(1.0, DROPPED_SIDE / max(binary.shape))
     g = glyph * scale
     # Otsu, not a fixed level: the page may be the flattened grey (`--binarise none`).
     ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]

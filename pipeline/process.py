@@ -11,7 +11,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from . import layout, ocr, preprocess
+from . import __version__, layout, ocr, preprocess
 from .config import Settings
 from .model import Page, Step
 from .scans import PageImage
@@ -21,6 +21,17 @@ OSD_CONFIDENCE = 60.0
 OSD_MIN_CONFIDENCE = 1.5
 # Page segmentation modes that find the page's layout themselves, and may drop type as a picture.
 REREAD_PSM = (1, 3)
+# Below this mean word confidence the page is also cleaned as a plain script would (Otsu, 3x3 median,
+# its own deskew): archocr's cleaning may have misjudged a faint carbon's tilt or taken its type for
+# noise ...
+PLAIN_CHECK_CONFIDENCE = 85.0
+# ... and read too when that image differs from the cleaned one: its deskew by this many degrees or more,
+# or its ink outside this range of the cleaned page's (Tesseract's time goes where a reading may differ) ...
+PLAIN_ANGLE_APART = 1.0
+PLAIN_INK_RATIO = (0.5, 2.0)
+# ... and that reading is kept when it has this many times the characters read with PLAIN_SURE_CONF.
+PLAIN_BETTER = 1.15
+PLAIN_SURE_CONF = 70.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,7 @@ def _ocr(
     """The page as Tesseract reads it, and the cleaned image's ocr.reduced_copy when one was made (the
     layout stage shrinks it further instead of the whole page again)."""
     paragraphs, step = ocr.recognise(cleaned.image, settings, cleaned.dpi)
+    paragraphs = ocr.columns_apart(paragraphs, cleaned.image.shape[1])
     reduced = None
     if settings.psm in REREAD_PSM:
         # Lines of type the page layout dropped round a stamp are read again as a plain block.
@@ -128,6 +140,11 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
             if _quality(turned) > _quality(page):
                 page, cleaned, reduced = turned, turned_clean, turned_reduced
 
+    if settings.binarise == "auto" and page.mean_confidence < PLAIN_CHECK_CONFIDENCE:
+        page, cleaned, reduced = _plain_if_better(
+            page, cleaned, reduced, grey, scan, document, settings, timings
+        )
+
     if settings.layout:
         started = time.perf_counter()
         page = _layout(page, cleaned, scan_grey, grey, colour, settings, reduced)
@@ -138,6 +155,90 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
         page = corrector(page)
         timings["correct"] = time.perf_counter() - started
     return PageResult(page=page, image=cleaned.image, timings={k: round(v, 4) for k, v in timings.items()})
+
+
+def plain_cleaned(grey: np.ndarray, dpi: int) -> preprocess.Cleaned:
+    """The page as a plain script cleans it: Otsu, a 3x3 median, and deskew by the angle (within 5
+    degrees) whose row profile is sharpest. Nothing of archocr's cleaning, so nothing it may get wrong
+    on a page (a faint carbon taken for noise, a tilt misjudged) carries over."""
+    started = time.perf_counter()
+    binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    binary = cv2.medianBlur(binary, 3)
+    small = cv2.resize(binary, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+
+    def sharpness(angle: float) -> float:
+        rows = (255 - preprocess.deskew(small, angle, fill=255)[0]).astype(np.float64).sum(axis=1)
+        return float(np.square(np.diff(rows)).sum())
+
+    coarse = max(np.arange(-5.0, 5.01, 0.5), key=sharpness)
+    angle = round(float(max(np.arange(coarse - 0.5, coarse + 0.51, 0.1), key=sharpness)), 3)
+    image, forward = preprocess.deskew(binary, angle, fill=255)
+    matrix = np.linalg.inv(forward)[:2]
+    step = Step("plain_clean", __version__, {"angle": angle}, round(time.perf_counter() - started, 4))
+    return preprocess.Cleaned(
+        image=image,
+        skew_angle=angle,
+        orientation=0,
+        transform=(tuple(float(v) for v in matrix[0]), tuple(float(v) for v in matrix[1])),  # type: ignore[arg-type]
+        dpi=dpi,
+        steps=(step,),
+    )
+
+
+def sure_characters(page: Page, conf: float = PLAIN_SURE_CONF) -> int:
+    """Letters and digits of the words Tesseract read at least `conf` surely."""
+    return sum(sum(c.isalnum() for c in w.text) for w in page.words if w.conf >= conf)
+
+
+def plain_differs(cleaned: preprocess.Cleaned, plain: preprocess.Cleaned) -> bool:
+    """Whether the plain image may read differently from the cleaned one: the two deskews disagree, or
+    one holds much more ink than the other (counted at the scan's resolution)."""
+    if abs(cleaned.skew_angle - plain.skew_angle) >= PLAIN_ANGLE_APART:
+        return True
+    enlarged = (cleaned.dpi / plain.dpi) ** 2
+    cleaned_ink = np.count_nonzero(_binary(cleaned.image) < 128) / enlarged
+    plain_ink = np.count_nonzero(plain.image < 128)
+    low, high = PLAIN_INK_RATIO
+    return not low * plain_ink <= cleaned_ink <= high * plain_ink
+
+
+def prefer_plain(cleaned_page: Page, plain_page: Page) -> bool:
+    """Whether the plain image's reading is clearly the better one, judged by Tesseract's own
+    confidence: it reads PLAIN_BETTER times the characters surely, or the cleaned page reads none."""
+    cleaned_sure, plain_sure = sure_characters(cleaned_page), sure_characters(plain_page)
+    return plain_sure > PLAIN_BETTER * cleaned_sure and plain_sure > 0
+
+
+def _plain_if_better(
+    page: Page,
+    cleaned: preprocess.Cleaned,
+    reduced: np.ndarray | None,
+    grey: np.ndarray,
+    scan: PageImage,
+    document: str,
+    settings: Settings,
+    timings: dict[str, float],
+) -> tuple[Page, preprocess.Cleaned, np.ndarray | None]:
+    """A doubtful page is read again from its plain image when that differs from the cleaned one; the
+    better reading (and its image) goes on to the layout stage, which keeps the furniture out of either
+    (coloured ink is lifted from both)."""
+    started = time.perf_counter()
+    plain = plain_cleaned(preprocess.to_grey(grey), scan.dpi)
+    differs = plain_differs(cleaned, plain)
+    timings["plain_clean"] = time.perf_counter() - started
+    if not differs:
+        return page, cleaned, reduced
+    plain_page, plain_reduced = _ocr(plain, scan, document, settings)
+    _add_ocr(timings, plain_page.steps[-1])
+    timings["dropped_lines"] += float(plain_page.steps[-1].settings.get("dropped_line_search_seconds", 0.0))
+    chosen = prefer_plain(page, plain_page)
+    page, cleaned, reduced = (plain_page, plain, plain_reduced) if chosen else (page, cleaned, reduced)
+    record = {"plain_read": True, "plain_chosen": chosen}
+    step = page.steps[-1]
+    page = dataclasses.replace(
+        page, steps=(*page.steps[:-1], dataclasses.replace(step, settings={**step.settings, **record}))
+    )
+    return page, cleaned, reduced
 
 
 def _seconds(steps: tuple[Step, ...]) -> float:

@@ -128,3 +128,58 @@ def test_no_band_is_read_again_across_two_columns():
         if i != 5:  # the right column's sixth line was not read
             lines.append(_row(y, 1050, 1900))
     assert layout.missed_bands(_page(lines, width=2000, height=1000), image) == []
+
+
+def _letters(image: np.ndarray, y: int, x0: int, x1: int) -> None:
+    """A line of letter-sized pieces of ink, 30 pixels high, from x0 to x1."""
+    for x in range(x0, x1 - 15, 25):
+        image[y + 5 : y + 35, x : x + 15] = 0
+
+
+def test_a_line_dropped_in_one_of_two_columns_is_read_again_within_its_column():
+    image = np.full((1000, 2000), 255, np.uint8)
+    paragraphs = []
+    for i in range(12):
+        y = 100 + 60 * i
+        _letters(image, y, 100, 950)
+        _letters(image, y, 1050, 1900)
+        paragraphs.append(Paragraph((_row(y, 100, 950),), BBox(100, y, 940, y + 40)))
+        if i != 5:  # the right column's sixth line was not read
+            paragraphs.append(Paragraph((_row(y, 1050, 1900),), BBox(1050, y, 1890, y + 40)))
+    bands = ocr.dropped_bands(image, tuple(paragraphs), 30.0)
+    assert len(bands) == 1
+    band = bands[0]
+    assert band.x0 >= 960 and band.x1 >= 1850  # the right column's line, none of the left column's
+    assert band.y0 <= 100 + 60 * 5 + 5 and band.y1 >= 100 + 60 * 5 + 35
+    assert band.y1 - band.y0 < 100  # that line alone
+
+
+def test_a_paragraph_of_lines_of_both_columns_is_split_and_read_with_each_column():
+    left = [_row(100 + 60 * i, 100, 950) for i in range(12)]
+    right = [_row(100 + 60 * i, 1050, 1900) for i in range(12)]
+
+    def par(lines: list[Line]) -> Paragraph:
+        return Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]))
+
+    # Tesseract's paragraphs: the left column, then the right one; a speck in the gutter joined the left
+    # column's last line and the right column's seventh into one paragraph.
+    read = (par(left[:11]), par([left[11], right[6]]), par(right[:6]), par(right[7:]))
+    out = ocr.columns_apart(read, 2000)
+    order = [line.bbox.y0 + (0 if line.bbox.x0 < 1000 else 10000) for p in out for line in p.lines]
+    assert order == sorted(order)  # the left column top to bottom, then the right one
+    assert sum(len(p.lines) for p in out) == 24
+
+
+def test_a_narrow_strip_beside_one_column_is_no_second_column():
+    """A book's scan: one column of type and, at its right, the edge of the next page read as short
+    lines starting at one x. Its paragraphs are left as read and no band is read again across it."""
+    body = [_row(100 + 60 * i, 100, 1500) for i in range(12)]
+    edge = [_row(100 + 60 * i, 1700, 1800) for i in range(12)]
+    assert ocr.column_start(body + edge, 2000) is not None
+    assert ocr.two_columns(body + edge, 2000) is None
+    read = tuple(Paragraph((a, b), a.bbox.union(b.bbox)) for a, b in zip(body, edge, strict=True))
+    assert ocr.columns_apart(read, 2000) == read
+    image = np.full((1000, 2000), 255, np.uint8)
+    for i in range(12):
+        _letters(image, 100 + 60 * i, 100, 1500)
+    assert ocr.dropped_bands(image, read[:5] + read[6:], 30.0) == []
