@@ -123,8 +123,10 @@ def flatten_background(grey: np.ndarray) -> np.ndarray:
 
 
 def ink_mask(grey_small: np.ndarray) -> np.ndarray:
-    """Rough ink mask (255 = ink) of a small page copy, for estimating angles and borders."""
-    flat = flatten_background(grey_small)
+    """Rough ink mask (255 = ink) of a small page copy, for estimating angles and borders. A little dark
+    ink on a faint page (a stamp, a note in black pen) is lifted first: Otsu's threshold would find it
+    alone, and the page's angle would be the stamp's."""
+    flat, _ = lift_dark_minority(flatten_background(grey_small))
     _, mask = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     return mask
 
@@ -455,6 +457,7 @@ def _ink_tiles(flat: np.ndarray, reduced: np.ndarray) -> list[np.ndarray]:
     if h <= MEASURE_TILE * 2 or w <= MEASURE_TILE * 2:
         return [flat]
     small, _ = downscale(reduced, 400)
+    small, _ = lift_dark_minority(small)  # else a stamp's or a pen note's tiles would be the "text"
     scale = small.shape[1] / w
     _, dark = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     step = max(1, int(MEASURE_TILE * scale))
