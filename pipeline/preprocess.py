@@ -552,7 +552,9 @@ def lift_dark_minority(flat: np.ndarray) -> tuple[np.ndarray, int | None]:
     The type is the fainter ink that then shows between that threshold and the paper. Returns the
     page and the level (None: the page's darkest ink is its type, left as it is). From the page's
     histogram alone: a few milliseconds."""
-    counts = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel()
+    # Counted on a copy at most ANALYSIS_SIDE long: its averaging takes out the grain that at full size
+    # puts a grainy page's paper and type below Otsu's threshold with the dark ink.
+    counts = cv2.calcHist([downscale(flat)[0]], [0], None, [256], [0, 256]).ravel()
     total = max(1.0, float(counts.sum()))
     first = _otsu_level(counts)
     dark_share = counts[: first + 1].sum() / total
