@@ -476,13 +476,25 @@ def _ink_tiles(flat: np.ndarray, reduced: np.ndarray) -> list[np.ndarray]:
     return [flat[y : y + size, x : x + size] for y, x in corners] or [flat]
 
 
+def _typical_ink(tiles: list[np.ndarray]) -> list[np.ndarray]:
+    """The tiles whose darkest ink is no more than twice as far below the paper as most tiles' is: a
+    tile holding a black pen note or a stamp on a faint carbon would otherwise set the page's ink level
+    (and with it the choice between our threshold and the grey page) for the type of all the others."""
+    if len(tiles) < 3:
+        return tiles
+    darkest = np.array([np.percentile(cv2.GaussianBlur(t, (0, 0), 1.0), 1) for t in tiles])
+    paper = float(np.median([level_percentile(t, 50) for t in tiles]))
+    typical = float(np.median(darkest))
+    return [t for t, d in zip(tiles, darkest, strict=True) if d >= typical - (paper - typical)]
+
+
 def measure_page(flat: np.ndarray) -> PageMeasures:
     """Paper and ink levels, grain, stroke width and glyph height, from a few inked tiles.
 
     The ink is found on a lightly smoothed copy so that grain does not break it into fragments;
     the grain itself is measured on the unsmoothed paper."""
     reduced, reduced_scale = downscale(flat, 2000)
-    tiles = _ink_tiles(flat, reduced)
+    tiles = _typical_ink(_ink_tiles(flat, reduced))
     strip = np.hstack(tiles)
     smooth = cv2.GaussianBlur(strip, (0, 0), 1.0)
     _, ink_mask = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)

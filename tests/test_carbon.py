@@ -174,3 +174,15 @@ def test_a_grainy_faint_carbon_with_a_stamp_and_a_pen_note_is_levelled_by_its_ty
     assert abs(steps["deskew"]["angle"] + page.params["skew"]) < 0.3, (steps["deskew"], page.params["skew"])
     assert steps["binarise"].get("dark_ink_lifted_to") is not None, steps["binarise"]
     assert evaluate.score(page.text, text).cer < 0.35
+
+
+def test_a_faint_carbon_is_measured_by_its_type_not_by_a_black_note_in_one_tile(tests_words, tmp_path):
+    """Tune seed 515 (grey scan, faded and blurred, type about 25 grey levels under the paper): one of
+    the tiles the page is measured on held the black signature, and its ink set the page's: a contrast
+    of 150, so not "faint", and our threshold broke the type (31 % CER)."""
+    page = archival.render_page(tests_words, 515, page_type="carbon", grey=True)
+    text, steps = _read(page, tmp_path)
+    measures = steps["binarise"]["measures"]
+    assert measures["paper"] - measures["ink"] < preprocess.FAINT_CONTRAST, measures
+    assert steps["binarise"]["threshold"] == "grey"
+    assert evaluate.score(page.text, text).cer < 0.15
