@@ -514,10 +514,14 @@ def measure_page(flat: np.ndarray) -> PageMeasures:
     letters[0] = False
     # Glyph height over the whole page (a few tiles can all be a heading or a footnote), on a
     # smoothed copy at most 2000 px long so that grain does not pass for small letters.
-    _, reduced_binary = cv2.threshold(
-        cv2.GaussianBlur(reduced, (0, 0), 1.0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU
-    )
+    smoothed = cv2.GaussianBlur(reduced, (0, 0), 1.0)
+    _, reduced_binary = cv2.threshold(smoothed, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     height = glyph_height(reduced_binary) / reduced_scale
+    if height == 0:
+        # Otsu over a faint grainy page can part a few dark specks from all the rest (type and paper
+        # alike): then the type is what lies beyond halfway from the measured paper to the ink.
+        _, reduced_binary = cv2.threshold(smoothed, (paper + ink_level) / 2, 255, cv2.THRESH_BINARY)
+        height = glyph_height(reduced_binary) / reduced_scale
     # Stroke width: twice the distance to the paper along the stroke's middle (distance-map ridges).
     distance = cv2.distanceTransform(ink_mask, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & letters[labels]
