@@ -35,27 +35,53 @@ def test_the_plain_reading_is_kept_only_when_clearly_surer():
     assert process.prefer_plain(_page([]), _page([("слово", 80)]))
 
 
-def test_a_carbon_whose_cleaning_lost_its_type_is_read_from_the_plain_image(tests_words, tmp_path):
-    """Seed 729: a faint grey carbon whose cleaning took its type for dark noise to lift and its tilt for
-    7 degrees; the cleaned page read 65 % CER where the plain script reads 29 %."""
-    page = archival.render_page(tests_words, 729, fontset="tune", page_type="carbon", grey=True)
-    path = archival.write_pages([page], tmp_path, "tests")[0]  # a JPEG, as the archival benchmark has it
-    settings = Settings(correct=False)
-    scan = load_page(path, 1, settings)
-    result = process.process_page(scan, "p", settings).page
-    ocr = next(s for s in result.steps if s.name == "ocr")
-    assert ocr.settings["plain_read"] and ocr.settings["plain_chosen"]
-    plain = evaluate.score(page.text, raw_tesseract(plain_baseline(scan.pixels), settings, 300)[0]).cer
-    assert evaluate.score(page.text, result.text).cer < 1.2 * plain
-    # The furniture stays out: no word of the page's stamp or handwriting comes into the text.
-    truth_words = set(re.findall(r"\w+", page.text.lower()))
-    written = {
+def _misjudged_tilt(real_clean):
+    """archocr's cleaning as it went wrong on faint carbons before it measured them better: the page
+    deskewed by a wrong angle (7 degrees off on seed 729; 9 here). A known limit: at 6 degrees off the
+    page reads 57 % CER against the plain script's 29 %, yet Tesseract is not surer of the plain reading
+    by enough for it to be kept."""
+
+    def clean(*args, **kwargs):
+        cleaned = real_clean(*args, **kwargs)
+        image = preprocess.deskew(cleaned.image, 9.0, fill=255)[0]
+        return dataclasses.replace(cleaned, image=image, skew_angle=cleaned.skew_angle + 9.0)
+
+    return clean
+
+
+def _furniture_words(page: dict) -> set[str]:
+    """Words of the page's stamps and handwriting that its document text does not have."""
+    truth_words = set(re.findall(r"\w+", page["text"].lower()))
+    return {
         w
-        for zone in page.zones
+        for zone in page["zones"]
         if zone["type"] in ("handwriting", "stamp")
         for w in re.findall(r"[^\W\d]{4,}", zone.get("text", "").lower())
         if w not in truth_words
     }
+
+
+def test_a_carbon_whose_cleaning_lost_its_type_is_read_from_the_plain_image(
+    tests_words, tmp_path, monkeypatch
+):
+    """Seed 729: a faint grey carbon. With its cleaning made to misjudge the tilt, the cleaned page reads
+    badly; the plain image's reading (real Tesseract) is taken instead, and the furniture stays out."""
+    page = archival.render_page(tests_words, 729, fontset="tune", page_type="carbon", grey=True)
+    path = archival.write_pages([page], tmp_path, "tests")[0]  # a JPEG, as the archival benchmark has it
+    settings = Settings(correct=False)
+    scan = load_page(path, 1, settings)
+    plain = evaluate.score(page.text, raw_tesseract(plain_baseline(scan.pixels), settings, 300)[0]).cer
+
+    # archocr's own cleaning reads this page at least as well as the plain script.
+    result = process.process_page(scan, "p", settings).page
+    assert evaluate.score(page.text, result.text).cer < 1.2 * plain
+
+    monkeypatch.setattr(process.preprocess, "clean", _misjudged_tilt(preprocess.clean))
+    result = process.process_page(scan, "p", settings).page
+    ocr = next(s for s in result.steps if s.name == "ocr")
+    assert ocr.settings["plain_read"] and ocr.settings["plain_chosen"]
+    assert evaluate.score(page.text, result.text).cer < 1.2 * plain
+    written = _furniture_words({"text": page.text, "zones": page.zones})
     assert written, "the page has no furniture with words of its own"
     assert not written & set(re.findall(r"\w+", result.text.lower()))
 
