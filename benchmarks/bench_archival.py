@@ -17,7 +17,6 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from pipeline import archival, preprocess
@@ -35,21 +34,10 @@ NOT_OWN = ("ocr", "furniture_ocr", "osd", "load", "correct")
 
 
 def plain_baseline(image: np.ndarray) -> np.ndarray:
-    """What a careful script does: Otsu, a 3x3 median filter, and deskew by the angle whose row profile
-    is sharpest (±5°). Unlike the minimum-area rectangle of all ink (benchmarks/bench_ocr.py), one fold
-    line, punched hole or stamp in a margin cannot tilt it."""
-    grey = preprocess.to_grey(image)
-    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    binary = cv2.medianBlur(binary, 3)
-    small = cv2.resize(binary, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
-
-    def sharpness(angle: float) -> float:
-        rows = (255 - preprocess.deskew(small, angle, fill=255)[0]).astype(np.float64).sum(axis=1)
-        return float(np.square(np.diff(rows)).sum())
-
-    coarse = max(np.arange(-5.0, 5.01, 0.5), key=sharpness)
-    angle = max(np.arange(coarse - 0.5, coarse + 0.51, 0.1), key=sharpness)
-    return preprocess.deskew(binary, float(angle), fill=255)[0]
+    """What a careful script does (`preprocess.plain_clean`): Otsu, a 3x3 median filter, and deskew by
+    the angle whose row profile is sharpest (±5°). Unlike the minimum-area rectangle of all ink
+    (benchmarks/bench_ocr.py), one fold line, punched hole or stamp in a margin cannot tilt it."""
+    return preprocess.plain_clean(preprocess.to_grey(image))[0]
 
 
 def make_pages(folder: Path, seeds: list[int], fontset: str = FONTSET) -> list[archival_eval.TruthPage]:

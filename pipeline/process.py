@@ -158,21 +158,11 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
 
 
 def plain_cleaned(grey: np.ndarray, dpi: int) -> preprocess.Cleaned:
-    """The page as a plain script cleans it: Otsu, a 3x3 median, and deskew by the angle (within 5
-    degrees) whose row profile is sharpest. Nothing of archocr's cleaning, so nothing it may get wrong
-    on a page (a faint carbon taken for noise, a tilt misjudged) carries over."""
+    """The page as a plain script cleans it (`preprocess.plain_clean`), as the OCR stage takes a cleaned
+    page: nothing of archocr's cleaning, so nothing it may get wrong on a page (a faint carbon taken
+    for noise, a tilt misjudged) carries over."""
     started = time.perf_counter()
-    binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
-    binary = cv2.medianBlur(binary, 3)
-    small = cv2.resize(binary, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
-
-    def sharpness(angle: float) -> float:
-        rows = (255 - preprocess.deskew(small, angle, fill=255)[0]).astype(np.float64).sum(axis=1)
-        return float(np.square(np.diff(rows)).sum())
-
-    coarse = max(np.arange(-5.0, 5.01, 0.5), key=sharpness)
-    angle = round(float(max(np.arange(coarse - 0.5, coarse + 0.51, 0.1), key=sharpness)), 3)
-    image, forward = preprocess.deskew(binary, angle, fill=255)
+    image, angle, forward = preprocess.plain_clean(grey)
     matrix = np.linalg.inv(forward)[:2]
     step = Step("plain_clean", __version__, {"angle": angle}, round(time.perf_counter() - started, 4))
     return preprocess.Cleaned(
