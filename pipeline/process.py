@@ -125,7 +125,6 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
             timings["clean"] += _seconds(cleaned.steps)
     page, reduced = _ocr(cleaned, scan, document, settings)
     _add_ocr(timings, page.steps[-1])
-    timings["dropped_lines"] = float(page.steps[-1].settings.get("dropped_line_search_seconds", 0.0))
 
     if settings.orient and not cleaned.orientation and page.mean_confidence < OSD_CONFIDENCE:
         # Poor confidence on an upright-looking page: it may be upside down.
@@ -220,7 +219,6 @@ def _plain_if_better(
         return page, cleaned, reduced
     plain_page, plain_reduced = _ocr(plain, scan, document, settings)
     _add_ocr(timings, plain_page.steps[-1])
-    timings["dropped_lines"] += float(plain_page.steps[-1].settings.get("dropped_line_search_seconds", 0.0))
     chosen = prefer_plain(page, plain_page)
     page, cleaned, reduced = (plain_page, plain, plain_reduced) if chosen else (page, cleaned, reduced)
     record = {"plain_read": True, "plain_chosen": chosen}
@@ -236,11 +234,14 @@ def _seconds(steps: tuple[Step, ...]) -> float:
 
 
 def _add_ocr(timings: dict[str, float], step: Step) -> None:
-    """Tesseract's own time as `ocr`; writing its input and parsing its output as `ocr_io`, which is
-    archocr's work like any other stage's."""
+    """Tesseract's own time as `ocr`; writing its input and parsing its output as `ocr_io`, and looking
+    for the lines its layout dropped as `dropped_lines`, which are archocr's work like any other stage's.
+    Every reading of the page adds to them (upright, turned, plain)."""
     tesseract = float(step.settings.get("tesseract_seconds", step.seconds))
     timings["ocr"] = timings.get("ocr", 0.0) + tesseract
     timings["ocr_io"] = timings.get("ocr_io", 0.0) + max(0.0, step.seconds - tesseract)
+    search = float(step.settings.get("dropped_line_search_seconds", 0.0))
+    timings["dropped_lines"] = timings.get("dropped_lines", 0.0) + search
 
 
 def _quality(page: Page) -> float:
