@@ -181,12 +181,15 @@ def sure_characters(page: Page, conf: float = PLAIN_SURE_CONF) -> int:
 
 def plain_differs(cleaned: preprocess.Cleaned, plain: preprocess.Cleaned) -> bool:
     """Whether the plain image may read differently from the cleaned one: the two deskews disagree, or
-    one holds much more ink than the other (counted at the scan's resolution)."""
+    one holds much more ink than the other (counted at the scan's resolution). A plain image without
+    ink (a blank page, whose flat row profile gives any angle) has nothing to read."""
+    plain_ink = np.count_nonzero(plain.image < 128)
+    if plain_ink == 0:
+        return False
     if abs(cleaned.skew_angle - plain.skew_angle) >= PLAIN_ANGLE_APART:
         return True
     enlarged = (cleaned.dpi / plain.dpi) ** 2
     cleaned_ink = np.count_nonzero(_binary(cleaned.image) < 128) / enlarged
-    plain_ink = np.count_nonzero(plain.image < 128)
     low, high = PLAIN_INK_RATIO
     return not low * plain_ink <= cleaned_ink <= high * plain_ink
 

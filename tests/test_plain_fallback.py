@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -15,7 +16,7 @@ from benchmarks.bench_ocr import raw_tesseract
 from pipeline import archival, evaluate, preprocess, process
 from pipeline.config import Settings
 from pipeline.model import BBox, Line, Page, Paragraph, Word
-from pipeline.scans import load_page
+from pipeline.scans import PageImage, load_page
 
 
 def _page(words: list[tuple[str, float]]) -> Page:
@@ -100,3 +101,17 @@ def test_the_plain_image_is_read_only_when_it_differs_from_the_cleaned_one():
     # An enlarged cleaned page's ink is counted at the scan's resolution.
     big = cv2.resize(ink, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
     assert not process.plain_differs(dataclasses.replace(cleaned, image=big, dpi=600), cleaned)
+
+
+def test_a_blank_page_is_not_read_again_from_its_plain_image():
+    """A blank page reads nothing surely, so it is doubtful; its plain image has no ink, and the flat row
+    profile gives it the first angle tried (5 degrees off): no second Tesseract call for nothing."""
+    blank = np.full((3300, 2550), 255, np.uint8)
+    cleaned = preprocess.Cleaned(blank, 0.0, 0, ((1, 0, 0), (0, 1, 0)), 300, ())
+    plain = process.plain_cleaned(blank, 300)
+    assert abs(plain.skew_angle) >= process.PLAIN_ANGLE_APART  # the deskews "disagree" ...
+    assert not process.plain_differs(cleaned, plain)  # ... yet there is nothing to read
+    scan = PageImage(blank, 300, Path("blank.png"), 1)
+    page = process.process_page(scan, "d", Settings(correct=False)).page
+    ocr = next(s for s in page.steps if s.name == "ocr")
+    assert page.text == "" and "plain_read" not in ocr.settings
