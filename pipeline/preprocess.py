@@ -25,6 +25,7 @@ TARGET_GLYPH_HEIGHT = 30  # Tesseract reads best with capitals about 20-40 px hi
 GREY_GRAIN = 0.12  # noise against contrast above which a faint grey page is smoothed for Tesseract
 GREY_SMOOTHING = 5.5  # ... with a Gaussian of sigma this times that ratio (at least 1) ...
 GREY_MAX_SIGMA = 3.0  # ... and at most this (pixels of the page at its planned size)
+GREY_SPECKLES = 2.0  # specks per letter under the page's Otsu level above which the grey page is smoothed
 THIN_STROKE = 3.5  # pixels: strokes this thin are not smoothed for moderate grain before our threshold
 FAINT_CONTRAST = 70  # paper minus ink grey level below which a page is carbon-faint: left grey for Tesseract
 BED_THICKNESS = (
@@ -424,6 +425,7 @@ class PageMeasures:
     noise: float  # robust standard deviation of the paper's grain
     stroke_width: float  # median thickness of the ink strokes
     glyph_height: float  # median height of letter-sized ink components (0: too few to tell)
+    speckles: float = 0.0  # specks per letter-sized component one threshold over the whole page leaves
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 2) for k, v in dataclasses.asdict(self).items()}
@@ -528,7 +530,21 @@ def measure_page(flat: np.ndarray) -> PageMeasures:
     ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & letters[labels]
     # A stroke w pixels wide has its middle (w + 1) / 2 from the nearest paper pixel.
     stroke = float(max(1.0, 2 * np.median(distance[ridge]) - 1)) if ridge.any() else 0.0
-    return PageMeasures(paper, ink_level, noise, stroke, height)
+    return PageMeasures(paper, ink_level, noise, stroke, height, _speckles(flat, strip, stroke))
+
+
+def _speckles(flat: np.ndarray, strip: np.ndarray, stroke: float) -> float:
+    """Specks (components smaller than a stroke's square) per larger component in the measured tiles
+    under one Otsu level over the whole page, the threshold Tesseract puts on a grey page: where the
+    type is sparse that level lies close to the paper and its grain falls under it as thousands of
+    specks, among which Tesseract finds no lines. The grain's measured spread alone misses some such
+    pages (its robust deviation comes in whole-level steps: 4.45 read on a page that loses its lines)."""
+    level = _otsu_level(cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel())
+    dark = (strip <= level).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    specks = int(np.count_nonzero(areas <= max(4.0, stroke * stroke)))
+    return specks / max(1, len(areas) - specks)
 
 
 def _scaled(measures: PageMeasures, factor: float) -> PageMeasures:
@@ -632,6 +648,8 @@ def plan_cleaning(measures: PageMeasures) -> CleaningPlan:
         grey_sigma = 0.0
         if ratio >= GREY_GRAIN:
             grey_sigma = min(GREY_MAX_SIGMA, max(1.0, GREY_SMOOTHING * ratio))
+        elif measures.speckles > GREY_SPECKLES:
+            grey_sigma = 1.0  # grain measured below GREY_GRAIN that still breaks Tesseract's threshold
         return CleaningPlan(
             smoothing=round(grey_sigma * factor, 2), upscale=round(factor, 3), threshold="grey"
         )
