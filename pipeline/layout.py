@@ -1263,8 +1263,10 @@ def _furniture_of(
             continue
         if region.ink_removed:
             # Its ink was lifted before the OCR: what was read there is the type under it, unless
-            # Tesseract made letters of what little ink was left.
-            if word.conf < LEFTOVER_CONF:
+            # Tesseract made letters of what little ink was left. A word in small letters on a line of
+            # type running on past the region is that type, however unsurely read (lifting the ink
+            # leaves gaps in the letters under it).
+            if word.conf < LEFTOVER_CONF and not _type_under(word, line, region):
                 return entry
         elif (
             region.type == "stamp"

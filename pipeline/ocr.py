@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -339,7 +340,46 @@ def columns_apart(paragraphs: tuple[Paragraph, ...], width: int) -> tuple[Paragr
             rights = [i for i, p in enumerate(kept) if all(side(line) == "right" for line in p.lines)]
             later = rights[-1] + 1 if rights else len(kept)
         kept.insert(later, new)
-    return tuple(kept)
+    return _column_by_column(kept, side, split)
+
+
+def _column_by_column(
+    paragraphs: list[Paragraph], side: Callable[[Line], str], split: int
+) -> tuple[Paragraph, ...]:
+    """Tesseract may read two columns' blocks in turn where something in the gutter (a stamp, a
+    picture) breaks them (the left column's top, the right one's top, the left one's rest, ...). Between
+    two paragraphs across the page (a heading), the left column's paragraphs are read top to bottom,
+    then the right one's. A paragraph across the gutter with column text on both sides of it at its
+    height (a stamp's words read between the columns) is no heading: it goes with the side of its
+    centre."""
+    sides = [{side(line) for line in p.lines} for p in paragraphs]
+    one_side = [next(iter(s)) if s in ({"left"}, {"right"}) else "" for s in sides]
+
+    def beside_columns(par: Paragraph) -> bool:
+        middle = (par.bbox.y0 + par.bbox.y1) / 2
+        return all(
+            any(k == s and p.bbox.y0 < middle < p.bbox.y1 for p, k in zip(paragraphs, one_side, strict=True))
+            for s in ("left", "right")
+        )
+
+    ordered: list[Paragraph] = []
+    section: list[tuple[str, Paragraph]] = []
+
+    def close() -> None:
+        for s in ("left", "right"):
+            ordered.extend(sorted((p for k, p in section if k == s), key=lambda p: p.bbox.y0))
+        section.clear()
+
+    for par, kind in zip(paragraphs, one_side, strict=True):
+        if not kind and beside_columns(par):
+            kind = "right" if (par.bbox.x0 + par.bbox.x1) / 2 >= split else "left"
+        if kind:
+            section.append((kind, par))
+        else:
+            close()
+            ordered.append(par)
+    close()
+    return tuple(ordered)
 
 
 def reduced_copy(image: np.ndarray) -> np.ndarray:
