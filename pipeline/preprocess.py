@@ -425,7 +425,7 @@ class PageMeasures:
     noise: float  # robust standard deviation of the paper's grain
     stroke_width: float  # median thickness of the ink strokes
     glyph_height: float  # median height of letter-sized ink components (0: too few to tell)
-    speckles: float = 0.0  # specks per letter-sized component one threshold over the whole page leaves
+    speckles: float = 0.0  # specks per letter one threshold over the whole page leaves (faint pages only)
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 2) for k, v in dataclasses.asdict(self).items()}
@@ -530,7 +530,10 @@ def measure_page(flat: np.ndarray) -> PageMeasures:
     ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & letters[labels]
     # A stroke w pixels wide has its middle (w + 1) / 2 from the nearest paper pixel.
     stroke = float(max(1.0, 2 * np.median(distance[ridge]) - 1)) if ridge.any() else 0.0
-    return PageMeasures(paper, ink_level, noise, stroke, height, _speckles(flat, strip, stroke))
+    # Only a faint page is left grey for Tesseract's threshold, so only there are its specks counted.
+    faint = max(1.0, paper - ink_level) < FAINT_CONTRAST
+    speckles = _speckles(flat, strip, stroke) if faint else 0.0
+    return PageMeasures(paper, ink_level, noise, stroke, height, speckles)
 
 
 def _speckles(flat: np.ndarray, strip: np.ndarray, stroke: float) -> float:
