@@ -52,6 +52,7 @@ TYPED_BLOCK_WIDTH = 4.5  # inches: a patch of coloured ink this wide (and taller
 STAMP_KEEP_CONF = 75.0  # a word on a stamp is kept only when Tesseract is this sure (type under the stamp),
 # or 20 below the page's median confidence if that is lower
 LEFTOVER_CONF = 30.0  # below this, a word where coloured ink was lifted is read from its remains
+LEFTOVER_WORD = 6  # ... unless it is a word in small letters this long: type read through the lift
 FOREIGN_INK_LEVEL = 200  # flattened grey (paper 255) below which a pixel counts when looking for foreign ink
 FOREIGN_MIN_HEIGHT = 0.3  # inches: a connected piece of ink this tall is no typed letter
 RIM_COVER = 0.6  # share of a ring's outline (in 10-degree steps) that must be inked
@@ -1265,8 +1266,13 @@ def _furniture_of(
             # Its ink was lifted before the OCR: what was read there is the type under it, unless
             # Tesseract made letters of what little ink was left. A word in small letters on a line of
             # type running on past the region is that type, however unsurely read (lifting the ink
-            # leaves gaps in the letters under it).
-            if word.conf < LEFTOVER_CONF and not _type_under(word, line, region):
+            # leaves gaps in the letters under it); so is a long word in small letters on its own: what
+            # Tesseract makes of the lifted ink's remains is short pieces.
+            if (
+                word.conf < LEFTOVER_CONF
+                and not _type_under(word, line, region)
+                and not (len(word.text) >= LEFTOVER_WORD and _body_word(word.text))
+            ):
                 return entry
         elif (
             region.type == "stamp"
@@ -1357,7 +1363,15 @@ def _body_word(text: str) -> bool:
     """A word in small letters, read through a stamp's ink that is still on the page: a stamp's own words
     are mostly capitals (`ОГПУ`, `СЕКРЕТНЫЙ ОТДЕЛ`), the type under it mostly small letters."""
     letters = text.strip(".,;:!?»«\"'()-")
-    return len(letters) >= 3 and letters.isalpha() and letters.islower()
+    if len(letters) >= 3 and letters.isalpha() and letters.islower():
+        return True
+    # A long word in small letters misread with one capital inside (`провоЗгващения`) is type too.
+    return (
+        len(letters) >= 6
+        and letters.isalpha()
+        and letters[0].islower()
+        and sum(map(str.isupper, letters)) == 1
+    )
 
 
 def _type_under(word: Word, line: Line, region: Region) -> bool:

@@ -426,9 +426,13 @@ def dropped_bands(
         column = np.full_like(small, 255)
         sx0, sx1 = int(x0 * scale), int(np.ceil(x1 * scale))
         column[:, sx0:sx1] = small[:, sx0:sx1]
+        # A line dropped in a column runs the column's width, though only its letters clear of the stamp
+        # are found (those touching its ring are one piece with it): the band is read across the column.
+        left = int(np.percentile([ln.bbox.x0 for p in own for ln in p.lines], 10))
+        right = int(np.percentile([ln.bbox.x1 for p in own for ln in p.lines], 90))
         for b in _dropped_bands(binary, own, glyph, column):
             if min(b.x1, x1) - max(b.x0, x0) > 0:
-                bands.append(BBox(max(b.x0, x0), b.y0, min(b.x1, x1), b.y1))
+                bands.append(BBox(max(min(b.x0, left), x0), b.y0, min(max(b.x1, right), x1), b.y1))
     return bands
 
 
@@ -587,8 +591,14 @@ def reread_dropped(
             )
     for band, lines in zip(bands, new_lines, strict=True):
         if lines:
-            paragraphs = _put_band(paragraphs, band, tuple(sorted(lines, key=lambda ln: ln.bbox.y0)))
+            paragraphs = _put_band(paragraphs, band, tuple(sorted(lines, key=_line_middle)))
     return paragraphs, bands, time.perf_counter() - started, tesseract_seconds
+
+
+def _line_middle(line: Line) -> float:
+    """A line's height on the page by its words' middles: a piece of a stamp read with it (taller than
+    the type) does not lift it above the line before."""
+    return float(np.median([(w.bbox.y0 + w.bbox.y1) / 2 for w in line.words]))
 
 
 def _put_band(
