@@ -784,16 +784,15 @@ def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, f
     # Every fourth pixel of the square round the rough centre, then every pixel round the best of them.
     for step, centre, span in ((4, (cx, cy), reach), (1, None, 3)):
         x0, y0 = centre if centre is not None else best[2:]
-        for dy in range(-span, span + 1, step):
-            for dx in range(-span, span + 1, step):
-                x, y = x0 + dx, y0 + dy
-                covers = _rim_covers(ink, x, y, radii)
-                k = len(covers) - 1 - int(np.argmax(covers[::-1]))
-                # A moved centre must ink the rim better by a step round, not by the grain's chance.
-                rough = x == cx and y == cy
-                better = covers[k] - (0.0 if rough else 1 / 36)
-                if better > best[0] + 1e-9 or (rough and better >= best[0] - 1e-9):
-                    best = (better, float(radii[k]), x, y)
+        shifts = range(-span, span + 1, step)
+        centres = [(x0 + dx, y0 + dy) for dy in shifts for dx in shifts]
+        for (x, y), covers in zip(centres, _rim_covers_at(ink, centres, radii), strict=True):
+            k = len(covers) - 1 - int(np.argmax(covers[::-1]))
+            # A moved centre must ink the rim better by a step round, not by the grain's chance.
+            rough = x == cx and y == cy
+            better = covers[k] - (0.0 if rough else 1 / 36)
+            if better > best[0] + 1e-9 or (rough and better >= best[0] - 1e-9):
+                best = (better, float(radii[k]), x, y)
     _, radius, x, y = best
     covers = _rim_covers(ink, x, y, np.array([radius]))
     return x, y, float(covers[0]), radius
@@ -801,11 +800,27 @@ def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, f
 
 def _rim_covers(ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, steps: int = 72) -> np.ndarray:
     """_circle_cover of the band 1.5 pixels either side of each of `radii`, all at once."""
+    return _rim_covers_at(ink, [(cx, cy)], radii, steps)[0]
+
+
+def _rim_covers_at(
+    ink: np.ndarray, centres: list[tuple[float, float]], radii: np.ndarray, steps: int = 72
+) -> np.ndarray:
+    """_rim_covers round each of `centres` (a row each): the circles' offsets are worked out once, and
+    the ink is looked up for a few centres at a time."""
     angles = np.arange(steps) * 2 * np.pi / steps
     rs = radii[:, None, None] + np.array([-1.5, -0.5, 0.5, 1.5])[None, :, None]
-    xs = np.clip(np.round(cx + rs * np.cos(angles)).astype(int), 0, ink.shape[1] - 1)
-    ys = np.clip(np.round(cy + rs * np.sin(angles)).astype(int), 0, ink.shape[0] - 1)
-    return ink[ys, xs].any(axis=1).mean(axis=1)
+    along_x, along_y = rs * np.cos(angles), rs * np.sin(angles)
+    height, width = ink.shape
+    flat = ink.ravel()
+    covers = np.empty((len(centres), len(radii)))
+    for start in range(0, len(centres), 8):  # big enough to share the work, small enough to stay in cache
+        xs, ys = np.array(centres[start : start + 8]).T
+        columns = np.clip(np.round(xs[:, None, None, None] + along_x).astype(np.intp), 0, width - 1)
+        rows = np.clip(np.round(ys[:, None, None, None] + along_y).astype(np.intp), 0, height - 1)
+        inked = flat[rows * width + columns].any(axis=2)
+        covers[start : start + 8] = np.count_nonzero(inked, axis=2) / steps
+    return covers
 
 
 def _circle_cover(ink: np.ndarray, cx: float, cy: float, r0: float, r1: float, steps: int = 72) -> float:

@@ -501,3 +501,22 @@ def test_a_round_stamps_rim_is_found_round_a_rough_centre():
     cx, cy, rim, radius = layout._best_rim(ink, 200 + 0.2 * dpi, 200 - 0.15 * dpi, 60.0)
     assert abs(cx - 200) <= 3 and abs(cy - 200) <= 3 and abs(radius - 67) <= 3
     assert rim >= 0.7
+
+
+def test_rim_covers_round_several_centres_at_once_find_a_drawn_ring():
+    # A ring of radius 50 drawn round (120, 130): measured from its centre, the band at radius 50 is
+    # inked all round and those 10 pixels inside and outside it are not; from centres 12 pixels off,
+    # no band is inked all round. More centres than one batch, each row as the centre alone gives.
+    canvas = np.zeros((260, 260), np.uint8)
+    cv2.circle(canvas, (120, 130), 50, 255, 2)
+    ink = canvas > 0
+    radii = np.array([40.0, 50.0, 60.0])
+    off = [(120.0 + dx, 130.0 + dy) for dx, dy in ((12, 0), (-12, 0), (0, 12), (0, -12.5), (8.5, 9))]
+    centres = [*off, (120.0, 130.0), *off, (120.0, 130.0)]
+    covers = layout._rim_covers_at(ink, centres, radii)
+    assert covers.shape == (len(centres), 3)
+    for row in (covers[5], covers[11]):
+        assert row[1] == 1.0 and row[0] == 0.0 and row[2] == 0.0
+    assert all(covers[i].max() < 0.6 for i in range(len(centres)) if i not in (5, 11))
+    for (x, y), row in zip(centres, covers, strict=True):
+        assert np.array_equal(row, layout._rim_covers(ink, x, y, radii))
