@@ -716,9 +716,10 @@ def _fit_ends(ink: np.ndarray, rect: tuple, dpi: float) -> tuple:
     ends = []
     for sign in (-1.0, 1.0):
         best, best_cover = 0, -1.0
-        for shift in range(reach + 1):  # outwards only, and no further than a clearly better-inked line
-            mid = centre + along * sign * (width / 2 + shift)
-            cover = _side_cover(ink, mid - across * height / 2, mid + across * height / 2, (cx, cy))[0]
+        mids = [centre + along * sign * (width / 2 + shift) for shift in range(reach + 1)]
+        sides = [(mid - across * height / 2, mid + across * height / 2) for mid in mids]
+        # Outwards only, and no further than a clearly better-inked line.
+        for shift, cover in enumerate(_side_covers(ink, sides, (cx, cy))[:, 0]):
             if cover > best_cover + 0.05:
                 best, best_cover = shift, cover
         ends.append(sign * (width / 2 + best))
@@ -763,16 +764,26 @@ def _framed(ink: np.ndarray, rect: tuple, dpi: float) -> bool:
 def _side_cover(ink: np.ndarray, p: np.ndarray, q: np.ndarray, centre: tuple) -> tuple[float, float]:
     """Share of 40 steps along the side p-q with ink within 2 pixels of it, and the same for a line
     5 pixels further out from the rectangle's centre."""
-    out = (p + q) / 2 - np.array(centre)
-    out = out / (np.linalg.norm(out) or 1.0)
-    t = np.linspace(0.05, 0.95, 40)[:, None]
-    points = p + (q - p) * t
-    # All ten offsets at once: on the side (-2..2 pixels), and 5 pixels further out (3..7).
-    offsets = np.array([shift + d for shift in (0.0, 5.0) for d in (-2.0, -1.0, 0.0, 1.0, 2.0)])
-    xy = np.round(points[None, :, :] + out[None, None, :] * offsets[:, None, None]).astype(int)
+    on, out = _side_covers(ink, [(p, q)], centre)[0]
+    return float(on), float(out)
+
+
+SIDE_STEPS = np.linspace(0.05, 0.95, 40)[:, None]
+# All ten offsets at once: on the side (-2..2 pixels), and 5 pixels further out (3..7).
+SIDE_OFFSETS = np.array([shift + d for shift in (0.0, 5.0) for d in (-2.0, -1.0, 0.0, 1.0, 2.0)])
+
+
+def _side_covers(ink: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray]], centre: tuple) -> np.ndarray:
+    """_side_cover of each side (p, q), a row each: the ink looked up for all of them at once."""
+    ps, qs = np.array([p for p, _ in sides]), np.array([q for _, q in sides])  # float32 corners stay so
+    outs = (ps + qs) / 2 - np.array(centre)
+    outs = np.array([out / (np.linalg.norm(out) or 1.0) for out in outs])
+    points = ps[:, None, :] + (qs - ps)[:, None, :] * SIDE_STEPS
+    shifted = outs[:, None, None, :] * SIDE_OFFSETS[None, :, None, None]
+    xy = np.round(points[:, None, :, :] + shifted).astype(int)
     xs, ys = np.clip(xy[..., 0], 0, ink.shape[1] - 1), np.clip(xy[..., 1], 0, ink.shape[0] - 1)
-    hit = ink[ys, xs].reshape(2, 5, -1).any(axis=1)
-    return float(hit[0].mean()), float(hit[1].mean())
+    hit = ink[ys, xs].reshape(len(sides), 2, 5, -1).any(axis=2)
+    return hit.mean(axis=2)
 
 
 def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, float, float, float]:
@@ -1026,6 +1037,15 @@ def _overlap(a: BBox, b: BBox) -> float:
     return ix * iy / smaller
 
 
+def _overlaps(a: BBox, boxes: np.ndarray) -> np.ndarray:
+    """_overlap of `a` with each of `boxes` (rows x0, y0, x1, y1), all at once."""
+    ix = np.maximum(0, np.minimum(a.x1, boxes[:, 2]) - np.maximum(a.x0, boxes[:, 0]))
+    iy = np.maximum(0, np.minimum(a.y1, boxes[:, 3]) - np.maximum(a.y0, boxes[:, 1]))
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    smaller = np.maximum(1, np.minimum(a.width * a.height, areas))
+    return ix * iy / smaller
+
+
 def _inside(word: BBox, region: Region) -> bool:
     cx, cy = (word.x0 + word.x1) / 2, (word.y0 + word.y1) / 2
     if region.centre is not None:
@@ -1129,9 +1149,10 @@ def _with_words(page: Page, lines: list[Line]) -> Page:
     into the paragraph whose span it falls in or after the nearest paragraph above it."""
     paragraphs = [list(p.lines) for p in page.paragraphs]
     blocks = [p.block for p in page.paragraphs]
-    known = [w.bbox for w in page.words]
+    known = np.array([(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for w in page.words], np.int64)
+    known = known.reshape(-1, 4)  # rows x0, y0, x1, y1 (none on a page without words)
     for line in sorted(lines, key=lambda ln: ln.bbox.y0):
-        new = tuple(w for w in line.words if not any(_overlap(w.bbox, b) > 0.3 for b in known))
+        new = tuple(w for w in line.words if not np.any(_overlaps(w.bbox, known) > 0.3))
         if not new:
             continue
         box = BBox.enclosing([w.bbox for w in new])
