@@ -233,9 +233,7 @@ def grey_without_colour_ink(pixels: np.ndarray, mask: np.ndarray | None) -> np.n
     kernel = max(15, int(round(min(small.shape) / 40)) | 1)  # wider than any stroke on the small copy
     paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
     paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-    out = grey.copy()
-    np.copyto(out, paper, where=mask > 0)
-    return out
+    return cv2.copyTo(paper, mask, grey.copy())  # the paper's value where the mask is set
 
 
 def to_clean_frame(
