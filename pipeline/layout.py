@@ -146,14 +146,15 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     high = cv2.max(cv2.max(channels[0], channels[1]), channels[2])
     low = cv2.min(cv2.min(channels[0], channels[1]), channels[2])
     chroma = cv2.subtract(high, low)
-    hue = cv2.cvtColor(flat, cv2.COLOR_RGB2HSV)[:, :, 0]  # 0..180
     # Stamp and pen inks are blue to violet; faded, they keep their hue but lose chroma. Other hues
     # (red pencil) count only when strong: an old page's brown ink and foxing are weakly red-yellow.
-    blue_violet = cv2.inRange(hue, 95, 160)
-    mask = cv2.bitwise_or(
-        cv2.bitwise_and(cv2.inRange(chroma, CHROMA_BLUE_INK, 255), blue_violet),
-        cv2.inRange(chroma, CHROMA_INK, 255),
-    )
+    # The hue (0..180) only of the pixels with the chroma of faint ink, a few in a hundred.
+    faint = np.flatnonzero(chroma >= CHROMA_BLUE_INK)
+    blue_violet = np.zeros(chroma.size, np.uint8)
+    if faint.size:
+        hue = cv2.cvtColor(flat.reshape(-1, 3)[faint][:, None, :], cv2.COLOR_RGB2HSV)[:, 0, 0]
+        blue_violet[faint[(hue >= 95) & (hue <= 160)]] = 255
+    mask = cv2.bitwise_or(blue_violet.reshape(chroma.shape), cv2.inRange(chroma, CHROMA_INK, 255))
     # JPEG fringes at black strokes are thin: an opening removes them.
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     if cv2.countNonZero(mask) < MIN_COLOUR_FRACTION * mask.size:
