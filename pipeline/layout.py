@@ -147,14 +147,15 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     high = cv2.max(cv2.max(channels[0], channels[1]), channels[2])
     low = cv2.min(cv2.min(channels[0], channels[1]), channels[2])
     chroma = cv2.subtract(high, low)
-    hue = cv2.cvtColor(flat, cv2.COLOR_RGB2HSV)[:, :, 0]  # 0..180
     # Stamp and pen inks are blue to violet; faded, they keep their hue but lose chroma. Other hues
     # (red pencil) count only when strong: an old page's brown ink and foxing are weakly red-yellow.
-    blue_violet = cv2.inRange(hue, 95, 160)
-    mask = cv2.bitwise_or(
-        cv2.bitwise_and(cv2.inRange(chroma, CHROMA_BLUE_INK, 255), blue_violet),
-        cv2.inRange(chroma, CHROMA_INK, 255),
-    )
+    # The hue (0..180) only of the pixels with the chroma of faint ink, a few in a hundred.
+    faint = np.flatnonzero(chroma >= CHROMA_BLUE_INK)
+    blue_violet = np.zeros(chroma.size, np.uint8)
+    if faint.size:
+        hue = cv2.cvtColor(flat.reshape(-1, 3)[faint][:, None, :], cv2.COLOR_RGB2HSV)[:, 0, 0]
+        blue_violet[faint[(hue >= 95) & (hue <= 160)]] = 255
+    mask = cv2.bitwise_or(blue_violet.reshape(chroma.shape), cv2.inRange(chroma, CHROMA_INK, 255))
     # JPEG fringes at black strokes are thin: an opening removes them.
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     if cv2.countNonZero(mask) < MIN_COLOUR_FRACTION * mask.size:
@@ -234,9 +235,7 @@ def grey_without_colour_ink(pixels: np.ndarray, mask: np.ndarray | None) -> np.n
     kernel = max(15, int(round(min(small.shape) / 40)) | 1)  # wider than any stroke on the small copy
     paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
     paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-    out = grey.copy()
-    np.copyto(out, paper, where=mask > 0)
-    return out
+    return cv2.copyTo(paper, mask, grey.copy())  # the paper's value where the mask is set
 
 
 def to_clean_frame(
@@ -717,9 +716,10 @@ def _fit_ends(ink: np.ndarray, rect: tuple, dpi: float) -> tuple:
     ends = []
     for sign in (-1.0, 1.0):
         best, best_cover = 0, -1.0
-        for shift in range(reach + 1):  # outwards only, and no further than a clearly better-inked line
-            mid = centre + along * sign * (width / 2 + shift)
-            cover = _side_cover(ink, mid - across * height / 2, mid + across * height / 2, (cx, cy))[0]
+        mids = [centre + along * sign * (width / 2 + shift) for shift in range(reach + 1)]
+        sides = [(mid - across * height / 2, mid + across * height / 2) for mid in mids]
+        # Outwards only, and no further than a clearly better-inked line.
+        for shift, cover in enumerate(_side_covers(ink, sides, (cx, cy))[:, 0]):
             if cover > best_cover + 0.05:
                 best, best_cover = shift, cover
         ends.append(sign * (width / 2 + best))
@@ -764,16 +764,26 @@ def _framed(ink: np.ndarray, rect: tuple, dpi: float) -> bool:
 def _side_cover(ink: np.ndarray, p: np.ndarray, q: np.ndarray, centre: tuple) -> tuple[float, float]:
     """Share of 40 steps along the side p-q with ink within 2 pixels of it, and the same for a line
     5 pixels further out from the rectangle's centre."""
-    out = (p + q) / 2 - np.array(centre)
-    out = out / (np.linalg.norm(out) or 1.0)
-    t = np.linspace(0.05, 0.95, 40)[:, None]
-    points = p + (q - p) * t
-    # All ten offsets at once: on the side (-2..2 pixels), and 5 pixels further out (3..7).
-    offsets = np.array([shift + d for shift in (0.0, 5.0) for d in (-2.0, -1.0, 0.0, 1.0, 2.0)])
-    xy = np.round(points[None, :, :] + out[None, None, :] * offsets[:, None, None]).astype(int)
+    on, out = _side_covers(ink, [(p, q)], centre)[0]
+    return float(on), float(out)
+
+
+SIDE_STEPS = np.linspace(0.05, 0.95, 40)[:, None]
+# All ten offsets at once: on the side (-2..2 pixels), and 5 pixels further out (3..7).
+SIDE_OFFSETS = np.array([shift + d for shift in (0.0, 5.0) for d in (-2.0, -1.0, 0.0, 1.0, 2.0)])
+
+
+def _side_covers(ink: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray]], centre: tuple) -> np.ndarray:
+    """_side_cover of each side (p, q), a row each: the ink looked up for all of them at once."""
+    ps, qs = np.array([p for p, _ in sides]), np.array([q for _, q in sides])  # float32 corners stay so
+    outs = (ps + qs) / 2 - np.array(centre)
+    outs = np.array([out / (np.linalg.norm(out) or 1.0) for out in outs])
+    points = ps[:, None, :] + (qs - ps)[:, None, :] * SIDE_STEPS
+    shifted = outs[:, None, None, :] * SIDE_OFFSETS[None, :, None, None]
+    xy = np.round(points[:, None, :, :] + shifted).astype(int)
     xs, ys = np.clip(xy[..., 0], 0, ink.shape[1] - 1), np.clip(xy[..., 1], 0, ink.shape[0] - 1)
-    hit = ink[ys, xs].reshape(2, 5, -1).any(axis=1)
-    return float(hit[0].mean()), float(hit[1].mean())
+    hit = ink[ys, xs].reshape(len(sides), 2, 5, -1).any(axis=2)
+    return hit.mean(axis=2)
 
 
 def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, float, float, float]:
@@ -785,16 +795,15 @@ def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, f
     # Every fourth pixel of the square round the rough centre, then every pixel round the best of them.
     for step, centre, span in ((4, (cx, cy), reach), (1, None, 3)):
         x0, y0 = centre if centre is not None else best[2:]
-        for dy in range(-span, span + 1, step):
-            for dx in range(-span, span + 1, step):
-                x, y = x0 + dx, y0 + dy
-                covers = _rim_covers(ink, x, y, radii)
-                k = len(covers) - 1 - int(np.argmax(covers[::-1]))
-                # A moved centre must ink the rim better by a step round, not by the grain's chance.
-                rough = x == cx and y == cy
-                better = covers[k] - (0.0 if rough else 1 / 36)
-                if better > best[0] + 1e-9 or (rough and better >= best[0] - 1e-9):
-                    best = (better, float(radii[k]), x, y)
+        shifts = range(-span, span + 1, step)
+        centres = [(x0 + dx, y0 + dy) for dy in shifts for dx in shifts]
+        for (x, y), covers in zip(centres, _rim_covers_at(ink, centres, radii), strict=True):
+            k = len(covers) - 1 - int(np.argmax(covers[::-1]))
+            # A moved centre must ink the rim better by a step round, not by the grain's chance.
+            rough = x == cx and y == cy
+            better = covers[k] - (0.0 if rough else 1 / 36)
+            if better > best[0] + 1e-9 or (rough and better >= best[0] - 1e-9):
+                best = (better, float(radii[k]), x, y)
     _, radius, x, y = best
     covers = _rim_covers(ink, x, y, np.array([radius]))
     return x, y, float(covers[0]), radius
@@ -802,11 +811,27 @@ def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, f
 
 def _rim_covers(ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, steps: int = 72) -> np.ndarray:
     """_circle_cover of the band 1.5 pixels either side of each of `radii`, all at once."""
+    return _rim_covers_at(ink, [(cx, cy)], radii, steps)[0]
+
+
+def _rim_covers_at(
+    ink: np.ndarray, centres: list[tuple[float, float]], radii: np.ndarray, steps: int = 72
+) -> np.ndarray:
+    """_rim_covers round each of `centres` (a row each): the circles' offsets are worked out once, and
+    the ink is looked up for a few centres at a time."""
     angles = np.arange(steps) * 2 * np.pi / steps
     rs = radii[:, None, None] + np.array([-1.5, -0.5, 0.5, 1.5])[None, :, None]
-    xs = np.clip(np.round(cx + rs * np.cos(angles)).astype(int), 0, ink.shape[1] - 1)
-    ys = np.clip(np.round(cy + rs * np.sin(angles)).astype(int), 0, ink.shape[0] - 1)
-    return ink[ys, xs].any(axis=1).mean(axis=1)
+    along_x, along_y = rs * np.cos(angles), rs * np.sin(angles)
+    height, width = ink.shape
+    flat = ink.ravel()
+    covers = np.empty((len(centres), len(radii)))
+    for start in range(0, len(centres), 8):  # big enough to share the work, small enough to stay in cache
+        xs, ys = np.array(centres[start : start + 8]).T
+        columns = np.clip(np.round(xs[:, None, None, None] + along_x).astype(np.intp), 0, width - 1)
+        rows = np.clip(np.round(ys[:, None, None, None] + along_y).astype(np.intp), 0, height - 1)
+        inked = flat[rows * width + columns].any(axis=2)
+        covers[start : start + 8] = np.count_nonzero(inked, axis=2) / steps
+    return covers
 
 
 def _circle_cover(ink: np.ndarray, cx: float, cy: float, r0: float, r1: float, steps: int = 72) -> float:
@@ -1012,6 +1037,15 @@ def _overlap(a: BBox, b: BBox) -> float:
     return ix * iy / smaller
 
 
+def _overlaps(a: BBox, boxes: np.ndarray) -> np.ndarray:
+    """_overlap of `a` with each of `boxes` (rows x0, y0, x1, y1), all at once."""
+    ix = np.maximum(0, np.minimum(a.x1, boxes[:, 2]) - np.maximum(a.x0, boxes[:, 0]))
+    iy = np.maximum(0, np.minimum(a.y1, boxes[:, 3]) - np.maximum(a.y0, boxes[:, 1]))
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    smaller = np.maximum(1, np.minimum(a.width * a.height, areas))
+    return ix * iy / smaller
+
+
 def _inside(word: BBox, region: Region) -> bool:
     cx, cy = (word.x0 + word.x1) / 2, (word.y0 + word.y1) / 2
     if region.centre is not None:
@@ -1115,9 +1149,10 @@ def _with_words(page: Page, lines: list[Line]) -> Page:
     into the paragraph whose span it falls in or after the nearest paragraph above it."""
     paragraphs = [list(p.lines) for p in page.paragraphs]
     blocks = [p.block for p in page.paragraphs]
-    known = [w.bbox for w in page.words]
+    known = np.array([(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for w in page.words], np.int64)
+    known = known.reshape(-1, 4)  # rows x0, y0, x1, y1 (none on a page without words)
     for line in sorted(lines, key=lambda ln: ln.bbox.y0):
-        new = tuple(w for w in line.words if not any(_overlap(w.bbox, b) > 0.3 for b in known))
+        new = tuple(w for w in line.words if not np.any(_overlaps(w.bbox, known) > 0.3))
         if not new:
             continue
         box = BBox.enclosing([w.bbox for w in new])

@@ -485,18 +485,18 @@ def _typical_ink(tiles: list[np.ndarray]) -> list[np.ndarray]:
     (and with it the choice between our threshold and the grey page) for the type of all the others."""
     if len(tiles) < 3:
         return tiles
-    darkest = np.array([np.percentile(cv2.GaussianBlur(t, (0, 0), 1.0), 1) for t in tiles])
+    darkest = np.array([level_percentile(cv2.GaussianBlur(t, (0, 0), 1.0), 1) for t in tiles])
     paper = float(np.median([level_percentile(t, 50) for t in tiles]))
     typical = float(np.median(darkest))
     return [t for t, d in zip(tiles, darkest, strict=True) if d >= typical - (paper - typical)]
 
 
-def measure_page(flat: np.ndarray) -> PageMeasures:
+def measure_page(flat: np.ndarray, reduced: tuple[np.ndarray, float] | None = None) -> PageMeasures:
     """Paper and ink levels, grain, stroke width and glyph height, from a few inked tiles.
 
     The ink is found on a lightly smoothed copy so that grain does not break it into fragments;
-    the grain itself is measured on the unsmoothed paper."""
-    reduced, reduced_scale = downscale(flat, 2000)
+    the grain itself is measured on the unsmoothed paper. `reduced`: downscale(flat, 2000), when made."""
+    reduced, reduced_scale = reduced or downscale(flat, 2000)
     tiles = _typical_ink(_ink_tiles(flat, reduced))
     strip = np.hstack(tiles)
     smooth = cv2.GaussianBlur(strip, (0, 0), 1.0)
@@ -580,17 +580,19 @@ def _otsu_level(counts: np.ndarray) -> int:
     return int(np.argmax(np.nan_to_num(between[:-1], nan=-1.0)))
 
 
-def lift_dark_minority(flat: np.ndarray) -> tuple[np.ndarray, int | None]:
+def lift_dark_minority(flat: np.ndarray, reduced: np.ndarray | None = None) -> tuple[np.ndarray, int | None]:
     """The flattened page with ink darker than its type lifted to the type's level, when a little dark
     ink (a note in black pen, a word typed over, a stamp on a grey scan) is all that one threshold over
     the page finds: then Otsu's threshold, ours and Tesseract's, parts that ink from the rest and a
     faint carbon's type falls on the paper's side with the paper, as does its measured ink level.
     The type is the fainter ink that then shows between that threshold and the paper. Returns the
     page and the level (None: the page's darkest ink is its type, left as it is). From the page's
-    histogram alone: a few milliseconds."""
+    histogram alone: a few milliseconds. `reduced`: a smaller copy of `flat` made already, to shrink."""
     # Counted on a copy at most ANALYSIS_SIDE long: its averaging takes out the grain that at full size
     # puts a grainy page's paper and type below Otsu's threshold with the dark ink.
-    counts = cv2.calcHist([downscale(flat)[0]], [0], None, [256], [0, 256]).ravel()
+    counts = cv2.calcHist(
+        [downscale(flat if reduced is None else reduced)[0]], [0], None, [256], [0, 256]
+    ).ravel()
     total = max(1.0, float(counts.sum()))
     first = _otsu_level(counts)
     dark_share = counts[: first + 1].sum() / total
@@ -719,8 +721,10 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     plan: CleaningPlan | None = None
     lifted = None
     if settings.binarise == "auto":
-        flat, lifted = lift_dark_minority(flat)
-        measures = measure_page(flat)
+        # One copy 2000 px long serves the dark ink's histogram and the measures (unless ink is lifted).
+        reduced = downscale(flat, 2000)
+        flat, lifted = lift_dark_minority(flat, reduced[0])
+        measures = measure_page(flat, reduced if lifted is None else None)
         plan = plan_cleaning(measures)
         if with_bed is not None and plan.threshold != "grey":
             flat = _flat_with_bed(with_bed, angle, paper)

@@ -95,7 +95,7 @@ def _glyph_height(cleaned: preprocess.Cleaned) -> float:
 
 def _binary(image: np.ndarray) -> np.ndarray:
     """The cleaned page as ink and paper: a grey one (`--binarise none`) thresholded as Tesseract would."""
-    if np.count_nonzero((image > 0) & (image < 255)) > 0.01 * image.size:
+    if cv2.countNonZero(cv2.inRange(image, 1, 254)) > 0.01 * image.size:
         return cv2.threshold(image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
     return image
 

@@ -115,3 +115,16 @@ def test_a_blank_page_is_not_read_again_from_its_plain_image():
     page = process.process_page(scan, "d", Settings(correct=False)).page
     ocr = next(s for s in page.steps if s.name == "ocr")
     assert page.text == "" and "plain_read" not in ocr.settings
+
+
+def test_a_grey_cleaned_page_is_thresholded_and_one_of_ink_and_paper_left_as_it_is():
+    # The layout stage and the plain check count ink on the cleaned page: a grey one (a faint carbon's
+    # `threshold="grey"` cleaning) is thresholded first, its bars of ink 120 black and its paper 220
+    # white; a page of ink and paper is already what they need.
+    grey = np.full((300, 400), 220, np.uint8)
+    grey[100:130, 50:350] = 120
+    binary = process._binary(grey)
+    assert set(np.unique(binary)) == {0, 255}
+    assert (binary[100:130, 50:350] == 0).all() and (binary[:90] == 255).all()
+    two_levels = np.where(grey < 200, 0, 255).astype(np.uint8)
+    assert process._binary(two_levels) is two_levels

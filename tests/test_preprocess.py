@@ -213,3 +213,32 @@ def test_faint_thin_strokes_survive_where_a_plain_threshold_breaks_them(test_tex
 
     new, old = cer(cleaned), cer(plain)
     assert new < 0.03 and old > 2 * new, (new, old)
+
+
+def _faint_page_with_a_black_note() -> np.ndarray:
+    """A faint grainy typed page (bars of ink 200 on paper 230, 30 px tall) larger than the 2000 px copy,
+    with a small block of black ink (10) on it: a pen note on a carbon copy."""
+    image = np.full((3000, 2200), 230, np.float32)
+    for row in range(100, 2700, 60):
+        for col in range(100, 2100, 30):
+            image[row : row + 30, col : col + 4] = 200
+    image[2800:2900, 200:600] = 10
+    image += np.random.default_rng(5).normal(0, 4.0, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def test_the_dark_ink_is_found_and_the_page_measured_alike_from_the_shared_smaller_copy():
+    # clean() makes one copy 2000 px long for the dark ink's histogram and the measures: from it the
+    # black note is lifted to a level between its ink and the type's, as from the full page, and the
+    # page measures as the full page does (bars 30 px tall, 4 px wide).
+    flat = _faint_page_with_a_black_note()
+    reduced = preprocess.downscale(flat, 2000)
+    assert reduced[0].shape[0] == 2000
+    lifted, level = preprocess.lift_dark_minority(flat, reduced[0])
+    _, level_full = preprocess.lift_dark_minority(flat)
+    assert level is not None and level_full is not None and abs(level - level_full) <= 2
+    assert 10 < level <= 200
+    assert lifted[2850, 400] == level and lifted[50, 50] == flat[50, 50]
+    shared, own = preprocess.measure_page(flat, reduced), preprocess.measure_page(flat)
+    assert shared == own
+    assert 26 <= shared.glyph_height <= 34 and 3.0 <= shared.stroke_width <= 5.5, shared

@@ -548,3 +548,40 @@ def test_a_two_column_page_keeps_the_type_read_under_a_lifted_stamp(tmp_path, te
     result = process.process_page(load_page(path, 1, settings), "page", settings).page
     assert "stamp" in [z.type for z in result.zones]
     assert evaluate.score(page.text, result.text).cer < 0.022
+
+
+def test_rim_covers_round_several_centres_at_once_find_a_drawn_ring():
+    # A ring of radius 50 drawn round (120, 130): measured from its centre, the band at radius 50 is
+    # inked all round and those 10 pixels inside and outside it are not; from centres 12 pixels off,
+    # no band is inked all round. More centres than one batch, each row as the centre alone gives.
+    canvas = np.zeros((260, 260), np.uint8)
+    cv2.circle(canvas, (120, 130), 50, 255, 2)
+    ink = canvas > 0
+    radii = np.array([40.0, 50.0, 60.0])
+    off = [(120.0 + dx, 130.0 + dy) for dx, dy in ((12, 0), (-12, 0), (0, 12), (0, -12.5), (8.5, 9))]
+    centres = [*off, (120.0, 130.0), *off, (120.0, 130.0)]
+    covers = layout._rim_covers_at(ink, centres, radii)
+    assert covers.shape == (len(centres), 3)
+    for row in (covers[5], covers[11]):
+        assert row[1] == 1.0 and row[0] == 0.0 and row[2] == 0.0
+    assert all(covers[i].max() < 0.6 for i in range(len(centres)) if i not in (5, 11))
+    for (x, y), row in zip(centres, covers, strict=True):
+        assert np.array_equal(row, layout._rim_covers(ink, x, y, radii))
+
+
+def test_a_frames_ends_are_moved_out_onto_its_drawn_short_sides():
+    # A frame drawn from x 100 to 300 (y 100 to 160); the rectangle given spans only x 110 to 290, as
+    # segments of a grainy frame's top and bottom stop short of its corners. Each end moves out onto the
+    # drawn side, and each side's cover looked up with the others is what it is alone.
+    dpi = 300 * 0.28
+    canvas = np.zeros((300, 400), np.uint8)
+    cv2.rectangle(canvas, (100, 100), (300, 160), 255, 2)
+    ink = canvas > 0
+    (cx, cy), (width, height), turn = layout._fit_ends(ink, ((200.0, 130.5), (180.0, 60.0), 0.0), dpi)
+    assert abs(cx - width / 2 - 100) <= 3 and abs(cx + width / 2 - 300) <= 3  # the band is 2 px wide
+    assert height == 60.0 and turn == 0.0
+    sides = [(np.array([x, 100.0]), np.array([x, 161.0])) for x in (100.5, 120.0, 300.5, 140.0)]
+    covers = layout._side_covers(ink, sides, (200.0, 130.5))
+    assert covers[0, 0] == 1.0 and covers[2, 0] == 1.0 and covers[1, 0] < 0.3 and covers[3, 0] < 0.3
+    for (p, q), row in zip(sides, covers, strict=True):
+        assert tuple(row) == layout._side_cover(ink, p, q, (200.0, 130.5))
