@@ -90,10 +90,22 @@ def _wait(driver, condition, timeout: float = 20):
 
 
 def _current(driver) -> dict[str, str]:
-    from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import NoSuchElementException
 
-    el = driver.find_element(By.ID, "discrepancy")
-    return {k: el.get_attribute(f"data-{k}") for k in ("id", "version", "status", "ocr", "transcript")}
+    # Read in one script, in the page itself: element by element, the page could replace the element
+    # between two reads (chromedriver then reports a node no longer in the document).
+    shown = driver.execute_script(
+        """const el = document.getElementById("discrepancy");
+        if (!el) return null;
+        const out = {};
+        for (const k of ["id", "version", "status", "ocr", "transcript"]) {
+            out[k] = el.getAttribute("data-" + k);
+        }
+        return out;"""
+    )
+    if shown is None:
+        raise NoSuchElementException("no discrepancy shown")
+    return shown
 
 
 def _press(driver, keys: str) -> None:
