@@ -135,7 +135,8 @@ def test_review_in_the_browser(served, browser):
         _press(driver, key)
         if typed:
             field = "edit" if key == "e" else "comment"
-            _wait(driver, lambda d, f=field: d.switch_to.active_element.get_attribute("id") == f)
+            # The focused element's id read in the page: it may be replaced while the form opens.
+            _wait(driver, lambda d, f=field: d.execute_script("return document.activeElement.id") == f)
             active = driver.switch_to.active_element
             active.send_keys(Keys.CONTROL, "a")
             active.send_keys(typed, Keys.ENTER)
