@@ -790,11 +790,11 @@ def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, f
     """(cx, cy, rim cover, radius) of the best-inked circle within CIRCLE_SHIFT of a rough one's centre
     and 15 % of its radius (the outer of equals; the rough centre when no other is better)."""
     radii = np.arange(r * 0.85, r * 1.15)
-    best = (-1.0, 0.0, cx, cy)
+    best = (-1.0, 0.0, 0.0, cx, cy)  # (score, rim cover, radius, x, y)
     reach = int(r * CIRCLE_SHIFT)
     # Every fourth pixel of the square round the rough centre, then every pixel round the best of them.
     for step, centre, span in ((4, (cx, cy), reach), (1, None, 3)):
-        x0, y0 = centre if centre is not None else best[2:]
+        x0, y0 = centre if centre is not None else best[3:]
         shifts = range(-span, span + 1, step)
         centres = [(x0 + dx, y0 + dy) for dy in shifts for dx in shifts]
         for (x, y), covers in zip(centres, _rim_covers_at(ink, centres, radii), strict=True):
@@ -803,10 +803,9 @@ def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, f
             rough = x == cx and y == cy
             better = covers[k] - (0.0 if rough else 1 / 36)
             if better > best[0] + 1e-9 or (rough and better >= best[0] - 1e-9):
-                best = (better, float(radii[k]), x, y)
-    _, radius, x, y = best
-    covers = _rim_covers(ink, x, y, np.array([radius]))
-    return x, y, float(covers[0]), radius
+                best = (better, float(covers[k]), float(radii[k]), x, y)
+    _, rim, radius, x, y = best
+    return x, y, rim, radius
 
 
 def _rim_covers(ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, steps: int = 72) -> np.ndarray:
