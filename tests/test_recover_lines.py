@@ -5,6 +5,8 @@ segmentation skip those lines; the ground truth is the generator's text of the p
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from rapidfuzz import fuzz
@@ -137,7 +139,9 @@ def _letters(image: np.ndarray, y: int, x0: int, x1: int) -> None:
         image[y + 5 : y + 35, x : x + 15] = 0
 
 
-def test_a_line_dropped_in_one_of_two_columns_is_read_again_within_its_column():
+def _two_columns_sixth_right_line_unread() -> tuple[np.ndarray, tuple[Paragraph, ...]]:
+    """Two columns of 12 lines of letters, and the paragraphs read from them: all but the right column's
+    sixth line."""
     image = np.full((1000, 2000), 255, np.uint8)
     paragraphs = []
     for i in range(12):
@@ -147,7 +151,12 @@ def test_a_line_dropped_in_one_of_two_columns_is_read_again_within_its_column():
         paragraphs.append(Paragraph((_row(y, 100, 950),), BBox(100, y, 940, y + 40)))
         if i != 5:  # the right column's sixth line was not read
             paragraphs.append(Paragraph((_row(y, 1050, 1900),), BBox(1050, y, 1890, y + 40)))
-    bands = ocr.dropped_bands(image, tuple(paragraphs), 30.0)
+    return image, tuple(paragraphs)
+
+
+def test_a_line_dropped_in_one_of_two_columns_is_read_again_within_its_column():
+    image, paragraphs = _two_columns_sixth_right_line_unread()
+    bands = ocr.dropped_bands(image, paragraphs, 30.0)
     assert len(bands) == 1
     band = bands[0]
     assert band.x0 >= 960 and band.x1 >= 1850  # the right column's line, none of the left column's
@@ -159,18 +168,10 @@ def test_a_line_dropped_in_a_column_through_a_stamp_is_read_again_across_the_col
     """A stamp's ring crosses the right column's sixth line, joining the letters it runs through into one
     piece with it: only the letters clear of the ring are letter-sized, yet the whole line was dropped
     and is read again from the column's left edge to its right one."""
-    image = np.full((1000, 2000), 255, np.uint8)
-    paragraphs = []
-    for i in range(12):
-        y = 100 + 60 * i
-        _letters(image, y, 100, 950)
-        _letters(image, y, 1050, 1900)
-        paragraphs.append(Paragraph((_row(y, 100, 950),), BBox(100, y, 940, y + 40)))
-        if i != 5:
-            paragraphs.append(Paragraph((_row(y, 1050, 1900),), BBox(1050, y, 1890, y + 40)))
+    image, paragraphs = _two_columns_sixth_right_line_unread()
     y = 100 + 60 * 5
     image[y + 18 : y + 24, 1400:1900] = 0  # the ring's arc along the line, through its letters
-    bands = ocr.dropped_bands(image, tuple(paragraphs), 30.0)
+    bands = ocr.dropped_bands(image, paragraphs, 30.0)
     assert len(bands) == 1
     band = bands[0]
     assert 960 <= band.x0 <= 1050 and band.x1 >= 1880  # the right column's whole width, not the left one
@@ -194,14 +195,19 @@ def test_lines_read_again_keep_their_order_though_a_stamps_piece_lifts_one():
     assert sorted([second, first], key=ocr._line_middle) == [first, second]
 
 
+def _read_rendered(page: archival.ArchivalPage, folder: Path, document: str = "page") -> str:
+    """The rendered page written as a scan and read by the whole pipeline (real Tesseract)."""
+    path = archival.write_pages([page], folder, "tests")[0]
+    return process.process_page(load_page(path, 1, Settings()), document, Settings()).page.text
+
+
 def test_a_two_column_page_reads_the_lines_dropped_round_a_stamp_across_their_column(tmp_path, test_text):
     """A tune-set printed page in two columns, a grey round stamp over the right one: the lines the page
     layout dropped round it are read again across the column, in their order (the page read 3.6 % CER
     against its rendered truth when they were read only where their letters were clear of the ring)."""
     page = archival.render_pages(test_text.split(), [1004], page_types=("two_columns",), colour="mixed")[0]
     assert [z["type"] for z in page.zones].count("stamp") == 1  # what this seed renders
-    path = archival.write_pages([page], tmp_path, "tests")[0]
-    text = process.process_page(load_page(path, 1, Settings()), "page", Settings()).page.text
+    text = _read_rendered(page, tmp_path)
     right = max((z for z in page.zones if z["type"] == "column"), key=lambda z: z["box"][0])
     starts = [fuzz.partial_ratio_alignment(line["text"], text) for line in right["lines"][13:18]]
     assert all(found.score > 60 for found in starts)
@@ -268,8 +274,7 @@ def test_a_two_column_page_with_a_stamp_in_the_gutter_reads_each_column_whole(tm
     column whole before the right one, and about as well as its characters allow."""
     page = archival.render_pages(test_text.split(), [1003], page_types=("two_columns",), colour="mixed")[0]
     left, right = sorted((z for z in page.zones if z["type"] == "column"), key=lambda z: z["box"][0])
-    path = archival.write_pages([page], tmp_path, "tests")[0]
-    text = process.process_page(load_page(path, 1, Settings()), "page", Settings()).page.text
+    text = _read_rendered(page, tmp_path)
 
     def where(line: dict) -> int:
         found = fuzz.partial_ratio_alignment(line["text"], text)
@@ -304,8 +309,7 @@ def test_type_under_a_lifted_stamp_is_kept_however_unsurely_read(tmp_path, test_
     page = archival.render_page(test_text.split(), 1054, fontset="tune", page_type="letter")
     under = _under_stamps(page)
     assert len(under) >= 8
-    path = archival.write_pages([page], tmp_path, "tests")[0]
-    text = process.process_page(load_page(path, 1, Settings()), "letter", Settings()).page.text
+    text = _read_rendered(page, tmp_path, "letter")
     # Each line under a stamp is in the text nearly whole (without the rule: 77 % of one).
     assert all(fuzz.partial_ratio(line, text) >= 90 for line in under)
     assert evaluate.score(page.text, text).cer < 0.02  # 3.6 % without
