@@ -78,3 +78,56 @@ def test_ink_points_are_the_stroke_edges_row_by_row_and_the_same_sample():
         assert np.array_equal(sample[0], ys[pick]) and np.array_equal(sample[1], xs[pick])
     empty = preprocess._ink_points(np.zeros((10, 10), np.uint8))
     assert len(empty[0]) == len(empty[1]) == 0
+
+
+def _strokes_on_paper(height: int, width: int) -> np.ndarray:
+    """Paper with lines of thin dark strokes, like type, and a grain."""
+    rng = np.random.default_rng(10)
+    page = np.clip(rng.normal(225, 5, (height, width)), 0, 255).astype(np.uint8)
+    for y in range(200, height - 200, 90):
+        for x in range(150, width - 150, 23):
+            page[y : y + 40, x : x + 3] = 40
+    return page
+
+
+def test_shrinking_by_a_whole_factor_first_matches_one_resize_by_area_but_at_stroke_edges():
+    page = _strokes_on_paper(1754, 1240)
+    for size in ((600, 849), (1000, 1414), (700, 990)):
+        quick = preprocess.shrink(page, size)
+        area = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
+        assert quick.shape == area.shape
+        apart = np.abs(quick.astype(int) - area)
+        # Where no stroke is near, the two are the paper's grain averaged a little differently; at a
+        # stroke's edge a pixel may take a little more or less of the stroke.
+        near_stroke = cv2.dilate((area < 215).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        assert apart[~near_stroke].max() <= 8
+        assert apart.mean() < 0.02 * (225 - 40)  # a fiftieth of the strokes' contrast
+        # Both average by area: the strokes keep all their ink, thin as they are on the copy.
+        assert abs(float(quick.mean()) - float(area.mean())) < 0.5
+        assert quick.min() <= area.min() + 10
+    # Less than twice the size: one resize by area, as before.
+    assert np.array_equal(
+        preprocess.shrink(page, (1000, 1414)), cv2.resize(page, (1000, 1414), interpolation=cv2.INTER_AREA)
+    )
+    # Colour is shrunk channel by channel alike.
+    colour = np.dstack([page, page // 2, page])
+    assert np.array_equal(
+        preprocess.shrink(colour, (600, 849))[:, :, 1], preprocess.shrink(page // 2, (600, 849))
+    )
+
+
+def test_the_grey_page_in_the_cleaned_frame_keeps_its_strokes_and_their_places():
+    from pipeline import layout
+
+    page = _strokes_on_paper(3508, 2480)
+    transform = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0))  # cleaned pixels are the scan's
+    scale = layout.analysis_scale(page.shape)
+    small = layout.to_clean_frame(page, transform, page.shape, scale, fill=255)
+    assert small.shape == (1000, 707)
+    once = cv2.resize(page, (707, 1000), interpolation=cv2.INTER_AREA)  # one resize by area
+    assert abs(float(small.mean()) - float(once.mean())) < 0.5
+    # Each stroke (3 px of 2480, 40 px high) is still dark where it was drawn.
+    for y in range(200, 3308, 90 * 7):
+        for x in range(150, 2330, 23 * 11):
+            cx, cy = (x + 1.5) * scale, (y + 20) * scale
+            assert small[int(cy), int(cx) - 1 : int(cx) + 2].min() < 170, (x, y)

@@ -585,3 +585,41 @@ def test_a_frames_ends_are_moved_out_onto_its_drawn_short_sides():
     assert covers[0, 0] == 1.0 and covers[2, 0] == 1.0 and covers[1, 0] < 0.3 and covers[3, 0] < 0.3
     for (p, q), row in zip(sides, covers, strict=True):
         assert tuple(row) == layout._side_cover(ink, p, q, (200.0, 130.5))
+
+
+def _blurred_two_columns(seed: int, sigma: float, pitch: int, letter: int) -> np.ndarray:
+    """Drawn at the analysis scale (85 dpi): two columns of plain type, blurred as a poor scan blurs it,
+    with the paper's grain: no frame anywhere."""
+    rng = np.random.default_rng(seed)
+    flat = np.full((900, 640), 255, np.float32)
+    for left, right in ((40, 300), (340, 600)):
+        for y in range(60, 840, pitch):
+            x = left
+            while x < right:
+                for _ in range(int(rng.integers(3, 9))):  # a word's letters
+                    width = int(rng.integers(3, 6))
+                    flat[y : y + letter, x : x + width] = 60
+                    x += width + 1
+                x += 4
+    flat = cv2.GaussianBlur(flat, (0, 0), sigma) + rng.normal(0, 6, flat.shape)
+    return np.clip(flat, 0, 255).astype(np.uint8)
+
+
+def test_the_blurred_edges_of_lines_of_plain_type_make_no_rectangular_stamp():
+    # The line segment detector took a blurred line of type's top and bottom edges for a frame's sides
+    # (false stamps in plain type); the fast line detector's lines follow Canny's edges of the letters.
+    for seed, sigma, pitch, letter in ((5, 1.8, 13, 7), (6, 2.5, 16, 8), (2, 1.5, 14, 7)):
+        flat = _blurred_two_columns(seed, sigma, pitch, letter)
+        assert layout._rect_stamps(flat, None, 85.0, 1.0) == [], (seed, sigma)
+
+
+def test_a_frames_top_and_bottom_are_moved_out_to_the_outer_edge_of_their_ink():
+    # A frame whose sides are 3 px strokes; the rectangle found runs along the inner edge of its bottom.
+    ink = np.zeros((200, 300), bool)
+    ink[50:53, 60:240] = ink[130:133, 60:240] = True  # top and bottom, rows 50-52 and 130-132
+    ink[50:133, 60:63] = ink[50:133, 237:240] = True
+    inner = ((150.0, 90.0), (180.0, 80.0), 0.0)  # top at row 50, bottom at row 130
+    (cx, cy), (width, height), turn = layout._outer_sides(ink, inner)
+    assert (cx, width, turn) == (150.0, 180.0, 0.0)
+    assert cy - height / 2 == 50.0  # the top was on its outer edge already: no ink further out
+    assert cy + height / 2 == 132.0  # the bottom's outer edge
