@@ -252,13 +252,11 @@ def to_clean_frame(
     to_source = np.vstack([np.array(transform, float), [0, 0, 1]])
     per_clean = float(np.sqrt(abs(np.linalg.det(to_source[:2, :2])))) or 1.0  # source px per cleaned px
     shrink = min(1.0, scale / per_clean)
-    shrink_x = shrink_y = 1.0
     if shrink < 0.9:
-        height, width = source.shape[:2]
-        size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
-        source = preprocess.shrink(source, size)  # by a whole factor first: half the time of one resize
-        shrink_x, shrink_y = size[0] / width, size[1] / height
-    matrix = (np.diag([shrink_x, shrink_y, 1.0]) @ to_source @ np.diag([1 / scale, 1 / scale, 1.0]))[:2]
+        source = cv2.resize(source, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    else:
+        shrink = 1.0
+    matrix = (np.diag([shrink, shrink, 1.0]) @ to_source @ np.diag([1 / scale, 1 / scale, 1.0]))[:2]
     size = (max(1, round(clean_shape[1] * scale)), max(1, round(clean_shape[0] * scale)))
     return cv2.warpAffine(
         source, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=fill
@@ -643,8 +641,8 @@ def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, 
 
 def _line_detector(dpi: float) -> cv2.ximgproc.FastLineDetector:
     """Straight lines along the edges of ink, at least a frame's shortest piece long: cv2.ximgproc's fast
-    line detector fits them to Canny's edges, a quarter of the time of the line segment detector on a
-    page, which also took the blurred edge of a line of type for a side (false frames in plain type)."""
+    line detector fits them to Canny's edges, in a quarter of the time of the line segment detector on a
+    page, which also took the blurred edges of lines of plain type for a frame's sides."""
     return cv2.ximgproc.createFastLineDetector(
         length_threshold=max(5, int(dpi * RECT_SIDE_PIECE)),
         distance_threshold=1.414,

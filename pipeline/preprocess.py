@@ -66,19 +66,6 @@ def downscale(grey: np.ndarray, long_side: int = ANALYSIS_SIDE) -> tuple[np.ndar
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), scale
 
 
-def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """`image` shrunk by area to `size` (width, height): first by the whole factor it holds, then by area
-    the rest of the way. OpenCV shrinks by a whole factor in a fraction of the time it takes for any
-    other (and rounds alike, so the paper's level is kept); the result differs from one resize by area
-    only at the edges of strokes, where a pixel takes a little more or less of the stroke."""
-    factor = min(image.shape[1] // size[0], image.shape[0] // size[1])
-    if factor >= 2:
-        image = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
-    if (image.shape[1], image.shape[0]) == tuple(size):
-        return image
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
 def _quantile_of_counts(counts: np.ndarray, q: float) -> float | None:
     """np.percentile's value at `q` (0-100) of the values 0, 1, ... counted in `counts`, when the order
     statistics either side of q's position are one value (then no interpolation can differ); else None."""
