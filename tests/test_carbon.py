@@ -3,6 +3,7 @@ type is not; on rendered archival pages (tune faces, the corpus's tests split) s
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import cv2
@@ -268,3 +269,16 @@ def test_a_shadow_along_the_edge_does_not_set_a_faint_pages_angle():
     assert abs(preprocess.clean(words, 300, settings).skew_angle + 1.5) < 0.2
     levelled = preprocess.clean(shadowed, 300, settings)
     assert abs(levelled.skew_angle + 1.5) < 0.2, levelled.skew_angle
+
+
+def test_broken_pieces_of_a_faint_pages_type_are_not_taken_for_small_letters():
+    """Measured "letters" under three strokes high on a faint page are the pieces one threshold breaks
+    its type into (no enlargement); small type with strokes to match, or the same sizes on a page of
+    ordinary contrast, is still enlarged."""
+    faint_pieces = preprocess.PageMeasures(paper=253, ink=229, noise=0, stroke_width=4.7, glyph_height=11)
+    assert preprocess.plan_cleaning(faint_pieces).upscale == 1.0
+    assert preprocess.plan_cleaning(faint_pieces).threshold == "grey"
+    small_faint_type = dataclasses.replace(faint_pieces, stroke_width=2.0)
+    assert preprocess.plan_cleaning(small_faint_type).upscale > 2
+    ordinary = dataclasses.replace(faint_pieces, ink=120)
+    assert preprocess.plan_cleaning(ordinary).upscale > 2
