@@ -40,7 +40,7 @@ DARK_MINORITY = (
 TYPE_MIN_SHARE = 0.01  # ... when a fainter ink below the paper covers at least this share (and twice as much)
 BED_MIN_SIDE = 3.0  # inches: a smaller image (a line or a word cut out) is no sheet lying on a bed
 EDGE_BAND_LENGTH = 0.1  # share of the page's side along which a solid dark band at its edge is no type
-EDGE_BAND_FILL = 0.3  # ... when its ink fills at least this share of its box
+EDGE_BAND_FILL = 0.3  # ... when its ink fills at least this share of its turned (minimum-area) box
 EDGE_BAND_SKEW = 0.5  # degrees: the angle without such bands is taken when this far from the one with them
 
 
