@@ -3,6 +3,7 @@ type is not; on rendered archival pages (tune faces, the corpus's tests split) s
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import cv2
@@ -230,3 +231,54 @@ def test_a_carbon_whose_grain_breaks_the_grey_pages_threshold_is_smoothed(tests_
     assert steps_before["binarise"]["smoothing"] == 0, steps_before["binarise"]
     cer_before = evaluate.score(page.text, unsmoothed).cer
     assert cer < 0.04 and cer_before > 0.3, (cer, cer_before)
+
+
+def test_a_faint_carbon_is_levelled_by_its_type_not_by_the_shadow_of_the_sheets_edge(tests_words, tmp_path):
+    """Tune seed 1432 (colour carbon, faded, type about 24 grey levels under the paper, the sheet's edges
+    in shadow): the shadows along the image's edge were most of the ink the small copy's threshold found,
+    and the page was turned by their angle (3.9 degrees for a sheet 1.5 askew); the type's pieces, 11 px
+    high, were then taken for small letters and the grey page enlarged and blurred 2.7 times (46 % CER)."""
+    page = archival.render_page(tests_words, 1432, fontset="tune", page_type="carbon")
+    text, steps = _read(page, tmp_path)
+    assert abs(steps["deskew"]["angle"] + page.params["skew"]) < 0.3, (steps["deskew"], page.params["skew"])
+    assert steps["binarise"]["threshold"] == "grey" and steps["binarise"]["upscale"] == 1.0, steps["binarise"]
+    assert evaluate.score(page.text, text).cer < 0.3
+
+
+def test_a_shadow_along_the_edge_does_not_set_a_faint_pages_angle():
+    """A drawn faint letter: 12 rows of letter-like strokes 25 grey levels under the paper, lying 1.5
+    degrees askew, and the sheet's shadow (a solid band 40 px wide from edge to edge, a little darker than
+    the type, no scanner bed) near the bottom at 4 degrees. The page is levelled by its type, as it is with
+    no shadow."""
+    rng = np.random.default_rng(7)
+    words = np.full((3508, 2480), 255, np.uint8)
+    for row in range(12):
+        x, y = 250, 400 + row * 70
+        while x < 2150:
+            for _ in range(int(rng.integers(3, 9))):  # a word of letters, two strokes each
+                words[y : y + 26, x : x + 4] = 230
+                words[y : y + 26, x + 10 : x + 14] = 230
+                x += 24
+            x += 30
+    words = cv2.warpAffine(
+        words, cv2.getRotationMatrix2D((1240, 1754), 1.5, 1.0), (2480, 3508), borderValue=255
+    )
+    shadowed = words.copy()
+    cv2.fillPoly(shadowed, [np.array([[0, 3440], [2480, 3440 - 173], [2480, 3307], [0, 3480]])], 215)
+    settings = Settings()
+    assert abs(preprocess.clean(words, 300, settings).skew_angle + 1.5) < 0.2
+    levelled = preprocess.clean(shadowed, 300, settings)
+    assert abs(levelled.skew_angle + 1.5) < 0.2, levelled.skew_angle
+
+
+def test_broken_pieces_of_a_faint_pages_type_are_not_taken_for_small_letters():
+    """Measured "letters" under three strokes high on a faint page are the pieces one threshold breaks
+    its type into (no enlargement); small type with strokes to match, or the same sizes on a page of
+    ordinary contrast, is still enlarged."""
+    faint_pieces = preprocess.PageMeasures(paper=253, ink=229, noise=0, stroke_width=4.7, glyph_height=11)
+    assert preprocess.plan_cleaning(faint_pieces).upscale == 1.0
+    assert preprocess.plan_cleaning(faint_pieces).threshold == "grey"
+    small_faint_type = dataclasses.replace(faint_pieces, stroke_width=2.0)
+    assert preprocess.plan_cleaning(small_faint_type).upscale > 2
+    ordinary = dataclasses.replace(faint_pieces, ink=120)
+    assert preprocess.plan_cleaning(ordinary).upscale > 2
