@@ -642,4 +642,6 @@ def _put_band(
 
 
 def _beside(a: BBox, b: BBox) -> bool:
-    return a.x0 < b.x1 and b.x0 < a.x1
+    """Whether two boxes share most of the narrower one's columns: a paragraph in the band's column, not
+    a note in the margin that only reaches into it (Tesseract may read such a note before the text)."""
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5 * min(a.width, b.width)
