@@ -1312,6 +1312,9 @@ def reread_under_stamps(
             if not any(_overlap(box, r.bbox) > 0 for r in stamps) or box.width < 2 or box.height < 2:
                 continue
             targets.append((i, j, box))
+    # Pieces of one row in two paragraphs (a line cut at the ring) are read once, with the fullest line.
+    targets.sort(key=lambda t: -len(page.paragraphs[t[0]].lines[t[1]].words))
+    targets = [t for k, t in enumerate(targets) if not any(_overlap(t[2], u[2]) > 0.5 for u in targets[:k])]
     if not targets:
         return page, 0.0
     gap = max(20, page.dpi // 10)
