@@ -91,6 +91,7 @@ RULE_LENGTH = 0.8  # inches: a straight line of ink this long is a rule, no stro
 RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
 PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
 UNDER_STAMP_LEVEL = 0.4  # where between the type's and the stamp's ink levels a grey stamp's line is cut
+UNDER_STAMP_LEVELS = (0.4, 0.55)  # ... each line cut at each (faded type is as light as the stamp)
 UNDER_STAMP_SURE = 70.0  # a line read again under a grey stamp replaces the first reading when it has more
 UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and a higher mean confidence
 
@@ -1318,7 +1319,8 @@ def reread_under_stamps(
     if not targets:
         return page, 0.0
     gap = max(20, page.dpi // 10)
-    crops = [_type_only(read_crop(Region("stamp", "", box))) for _, _, box in targets]
+    greys = [read_crop(Region("stamp", "", box)) for _, _, box in targets]
+    crops = [_type_only(g, level) for level in UNDER_STAMP_LEVELS for g in greys]
     width = max(c.shape[1] for c in crops) + 2 * gap
     montage = np.full((sum(c.shape[0] + gap for c in crops) + gap, width), 255, np.uint8)
     spans, y = [], gap
@@ -1330,13 +1332,18 @@ def reread_under_stamps(
     seconds = float(step.settings.get("tesseract_seconds", step.seconds))
     read = [ln for p in paragraphs for ln in p.lines]
     new_lines = {}
-    for (i, j, box), (top, bottom) in zip(targets, spans, strict=True):
-        # The line read nearest the crop's middle: a neighbour's letters reaching into the crop read
-        # as a line of their own.
-        own = [ln for ln in read if top <= ocr.line_middle(ln) < bottom]
-        if not own:
+    for k, (i, j, box) in enumerate(targets):
+        # Of each cut, the line read nearest the crop's middle (a neighbour's letters reaching into the
+        # crop read as a line of their own); of the cuts, the surest reading.
+        readings = []
+        for top, bottom in spans[k :: len(targets)]:
+            own = [ln for ln in read if top <= ocr.line_middle(ln) < bottom]
+            if own:
+                nearest = min(own, key=lambda ln: abs(ocr.line_middle(ln) - (top + bottom) / 2))
+                readings.append((_sure_letters(nearest.words), top, list(nearest.words)))
+        if not readings:
             continue
-        words = list(min(own, key=lambda ln: abs(ocr.line_middle(ln) - (top + bottom) / 2)).words)
+        _, top, words = max(readings, key=lambda r: r[0])
         old = page.paragraphs[i].lines[j]
         if not words or not _surer(words, old.words):
             continue
@@ -1384,7 +1391,7 @@ def _covered(box: BBox, boxes: np.ndarray, half: float) -> bool:
     return bool(np.any((_overlaps(box, boxes) > 0.5) & rows))
 
 
-def _type_only(crop: np.ndarray) -> np.ndarray:
+def _type_only(crop: np.ndarray, share: float = UNDER_STAMP_LEVEL) -> np.ndarray:
     """A grey crop as ink and paper, cut between the type's ink and a lighter stamp's: Otsu splits paper
     from ink, then the ink into the two inks."""
     paper_level, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -1392,21 +1399,22 @@ def _type_only(crop: np.ndarray) -> np.ndarray:
     if ink.size < 2:
         return np.full_like(crop, 255)
     type_level, _ = cv2.threshold(ink.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    level = type_level + UNDER_STAMP_LEVEL * (paper_level - type_level)
+    level = type_level + share * (paper_level - type_level)
     return cv2.medianBlur(np.where(crop < level, 0, 255).astype(np.uint8), 3)
 
 
 def _surer(new: list[Word] | tuple[Word, ...], old: tuple[Word, ...]) -> bool:
     """Whether the new reading of a line holds more letters read surely and a higher mean confidence."""
 
-    def sure(words: list[Word] | tuple[Word, ...]) -> int:
-        return sum(sum(c.isalnum() for c in w.text) for w in words if w.conf >= UNDER_STAMP_SURE)
-
     def mean(words: list[Word] | tuple[Word, ...]) -> float:
         confs = [w.conf for w in words if w.conf >= 0]
         return float(np.mean(confs)) if confs else 0.0
 
-    return sure(new) >= sure(old) + UNDER_STAMP_GAIN and mean(new) > mean(old)
+    return _sure_letters(new) >= _sure_letters(old) + UNDER_STAMP_GAIN and mean(new) > mean(old)
+
+
+def _sure_letters(words: list[Word] | tuple[Word, ...]) -> int:
+    return sum(sum(c.isalnum() for c in w.text) for w in words if w.conf >= UNDER_STAMP_SURE)
 
 
 def _foreign_owner(word: BBox, found: Found) -> int:
