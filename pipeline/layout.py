@@ -92,6 +92,7 @@ RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
 PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
 UNDER_STAMP_LEVEL = 0.4  # where between the type's and the stamp's ink levels a grey stamp's line is cut
 UNDER_STAMP_LEVELS = (0.4, 0.55)  # ... each line cut at each (faded type is as light as the stamp)
+UNDER_STAMP_READ = 85.0  # a line through a grey stamp whose every word is read this surely is not read again
 UNDER_STAMP_SURE = 70.0  # a line read again under a grey stamp replaces the first reading when it has more
 UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and a higher mean confidence
 
@@ -1300,6 +1301,8 @@ def reread_under_stamps(
         for j, line in enumerate(paragraph.lines):
             if len(line.words) < 2 or not any(_overlap(line.bbox, r.bbox) > 0 for r in stamps):
                 continue
+            if min(w.conf for w in line.words) >= UNDER_STAMP_READ:
+                continue  # read surely already
             # Across its paragraph's width: Tesseract may have cut the line short at the ring.
             middle = ocr.line_middle(line)
             x0 = min(line.bbox.x0, paragraph.bbox.x0) - int(half)
