@@ -90,6 +90,11 @@ RESOLUTION_TOP = 0.15  # share of the page's height above which resolutions are 
 RULE_LENGTH = 0.8  # inches: a straight line of ink this long is a rule, no stroke of a pen
 RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
 PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
+UNDER_STAMP_LEVEL = 0.4  # where between the type's and the stamp's ink levels a grey stamp's line is cut
+UNDER_STAMP_LEVELS = (0.4, 0.55)  # ... each line cut at each (faded type is as light as the stamp)
+UNDER_STAMP_READ = 85.0  # a line through a grey stamp whose every word is read this surely is not read again
+UNDER_STAMP_SURE = 70.0  # a line read again under a grey stamp replaces the first reading when it has more
+UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and a higher mean confidence
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
 REGISTRATION = re.compile(
@@ -1267,6 +1272,8 @@ def apply(
     furniture: list[dict] = [
         {"type": r.type, "role": r.role, "bbox": r.bbox, "region": r, "words": []} for r in found.regions
     ]
+    page, reread = reread_under_stamps(page, found, read_crop, settings)
+    reread_seconds += reread
     kept_paragraphs: list[Paragraph] = []
     for paragraph in page.paragraphs:
         lines = []
@@ -1304,6 +1311,149 @@ def apply(
         round(seconds + time.perf_counter() - started, 4),
     )
     return dataclasses.replace(body, zones=tuple(zones), steps=(*page.steps, step))
+
+
+def reread_under_stamps(
+    page: Page, found: Found, read_crop: Callable[[Region], np.ndarray], settings: Settings
+) -> tuple[Page, float]:
+    """Lines of type through a grey stamp read again from the scan with the stamp's ink left out.
+
+    A grey stamp's ink is lighter than the type's, yet dark enough for the cleaning's threshold to keep
+    it: Tesseract reads the type under it as a jumble, or cuts the line short at the ring. Each such
+    line is cut out of the scan across its paragraph's width and thresholded between the type's ink
+    and the stamp's (the darkest of three levels: paper, stamp, type), all in one Tesseract call (psm 6);
+    the new reading replaces the line when Tesseract reads more of it surely. Coloured stamps were
+    lifted off the page before the OCR and are left alone. Returns the page and Tesseract's seconds."""
+    stamps = [r for r in found.regions if r.type == "stamp" and not r.ink_removed]
+    if not stamps:
+        return page, 0.0
+    targets: list[tuple[int, int, BBox]] = []  # paragraph, line, box read again
+    # The type's height from well-read words: a piece of a ring read with a word makes its box taller.
+    heights = [w.bbox.height for w in page.words if w.conf >= UNDER_STAMP_SURE and len(w.text) > 2]
+    if not heights:
+        return page, 0.0
+    half = 0.5 * float(np.median(heights)) * 1.7
+    for i, paragraph in enumerate(page.paragraphs):
+        for j, line in enumerate(paragraph.lines):
+            if len(line.words) < 2 or not any(_overlap(line.bbox, r.bbox) > 0 for r in stamps):
+                continue
+            if min(w.conf for w in line.words) >= UNDER_STAMP_READ:
+                continue  # read surely already
+            # Across its paragraph's width: Tesseract may have cut the line short at the ring.
+            middle = ocr.line_middle(line)
+            x0 = min(line.bbox.x0, paragraph.bbox.x0) - int(half)
+            x1 = max(line.bbox.x1, paragraph.bbox.x1) + int(half)
+            box = BBox(
+                max(0, x0),
+                max(0, int(middle - half)),
+                min(page.width, x1),
+                min(page.height, int(middle + half)),
+            )
+            if not any(_overlap(box, r.bbox) > 0 for r in stamps) or box.width < 2 or box.height < 2:
+                continue
+            targets.append((i, j, box))
+    # Pieces of one row in two paragraphs (a line cut at the ring) are read once, with the fullest line.
+    targets.sort(key=lambda t: -len(page.paragraphs[t[0]].lines[t[1]].words))
+    targets = [t for k, t in enumerate(targets) if not any(_overlap(t[2], u[2]) > 0.5 for u in targets[:k])]
+    if not targets:
+        return page, 0.0
+    gap = max(20, page.dpi // 10)
+    greys = [read_crop(Region("stamp", "", box)) for _, _, box in targets]
+    crops = [_type_only(g, level) for level in UNDER_STAMP_LEVELS for g in greys]
+    width = max(c.shape[1] for c in crops) + 2 * gap
+    montage = np.full((sum(c.shape[0] + gap for c in crops) + gap, width), 255, np.uint8)
+    spans, y = [], gap
+    for crop in crops:
+        montage[y : y + crop.shape[0], gap : gap + crop.shape[1]] = crop
+        spans.append((y, y + crop.shape[0]))
+        y += crop.shape[0] + gap
+    paragraphs, step = ocr.recognise(montage, settings.replace(psm=6), page.dpi)
+    seconds = float(step.settings.get("tesseract_seconds", step.seconds))
+    read = [ln for p in paragraphs for ln in p.lines]
+    new_lines = {}
+    for k, (i, j, box) in enumerate(targets):
+        # Of each cut, the line read nearest the crop's middle (a neighbour's letters reaching into the
+        # crop read as a line of their own); of the cuts, the surest reading.
+        readings = []
+        for top, bottom in spans[k :: len(targets)]:
+            own = [ln for ln in read if top <= ocr.line_middle(ln) < bottom]
+            if own:
+                nearest = min(own, key=lambda ln: abs(ocr.line_middle(ln) - (top + bottom) / 2))
+                readings.append((_sure_letters(nearest.words), top, list(nearest.words)))
+        if not readings:
+            continue
+        _, top, words = max(readings, key=lambda r: r[0])
+        old = page.paragraphs[i].lines[j]
+        if not words or not _surer(words, old.words):
+            continue
+        moved = tuple(
+            dataclasses.replace(
+                w,
+                bbox=BBox(
+                    w.bbox.x0 - gap + box.x0,
+                    w.bbox.y0 - top + box.y0,
+                    w.bbox.x1 - gap + box.x0,
+                    w.bbox.y1 - top + box.y0,
+                ),
+            )
+            for w in words
+        )
+        new_lines[(i, j)] = Line(moved, BBox.enclosing([w.bbox for w in moved]), old.baseline)
+    if not new_lines:
+        return page, seconds
+    # Words of other lines that a new line's words cover (the rest of a line cut short at the ring,
+    # read as a line of its own) are read by the new line now.
+    new_boxes = np.array(
+        [(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for ln in new_lines.values() for w in ln.words],
+        np.int64,
+    ).reshape(-1, 4)
+    out = []
+    for i, paragraph in enumerate(page.paragraphs):
+        lines = []
+        for j, line in enumerate(paragraph.lines):
+            if (i, j) in new_lines:
+                lines.append(new_lines[(i, j)])
+                continue
+            words = tuple(w for w in line.words if not _covered(w.bbox, new_boxes, half))
+            if words:
+                lines.append(Line(words, BBox.enclosing([w.bbox for w in words]), line.baseline))
+        if lines:
+            out.append(
+                Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block=paragraph.block)
+            )
+    return dataclasses.replace(page, paragraphs=tuple(out)), seconds
+
+
+def _covered(box: BBox, boxes: np.ndarray, half: float) -> bool:
+    """Whether a word's box is mostly under one of `boxes` on the same row (middles within `half`)."""
+    rows = np.abs((boxes[:, 1] + boxes[:, 3]) / 2 - (box.y0 + box.y1) / 2) < half
+    return bool(np.any((_overlaps(box, boxes) > 0.5) & rows))
+
+
+def _type_only(crop: np.ndarray, share: float = UNDER_STAMP_LEVEL) -> np.ndarray:
+    """A grey crop as ink and paper, cut between the type's ink and a lighter stamp's: Otsu splits paper
+    from ink, then the ink into the two inks."""
+    paper_level, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = crop[crop < paper_level]
+    if ink.size < 2:
+        return np.full_like(crop, 255)
+    type_level, _ = cv2.threshold(ink.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    level = type_level + share * (paper_level - type_level)
+    return cv2.medianBlur(np.where(crop < level, 0, 255).astype(np.uint8), 3)
+
+
+def _surer(new: list[Word] | tuple[Word, ...], old: tuple[Word, ...]) -> bool:
+    """Whether the new reading of a line holds more letters read surely and a higher mean confidence."""
+
+    def mean(words: list[Word] | tuple[Word, ...]) -> float:
+        confs = [w.conf for w in words if w.conf >= 0]
+        return float(np.mean(confs)) if confs else 0.0
+
+    return _sure_letters(new) >= _sure_letters(old) + UNDER_STAMP_GAIN and mean(new) > mean(old)
+
+
+def _sure_letters(words: list[Word] | tuple[Word, ...]) -> int:
+    return sum(sum(c.isalnum() for c in w.text) for w in words if w.conf >= UNDER_STAMP_SURE)
 
 
 def _foreign_owner(word: BBox, found: Found) -> int:

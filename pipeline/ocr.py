@@ -591,11 +591,11 @@ def reread_dropped(
             )
     for band, lines in zip(bands, new_lines, strict=True):
         if lines:
-            paragraphs = _put_band(paragraphs, band, tuple(sorted(lines, key=_line_middle)))
+            paragraphs = _put_band(paragraphs, band, tuple(sorted(lines, key=line_middle)))
     return paragraphs, bands, time.perf_counter() - started, tesseract_seconds
 
 
-def _line_middle(line: Line) -> float:
+def line_middle(line: Line) -> float:
     """A line's height on the page by its words' middles: a piece of a stamp read with it (taller than
     the type) does not lift it above the line before."""
     return float(np.median([(w.bbox.y0 + w.bbox.y1) / 2 for w in line.words]))
@@ -642,4 +642,6 @@ def _put_band(
 
 
 def _beside(a: BBox, b: BBox) -> bool:
-    return a.x0 < b.x1 and b.x0 < a.x1
+    """Whether two boxes share most of the narrower one's columns: a paragraph in the band's column, not
+    a note in the margin that only reaches into it (Tesseract may read such a note before the text)."""
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5 * min(a.width, b.width)

@@ -192,7 +192,7 @@ def test_lines_read_again_keep_their_order_though_a_stamps_piece_lifts_one():
         Word("строка", BBox(420, 260, 700, 300), 90.0),
     )
     second = Line(words, BBox(100, 150, 700, 300))
-    assert sorted([second, first], key=ocr._line_middle) == [first, second]
+    assert sorted([second, first], key=ocr.line_middle) == [first, second]
 
 
 def _read_rendered(page: archival.ArchivalPage, folder: Path, document: str = "page") -> str:
