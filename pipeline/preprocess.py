@@ -128,11 +128,11 @@ def flatten_background(grey: np.ndarray) -> np.ndarray:
     return flat
 
 
-def ink_mask(grey_small: np.ndarray) -> np.ndarray:
+def ink_mask(grey_small: np.ndarray, flat: np.ndarray | None = None) -> np.ndarray:
     """Rough ink mask (255 = ink) of a small page copy, for estimating angles and borders. A little dark
     ink on a faint page (a stamp, a note in black pen) is lifted first: Otsu's threshold would find it
-    alone, and the page's angle would be the stamp's."""
-    flat, _ = lift_dark_minority(flatten_background(grey_small))
+    alone, and the page's angle would be the stamp's. `flat`: flatten_background(grey_small), when made."""
+    flat, _ = lift_dark_minority(flatten_background(grey_small) if flat is None else flat)
     _, mask = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     return mask
 
@@ -214,43 +214,51 @@ def _touching_edge(mask: np.ndarray) -> np.ndarray:
     count, labels = cv2.connectedComponents(mask, connectivity=8)
     if count <= 1:
         return np.zeros(mask.shape, bool)
-    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-    return np.isin(labels, np.unique(edge[edge > 0]))
+    # A table of the labels to keep, looked up per pixel: np.isin compares the page once per label.
+    keep = np.zeros(count, bool)
+    keep[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+    keep[0] = False
+    return keep[labels]
 
 
-def _bed_hides_type(small: np.ndarray, filled: np.ndarray, bed: np.ndarray, paper: int) -> bool:
+def _bed_hides_type(
+    small: np.ndarray, filled: np.ndarray, bed: np.ndarray, paper: int
+) -> tuple[bool, np.ndarray]:
     """Whether Otsu's threshold over the page with its bed leaves most of the type (the ink of the
-    threshold over the page without it) on the paper's side. Paints the bed in `filled`."""
+    threshold over the page without it) on the paper's side, and flatten_background of the copy the
+    angles are then estimated on (`filled` if so, else `small`). Paints the bed in `filled`."""
     filled[bed > 0] = paper
     flat = flatten_background(filled)
     level, type_ink = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     type_ink[bed > 0] = 0
     if not type_ink.any():
-        return True
+        return True, flat
     with_bed = flatten_background(small)
     bed_level, _ = cv2.threshold(with_bed, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     kept = np.count_nonzero((with_bed <= bed_level) & (type_ink > 0)) / np.count_nonzero(type_ink)
-    return kept < BED_TYPE_KEPT
+    hides = kept < BED_TYPE_KEPT
+    return hides, flat if hides else with_bed
 
 
 def fill_scanner_bed(
     grey: np.ndarray, small: np.ndarray, scale: float, dpi: int
-) -> tuple[np.ndarray, np.ndarray, bool | None]:
+) -> tuple[np.ndarray, np.ndarray, bool | None, np.ndarray | None]:
     """`grey` and its copy `small` (`scale` of its size) with the scanner's bed (see `scanner_bed`)
-    painted the paper's level, and whether the bed hid the type from one threshold over the page
-    (None: no bed was found)."""
+    painted the paper's level, whether the bed hid the type from one threshold over the page
+    (None: no bed was found), and flatten_background of the small copy `clean` goes on with (the
+    filled one if the bed hid the type, else `small` as it came; None without a bed), made on the way."""
     bed = scanner_bed(small, dpi * scale)
     if not bed.any():
-        return grey, small, None
+        return grey, small, None, None
     paper = int(level_percentile(small, 90, cv2.bitwise_not(bed)))
-    hides = _bed_hides_type(small, filled := small.copy(), bed, paper)
+    hides, small_flat = _bed_hides_type(small, filled := small.copy(), bed, paper)
     small = filled
     if scale < 1.0:  # a pixel of the small copy's margin, at full size
         bed = cv2.dilate(bed, np.ones((3, 3), np.uint8))
     full = cv2.resize(bed, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_NEAREST)
     grey = grey.copy()
     np.copyto(grey, np.uint8(paper), where=full > 0)
-    return grey, small, hides
+    return grey, small, hides, small_flat
 
 
 def _flat_with_bed(grey: np.ndarray, angle: float, paper: int) -> np.ndarray:
@@ -410,7 +418,7 @@ def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures, dpi: int)
     stroke = max(1.0, measures.stroke_width)
     dot_area = max(2, int(round(0.8 * stroke * stroke)))
     grain_area = max(1, int(round(min(0.4 * stroke * stroke, 6 * (dpi / 300) ** 2))))
-    _, labels, stats, centroids = components(255 - binary)
+    _, labels, stats, centroids = components(cv2.bitwise_not(binary))
     left, top, width, height, areas = (stats[1:, i] for i in range(5))
     small = areas <= dot_area
     if not small.any():
@@ -439,7 +447,7 @@ def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures, dpi: int)
 def glyph_height(binary: np.ndarray) -> float:
     """Median height of letter-sized ink components: tells whether text is too small for Tesseract."""
     small, scale = downscale(binary, 2000)
-    _, _, stats, _ = components(255 - small)
+    _, _, stats, _ = components(cv2.bitwise_not(small))
     heights = stats[1:, cv2.CC_STAT_HEIGHT] / scale
     heights = heights[(heights >= 4) & (heights <= 200) & (stats[1:, cv2.CC_STAT_AREA] >= 6)]
     return float(np.median(heights)) if len(heights) >= 20 else 0.0
@@ -540,7 +548,7 @@ def measure_page(flat: np.ndarray, reduced: tuple[np.ndarray, float] | None = No
     grain = grain[far_from_ink]
     noise = float(1.4826 * median_deviation(grain)) if grain.size > 50 else 0.0
 
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask, connectivity=8)
+    _, labels, stats, _ = components(ink_mask)
     heights, areas = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
     letters = (heights >= 6) & (heights <= 200) & (areas >= 15)
     letters[0] = False
@@ -709,6 +717,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     # is thresholded from it (the bed lowers the threshold, which kept thinner strokes: tune pages with
     # bleeding ink read 0.5-2.4 points worse with it painted over). It is measured without the bed.
     with_bed: np.ndarray | None = None
+    small_flat: np.ndarray | None = None  # flatten_background(small), when the bed's test made it
     if settings.crop_borders:
         x0, y0, x1, y1 = find_content_box(small)
         if (x0, y0, x1, y1) != (0, 0, small.shape[1], small.shape[0]):
@@ -717,7 +726,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
             grey = grey[fy0:fy1, fx0:fx1]
             small = small[y0:y1, x0:x1]
             to_source = to_source @ np.array([[1, 0, fx0], [0, 1, fy0], [0, 0, 1]], float)
-        filled, small_filled, hides = fill_scanner_bed(grey, small, scale, dpi)
+        filled, small_filled, hides, small_flat = fill_scanner_bed(grey, small, scale, dpi)
         if hides is not None:
             bed = "filled" if hides else "measured without"
             with_bed = None if hides else grey
@@ -728,7 +737,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     timings["crop"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    mask = ink_mask(small)
+    mask = ink_mask(small, small_flat)
     turn = orientation if orientation is not None else (estimate_orientation(mask) if settings.orient else 0)
     if turn:
         h, w = grey.shape

@@ -78,3 +78,53 @@ def test_ink_points_are_the_stroke_edges_row_by_row_and_the_same_sample():
         assert np.array_equal(sample[0], ys[pick]) and np.array_equal(sample[1], xs[pick])
     empty = preprocess._ink_points(np.zeros((10, 10), np.uint8))
     assert len(empty[0]) == len(empty[1]) == 0
+
+
+def _isin_touching_edge(mask: np.ndarray) -> np.ndarray:
+    """The former formula of preprocess._touching_edge: np.isin over the label image."""
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    if count <= 1:
+        return np.zeros(mask.shape, bool)
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    return np.isin(labels, np.unique(edge[edge > 0]))
+
+
+def test_touching_edge_table_keeps_the_pieces_np_isin_keeps():
+    rng = np.random.default_rng(11)
+    for density in (0.002, 0.01, 0.05):
+        seeds = np.where(rng.random((240, 330)) < density, 255, 0).astype(np.uint8)
+        mask = cv2.dilate(seeds, np.ones((7, 7), np.uint8))  # blobs, some cut by the edge
+        kept = preprocess._touching_edge(mask)
+        assert kept.dtype == bool and np.array_equal(kept, _isin_touching_edge(mask))
+        assert kept.any() and not kept.all()  # both kinds of pieces were drawn
+    assert not preprocess._touching_edge(np.zeros((50, 60), np.uint8)).any()
+    inner = np.zeros((50, 60), np.uint8)
+    inner[10:20, 10:20] = 255
+    assert not preprocess._touching_edge(inner).any()
+
+
+def _page_on_bed(type_level: int) -> np.ndarray:
+    """A 4 x 5.5 inch page at 100 dpi lying askew on a black bed, typed in `type_level` grey."""
+    page = np.full((550, 400), 235, np.uint8)
+    for y in range(60, 500, 24):
+        for x in range(50, 350, 14):
+            cv2.rectangle(page, (x, y), (x + 8, y + 12), type_level, 2)
+    turned = cv2.warpAffine(page, cv2.getRotationMatrix2D((200, 275), 4.0, 1.0), (400, 550), borderValue=0)
+    return turned
+
+
+def test_scanner_bed_fill_hands_back_the_flattened_copy_angles_are_estimated_on():
+    outcomes = set()
+    for type_level in (40, 200):  # dark type the bed hides nothing of; faint type it may hide
+        grey = _page_on_bed(type_level)
+        small, scale = preprocess.downscale(grey, 300)
+        filled, small_filled, hides, small_flat = preprocess.fill_scanner_bed(grey, small, scale, 100)
+        assert hides is not None, type_level
+        outcomes.add(hides)
+        chosen = small_filled if hides else small
+        assert np.array_equal(small_flat, preprocess.flatten_background(chosen))
+        mask = preprocess.ink_mask(chosen, small_flat)
+        assert np.array_equal(mask, preprocess.ink_mask(chosen))
+    assert outcomes == {False, True}
+    plain = np.full((550, 400), 235, np.uint8)  # no bed: nothing made
+    assert preprocess.fill_scanner_bed(plain, plain, 1.0, 100)[2:] == (None, None)
