@@ -143,6 +143,8 @@ def _without_edge_bands(mask: np.ndarray) -> np.ndarray:
     the ink a threshold finds, and the page's angle would be theirs (tune carbon 1432: 3.9 degrees for
     type lying at 1.5). Type that reaches the edge is sparse in its (turned) box and stays. Returns
     `mask` itself when there are none."""
+    if not _reaches_edge(mask):  # no piece to label: the common case of a page without its sheet's edge
+        return mask
     count, labels, stats, _ = components(mask)
     if count <= 1:
         return mask
@@ -196,6 +198,8 @@ def scanner_bed(grey_small: np.ndarray, dpi: float) -> np.ndarray:
     if min(grey_small.shape) < BED_MIN_SIDE * dpi:
         return dark
     dark[grey_small < level_percentile(grey_small, 90) * 0.5] = 1
+    if not _reaches_edge(dark):  # every piece of the bed reaches the edge: none here
+        return np.zeros_like(dark)
     side = max(3, int(round(BED_THICKNESS * dpi)) | 1)
     thick = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
     # ... and the bed's slivers the crop left along an edge, thinner than that: dark pieces reaching
@@ -209,16 +213,20 @@ def scanner_bed(grey_small: np.ndarray, dpi: float) -> np.ndarray:
     return cv2.dilate(np.maximum(grown, bed.astype(np.uint8)) * 255, np.ones((3, 3), np.uint8))
 
 
+def _reaches_edge(mask: np.ndarray) -> bool:
+    """Whether any pixel of `mask` lies on the image's edge."""
+    return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
+
+
 def _touching_edge(mask: np.ndarray) -> np.ndarray:
     """The 8-connected pieces of `mask` that reach the image's edge."""
     count, labels = cv2.connectedComponents(mask, connectivity=8)
     if count <= 1:
         return np.zeros(mask.shape, bool)
-    # A table of the labels to keep, looked up per pixel: np.isin compares the page once per label.
-    keep = np.zeros(count, bool)
-    keep[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
-    keep[0] = False
-    return keep[labels]
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    # The bed's masks hold a few pieces: np.isin's one comparison per piece is cheaper than a table
+    # looked up per pixel (2.3 against 3.2 ms a call on tune pages).
+    return np.isin(labels, np.unique(edge[edge > 0]))
 
 
 def _bed_hides_type(

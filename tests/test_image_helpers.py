@@ -80,29 +80,6 @@ def test_ink_points_are_the_stroke_edges_row_by_row_and_the_same_sample():
     assert len(empty[0]) == len(empty[1]) == 0
 
 
-def _isin_touching_edge(mask: np.ndarray) -> np.ndarray:
-    """The former formula of preprocess._touching_edge: np.isin over the label image."""
-    count, labels = cv2.connectedComponents(mask, connectivity=8)
-    if count <= 1:
-        return np.zeros(mask.shape, bool)
-    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-    return np.isin(labels, np.unique(edge[edge > 0]))
-
-
-def test_touching_edge_table_keeps_the_pieces_np_isin_keeps():
-    rng = np.random.default_rng(11)
-    for density in (0.002, 0.01, 0.05):
-        seeds = np.where(rng.random((240, 330)) < density, 255, 0).astype(np.uint8)
-        mask = cv2.dilate(seeds, np.ones((7, 7), np.uint8))  # blobs, some cut by the edge
-        kept = preprocess._touching_edge(mask)
-        assert kept.dtype == bool and np.array_equal(kept, _isin_touching_edge(mask))
-        assert kept.any() and not kept.all()  # both kinds of pieces were drawn
-    assert not preprocess._touching_edge(np.zeros((50, 60), np.uint8)).any()
-    inner = np.zeros((50, 60), np.uint8)
-    inner[10:20, 10:20] = 255
-    assert not preprocess._touching_edge(inner).any()
-
-
 def _page_on_bed(type_level: int) -> np.ndarray:
     """A 4 x 5.5 inch page at 100 dpi lying askew on a black bed, typed in `type_level` grey."""
     page = np.full((550, 400), 235, np.uint8)
@@ -128,3 +105,21 @@ def test_scanner_bed_fill_hands_back_the_flattened_copy_angles_are_estimated_on(
     assert outcomes == {False, True}
     plain = np.full((550, 400), 235, np.uint8)  # no bed: nothing made
     assert preprocess.fill_scanner_bed(plain, plain, 1.0, 100)[2:] == (None, None)
+
+
+def test_no_bed_and_no_edge_band_without_ink_on_the_edge():
+    """The shortcuts for masks with nothing on the image's edge give what the full rules give: a thick
+    dark block or a long solid band inside the page is neither bed nor edge band; moved to the edge it is."""
+    page = np.full((550, 400), 235, np.uint8)
+    cv2.rectangle(page, (100, 100), (300, 160), 20, -1)  # thick and dark, away from every edge
+    assert not preprocess.scanner_bed(page, 100).any()
+    page[:, :30] = 20  # the bed along the left edge
+    bed = preprocess.scanner_bed(page, 100)
+    assert bed[:, :30].all() and not bed[100:160, 120:300].any()
+
+    mask = np.zeros((300, 400), np.uint8)
+    mask[100:110, 20:380] = 255  # a solid band across the page, not reaching its edge
+    assert preprocess._without_edge_bands(mask) is mask
+    mask[200:210, 0:200] = 255  # ... and one from the edge
+    without = preprocess._without_edge_bands(mask)
+    assert not without[200:210].any() and np.array_equal(without[100:110], mask[100:110])
