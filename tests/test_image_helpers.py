@@ -123,3 +123,37 @@ def test_no_bed_and_no_edge_band_without_ink_on_the_edge():
     mask[200:210, 0:200] = 255  # ... and one from the edge
     without = preprocess._without_edge_bands(mask)
     assert not without[200:210].any() and np.array_equal(without[100:110], mask[100:110])
+
+
+def _numpy_flatten(grey: np.ndarray) -> np.ndarray:
+    """The former formula of preprocess.flatten_background: the paper's floor of 1 by np.maximum."""
+    small, scale = preprocess.downscale(grey, 600)
+    kernel = max(3, int(round(min(small.shape[:2]) / 40)) | 1)
+    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    paper = cv2.GaussianBlur(paper, (0, 0), kernel / 2)
+    if scale < 1.0:
+        paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(grey, np.maximum(paper, 1, out=paper), scale=255)
+
+
+def test_flattening_floors_the_paper_at_one_as_numpy_did():
+    rng = np.random.default_rng(12)
+    grey = np.clip(rng.normal(200, 30, (1300, 900)), 0, 255).astype(np.uint8)
+    grey[200:700, 100:500] = rng.integers(0, 3, (500, 400))  # black enough that the paper is 0 and 1
+    for image in (grey, grey[:500, :400], cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB)):
+        paper_zero = preprocess.downscale(image, 600)[0].min() == 0
+        assert paper_zero and np.array_equal(preprocess.flatten_background(image), _numpy_flatten(image))
+    colour = cv2.merge([grey, grey // 2, 255 - grey])
+    flat = preprocess.flatten_background(colour)
+    for channel, image in enumerate(cv2.split(colour)):
+        assert np.array_equal(flat[:, :, channel], _numpy_flatten(image))
+
+
+def test_lifting_dark_ink_raises_it_to_the_level_as_numpy_maximum():
+    rng = np.random.default_rng(13)
+    page = np.clip(rng.normal(235, 3, (800, 600)), 0, 255).astype(np.uint8)
+    page[100:700:20, 50:550] = 212  # faint carbon type: rows of lines
+    page[400:420, 200:320] = 10  # a little black pen
+    lifted, level = preprocess.lift_dark_minority(page)
+    assert level is not None and 10 < level <= 212
+    assert np.array_equal(lifted, np.maximum(page, np.uint8(level)))
