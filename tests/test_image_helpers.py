@@ -157,3 +157,19 @@ def test_lifting_dark_ink_raises_it_to_the_level_as_numpy_maximum():
     lifted, level = preprocess.lift_dark_minority(page)
     assert level is not None and 10 < level <= 212
     assert np.array_equal(lifted, np.maximum(page, np.uint8(level)))
+
+
+def test_profile_scores_are_those_of_rows_rounded_anew_for_each_angle():
+    rng = np.random.default_rng(14)
+    ys = rng.integers(0, 1400, 5000).astype(np.float64)
+    xs = rng.integers(0, 990, 5000).astype(np.float64)
+    ys, xs = ys - ys.mean(), xs - xs.mean()
+    angles = np.arange(-15.0, 15.0 + 1e-9, 0.25)
+    offset = int(np.ceil(np.abs(ys).max() + np.abs(xs).max())) + 1
+    expected = []
+    for angle in np.deg2rad(angles):
+        counts = np.bincount(np.round(ys * np.cos(angle) - xs * np.sin(angle)).astype(np.int64) + offset)
+        expected.append(float(np.dot(counts, counts)))
+    assert np.array_equal(preprocess._profile_score(ys, xs, angles), np.array(expected))
+    assert len(set(expected)) > 10  # the angles were told apart
+    assert preprocess._profile_score(ys[:0], xs[:0], angles[:3]).tolist() == [0.0, 0.0, 0.0]
