@@ -1386,18 +1386,7 @@ def reread_under_stamps(
         old = page.paragraphs[i].lines[j]
         if not words or not _surer(words, old.words):
             continue
-        moved = tuple(
-            dataclasses.replace(
-                w,
-                bbox=BBox(
-                    w.bbox.x0 - gap + box.x0,
-                    w.bbox.y0 - top + box.y0,
-                    w.bbox.x1 - gap + box.x0,
-                    w.bbox.y1 - top + box.y0,
-                ),
-            )
-            for w in words
-        )
+        moved = tuple(dataclasses.replace(w, bbox=w.bbox.shifted(box.x0 - gap, box.y0 - top)) for w in words)
         new_lines[(i, j)] = Line(moved, BBox.enclosing([w.bbox for w in moved]), old.baseline)
     if not new_lines:
         return page, seconds
