@@ -1359,24 +1359,16 @@ def reread_under_stamps(
         return page, 0.0
     gap = max(20, page.dpi // 10)
     greys = [read_crop(Region("stamp", "", box)) for _, _, box in targets]
-    crops = [_type_only(g, level) for level in UNDER_STAMP_LEVELS for g in greys]
-    width = max(c.shape[1] for c in crops) + 2 * gap
-    montage = np.full((sum(c.shape[0] + gap for c in crops) + gap, width), 255, np.uint8)
-    spans, y = [], gap
-    for crop in crops:
-        montage[y : y + crop.shape[0], gap : gap + crop.shape[1]] = crop
-        spans.append((y, y + crop.shape[0]))
-        y += crop.shape[0] + gap
+    montage, spans = ocr.stacked([_type_only(g, level) for level in UNDER_STAMP_LEVELS for g in greys], gap)
     paragraphs, step = ocr.recognise(montage, settings.replace(psm=6), page.dpi)
     seconds = float(step.settings.get("tesseract_seconds", step.seconds))
-    read = [ln for p in paragraphs for ln in p.lines]
+    lines_read = ocr.by_span([ln for p in paragraphs for ln in p.lines], ocr.line_middle, spans)
     new_lines = {}
     for k, (i, j, box) in enumerate(targets):
         # Of each cut, the line read nearest the crop's middle (a neighbour's letters reaching into the
         # crop read as a line of their own); of the cuts, the surest reading.
         readings = []
-        for top, bottom in spans[k :: len(targets)]:
-            own = [ln for ln in read if top <= ocr.line_middle(ln) < bottom]
+        for (top, bottom), own in zip(spans[k :: len(targets)], lines_read[k :: len(targets)], strict=True):
             if own:
                 nearest = min(own, key=lambda ln: abs(ocr.line_middle(ln) - (top + bottom) / 2))
                 readings.append((_sure_letters(nearest.words), top, list(nearest.words)))
@@ -1656,34 +1648,26 @@ def _read_furniture(
     to_read = [e for e in entries if e["type"] != "struck"]
     if not to_read:
         return 0.0
-    crops, spans = [], []
-    gap = max(20, dpi // 10)
-    y = gap
+    pieces = []  # each entry's pieces, as read
     for entry in to_read:
-        top = y
+        pieces.append([])
         for piece in _pieces(entry["region"], read_crop(entry["region"])):
             if shrink < 0.95:  # back to the scan's pixels (`shrink` of them per cleaned pixel)
                 piece = cv2.resize(piece, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
             _, piece = cv2.threshold(piece, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-            crops.append(piece)
-            y += piece.shape[0] + gap
-        spans.append((top, y - gap))
-    width = max(c.shape[1] for c in crops) + 2 * gap
-    montage = np.full((y, width), 255, np.uint8)
-    y = gap
-    for crop in crops:
-        montage[y : y + crop.shape[0], gap : gap + crop.shape[1]] = crop
-        y += crop.shape[0] + gap
+            pieces[-1].append(piece)
+    montage, spans = ocr.stacked([piece for group in pieces for piece in group], max(20, dpi // 10))
+    # An entry's rows run from its first piece's top to its last's bottom (a word read between its
+    # pieces is its own); an entry without pieces has none, yet keeps its place.
+    entry_spans, k = [], 0
+    for group in pieces:
+        entry_spans.append((spans[k][0], spans[k + len(group) - 1][1]) if group else (0, 0))
+        k += len(group)
     montage_dpi = round(dpi * shrink) if shrink < 0.95 else dpi
     paragraphs, step = ocr.recognise(montage, settings.replace(psm=6), montage_dpi)
-    for entry, (y0, y1) in zip(to_read, spans, strict=True):
-        words = [
-            w
-            for p in paragraphs
-            for ln in p.lines
-            for w in ln.words
-            if y0 <= (w.bbox.y0 + w.bbox.y1) / 2 < y1
-        ]
+    words_read = [w for p in paragraphs for ln in p.lines for w in ln.words]
+    entry_words = ocr.by_span(words_read, lambda w: (w.bbox.y0 + w.bbox.y1) / 2, entry_spans)
+    for entry, words in zip(to_read, entry_words, strict=True):
         confs = [w.conf for w in words if w.conf >= 0]
         conf = round(float(np.mean(confs)), 2) if confs else -1.0
         if words and (conf >= entry["conf"] or entry["type"] in ("stamp", "handwriting")):

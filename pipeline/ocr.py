@@ -12,8 +12,9 @@ import subprocess
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -546,6 +547,37 @@ def _merge_boxes(boxes: list[BBox], glyph: float, ink: np.ndarray, scale: float)
         merged = out
 
 
+T = TypeVar("T")
+
+
+def stacked(crops: Sequence[np.ndarray], gap: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The crops one under another on white paper, `gap` pixels apart and round them, for one Tesseract
+    call over them all: the montage and each crop's rows (top, bottom) in it. A crop's pixel (x, y)
+    stands at (x + gap, y + top)."""
+    width = max(c.shape[1] for c in crops) + 2 * gap
+    montage = np.full((sum(c.shape[0] + gap for c in crops) + gap, width), 255, np.uint8)
+    spans, top = [], gap
+    for crop in crops:
+        montage[top : top + crop.shape[0], gap : gap + crop.shape[1]] = crop
+        spans.append((top, top + crop.shape[0]))
+        top += crop.shape[0] + gap
+    return montage, spans
+
+
+def by_span(
+    items: Iterable[T], middle: Callable[[T], float], spans: Sequence[tuple[int, int]], margin: float = 0.0
+) -> list[list[T]]:
+    """What was read over a montage (lines or words, in reading order), sorted to the crop whose rows
+    hold its `middle`, `margin` rows beyond them included; what lies in no crop's rows is left out."""
+    out: list[list[T]] = [[] for _ in spans]
+    for item in items:
+        y = middle(item)
+        k = next((i for i, (top, bottom) in enumerate(spans) if top - margin <= y < bottom + margin), None)
+        if k is not None:
+            out[k].append(item)
+    return out
+
+
 def reread_dropped(
     image: np.ndarray,
     paragraphs: tuple[Paragraph, ...],
@@ -565,27 +597,17 @@ def reread_dropped(
     h, w = image.shape[:2]
     bands = [BBox(b.x0, b.y0, min(w, b.x1), min(h, b.y1)) for b in bands]
     gap = max(20, int(2 * glyph))
-    width = max(b.width for b in bands) + 2 * gap
-    height = sum(b.height for b in bands) + gap * (len(bands) + 1)
-    montage = np.full((height, width), 255, np.uint8)
-    offsets, top = [], gap
-    for b in bands:
-        montage[top : top + b.height, gap : gap + b.width] = image[b.y0 : b.y1, b.x0 : b.x1]
-        offsets.append((b.x0 - gap, b.y0 - top, top, top + b.height))
-        top += b.height + gap
+    montage, spans = stacked([image[b.y0 : b.y1, b.x0 : b.x1] for b in bands], gap)
     tsv, hocr, tesseract_seconds = _run(_tsv_and_hocr, montage, settings, f"--psm 6 --dpi {dpi}")
-    read = parse_tsv(tsv, hocr_baselines(hocr))
+    read = [line for paragraph in parse_tsv(tsv, hocr_baselines(hocr)) for line in paragraph.lines]
     new_lines: list[list[Line]] = [[] for _ in bands]
-    for paragraph in read:
-        for line in paragraph.lines:
-            middle = (line.bbox.y0 + line.bbox.y1) / 2
-            k = next((i for i, o in enumerate(offsets) if o[2] - gap / 2 <= middle < o[3] + gap / 2), None)
-            if k is None:
-                continue
+    lines_read = by_span(read, lambda line: (line.bbox.y0 + line.bbox.y1) / 2, spans, gap / 2)
+    for k, (band, (top, _)) in enumerate(zip(bands, spans, strict=True)):
+        for line in lines_read[k]:
             confs = [wd.conf for wd in line.words if wd.conf >= 0]
             if not confs or float(np.median(confs)) < REREAD_MIN_CONF:
                 continue  # a stamp's own lettering or its ring read as letters, not a line of type
-            moved = line.shifted(offsets[k][0], offsets[k][1])
+            moved = line.shifted(band.x0 - gap, band.y0 - top)
             new_lines[k].append(
                 Line(moved.words, BBox.enclosing([wd.bbox for wd in moved.words]), moved.baseline)
             )

@@ -1,5 +1,7 @@
 """Real Tesseract on rendered pages: text, boxes and confidences."""
 
+import numpy as np
+
 from pipeline import evaluate, ocr, preprocess, synth
 from pipeline.config import Settings
 
@@ -66,3 +68,19 @@ def test_line_baselines_come_from_tesseracts_hocr_and_round_trip():
     assert paragraphs[0].lines[1].baseline == ()  # no hOCR line for it
     page = Page("d", 1, 100, 50, 300, paragraphs)
     assert page_from_dict(to_dict(page)) == page
+
+
+def test_crops_stacked_for_one_call_stand_apart_and_what_is_read_goes_back_to_its_crop():
+    # Three crops of different sizes, each filled with its own value: each stands `gap` pixels in from
+    # the left at its span's rows, with white paper between and round them; the montage is as wide as
+    # the widest crop and the gaps. Middles are sorted to the crop whose rows (and margin) hold them.
+    crops = [np.full((h, w), v, np.uint8) for h, w, v in ((10, 30, 0), (4, 50, 1), (7, 5, 2))]
+    montage, spans = ocr.stacked(crops, 6)
+    assert spans == [(6, 16), (22, 26), (32, 39)]
+    assert montage.shape == (45, 62)
+    for crop, (top, bottom) in zip(crops, spans, strict=True):
+        assert np.array_equal(montage[top:bottom, 6 : 6 + crop.shape[1]], crop)
+    assert int((montage != 255).sum()) == sum(c.size for c in crops)
+    middles = [0.0, 6.0, 15.9, 16.0, 20.0, 25.0, 38.0, 44.0]
+    assert ocr.by_span(middles, float, spans) == [[6.0, 15.9], [25.0], [38.0]]
+    assert ocr.by_span(middles, float, spans, 3.0) == [[6.0, 15.9, 16.0], [20.0, 25.0], [38.0]]
