@@ -125,6 +125,19 @@ def test_no_bed_and_no_edge_band_without_ink_on_the_edge():
     assert not without[200:210].any() and np.array_equal(without[100:110], mask[100:110])
 
 
+def test_edge_labels_are_the_pieces_on_the_four_edge_lines_each_once():
+    labels = np.zeros((6, 8), np.int32)
+    labels[0, 2:4] = 3  # top
+    labels[5, 7] = 9  # bottom right corner
+    labels[2, 0] = labels[4, 0] = 5  # left, twice
+    labels[3, 7] = 3  # right, a piece also on the top
+    labels[2:4, 2:5] = 7  # inside only
+    assert preprocess._edge_labels(labels).tolist() == [3, 5, 9]
+    assert preprocess._reaches_edge(labels) and not preprocess._reaches_edge(labels[1:-1, 1:-1])
+    touching = preprocess._touching_edge(np.where(labels > 0, 255, 0).astype(np.uint8))
+    assert touching[0, 2] and touching[5, 7] and not touching[2:4, 2:5].any()
+
+
 def _numpy_flatten(grey: np.ndarray) -> np.ndarray:
     """The former formula of preprocess.flatten_background: the paper's floor of 1 by np.maximum."""
     small, scale = preprocess.downscale(grey, 600)
