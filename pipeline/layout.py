@@ -90,8 +90,9 @@ RESOLUTION_TOP = 0.15  # share of the page's height above which resolutions are 
 RULE_LENGTH = 0.8  # inches: a straight line of ink this long is a rule, no stroke of a pen
 RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
 PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
-UNDER_STAMP_LEVEL = 0.4  # where between the type's and the stamp's ink levels a grey stamp's line is cut
-UNDER_STAMP_LEVELS = (0.4, 0.55)  # ... each line cut at each (faded type is as light as the stamp)
+# Where between the type's and the stamp's ink levels a grey stamp's line is cut: each line is cut at each
+# (faded type is as light as the stamp).
+UNDER_STAMP_LEVELS = (0.4, 0.55)
 UNDER_STAMP_READ = 85.0  # a line through a grey stamp whose every word is read this surely is not read again
 UNDER_STAMP_SURE = 70.0  # a line read again under a grey stamp replaces the first reading when it has more
 UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and a higher mean confidence
@@ -1411,9 +1412,10 @@ def _covered(box: BBox, boxes: np.ndarray, half: float) -> bool:
     return bool(np.any((_overlaps(box, boxes) > 0.5) & rows))
 
 
-def _type_only(crop: np.ndarray, share: float = UNDER_STAMP_LEVEL) -> np.ndarray:
+def _type_only(crop: np.ndarray, share: float) -> np.ndarray:
     """A grey crop as ink and paper, cut between the type's ink and a lighter stamp's: Otsu splits paper
-    from ink, then the ink into the two inks."""
+    from ink, then the ink into the two inks; the cut lies `share` of the way from the type's level to
+    the paper's."""
     paper_level, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     ink = crop[crop < paper_level]
     if ink.size < 2:

@@ -66,7 +66,7 @@ def _drawn_line(words: list[str]) -> np.ndarray:
 
 def test_a_line_is_cut_between_the_types_ink_and_the_stamps():
     image = _drawn_line(["paper", "under", "the", "stamp", "ring"])
-    cut = layout._type_only(image)
+    cut = layout._type_only(image, layout.UNDER_STAMP_LEVELS[0])
     dark = image < 90
     ring = (image > 120) & (image < 180)
     assert np.mean(cut[dark] == 0) > 0.95  # the type stays ink
