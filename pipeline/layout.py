@@ -62,6 +62,7 @@ CIRCLE_INSIDE_COVER = 0.75  # ... while a circle over dense type finds ink nearl
 CIRCLE_WHOLE_RIM = 0.85  # ... which a stamp over dense print may too, if its rim is inked this much
 CIRCLE_SHIFT = 0.35  # share of its radius a circle's rough centre may be off its rim's
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
+RIM_BAND = (-1.5, -0.5, 0.5, 1.5)  # pixels off a circle's radius that count as its rim
 RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
 RECT_SIDE_LONG = 1.0  # ... unless the other side is this long: then a piece of this one will do
 RECT_SIDE_PIECE = 0.25  # inches: the shortest such piece (type along a side breaks it up)
@@ -832,6 +833,7 @@ def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, f
     """(cx, cy, rim cover, radius) of the best-inked circle within CIRCLE_SHIFT of a rough one's centre
     and 15 % of its radius (the outer of equals; the rough centre when no other is better)."""
     radii = np.arange(r * 0.85, r * 1.15)
+    bands = radii[:, None] + np.array(RIM_BAND)  # each radius's rim
     best = (-1.0, 0.0, 0.0, cx, cy)  # (score, rim cover, radius, x, y)
     reach = int(r * CIRCLE_SHIFT)
     # Every fourth pixel of the square round the rough centre, then every pixel round the best of them.
@@ -839,7 +841,7 @@ def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, f
         x0, y0 = centre if centre is not None else best[3:]
         shifts = range(-span, span + 1, step)
         centres = [(x0 + dx, y0 + dy) for dy in shifts for dx in shifts]
-        for (x, y), covers in zip(centres, _rim_covers_at(ink, centres, radii), strict=True):
+        for (x, y), covers in zip(centres, _rim_covers_at(ink, centres, bands), strict=True):
             k = len(covers) - 1 - int(np.argmax(covers[::-1]))
             # A moved centre must ink the rim better by a step round, not by the grain's chance.
             rough = x == cx and y == cy
@@ -850,22 +852,18 @@ def _best_rim(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, f
     return x, y, rim, radius
 
 
-def _rim_covers(ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, steps: int = 72) -> np.ndarray:
-    """_circle_cover of the band 1.5 pixels either side of each of `radii`, all at once."""
-    return _rim_covers_at(ink, [(cx, cy)], radii, steps)[0]
-
-
 def _rim_covers_at(
-    ink: np.ndarray, centres: list[tuple[float, float]], radii: np.ndarray, steps: int = 72
+    ink: np.ndarray, centres: list[tuple[float, float]], bands: np.ndarray, steps: int = 72
 ) -> np.ndarray:
-    """_rim_covers round each of `centres` (a row each): the circles' offsets are worked out once, and
-    the ink is looked up for a few centres at a time."""
+    """Share of the directions round each of `centres` (a row each) in which ink lies on any of each
+    band's radii (`bands`: a row of radii a band; a column each in the result). The circles' offsets
+    are worked out once, and the ink is looked up for a few centres at a time."""
     angles = np.arange(steps) * 2 * np.pi / steps
-    rs = radii[:, None, None] + np.array([-1.5, -0.5, 0.5, 1.5])[None, :, None]
+    rs = bands[:, :, None]
     along_x, along_y = rs * np.cos(angles), rs * np.sin(angles)
     height, width = ink.shape
     flat = ink.ravel()
-    covers = np.empty((len(centres), len(radii)))
+    covers = np.empty((len(centres), len(bands)))
     for start in range(0, len(centres), 8):  # big enough to share the work, small enough to stay in cache
         xs, ys = np.array(centres[start : start + 8]).T
         columns = np.clip(np.round(xs[:, None, None, None] + along_x).astype(np.intp), 0, width - 1)
@@ -875,13 +873,10 @@ def _rim_covers_at(
     return covers
 
 
-def _circle_cover(ink: np.ndarray, cx: float, cy: float, r0: float, r1: float, steps: int = 72) -> float:
+def _circle_cover(ink: np.ndarray, cx: float, cy: float, r0: float, r1: float) -> float:
     """Share of the directions round (cx, cy) in which ink lies between radii r0 and r1."""
-    angles = np.arange(steps) * 2 * np.pi / steps
-    radii = np.arange(max(r0, 0.0), r1 + 0.01, 1.0)[:, None]  # every radius at once
-    xs = np.clip(np.round(cx + radii * np.cos(angles)).astype(int), 0, ink.shape[1] - 1)
-    ys = np.clip(np.round(cy + radii * np.sin(angles)).astype(int), 0, ink.shape[0] - 1)
-    return float(ink[ys, xs].any(axis=0).mean())
+    radii = np.arange(max(r0, 0.0), r1 + 0.01, 1.0)  # every pixel's radius
+    return float(_rim_covers_at(ink, [(cx, cy)], radii[None, :])[0, 0])
 
 
 def _circle_mask(shape: tuple[int, ...], cx: float, cy: float, r0: float, r1: float) -> np.ndarray:
@@ -1072,14 +1067,11 @@ def _unscale(x: int, y: int, w: int, h: int, scale: float) -> BBox:
 
 def _overlap(a: BBox, b: BBox) -> float:
     """Intersection over the smaller box."""
-    ix = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))
-    iy = max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
-    smaller = max(1, min(a.width * a.height, b.width * b.height))
-    return ix * iy / smaller
+    return float(_overlaps(a, np.array([(b.x0, b.y0, b.x1, b.y1)]))[0])
 
 
 def _overlaps(a: BBox, boxes: np.ndarray) -> np.ndarray:
-    """_overlap of `a` with each of `boxes` (rows x0, y0, x1, y1), all at once."""
+    """Intersection over the smaller box of `a` and each of `boxes` (rows x0, y0, x1, y1), all at once."""
     ix = np.maximum(0, np.minimum(a.x1, boxes[:, 2]) - np.maximum(a.x0, boxes[:, 0]))
     iy = np.maximum(0, np.minimum(a.y1, boxes[:, 3]) - np.maximum(a.y0, boxes[:, 1]))
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])

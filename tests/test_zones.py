@@ -560,13 +560,14 @@ def test_rim_covers_round_several_centres_at_once_find_a_drawn_ring():
     radii = np.array([40.0, 50.0, 60.0])
     off = [(120.0 + dx, 130.0 + dy) for dx, dy in ((12, 0), (-12, 0), (0, 12), (0, -12.5), (8.5, 9))]
     centres = [*off, (120.0, 130.0), *off, (120.0, 130.0)]
-    covers = layout._rim_covers_at(ink, centres, radii)
+    covers = layout._rim_covers_at(ink, centres, radii[:, None] + np.array(layout.RIM_BAND))
     assert covers.shape == (len(centres), 3)
     for row in (covers[5], covers[11]):
         assert row[1] == 1.0 and row[0] == 0.0 and row[2] == 0.0
     assert all(covers[i].max() < 0.6 for i in range(len(centres)) if i not in (5, 11))
+    # Each cover is that of the band of radii 1.5 pixels either side, round that centre alone.
     for (x, y), row in zip(centres, covers, strict=True):
-        assert np.array_equal(row, layout._rim_covers(ink, x, y, radii))
+        assert row.tolist() == [layout._circle_cover(ink, x, y, r - 1.5, r + 1.5) for r in radii]
 
 
 def test_a_frames_ends_are_moved_out_onto_its_drawn_short_sides():
