@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .cli_options import check_encoding, transcript_encoding
 from .config import Settings, value_problem
 from .errors import ArchocrError, UsageError
 
@@ -46,17 +47,6 @@ def _check_lexicon(ctx: click.Context, param: click.Parameter, value: str) -> st
         lexicon_mod.identity(value)
     except ArchocrError as exc:
         raise click.BadParameter(str(exc), ctx, param) from exc
-    return value
-
-
-def _check_encoding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from .transcripts import check_encoding
-
-    if value is not None:
-        try:
-            check_encoding(value)
-        except LookupError as exc:
-            raise click.BadParameter(f"unknown encoding {value!r}", ctx, param) from exc
     return value
 
 
@@ -178,12 +168,7 @@ def app() -> None:
     default=None,
     help="Align the results with this transcript and write the reviewers' report.",
 )
-@click.option(
-    "--encoding",
-    default=None,
-    callback=_check_encoding,
-    help="Transcript encoding (default: a byte-order mark, else UTF-8, else detected).",
-)
+@transcript_encoding
 @settings_options
 def run(
     inputs: tuple[Path, ...],
@@ -263,6 +248,13 @@ def _print_summary(manifest: Any, out_dir: Path) -> None:
                 click.echo(f"  warning: {doc.input} page {page.number}: {'; '.join(page.warnings)}", err=True)
 
 
+def _choice_option(name: str, choices: list[str], help_text: str) -> Any:
+    """An option taking one of `choices`, the first by default (shown in --help)."""
+    return click.option(
+        name, type=click.Choice(choices), default=choices[0], show_default=True, help=help_text
+    )
+
+
 @app.command()
 @click.argument("textfile", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
@@ -291,36 +283,26 @@ def _print_summary(manifest: Any, out_dir: Path) -> None:
     default="0",
     help="Lay the page on its side or upside down (degrees clockwise).",
 )
-@click.option(
+@_choice_option(
     "--layout",
-    type=click.Choice(["plain", "archival"]),
-    default="plain",
-    show_default=True,
-    help="plain: lines of text; archival: letterhead, stamps, handwriting, folio numbers, carbon copies.",
+    ["plain", "archival"],
+    "plain: lines of text; archival: letterhead, stamps, handwriting, folio numbers, carbon copies.",
 )
-@click.option(
+@_choice_option(
     "--fontset",
-    type=click.Choice(["tune", "heldout"]),
-    default="tune",
-    show_default=True,
-    help="Archival: faces and degradations to develop on (tune) or to measure on only (heldout).",
+    ["tune", "heldout"],
+    "Archival: faces and degradations to develop on (tune) or to measure on only (heldout).",
 )
-@click.option(
-    "--split",
-    type=click.Choice(["tests", "bench"]),
-    default="tests",
-    show_default=True,
-    help="Archival without TEXTFILE: the corpus split the text comes from.",
+@_choice_option(
+    "--split", ["tests", "bench"], "Archival without TEXTFILE: the corpus split the text comes from."
 )
 @click.option(
     "--page-type", default=None, help="Archival: comma-separated page types, cycled (default: any)."
 )
-@click.option(
+@_choice_option(
     "--colour",
-    type=click.Choice(["colour", "grey", "mixed"]),
-    default="colour",
-    show_default=True,
-    help="Archival: colour scans, grey ones, or each page either way by its seed.",
+    ["colour", "grey", "mixed"],
+    "Archival: colour scans, grey ones, or each page either way by its seed.",
 )
 def synth(
     textfile: Path | None,
@@ -564,7 +546,7 @@ def main() -> None:  # pragma: no cover - console entry point
 @click.option(
     "--encoding",
     default=None,
-    callback=_check_encoding,
+    callback=check_encoding,
     help="Encoding of plain-text input (default: a byte-order mark, else UTF-8, else detected).",
 )
 def correct(
@@ -757,12 +739,7 @@ def _align_and_report(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Transcript (plain text or Markdown; one page or a whole book).",
 )
-@click.option(
-    "--encoding",
-    default=None,
-    callback=_check_encoding,
-    help="Transcript encoding (default: a byte-order mark, else UTF-8, else detected).",
-)
+@transcript_encoding
 @click.option("--lexicon", "lexicon_name", default="default", show_default=True, callback=_check_lexicon)
 def align_cmd(out_dir: Path, transcript: Path, encoding: str | None, lexicon_name: str) -> None:
     """Align the pages of a finished run in OUT_DIR with a transcript; write the reviewers' report."""
@@ -776,7 +753,7 @@ def align_cmd(out_dir: Path, transcript: Path, encoding: str | None, lexicon_nam
 
 @app.command("lint-transcript")
 @click.argument("transcript", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--encoding", default=None, callback=_check_encoding)
+@click.option("--encoding", default=None, callback=check_encoding)
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.option("--lexicon", "lexicon_name", default="default", show_default=True, callback=_check_lexicon)
 def lint_transcript(transcript: Path, encoding: str | None, as_json: bool, lexicon_name: str) -> None:

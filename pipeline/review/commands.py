@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..cli_options import transcript_encoding
 from ..errors import ArchocrError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -41,13 +42,6 @@ def review() -> None:
     `archocr review export DIR` turns the decisions into the reviewed text, errata and lexicon feedback."""
 
 
-def _check_encoding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """The run command's check of --encoding: an unknown one is a usage error before any work."""
-    from ..cli import _check_encoding as check  # cli imports this module: look it up when it is used
-
-    return check(ctx, param, value)
-
-
 @review.command("serve")
 @click.argument("run_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
@@ -56,12 +50,7 @@ def _check_encoding(ctx: click.Context, param: click.Parameter, value: str | Non
     default=None,
     help="Transcript to align with when DIR has no discrepancies.json yet (and for context).",
 )
-@click.option(
-    "--encoding",
-    default=None,
-    callback=_check_encoding,
-    help="Transcript encoding (default: a byte-order mark, else UTF-8, else detected).",
-)
+@transcript_encoding
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
 @click.option(
