@@ -128,21 +128,11 @@ def synthetic(settings: Settings) -> dict:
         ["", "raw Tesseract", "plain baseline", "archocr, no correction", "archocr", "archocr/raw"],
         [
             [
-                "CER",
-                pct(totals["raw"].cer),
-                pct(totals["plain"].cer),
-                pct(totals["cleaned"].cer),
-                pct(totals["archocr"].cer),
-                f"{summary['cer_ratio_archocr_to_raw']:.3f}x",
-            ],
-            [
-                "WER",
-                pct(totals["raw"].wer),
-                pct(totals["plain"].wer),
-                pct(totals["cleaned"].wer),
-                pct(totals["archocr"].wer),
-                f"{summary['wer_ratio_archocr_to_raw']:.3f}x",
-            ],
+                measure.upper(),
+                *(pct(getattr(totals[k], measure)) for k in ("raw", "plain", "cleaned", "archocr")),
+                f"{summary[f'{measure}_ratio_archocr_to_raw']:.3f}x",
+            ]
+            for measure in ("cer", "wer")
         ],
     )
     table(
