@@ -95,6 +95,7 @@ UNDER_STAMP_LEVELS = (0.4, 0.55)  # ... each line cut at each (faded type is as 
 UNDER_STAMP_READ = 85.0  # a line through a grey stamp whose every word is read this surely is not read again
 UNDER_STAMP_SURE = 70.0  # a line read again under a grey stamp replaces the first reading when it has more
 UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and a higher mean confidence
+ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lower one's height
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
 REGISTRATION = re.compile(
@@ -1296,6 +1297,7 @@ def apply(
     per_clean = float(np.sqrt(abs(np.linalg.det(np.array(page.transform, float)[:, :2])))) or 1.0
     ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi, min(1.0, per_clean))
     body = dataclasses.replace(page, paragraphs=tuple(kept_paragraphs))
+    body = join_rows_across_stamps(body, [r.bbox for r in found.regions if r.type == "stamp"])
     zones = _text_zones(body) + _furniture_zones(furniture, body)
     step = Step(
         "layout",
@@ -1411,6 +1413,67 @@ def reread_under_stamps(
                 Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block=paragraph.block)
             )
     return dataclasses.replace(page, paragraphs=tuple(out)), seconds
+
+
+def join_rows_across_stamps(page: Page, stamps: list[BBox]) -> Page:
+    """A line of type cut in two at a stamp, its pieces read into different paragraphs (the left pieces
+    of the rows beside the stamp first, then the right ones), is joined again: a piece whose row holds
+    a piece of another paragraph to its left, with a stamp in the gap between them, goes onto the end
+    of that line (left to right), and out of its own paragraph, when that paragraph lies wholly beside
+    the stamp. Text in columns is left as it is: its rows away from the stamps stand in columns too."""
+    if not stamps or len(page.paragraphs) < 2:
+        return page
+    # Text in columns (a two-column page, a table) shows them in its rows away from the stamps too.
+    away = [ln for ln in page.lines if not any(ln.bbox.y1 > s.y0 and ln.bbox.y0 < s.y1 for s in stamps)]
+    if ocr.column_start(away, page.width) is not None:
+        return page
+    lines = [(i, j, line) for i, par in enumerate(page.paragraphs) for j, line in enumerate(par.lines)]
+    joined: dict[tuple[int, int], list[Word]] = {}
+    taken: set[tuple[int, int]] = set()
+    # Right pieces first by their distance to the left: each goes to its nearest left neighbour.
+    for i, j, right in sorted(lines, key=lambda t: t[2].bbox.x0):
+        if (i, j) in taken:
+            continue
+        best = None
+        for k, m, left in lines:
+            if k == i or (k, m) in taken or left.bbox.x1 > right.bbox.x0:
+                continue
+            top, bottom = max(left.bbox.y0, right.bbox.y0), min(left.bbox.y1, right.bbox.y1)
+            if bottom - top < ROW_SHARE * min(left.bbox.height, right.bbox.height):
+                continue
+            gap = BBox(left.bbox.x1, top, right.bbox.x0, bottom)
+            # The stamp in the gap, and the right piece's whole paragraph beside it (give or take a
+            # line): a column of type beside a stamp runs on above or below it.
+            own, reach = page.paragraphs[i].bbox, right.bbox.height
+            if not any(
+                min(gap.x1, s.x1) >= max(gap.x0, s.x0)
+                and min(gap.y1, s.y1) > max(gap.y0, s.y0)
+                and own.y0 >= s.y0 - reach
+                and own.y1 <= s.y1 + reach
+                for s in stamps
+            ):
+                continue
+            if best is None or left.bbox.x1 > best[2].bbox.x1:
+                best = (k, m, left)
+        if best is None:
+            continue
+        k, m, left = best
+        words = joined.setdefault((k, m), list(left.words))
+        words.extend(joined.pop((i, j), list(right.words)))
+        taken.add((i, j))
+    if not taken:
+        return page
+    out = []
+    for i, par in enumerate(page.paragraphs):
+        kept = []
+        for j, line in enumerate(par.lines):
+            if (i, j) in taken:
+                continue
+            words = tuple(joined.get((i, j), line.words))
+            kept.append(Line(words, BBox.enclosing([w.bbox for w in words]), line.baseline))
+        if kept:
+            out.append(Paragraph(tuple(kept), BBox.enclosing([ln.bbox for ln in kept]), block=par.block))
+    return dataclasses.replace(page, paragraphs=tuple(out))
 
 
 def _covered(box: BBox, boxes: np.ndarray, half: float) -> bool:
