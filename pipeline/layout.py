@@ -96,6 +96,14 @@ UNDER_STAMP_READ = 85.0  # a line through a grey stamp whose every word is read 
 UNDER_STAMP_SURE = 70.0  # a line read again under a grey stamp replaces the first reading when it has more
 UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and a higher mean confidence
 ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lower one's height
+# Small letters whose capital has the same shape: a typewriter key struck above the line reads as the
+# capital. Such a first letter is lowered when its glyph is no taller than RAISED_HEIGHT times the small
+# letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20) and its foot stands
+# RAISED_FOOT of that height above their baseline (capitals: 0.04 or less, 19 in 20).
+SAME_SHAPE_CAPITALS = set("ВГЖЗИЙКЛМНОПСТХЧШЬЫЪЭЮЯ")
+RAISED_HEIGHT = (0.85, 1.2)
+RAISED_FOOT = 0.06
+RAISED_AROUND = 8  # letters each side of it whose ink gives the small letters' height and baseline
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
 REGISTRATION = re.compile(
@@ -1474,6 +1482,84 @@ def join_rows_across_stamps(page: Page, stamps: list[BBox]) -> Page:
         if kept:
             out.append(Paragraph(tuple(kept), BBox.enclosing([ln.bbox for ln in kept]), block=par.block))
     return dataclasses.replace(page, paragraphs=tuple(out))
+
+
+def lower_raised_capitals(page: Page, image: np.ndarray) -> tuple[Page, int]:
+    """A word's first letter read as a capital mid-sentence (after a word ending in a small letter or a
+    comma) that is a small letter struck above the line, by its glyph (see RAISED_HEIGHT), lowered:
+    `в Том` -> `в том`. The glyph is its share of the word's box (typescript is monospaced), the small
+    letters' height and baseline the medians of the tops and feet of the ink columns around it, in the
+    cleaned image thresholded along the line. Returns the page and how many letters were lowered."""
+    changed = 0
+    previous = ""
+    paragraphs = []
+    for par in page.paragraphs:
+        lines = []
+        for line in par.lines:
+            words = list(line.words)
+            ink = None
+            for k, word in enumerate(words):
+                text, before = word.text, previous
+                previous = text or previous
+                core = text.lstrip("«(\"'")
+                lead = len(text) - len(core)
+                if (
+                    not core
+                    or core[0] not in SAME_SHAPE_CAPITALS
+                    or (len(core) > 1 and not core[1].islower())
+                ):
+                    continue
+                if not before or not (before[-1].islower() or before[-1] == ","):
+                    continue
+                if ink is None:
+                    ink = _line_ink(image, line.bbox)
+                if _raised_small(ink, line.bbox, word, lead):
+                    words[k] = dataclasses.replace(word, text=text[:lead] + core[0].lower() + core[1:])
+                    changed += 1
+            lines.append(dataclasses.replace(line, words=tuple(words)))
+        paragraphs.append(dataclasses.replace(par, lines=tuple(lines)))
+    return (dataclasses.replace(page, paragraphs=tuple(paragraphs)) if changed else page), changed
+
+
+def _line_ink(image: np.ndarray, box: BBox) -> tuple[np.ndarray, int]:
+    """A line's ink (with a third of its height above and below), thresholded by Otsu along the line;
+    and the row of the crop's top."""
+    pad = max(4, box.height // 3)
+    y0, y1 = max(0, box.y0 - pad), min(image.shape[0], box.y1 + pad)
+    crop = image[y0:y1, max(0, box.x0) : box.x1]
+    if crop.size == 0:
+        return np.zeros((1, 1), bool), y0
+    level, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return crop < level, y0
+
+
+def _raised_small(line_ink: tuple[np.ndarray, int], line_box: BBox, word: Word, lead: int) -> bool:
+    ink, _ = line_ink
+    columns = ink.any(axis=0)
+    pitch = word.bbox.width / max(1, len(word.text))
+    g0 = int(word.bbox.x0 + pitch * (lead + 0.15)) - line_box.x0
+    g1 = int(word.bbox.x0 + pitch * (lead + 0.85)) - line_box.x0
+    if g0 < 0 or g1 <= g0 or g1 > ink.shape[1]:
+        return False
+    around = np.zeros(ink.shape[1], bool)
+    reach = int(RAISED_AROUND * pitch)
+    around[max(0, g0 - reach) : g1 + reach] = True
+    around[g0:g1] = False
+    around &= columns
+    glyph = np.zeros_like(around)
+    glyph[g0:g1] = True
+    glyph &= columns
+    if around.sum() < 2 * pitch or not glyph.any():
+        return False
+    tops = np.argmax(ink, axis=0)
+    feet = ink.shape[0] - 1 - np.argmax(ink[::-1], axis=0)
+    baseline, x_top = float(np.median(feet[around])), float(np.median(tops[around]))
+    small = baseline - x_top + 1
+    if small < 8:
+        return False
+    top, foot = int(tops[glyph].min()), int(feet[glyph].max())
+    height = (foot - top + 1) / small
+    return RAISED_HEIGHT[0] <= height <= RAISED_HEIGHT[1] and (baseline - foot) / small >= RAISED_FOOT
 
 
 def _covered(box: BBox, boxes: np.ndarray, half: float) -> bool:

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline import lexicon, ocr
+from pipeline import layout, lexicon, ocr
 from pipeline.config import Settings
 from pipeline.correct import Corrector
+from pipeline.model import Page
 
 TYPEWRITER = "/usr/share/fonts/truetype/paratype/PTM55F.ttf"
 # (before, the raised letter, after): each line as typed, one key struck 9 px high.
@@ -85,3 +86,39 @@ def test_known_words_get_their_small_letters_back(corrector, token, expected):
 def test_capitals_with_a_small_letter_read_among_them_are_left(corrector, token):
     decision = corrector.correct_word(token, 90.0, "и")
     assert decision is None or decision.reason != "raised_letter"
+
+
+# A first letter struck high, after words that leave the sentence running; and capitals that are capitals.
+RAISED_FIRST = [
+    ("ответ на вопрос о ", "т", "ом, что было решено"),
+    ("работа в связи с ", "п", "артией и ее органами"),
+    ("письмо было подписано ", "н", "ами вчера"),
+    ("и в Политбюро, и в Коминтерне", "", ""),
+    ("как сказал тов. Маслов ", "в", "чера"),
+]
+
+
+def test_a_first_letter_struck_above_the_line_is_read_small_by_its_height():
+    image = _typed(RAISED_FIRST)
+    paragraphs, _ = ocr.recognise(image, Settings(), 300)
+    page = Page(
+        document="d", number=1, width=image.shape[1], height=image.shape[0], dpi=300, paragraphs=paragraphs
+    )
+    truth = " ".join(b + k + a for b, k, a in RAISED_FIRST).split()
+    read = [w.text for w in page.words]
+    assert sum(a != b for a, b in zip(read, truth, strict=True)) >= 3, read  # read as capitals
+    lowered, count = layout.lower_raised_capitals(page, image)
+    assert [w.text for w in lowered.words] == truth
+    assert count == sum(a != b for a, b in zip(read, truth, strict=True))
+
+
+def test_capitals_typed_on_the_line_stay_capitals():
+    """The same words with their capitals typed (as tall as capitals, on the line)."""
+    typed = [(b + k.upper() + a, "", "") for b, k, a in RAISED_FIRST]
+    image = _typed(typed)
+    paragraphs, _ = ocr.recognise(image, Settings(), 300)
+    page = Page(
+        document="d", number=1, width=image.shape[1], height=image.shape[0], dpi=300, paragraphs=paragraphs
+    )
+    assert [w.text for w in page.words] == " ".join(t for t, _, _ in typed).split()
+    assert layout.lower_raised_capitals(page, image) == (page, 0)
