@@ -1305,7 +1305,7 @@ def apply(
     per_clean = float(np.sqrt(abs(np.linalg.det(np.array(page.transform, float)[:, :2])))) or 1.0
     ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi, min(1.0, per_clean))
     body = dataclasses.replace(page, paragraphs=tuple(kept_paragraphs))
-    body = join_rows_across_stamps(body, [r.bbox for r in found.regions if r.type == "stamp"])
+    body = join_cut_rows(body, [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")])
     zones = _text_zones(body) + _furniture_zones(furniture, body)
     step = Step(
         "layout",
@@ -1423,16 +1423,16 @@ def reread_under_stamps(
     return dataclasses.replace(page, paragraphs=tuple(out)), seconds
 
 
-def join_rows_across_stamps(page: Page, stamps: list[BBox]) -> Page:
-    """A line of type cut in two at a stamp, its pieces read into different paragraphs (the left pieces
-    of the rows beside the stamp first, then the right ones), is joined again: a piece whose row holds
-    a piece of another paragraph to its left, with a stamp in the gap between them, goes onto the end
-    of that line (left to right), and out of its own paragraph, when that paragraph lies wholly beside
-    the stamp. Text in columns is left as it is: its rows away from the stamps stand in columns too."""
-    if not stamps or len(page.paragraphs) < 2:
+def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
+    """A line of type cut in two at a stamp or a handwritten note, its pieces read into different
+    paragraphs (the left pieces of the rows beside it first, then the right ones), is joined again: a
+    piece whose row holds a piece of another paragraph to its left, with furniture in the gap between
+    them, goes onto the end of that line (left to right), and out of its own paragraph. Text in columns
+    is left as it is: its rows away from the furniture stand in columns too."""
+    if not furniture or len(page.paragraphs) < 2:
         return page
-    # Text in columns (a two-column page, a table) shows them in its rows away from the stamps too.
-    away = [ln for ln in page.lines if not any(ln.bbox.y1 > s.y0 and ln.bbox.y0 < s.y1 for s in stamps)]
+    # Text in columns (a two-column page, a table) shows them in its rows away from the furniture too.
+    away = [ln for ln in page.lines if not any(ln.bbox.y1 > f.y0 and ln.bbox.y0 < f.y1 for f in furniture)]
     if ocr.column_start(away, page.width) is not None:
         return page
     lines = [(i, j, line) for i, par in enumerate(page.paragraphs) for j, line in enumerate(par.lines)]
@@ -1450,15 +1450,9 @@ def join_rows_across_stamps(page: Page, stamps: list[BBox]) -> Page:
             if bottom - top < ROW_SHARE * min(left.bbox.height, right.bbox.height):
                 continue
             gap = BBox(left.bbox.x1, top, right.bbox.x0, bottom)
-            # The stamp in the gap, and the right piece's whole paragraph beside it (give or take a
-            # line): a column of type beside a stamp runs on above or below it.
-            own, reach = page.paragraphs[i].bbox, right.bbox.height
             if not any(
-                min(gap.x1, s.x1) >= max(gap.x0, s.x0)
-                and min(gap.y1, s.y1) > max(gap.y0, s.y0)
-                and own.y0 >= s.y0 - reach
-                and own.y1 <= s.y1 + reach
-                for s in stamps
+                min(gap.x1, f.x1) >= max(gap.x0, f.x0) and min(gap.y1, f.y1) > max(gap.y0, f.y0)
+                for f in furniture
             ):
                 continue
             if best is None or left.bbox.x1 > best[2].bbox.x1:

@@ -33,7 +33,7 @@ def test_a_line_cut_at_a_round_stamp_is_read_in_its_order(tests_words, tmp_path,
     settings = Settings(correct=False)
     scan = load_page(path, 1, settings)
     joined = process_page(scan, "p", settings).page
-    monkeypatch.setattr(layout, "join_rows_across_stamps", lambda body, stamps: body)
+    monkeypatch.setattr(layout, "join_cut_rows", lambda body, stamps: body)
     apart = process_page(scan, "p", settings).page
     assert _inversions(page.text, apart.text) >= 2  # the right pieces read after the rows below them
     assert _inversions(page.text, joined.text) < _inversions(page.text, apart.text)
@@ -58,7 +58,7 @@ STAMP = BBox(1000, 980, 1400, 1300)
 def test_pieces_beside_a_stamp_join_their_rows_left_to_right():
     left = [_line(300, 990, 1000 + 80 * k, f"лево{k} начало{k}") for k in range(3)]
     right = [_line(1410, 2100, 1000 + 80 * k, f"конец{k} право{k}") for k in range(3)]
-    joined = layout.join_rows_across_stamps(_page([left, right]), [STAMP])
+    joined = layout.join_cut_rows(_page([left, right]), [STAMP])
     assert [ln.text for ln in joined.lines] == [f"лево{k} начало{k} конец{k} право{k}" for k in range(3)]
     assert len(joined.paragraphs) == 1
 
@@ -68,7 +68,7 @@ def test_no_stamp_in_the_gap_leaves_the_pieces_apart(stamp):
     left = [_line(300, 990, 1000 + 80 * k, f"лево{k} начало{k}") for k in range(3)]
     right = [_line(1410, 2100, 1000 + 80 * k, f"конец{k} право{k}") for k in range(3)]
     page = _page([left, right])
-    assert layout.join_rows_across_stamps(page, [stamp] if stamp else []) == page
+    assert layout.join_cut_rows(page, [stamp] if stamp else []) == page
 
 
 def test_two_columns_beside_a_stamp_in_their_gutter_stay_columns():
@@ -76,4 +76,4 @@ def test_two_columns_beside_a_stamp_in_their_gutter_stay_columns():
     left = [_line(300, 990, 400 + 80 * k, f"лево{k} начало{k}") for k in range(16)]
     right = [_line(1410, 2100, 400 + 80 * k, f"конец{k} право{k}") for k in range(16)]
     page = _page([left, right])
-    assert layout.join_rows_across_stamps(page, [BBox(1000, 900, 1400, 1200)]) == page
+    assert layout.join_cut_rows(page, [BBox(1000, 900, 1400, 1200)]) == page
