@@ -1507,7 +1507,7 @@ def lower_raised_capitals(page: Page, image: np.ndarray) -> tuple[Page, int]:
                     continue
                 if ink is None:
                     ink = _line_ink(image, line.bbox)
-                if _raised_small(ink, line.bbox, word, lead):
+                if _raised_small(ink, word, lead):
                     words[k] = dataclasses.replace(word, text=text[:lead] + core[0].lower() + core[1:])
                     changed += 1
             lines.append(dataclasses.replace(line, words=tuple(words)))
@@ -1515,28 +1515,32 @@ def lower_raised_capitals(page: Page, image: np.ndarray) -> tuple[Page, int]:
     return (dataclasses.replace(page, paragraphs=tuple(paragraphs)) if changed else page), changed
 
 
-def _line_ink(image: np.ndarray, box: BBox) -> tuple[np.ndarray, int]:
-    """A line's ink (with a third of its height above and below), thresholded by Otsu along the line;
-    and the row of the crop's top."""
+def _line_ink(image: np.ndarray, box: BBox) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """A line's ink (with a third of its height above and below) thresholded by Otsu along the line, as
+    its columns: which hold ink, the row of their top and foot; and the crop's left edge on the page."""
     pad = max(4, box.height // 3)
     y0, y1 = max(0, box.y0 - pad), min(image.shape[0], box.y1 + pad)
-    crop = image[y0:y1, max(0, box.x0) : box.x1]
+    x0 = max(0, box.x0)
+    crop = image[y0:y1, x0 : max(x0, box.x1)]
     if crop.size == 0:
-        return np.zeros((1, 1), bool), y0
+        empty = np.zeros(0, np.int64)
+        return empty.astype(bool), empty, empty, x0
     level, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return crop < level, y0
+    ink = crop < level
+    tops = np.argmax(ink, axis=0)
+    feet = ink.shape[0] - 1 - np.argmax(ink[::-1], axis=0)
+    return ink.any(axis=0), tops, feet, x0
 
 
-def _raised_small(line_ink: tuple[np.ndarray, int], line_box: BBox, word: Word, lead: int) -> bool:
-    ink, _ = line_ink
-    columns = ink.any(axis=0)
+def _raised_small(line_ink: tuple[np.ndarray, np.ndarray, np.ndarray, int], word: Word, lead: int) -> bool:
+    columns, tops, feet, x0 = line_ink
     pitch = word.bbox.width / max(1, len(word.text))
-    g0 = int(word.bbox.x0 + pitch * (lead + 0.15)) - line_box.x0
-    g1 = int(word.bbox.x0 + pitch * (lead + 0.85)) - line_box.x0
-    if g0 < 0 or g1 <= g0 or g1 > ink.shape[1]:
+    g0 = int(word.bbox.x0 + pitch * (lead + 0.15)) - x0
+    g1 = int(word.bbox.x0 + pitch * (lead + 0.85)) - x0
+    if g0 < 0 or g1 <= g0 or g1 > columns.size:
         return False
-    around = np.zeros(ink.shape[1], bool)
     reach = int(RAISED_AROUND * pitch)
+    around = np.zeros(columns.size, bool)
     around[max(0, g0 - reach) : g1 + reach] = True
     around[g0:g1] = False
     around &= columns
@@ -1545,8 +1549,6 @@ def _raised_small(line_ink: tuple[np.ndarray, int], line_box: BBox, word: Word, 
     glyph &= columns
     if around.sum() < 2 * pitch or not glyph.any():
         return False
-    tops = np.argmax(ink, axis=0)
-    feet = ink.shape[0] - 1 - np.argmax(ink[::-1], axis=0)
     baseline, x_top = float(np.median(feet[around])), float(np.median(tops[around]))
     small = baseline - x_top + 1
     if small < 8:
