@@ -96,6 +96,8 @@ UNDER_STAMP_READ = 85.0  # a line through a grey stamp whose every word is read 
 UNDER_STAMP_SURE = 70.0  # a line read again under a grey stamp replaces the first reading when it has more
 UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and a higher mean confidence
 ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lower one's height
+ROW_WIDE = 3.0  # the page's lines are this many times as wide as high (median) when they run across it
+ROW_TALL = 3.0  # a piece of a line is at most this many times as high as the page's lines (median)
 # Small letters whose capital has the same shape: a typewriter key struck above the line reads as the
 # capital. Such a first letter is lowered when its glyph is no taller than RAISED_HEIGHT times the small
 # letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20) and its foot stands
@@ -1435,7 +1437,18 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
     away = [ln for ln in page.lines if not any(ln.bbox.y1 > f.y0 and ln.bbox.y0 < f.y1 for f in furniture)]
     if ocr.column_start(away, page.width) is not None:
         return page
-    lines = [(i, j, line) for i, par in enumerate(page.paragraphs) for j, line in enumerate(par.lines)]
+    # Rows of type run across the page, each piece a row high and no narrower (a page read sideways, a
+    # picture or a page's edge read as one tall line has no rows to join).
+    heights = [ln.bbox.height for ln in page.lines]
+    if not heights or float(np.median([ln.bbox.width for ln in page.lines])) < ROW_WIDE * np.median(heights):
+        return page
+    tallest = ROW_TALL * float(np.median(heights))
+    lines = [
+        (i, j, line)
+        for i, par in enumerate(page.paragraphs)
+        for j, line in enumerate(par.lines)
+        if line.bbox.height <= min(tallest, line.bbox.width)
+    ]
     joined: dict[tuple[int, int], list[Word]] = {}
     taken: set[tuple[int, int]] = set()
     # Right pieces first by their distance to the left: each goes to its nearest left neighbour.

@@ -77,3 +77,21 @@ def test_two_columns_beside_a_stamp_in_their_gutter_stay_columns():
     right = [_line(1410, 2100, 400 + 80 * k, f"конец{k} право{k}") for k in range(16)]
     page = _page([left, right])
     assert layout.join_cut_rows(page, [BBox(1000, 900, 1400, 1200)]) == page
+
+
+def test_a_page_read_sideways_or_a_sliver_beside_a_stamp_joins_nothing():
+    """Lines taller than wide (a page whose lines run down it) and a narrow sliver of ink read as a line
+    (a page's edge) are no rows of type."""
+    down = [_line(300 + 80 * k, 340 + 80 * k, 1000, f"вниз{k}") for k in range(6)]
+    across = [_line(300 + 80 * k, 340 + 80 * k, 1000, f"поперек{k}") for k in range(6)]
+    sideways = _page(
+        [
+            [Line(ln.words, BBox(ln.bbox.x0, 300, ln.bbox.x1, 1400)) for ln in down],
+            [Line(ln.words, BBox(ln.bbox.x0 + 800, 300, ln.bbox.x1 + 800, 1400)) for ln in across],
+        ]
+    )
+    assert layout.join_cut_rows(sideways, [BBox(850, 300, 1100, 1400)]) == sideways
+    sliver = Line((Word("ыы", BBox(174, 1000, 181, 1060), 30.0),), BBox(174, 1000, 181, 1060))
+    body = [_line(900, 2100, 1000 + 80 * k, f"строка{k} текста{k}") for k in range(6)]
+    page = _page([[sliver], body])
+    assert layout.join_cut_rows(page, [BBox(0, 0, 216, 1400)]) == page
