@@ -46,6 +46,10 @@ _FINAL_HARD_SIGN = re.compile("[бвгджзклмнпрстфхцчшщ](ъ|Ъ|
 # A known but unused word is taken for a misreading only of a word this frequent in the period's texts.
 REAL_WORD_MIN_FREQUENCY = 20
 REAL_WORD_MAX_COST = 0.5
+# A known word with a capital inside it (`коТорой`) is lowered when the period's texts use it this often.
+RAISED_LETTER_MIN_FREQUENCY = 1
+_MIXED_CASE = re.compile(r"^[А-ЯЁа-яё][а-яё]*[А-ЯЁ][А-ЯЁа-яё]*$")
+_PROPER_TAGS = ("Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr", "Init")
 # `ит.д.`, `ут.`: a one-letter word run into the dotted abbreviation after it.
 _GLUED_SHORT = re.compile(r"^([иуваксо])((?:[а-я]{1,2}\.)+)([,;:]?)$")
 # `Оп. 171.Д. 45`: an archival citation whose number ran into the next citation token.
@@ -265,7 +269,7 @@ class Corrector:
         ):
             return None
         if self.known(core):
-            return self._real_word_misread(lead, core, trail)
+            return self._raised_letter(lead, core, trail) or self._real_word_misread(lead, core, trail)
         if trail.startswith(".") and self._abbreviation_prefix(core):
             return None
         glued = self._glued_abbreviation(lead, core, trail)
@@ -287,6 +291,22 @@ class Corrector:
             return None
         ((word, cost),) = near.items()
         return Decision(lead + word + trail, "real_word_misread", round(1.0 - cost, 3), (word,))
+
+    def _raised_letter(self, lead: str, core: str, trail: str) -> Decision | None:
+        """`коТорой`, `заданиЯм`: a typewriter letter struck above the line (common on carbon copies)
+        reads as its capital, which has the same shape. A capital inside a word of small letters is
+        lowered when the word is a common one of the period that pymorphy3 takes for no name or
+        abbreviation (on the corpus and the tune pages' truth it changed no word)."""
+        capitals = sum(c.isupper() for c in core)
+        if not _MIXED_CASE.match(core) or 2 * capitals > len(core):
+            return None  # a word in capitals with a letter or two read small (`ПОлиТБЮРО`)
+        fixed = core[0] + core[1:].lower()
+        if self.lexicon.frequency(fixed) < RAISED_LETTER_MIN_FREQUENCY:
+            return None
+        parses = self.lexicon.morph.parse(fixed.lower())
+        if not parses or not parses[0].is_known or any(t in parses[0].tag for t in _PROPER_TAGS):
+            return None
+        return Decision(lead + fixed + trail, "raised_letter", 0.9, (fixed,))
 
     def _glued_abbreviation(self, lead: str, core: str, trail: str) -> Decision | None:
         """`письмут.` → `письму т.`: a dotted abbreviation (т., тт., г.) run into the word before it

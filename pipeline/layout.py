@@ -97,6 +97,17 @@ UNDER_STAMP_LEVELS = (0.4, 0.55)
 UNDER_STAMP_READ = 85.0  # a line through a grey stamp whose every word is read this surely is not read again
 UNDER_STAMP_SURE = 70.0  # a line read again under a grey stamp replaces the first reading when it has more
 UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and a higher mean confidence
+ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lower one's height
+ROW_WIDE = 3.0  # the page's lines are this many times as wide as high (median) when they run across it
+ROW_TALL = 3.0  # a piece of a line is at most this many times as high as the page's lines (median)
+# Small letters whose capital has the same shape: a typewriter key struck above the line reads as the
+# capital. Such a first letter is lowered when its glyph is no taller than RAISED_HEIGHT times the small
+# letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20) and its foot stands
+# RAISED_FOOT of that height above their baseline (capitals: 0.04 or less, 19 in 20).
+SAME_SHAPE_CAPITALS = set("ВГЖЗИЙКЛМНОПСТХЧШЬЫЪЭЮЯ")
+RAISED_HEIGHT = (0.85, 1.2)
+RAISED_FOOT = 0.06
+RAISED_AROUND = 8  # letters each side of it whose ink gives the small letters' height and baseline
 
 SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
 REGISTRATION = re.compile(
@@ -1289,6 +1300,7 @@ def apply(
     per_clean = float(np.sqrt(abs(np.linalg.det(np.array(page.transform, float)[:, :2])))) or 1.0
     ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi, min(1.0, per_clean))
     body = dataclasses.replace(page, paragraphs=tuple(kept_paragraphs))
+    body = join_cut_rows(body, [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")])
     zones = _text_zones(body) + _furniture_zones(furniture, body)
     step = Step(
         "layout",
@@ -1396,6 +1408,152 @@ def reread_under_stamps(
                 Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block=paragraph.block)
             )
     return dataclasses.replace(page, paragraphs=tuple(out)), seconds
+
+
+def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
+    """A line of type cut in two at a stamp or a handwritten note, its pieces read into different
+    paragraphs (the left pieces of the rows beside it first, then the right ones), is joined again: a
+    piece whose row holds a piece of another paragraph to its left, with furniture in the gap between
+    them, goes onto the end of that line (left to right), and out of its own paragraph. Text in columns
+    is left as it is: its rows away from the furniture stand in columns too."""
+    if not furniture or len(page.paragraphs) < 2:
+        return page
+    # Text in columns (a two-column page, a table) shows them in its rows away from the furniture too.
+    away = [ln for ln in page.lines if not any(ln.bbox.y1 > f.y0 and ln.bbox.y0 < f.y1 for f in furniture)]
+    if ocr.column_start(away, page.width) is not None:
+        return page
+    # Rows of type run across the page, each piece a row high and no narrower (a page read sideways, a
+    # picture or a page's edge read as one tall line has no rows to join).
+    heights = [ln.bbox.height for ln in page.lines]
+    if not heights or float(np.median([ln.bbox.width for ln in page.lines])) < ROW_WIDE * np.median(heights):
+        return page
+    tallest = ROW_TALL * float(np.median(heights))
+    lines = [
+        (i, j, line)
+        for i, par in enumerate(page.paragraphs)
+        for j, line in enumerate(par.lines)
+        if line.bbox.height <= min(tallest, line.bbox.width)
+    ]
+    joined: dict[tuple[int, int], list[Word]] = {}
+    taken: set[tuple[int, int]] = set()
+    # Right pieces first by their distance to the left: each goes to its nearest left neighbour.
+    for i, j, right in sorted(lines, key=lambda t: t[2].bbox.x0):
+        if (i, j) in taken:
+            continue
+        best = None
+        for k, m, left in lines:
+            if k == i or (k, m) in taken or left.bbox.x1 > right.bbox.x0:
+                continue
+            top, bottom = max(left.bbox.y0, right.bbox.y0), min(left.bbox.y1, right.bbox.y1)
+            if bottom - top < ROW_SHARE * min(left.bbox.height, right.bbox.height):
+                continue
+            gap = BBox(left.bbox.x1, top, right.bbox.x0, bottom)
+            if not any(
+                min(gap.x1, f.x1) >= max(gap.x0, f.x0) and min(gap.y1, f.y1) > max(gap.y0, f.y0)
+                for f in furniture
+            ):
+                continue
+            if best is None or left.bbox.x1 > best[2].bbox.x1:
+                best = (k, m, left)
+        if best is None:
+            continue
+        k, m, left = best
+        words = joined.setdefault((k, m), list(left.words))
+        words.extend(joined.pop((i, j), list(right.words)))
+        taken.add((i, j))
+    if not taken:
+        return page
+    out = []
+    for i, par in enumerate(page.paragraphs):
+        kept = []
+        for j, line in enumerate(par.lines):
+            if (i, j) in taken:
+                continue
+            words = tuple(joined.get((i, j), line.words))
+            kept.append(Line(words, BBox.enclosing([w.bbox for w in words]), line.baseline))
+        if kept:
+            out.append(Paragraph(tuple(kept), BBox.enclosing([ln.bbox for ln in kept]), block=par.block))
+    return dataclasses.replace(page, paragraphs=tuple(out))
+
+
+def lower_raised_capitals(page: Page, image: np.ndarray) -> tuple[Page, int]:
+    """A word's first letter read as a capital mid-sentence (after a word ending in a small letter or a
+    comma) that is a small letter struck above the line, by its glyph (see RAISED_HEIGHT), lowered:
+    `в Том` -> `в том`. The glyph is its share of the word's box (typescript is monospaced), the small
+    letters' height and baseline the medians of the tops and feet of the ink columns around it, in the
+    cleaned image thresholded along the line. Returns the page and how many letters were lowered."""
+    changed = 0
+    previous = ""
+    paragraphs = []
+    for par in page.paragraphs:
+        lines = []
+        for line in par.lines:
+            words = list(line.words)
+            ink = None
+            for k, word in enumerate(words):
+                text, before = word.text, previous
+                previous = text or previous
+                core = text.lstrip("«(\"'")
+                lead = len(text) - len(core)
+                if (
+                    not core
+                    or core[0] not in SAME_SHAPE_CAPITALS
+                    or (len(core) > 1 and not core[1].islower())
+                ):
+                    continue
+                if not before or not (before[-1].islower() or before[-1] == ","):
+                    continue
+                if ink is None:
+                    ink = _line_ink(image, line.bbox)
+                if _raised_small(ink, word, lead):
+                    words[k] = dataclasses.replace(word, text=text[:lead] + core[0].lower() + core[1:])
+                    changed += 1
+            lines.append(dataclasses.replace(line, words=tuple(words)))
+        paragraphs.append(dataclasses.replace(par, lines=tuple(lines)))
+    return (dataclasses.replace(page, paragraphs=tuple(paragraphs)) if changed else page), changed
+
+
+def _line_ink(image: np.ndarray, box: BBox) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """A line's ink (with a third of its height above and below) thresholded by Otsu along the line, as
+    its columns: which hold ink, the row of their top and foot; and the crop's left edge on the page."""
+    pad = max(4, box.height // 3)
+    y0, y1 = max(0, box.y0 - pad), min(image.shape[0], box.y1 + pad)
+    x0 = max(0, box.x0)
+    crop = image[y0:y1, x0 : max(x0, box.x1)]
+    if crop.size == 0:
+        empty = np.zeros(0, np.int64)
+        return empty.astype(bool), empty, empty, x0
+    level, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = crop < level
+    tops = np.argmax(ink, axis=0)
+    feet = ink.shape[0] - 1 - np.argmax(ink[::-1], axis=0)
+    return ink.any(axis=0), tops, feet, x0
+
+
+def _raised_small(line_ink: tuple[np.ndarray, np.ndarray, np.ndarray, int], word: Word, lead: int) -> bool:
+    columns, tops, feet, x0 = line_ink
+    pitch = word.bbox.width / max(1, len(word.text))
+    g0 = int(word.bbox.x0 + pitch * (lead + 0.15)) - x0
+    g1 = int(word.bbox.x0 + pitch * (lead + 0.85)) - x0
+    if g0 < 0 or g1 <= g0 or g1 > columns.size:
+        return False
+    reach = int(RAISED_AROUND * pitch)
+    around = np.zeros(columns.size, bool)
+    around[max(0, g0 - reach) : g1 + reach] = True
+    around[g0:g1] = False
+    around &= columns
+    glyph = np.zeros_like(around)
+    glyph[g0:g1] = True
+    glyph &= columns
+    if around.sum() < 2 * pitch or not glyph.any():
+        return False
+    baseline, x_top = float(np.median(feet[around])), float(np.median(tops[around]))
+    small = baseline - x_top + 1
+    if small < 8:
+        return False
+    top, foot = int(tops[glyph].min()), int(feet[glyph].max())
+    height = (foot - top + 1) / small
+    return RAISED_HEIGHT[0] <= height <= RAISED_HEIGHT[1] and (baseline - foot) / small >= RAISED_FOOT
 
 
 def _covered(box: BBox, boxes: np.ndarray, half: float) -> bool:

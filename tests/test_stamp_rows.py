@@ -1,0 +1,97 @@
+"""Lines of type cut in two at a stamp are read in the order they were typed: a rendered carbon copy
+read by real Tesseract, its word order checked against the text the page was rendered from."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from pipeline import archival, evaluate, layout
+from pipeline.config import Settings
+from pipeline.model import BBox, Line, Page, Paragraph, Word
+from pipeline.process import process_page
+from pipeline.scans import load_page
+
+
+def _inversions(truth: str, text: str) -> int:
+    """Words that stand once in both texts, taken in the truth's order: how often the next one stands
+    before the one before it in `text` (0 when the text keeps the truth's order)."""
+    truth_words, read = re.findall(r"\w{4,}", truth), re.findall(r"\w{4,}", text)
+    once_truth, once_read = Counter(truth_words), Counter(read)
+    position = {w: k for k, w in enumerate(read) if once_read[w] == 1}
+    order = [position[w] for w in truth_words if once_truth[w] == 1 and w in position]
+    return sum(b < a for a, b in zip(order, order[1:], strict=False))
+
+
+def test_a_line_cut_at_a_round_stamp_is_read_in_its_order(tests_words, tmp_path, monkeypatch):
+    """Seed 1905: a grey carbon with a round stamp as dark as its type over three lines; Tesseract reads
+    the pieces right of the ring as a paragraph of their own, after the left pieces."""
+    page = archival.render_page(tests_words, 1905, fontset="tune", page_type="carbon", grey=True)
+    path = archival.write_pages([page], tmp_path, "tests")[0]
+    settings = Settings(correct=False)
+    scan = load_page(path, 1, settings)
+    joined = process_page(scan, "p", settings).page
+    monkeypatch.setattr(layout, "join_cut_rows", lambda body, stamps: body)
+    apart = process_page(scan, "p", settings).page
+    assert _inversions(page.text, apart.text) >= 2  # the right pieces read after the rows below them
+    assert _inversions(page.text, joined.text) < _inversions(page.text, apart.text)
+    assert evaluate.score(page.text, joined.text).cer < 0.8 * evaluate.score(page.text, apart.text).cer
+
+
+def _line(x0: int, x1: int, y: int, text: str) -> Line:
+    words = text.split()
+    step = (x1 - x0) // len(words)
+    boxes = [BBox(x0 + k * step, y, x0 + (k + 1) * step - 10, y + 40) for k in range(len(words))]
+    return Line(tuple(Word(w, b, 90.0) for w, b in zip(words, boxes, strict=True)), BBox.enclosing(boxes))
+
+
+def _page(paragraphs: list[list[Line]]) -> Page:
+    pars = tuple(Paragraph(tuple(ls), BBox.enclosing([ln.bbox for ln in ls])) for ls in paragraphs)
+    return Page(document="d", number=1, width=2400, height=3400, dpi=300, paragraphs=pars)
+
+
+STAMP = BBox(1000, 980, 1400, 1300)
+
+
+def test_pieces_beside_a_stamp_join_their_rows_left_to_right():
+    left = [_line(300, 990, 1000 + 80 * k, f"лево{k} начало{k}") for k in range(3)]
+    right = [_line(1410, 2100, 1000 + 80 * k, f"конец{k} право{k}") for k in range(3)]
+    joined = layout.join_cut_rows(_page([left, right]), [STAMP])
+    assert [ln.text for ln in joined.lines] == [f"лево{k} начало{k} конец{k} право{k}" for k in range(3)]
+    assert len(joined.paragraphs) == 1
+
+
+@pytest.mark.parametrize("stamp", [None, BBox(1000, 2000, 1400, 2300)])
+def test_no_stamp_in_the_gap_leaves_the_pieces_apart(stamp):
+    left = [_line(300, 990, 1000 + 80 * k, f"лево{k} начало{k}") for k in range(3)]
+    right = [_line(1410, 2100, 1000 + 80 * k, f"конец{k} право{k}") for k in range(3)]
+    page = _page([left, right])
+    assert layout.join_cut_rows(page, [stamp] if stamp else []) == page
+
+
+def test_two_columns_beside_a_stamp_in_their_gutter_stay_columns():
+    """Rows above and below the stamp stand in columns too: a printed two-column page."""
+    left = [_line(300, 990, 400 + 80 * k, f"лево{k} начало{k}") for k in range(16)]
+    right = [_line(1410, 2100, 400 + 80 * k, f"конец{k} право{k}") for k in range(16)]
+    page = _page([left, right])
+    assert layout.join_cut_rows(page, [BBox(1000, 900, 1400, 1200)]) == page
+
+
+def test_a_page_read_sideways_or_a_sliver_beside_a_stamp_joins_nothing():
+    """Lines taller than wide (a page whose lines run down it) and a narrow sliver of ink read as a line
+    (a page's edge) are no rows of type."""
+    down = [_line(300 + 80 * k, 340 + 80 * k, 1000, f"вниз{k}") for k in range(6)]
+    across = [_line(300 + 80 * k, 340 + 80 * k, 1000, f"поперек{k}") for k in range(6)]
+    sideways = _page(
+        [
+            [Line(ln.words, BBox(ln.bbox.x0, 300, ln.bbox.x1, 1400)) for ln in down],
+            [Line(ln.words, BBox(ln.bbox.x0 + 800, 300, ln.bbox.x1 + 800, 1400)) for ln in across],
+        ]
+    )
+    assert layout.join_cut_rows(sideways, [BBox(850, 300, 1100, 1400)]) == sideways
+    sliver = Line((Word("ыы", BBox(174, 1000, 181, 1060), 30.0),), BBox(174, 1000, 181, 1060))
+    body = [_line(900, 2100, 1000 + 80 * k, f"строка{k} текста{k}") for k in range(6)]
+    page = _page([[sliver], body])
+    assert layout.join_cut_rows(page, [BBox(0, 0, 216, 1400)]) == page
