@@ -228,19 +228,67 @@ def _around_ink(mask: np.ndarray, margin: int, operation: Callable[[np.ndarray],
     return out
 
 
-def grey_without_colour_ink(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+def grey_without_colour_ink(
+    pixels: np.ndarray, mask: np.ndarray | None, rgb: np.ndarray | None = None
+) -> np.ndarray:
     """The scan in grey with the coloured ink lifted to the paper around it.
 
-    Where coloured ink lies over black type the pixel stays dark (the ink mixes to near black and has
-    little chroma), so the type under a stamp survives."""
+    Given the scan's colour (`rgb`), each pixel of the mask keeps the black type's share of its
+    darkness (`_type_share`): a stamp's stroke across a letter takes nothing of the letter with it.
+    Without it, the mask's pixels take the paper's value."""
     grey = preprocess.to_grey(pixels)
     if mask is None:
         return grey
-    small, _ = preprocess.downscale(grey, 600)
+    small, factor = preprocess.downscale(grey, 600)
     kernel = max(15, int(round(min(small.shape) / 40)) | 1)  # wider than any stroke on the small copy
-    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    shape = cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
+    paper = cv2.dilate(small, shape)
+    if rgb is not None and rgb.ndim == 3 and rgb.shape[:2] == grey.shape:
+        ys, xs = np.nonzero(mask)
+        # The paper's colour and grey near each pixel, from the small copies (they change slowly).
+        sy = np.minimum((ys * factor).astype(np.int32), small.shape[0] - 1)
+        sx = np.minimum((xs * factor).astype(np.int32), small.shape[1] - 1)
+        rgb_small, _ = preprocess.downscale(np.ascontiguousarray(rgb[:, :, :3]), 600)
+        paper_rgb = cv2.dilate(rgb_small, shape)[sy, sx].astype(np.float32)
+        through = np.clip(rgb[ys, xs, :3].astype(np.float32) / np.maximum(paper_rgb, 1.0), 0.0, 1.0)
+        patches = cv2.dilate(
+            cv2.resize(mask, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA),
+            np.ones((9, 9), np.uint8),  # a stamp's or a word's strokes on the small copy: one patch
+        )
+        _, labels = cv2.connectedComponents((patches > 0).astype(np.uint8))
+        share = _type_share(through, labels[sy, sx])
+        out = grey.copy()
+        out[ys, xs] = np.clip(paper[sy, sx] * share, 0, 255).astype(np.uint8)
+        return out
     paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
     return cv2.copyTo(paper, mask, grey.copy())  # the paper's value where the mask is set
+
+
+def _type_share(through: np.ndarray, patch: np.ndarray) -> np.ndarray:
+    """How much light the black type alone lets through at each pixel of coloured ink (1: none there).
+
+    `through` holds each pixel's channels as shares of the paper's (n x 3), `patch` which patch of
+    coloured ink it belongs to. Inks on paper multiply: a pixel is type x stamp, the type grey (the same
+    share in every channel), the stamp its own colour c laid on with a strength k (1 - k (1 - c) in
+    each channel). The ratio of the stamp's darkest channel to its lightest is the stamp's alone, so it
+    gives k, and the lightest channel divided by the stamp's share in it leaves the type. A patch's ink
+    colour is that of its most coloured pixels (the stamp at full strength, nothing under it)."""
+    share = np.ones(len(through), np.float32)
+    chroma = through.max(axis=1) - through.min(axis=1)
+    order = np.argsort(patch, kind="stable")
+    bounds = np.flatnonzero(np.diff(patch[order])) + 1
+    for idx in np.split(order, bounds):
+        if idx.size == 0:
+            continue
+        strongest = idx[chroma[idx] >= np.percentile(chroma[idx], 80)]
+        colour = np.median(through[strongest], axis=0)
+        light, dark = int(np.argmax(colour)), int(np.argmin(colour))
+        a, b = 1.0 - colour[dark], 1.0 - colour[light]
+        lit = through[idx, light]
+        ratio = np.clip(through[idx, dark] / np.maximum(lit, 1e-3), 0.0, 1.0)
+        strength = np.clip((1.0 - ratio) / np.maximum(a - ratio * b, 1e-3), 0.0, 1.0)
+        share[idx] = np.clip(lit / (1.0 - strength * b), 0.0, 1.0)
+    return share
 
 
 def to_clean_frame(
