@@ -1343,7 +1343,8 @@ def apply(
     # image for Tesseract, but the crops come from the scan, and interpolating them blurs a stamp's rim.
     per_clean = float(np.sqrt(abs(np.linalg.det(np.array(page.transform, float)[:, :2])))) or 1.0
     ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi, min(1.0, per_clean))
-    body = dataclasses.replace(page, paragraphs=tuple(kept_paragraphs))
+    # Lines read again under a stamp may have put a paragraph's box above the text it was read after.
+    body = dataclasses.replace(page, paragraphs=ocr.top_down(tuple(kept_paragraphs)))
     zones = _text_zones(body) + _furniture_zones(furniture, body)
     step = Step(
         "layout",
