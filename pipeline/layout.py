@@ -62,6 +62,7 @@ CIRCLE_INSIDE_COVER = 0.75  # ... while a circle over dense type finds ink nearl
 CIRCLE_WHOLE_RIM = 0.85  # ... which a stamp over dense print may too, if its rim is inked this much
 CIRCLE_SHIFT = 0.35  # share of its radius a circle's rough centre may be off its rim's
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
+OUTER_RING = 1.3  # a round stamp's outer ring, 1.1-1.5 times the radius of its inner ring
 RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
 RECT_SIDE_LONG = 1.0  # ... unless the other side is this long: then a piece of this one will do
 RECT_SIDE_PIECE = 0.25  # inches: the shortest such piece (type along a side breaks it up)
@@ -233,62 +234,73 @@ def grey_without_colour_ink(
 ) -> np.ndarray:
     """The scan in grey with the coloured ink lifted to the paper around it.
 
-    Given the scan's colour (`rgb`), each pixel of the mask keeps the black type's share of its
-    darkness (`_type_share`): a stamp's stroke across a letter takes nothing of the letter with it.
-    Without it, the mask's pixels take the paper's value."""
+    Given the scan's colour (`rgb`), each patch of coloured ink (a stamp's or a word's strokes, with all
+    they enclose: a thin inner ring or a faint stroke the mask missed) keeps only the black type's share
+    of each pixel's darkness (`_type_share`): a stamp's stroke across a letter takes nothing of the
+    letter with it, and type and paper, which have no colour, come through as they are. Without the
+    colour, the mask's pixels take the paper's value."""
     grey = preprocess.to_grey(pixels)
     if mask is None:
         return grey
     small, factor = preprocess.downscale(grey, 600)
     kernel = max(15, int(round(min(small.shape) / 40)) | 1)  # wider than any stroke on the small copy
-    shape = cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
-    paper = cv2.dilate(small, shape)
-    if rgb is not None and rgb.ndim == 3 and rgb.shape[:2] == grey.shape:
-        ys, xs = np.nonzero(mask)
-        # The paper's colour and grey near each pixel, from the small copies (they change slowly).
-        sy = np.minimum((ys * factor).astype(np.int32), small.shape[0] - 1)
-        sx = np.minimum((xs * factor).astype(np.int32), small.shape[1] - 1)
-        rgb_small, _ = preprocess.downscale(np.ascontiguousarray(rgb[:, :, :3]), 600)
-        paper_rgb = cv2.dilate(rgb_small, shape)[sy, sx].astype(np.float32)
-        through = np.clip(rgb[ys, xs, :3].astype(np.float32) / np.maximum(paper_rgb, 1.0), 0.0, 1.0)
-        patches = cv2.dilate(
-            cv2.resize(mask, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA),
-            np.ones((9, 9), np.uint8),  # a stamp's or a word's strokes on the small copy: one patch
-        )
-        _, labels = cv2.connectedComponents((patches > 0).astype(np.uint8))
-        share = _type_share(through, labels[sy, sx])
-        out = grey.copy()
-        out[ys, xs] = np.clip(paper[sy, sx] * share, 0, 255).astype(np.uint8)
-        return out
-    paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return cv2.copyTo(paper, mask, grey.copy())  # the paper's value where the mask is set
+    paper_small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    if rgb is None or rgb.ndim != 3 or rgb.shape[:2] != grey.shape:
+        paper = cv2.resize(paper_small, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+        return cv2.copyTo(paper, mask, grey.copy())  # the paper's value where the mask is set
+    out = grey.copy()
+    patches = cv2.dilate(
+        cv2.resize(mask, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA),
+        np.ones((9, 9), np.uint8),
+    )
+    contours, _ = cv2.findContours((patches > 0).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    height, width = grey.shape
+    for contour in contours:
+        hull = cv2.convexHull(contour)
+        x, y, w, h = cv2.boundingRect(hull)
+        x0, y0 = int(x / factor), int(y / factor)
+        x1, y1 = min(width, int(np.ceil((x + w) / factor))), min(height, int(np.ceil((y + h) / factor)))
+        size = (x1 - x0, y1 - y0)
+        inside = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(inside, [hull - np.array([x, y])], 255)
+        inside = cv2.bitwise_or(cv2.resize(inside, size, interpolation=cv2.INTER_NEAREST), mask[y0:y1, x0:x1])
+        paper = cv2.resize(paper_small[y : y + h, x : x + w], size, interpolation=cv2.INTER_LINEAR)
+        share = _type_share(rgb[y0:y1, x0:x1, :3], grey[y0:y1, x0:x1], paper, mask[y0:y1, x0:x1])
+        if share is not None:
+            lifted = np.clip(paper * share, 0, 255).astype(np.uint8)
+            cv2.copyTo(lifted, inside, out[y0:y1, x0:x1])
+    return out
 
 
-def _type_share(through: np.ndarray, patch: np.ndarray) -> np.ndarray:
-    """How much light the black type alone lets through at each pixel of coloured ink (1: none there).
+def _type_share(
+    rgb: np.ndarray, grey: np.ndarray, paper: np.ndarray, coloured: np.ndarray
+) -> np.ndarray | None:
+    """How much light the black type alone lets through at each pixel of a patch of coloured ink (1:
+    no type there), or None when the patch shows no paper or no coloured ink to measure.
 
-    `through` holds each pixel's channels as shares of the paper's (n x 3), `patch` which patch of
-    coloured ink it belongs to. Inks on paper multiply: a pixel is type x stamp, the type grey (the same
-    share in every channel), the stamp its own colour c laid on with a strength k (1 - k (1 - c) in
-    each channel). The ratio of the stamp's darkest channel to its lightest is the stamp's alone, so it
-    gives k, and the lightest channel divided by the stamp's share in it leaves the type. A patch's ink
-    colour is that of its most coloured pixels (the stamp at full strength, nothing under it)."""
-    share = np.ones(len(through), np.float32)
-    chroma = through.max(axis=1) - through.min(axis=1)
-    order = np.argsort(patch, kind="stable")
-    bounds = np.flatnonzero(np.diff(patch[order])) + 1
-    for idx in np.split(order, bounds):
-        if idx.size == 0:
-            continue
-        strongest = idx[chroma[idx] >= np.percentile(chroma[idx], 80)]
-        colour = np.median(through[strongest], axis=0)
-        light, dark = int(np.argmax(colour)), int(np.argmin(colour))
-        a, b = 1.0 - colour[dark], 1.0 - colour[light]
-        lit = through[idx, light]
-        ratio = np.clip(through[idx, dark] / np.maximum(lit, 1e-3), 0.0, 1.0)
-        strength = np.clip((1.0 - ratio) / np.maximum(a - ratio * b, 1e-3), 0.0, 1.0)
-        share[idx] = np.clip(lit / (1.0 - strength * b), 0.0, 1.0)
-    return share
+    `paper` is the paper's grey round each pixel, `coloured` the coloured-ink mask. Inks on paper
+    multiply: a pixel is type x stamp, the type grey (the same share in every channel), the stamp its
+    own colour c laid on with a strength k (1 - k (1 - c) in each channel). The ratio of the stamp's
+    darkest channel to its lightest is the stamp's alone, so it gives k, and the lightest channel
+    divided by the stamp's share in it leaves the type. The paper's tint is that of the patch's
+    paper-light pixels; the ink's colour that of its most coloured pixels in the mask (the stamp at full
+    strength, nothing under it)."""
+    blank = grey >= 0.92 * paper
+    if not blank.any() or not coloured.any():
+        return None
+    pixels = rgb.astype(np.float32)
+    tint = np.median(pixels[blank], axis=0) / max(float(np.median(grey[blank])), 1.0)
+    through = pixels / (np.maximum(paper, 1).astype(np.float32)[..., None] * tint)
+    np.clip(through, 0.0, 1.0, out=through)
+    own = through[coloured > 0]
+    chroma = own.max(axis=1) - own.min(axis=1)
+    colour = np.median(own[chroma >= np.percentile(chroma, 80)], axis=0)
+    light, dark = int(np.argmax(colour)), int(np.argmin(colour))
+    a, b = 1.0 - colour[dark], 1.0 - colour[light]
+    lit = through[..., light]
+    ratio = np.clip(through[..., dark] / np.maximum(lit, 1e-3), 0.0, 1.0)
+    strength = np.clip((1.0 - ratio) / np.maximum(a - ratio * b, 1e-3), 0.0, 1.0)
+    return np.clip(lit / (1.0 - strength * b), 0.0, 1.0)
 
 
 def to_clean_frame(
@@ -622,17 +634,23 @@ def _round_stamps(
     )
     regions: list[Region] = []
     # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
-    for cx, cy, r in [] if circles is None else sorted(circles[0], key=lambda c: -c[2]):
+    for rough_x, rough_y, rough_r in [] if circles is None else sorted(circles[0], key=lambda c: -c[2]):
         # The accumulator's centre and radius are rough (type inside a grey stamp pulls them off): the
-        # rim is the best-inked circle near them.
-        cx, cy, rim, radius = _best_rim(ink, float(cx), float(cy), float(r))
-        outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
-        inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
-        # A more broken rim must stand out more from the band outside it.
-        contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
-        # Dense type inside is no stamp, unless the rim is inked nearly all round (a stamp over print).
-        crowded = inside > CIRCLE_INSIDE_COVER and rim < CIRCLE_WHOLE_RIM
-        if rim < CIRCLE_RIM_COVER - 0.05 or crowded or rim - outside < contrast:
+        # rim is the best-inked circle near them. Its circle may be a stamp's inner ring (the two share
+        # a centre, and the accumulator gives a centre one radius): the outer ring is looked for first.
+        for guess in (rough_r * OUTER_RING, rough_r):
+            if guess > high * 1.15:
+                continue
+            cx, cy, rim, radius = _best_rim(ink, float(rough_x), float(rough_y), float(guess))
+            outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
+            inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
+            # A more broken rim must stand out more from the band outside it.
+            contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
+            # Dense type inside is no stamp, unless the rim is inked nearly all round (a stamp over print).
+            crowded = inside > CIRCLE_INSIDE_COVER and rim < CIRCLE_WHOLE_RIM
+            if rim >= CIRCLE_RIM_COVER - 0.05 and not crowded and rim - outside >= contrast:
+                break
+        else:
             continue
         x0, y0 = max(0.0, cx - radius - 2), max(0.0, cy - radius - 2)
         box = _unscale(int(x0), int(y0), int(cx + radius + 2 - x0), int(cy + radius + 2 - y0), scale)
@@ -1320,6 +1338,7 @@ def apply(
     furniture: list[dict] = [
         {"type": r.type, "role": r.role, "bbox": r.bbox, "region": r, "words": []} for r in found.regions
     ]
+    page = join_rows_cut_by_stamps(page, [r.bbox for r in found.regions if r.type == "stamp"])
     page, reread = reread_under_stamps(page, found, read_crop, settings)
     reread_seconds += reread
     kept_paragraphs: list[Paragraph] = []
@@ -1360,6 +1379,56 @@ def apply(
         round(seconds + time.perf_counter() - started, 4),
     )
     return dataclasses.replace(body, zones=tuple(zones), steps=(*page.steps, step))
+
+
+def join_rows_cut_by_stamps(page: Page, stamps: list[BBox]) -> Page:
+    """Lines of type that a stamp cuts in two, which Tesseract read as two paragraphs side by side (the
+    pieces left of the stamp after those right of it), joined into whole lines again, in the first of the
+    two paragraphs. Two pieces are one line when their words' middles are on one row, the gap between
+    them lies under a stamp, and the page is not in two columns (whose rows a stamp over the gutter would
+    join)."""
+    if not stamps or ocr.two_columns(page.lines, page.width) is not None:
+        return page
+    paragraphs = [list(p.lines) for p in page.paragraphs]
+    blocks = [p.block for p in page.paragraphs]
+
+    def cut(a: Line, b: Line) -> bool:
+        """Whether `a` ends left of `b` on its row, with a stamp over the gap between them."""
+        height = min(a.bbox.height, b.bbox.height)
+        if a.bbox.x1 > b.bbox.x0 or abs(ocr.line_middle(a) - ocr.line_middle(b)) > 0.5 * height:
+            return False
+        middle = ocr.line_middle(a)
+        return any(
+            s.x0 <= a.bbox.x1 + height and s.x1 >= b.bbox.x0 - height and s.y0 <= middle <= s.y1
+            for s in stamps
+        )
+
+    joined = True
+    while joined:
+        joined = False
+        pieces = [(i, j, line) for i, lines in enumerate(paragraphs) for j, line in enumerate(lines)]
+        for i, j, line in pieces:
+            other = next(((k, m, o) for k, m, o in pieces if k != i and (cut(line, o) or cut(o, line))), None)
+            if other is None:
+                continue
+            k, m, piece = other
+            left, right = (line, piece) if line.bbox.x1 <= piece.bbox.x0 else (piece, line)
+            whole = Line(
+                (*left.words, *right.words), left.bbox.union(right.bbox), left.baseline or right.baseline
+            )
+            (keep, at), (drop, gone) = sorted([(i, j), (k, m)])
+            paragraphs[keep][at] = whole
+            del paragraphs[drop][gone]
+            joined = True
+            break
+    kept = [(lines, block) for lines, block in zip(paragraphs, blocks, strict=True) if lines]
+    return dataclasses.replace(
+        page,
+        paragraphs=tuple(
+            Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block=block)
+            for lines, block in kept
+        ),
+    )
 
 
 def reread_under_stamps(
