@@ -62,6 +62,7 @@ CIRCLE_INSIDE_COVER = 0.75  # ... while a circle over dense type finds ink nearl
 CIRCLE_WHOLE_RIM = 0.85  # ... which a stamp over dense print may too, if its rim is inked this much
 CIRCLE_SHIFT = 0.35  # share of its radius a circle's rough centre may be off its rim's
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
+BROKEN_RIM_OUTSIDE = 0.3  # ... and a rim inked less than CIRCLE_RIM_COVER has at most this share outside
 OUTER_RING = 1.3  # a round stamp's outer ring, 1.1-1.5 times the radius of its inner ring
 RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
 RECT_SIDE_LONG = 1.0  # ... unless the other side is this long: then a piece of this one will do
@@ -285,11 +286,12 @@ def _type_share(
     divided by the stamp's share in it leaves the type. The paper's tint is that of the patch's
     paper-light pixels; the ink's colour that of its most coloured pixels in the mask (the stamp at full
     strength, nothing under it)."""
-    blank = grey >= 0.92 * paper
+    # The tint from every fourth pixel each way: it changes slowly, and the paper is most of a patch.
+    blank = grey[::4, ::4] >= 0.92 * paper[::4, ::4]
     if not blank.any() or not coloured.any():
         return None
+    tint = rgb[::4, ::4][blank].mean(axis=0) / max(float(grey[::4, ::4][blank].mean()), 1.0)
     pixels = rgb.astype(np.float32)
-    tint = np.median(pixels[blank], axis=0) / max(float(np.median(grey[blank])), 1.0)
     through = pixels / (np.maximum(paper, 1).astype(np.float32)[..., None] * tint)
     np.clip(through, 0.0, 1.0, out=through)
     own = through[coloured > 0]
@@ -648,7 +650,10 @@ def _round_stamps(
             contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
             # Dense type inside is no stamp, unless the rim is inked nearly all round (a stamp over print).
             crowded = inside > CIRCLE_INSIDE_COVER and rim < CIRCLE_WHOLE_RIM
-            if rim >= CIRCLE_RIM_COVER - 0.05 and not crowded and rim - outside >= contrast:
+            # A broken rim over print: the print inks part of any circle, so the band outside must be
+            # mostly paper.
+            clear = rim >= CIRCLE_RIM_COVER or outside <= BROKEN_RIM_OUTSIDE
+            if rim >= CIRCLE_RIM_COVER - 0.05 and not crowded and rim - outside >= contrast and clear:
                 break
         else:
             continue
