@@ -12,9 +12,10 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
+from benchmarks import archival_eval
 from pipeline import archival, evaluate, layout, ocr, process
 from pipeline.config import Settings
-from pipeline.model import BBox, Line, Paragraph, Word
+from pipeline.model import BBox, Line, Page, Paragraph, Word, to_dict
 from pipeline.scans import load_page
 
 
@@ -190,3 +191,45 @@ def test_a_line_a_stamp_touches_is_read_in_its_place_on_a_rendered_page(tmp_path
     assert seen.score > 85 and item.score > 80
     assert seen.dest_start < item.dest_start
     assert evaluate.score(page.text, text).cer < 0.05
+
+
+def test_a_grey_stamps_outer_ring_is_found_and_the_lines_it_cuts_are_read_in_order(tmp_path, test_text):
+    """A tune-set protocol in grey with a round stamp over the text: Hough's circle was the stamp's inner
+    ring, whose band outside (the ring's text) is inked, so no stamp was found; and Tesseract read the
+    lines the stamp cuts as two paragraphs side by side, the pieces right of the stamp first. The outer
+    ring is found, and each cut line is read whole, left piece first."""
+    page = archival.render_page(test_text.split(), 1945, fontset="tune", page_type="protocol", grey=True)
+    truth = [z for z in page.zones if z["type"] == "stamp"]
+    assert [z["role"] for z in truth].count("round") == 1  # what this seed renders
+    result = process.process_page(
+        load_page(archival.write_pages([page], tmp_path, "tests")[0], 1, Settings()), "page", Settings()
+    )
+    zones = archival_eval.predicted_zones({"page": to_dict(result.page)})
+    assert archival_eval.score_zones(truth, zones)["stamp"][3] >= 1  # the round stamp, where it is
+    text = result.page.text
+    for left, right in (
+        ("прибавилось с того", "Почему и для каких"),
+        ("заново?» Нам", "прикидываются удивленными"),
+    ):
+        assert left in page.text and right in page.text
+        a, b = fuzz.partial_ratio_alignment(left, text), fuzz.partial_ratio_alignment(right, text)
+        assert a.score > 70 and b.score > 70
+        assert a.dest_start < b.dest_start
+
+
+def test_pieces_of_a_line_either_side_of_a_stamp_are_one_line_again():
+    """Two paragraphs side by side, the right one first (Tesseract's order round a stamp): their pieces
+    on one row join in the first paragraph, left piece first; a row with no stamp over its gap and a
+    paragraph below stay as they were."""
+    right = _par(_line(600, 1100, 2000, "правая"), _line(700, 1100, 2000, "вторая"))
+    left = _par(_line(600, 250, 600, "левая"), _line(700, 250, 600, "другая"))
+    below = _par(_line(900, 250, 2000, "ниже"))
+    page = Page("d", 1, 2400, 3000, 300, paragraphs=(right, left, below))
+    stamp = BBox(550, 550, 1150, 680)  # over the first row's gap only
+    out = layout.join_rows_cut_by_stamps(page, [stamp])
+    assert [[ln.text for ln in p.lines] for p in out.paragraphs] == [
+        ["левая правая", "вторая"],
+        ["другая"],
+        ["ниже"],
+    ]
+    assert layout.join_rows_cut_by_stamps(page, []) is page
