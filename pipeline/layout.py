@@ -291,16 +291,18 @@ def _type_share(
     if not blank.any() or not coloured.any():
         return None
     tint = rgb[::4, ::4][blank].mean(axis=0) / max(float(grey[::4, ::4][blank].mean()), 1.0)
-    pixels = rgb.astype(np.float32)
-    through = pixels / (np.maximum(paper, 1).astype(np.float32)[..., None] * tint)
-    np.clip(through, 0.0, 1.0, out=through)
-    own = through[coloured > 0]
+    paper = np.maximum(paper, 1).astype(np.float32)
+    inked = coloured[::2, ::2] > 0  # the ink's colour from every other pixel each way
+    own = np.clip(
+        rgb[::2, ::2][inked].astype(np.float32) / (paper[::2, ::2][inked][:, None] * tint), 0.0, 1.0
+    )
     chroma = own.max(axis=1) - own.min(axis=1)
     colour = np.median(own[chroma >= np.percentile(chroma, 80)], axis=0)
     light, dark = int(np.argmax(colour)), int(np.argmin(colour))
     a, b = 1.0 - colour[dark], 1.0 - colour[light]
-    lit = through[..., light]
-    ratio = np.clip(through[..., dark] / np.maximum(lit, 1e-3), 0.0, 1.0)
+    # Only the two channels that tell the inks apart, as shares of the paper's.
+    lit = np.clip(rgb[..., light] / (paper * tint[light]), 0.0, 1.0)
+    ratio = np.clip(rgb[..., dark] / (paper * tint[dark]) / np.maximum(lit, 1e-3), 0.0, 1.0)
     strength = np.clip((1.0 - ratio) / np.maximum(a - ratio * b, 1e-3), 0.0, 1.0)
     return np.clip(lit / (1.0 - strength * b), 0.0, 1.0)
 
