@@ -250,6 +250,7 @@ def grey_without_colour_ink(
         paper = cv2.resize(paper_small, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
         return cv2.copyTo(paper, mask, grey.copy())  # the paper's value where the mask is set
     out = grey.copy()
+    paper_full = None  # made once, if a patch is lifted the plain way
     patches = cv2.dilate(
         cv2.resize(mask, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA),
         np.ones((9, 9), np.uint8),
@@ -270,14 +271,19 @@ def grey_without_colour_ink(
         if share is not None:
             lifted = np.clip(paper * share, 0, 255).astype(np.uint8)
             cv2.copyTo(lifted, inside, out[y0:y1, x0:x1])
+            continue
+        if paper_full is None:
+            paper_full = cv2.resize(paper_small, (width, height), interpolation=cv2.INTER_LINEAR)
+        cv2.copyTo(paper_full[y0:y1, x0:x1], mask[y0:y1, x0:x1], out[y0:y1, x0:x1])
     return out
 
 
 def _type_share(
     rgb: np.ndarray, grey: np.ndarray, paper: np.ndarray, coloured: np.ndarray
 ) -> np.ndarray | None:
-    """How much light the black type alone lets through at each pixel of a patch of coloured ink (1:
-    no type there), or None when the patch shows no paper or no coloured ink to measure.
+    """How much light the black type alone lets through at each pixel of a patch of blue or violet ink
+    (1: no type there), or None when the patch shows no paper, no coloured ink to measure, or ink of
+    another hue (a red pencil, a brown stain or binding, which may be the paper's own: lifted as it is).
 
     `paper` is the paper's grey round each pixel, `coloured` the coloured-ink mask. Inks on paper
     multiply: a pixel is type x stamp, the type grey (the same share in every channel), the stamp its
@@ -299,6 +305,8 @@ def _type_share(
     chroma = own.max(axis=1) - own.min(axis=1)
     colour = np.median(own[chroma >= np.percentile(chroma, 80)], axis=0)
     light, dark = int(np.argmax(colour)), int(np.argmin(colour))
+    if light != 2:  # RGB: stamp and pen inks let most of the blue through
+        return None
     a, b = 1.0 - colour[dark], 1.0 - colour[light]
     # Only the two channels that tell the inks apart, as shares of the paper's.
     lit = np.clip(rgb[..., light] / (paper * tint[light]), 0.0, 1.0)
