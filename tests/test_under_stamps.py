@@ -233,3 +233,18 @@ def test_pieces_of_a_line_either_side_of_a_stamp_are_one_line_again():
         ["ниже"],
     ]
     assert layout.join_rows_cut_by_stamps(page, []) is page
+
+
+def test_no_round_stamp_is_found_in_dense_print_beside_a_real_one(tmp_path, test_text):
+    """A tune-set page in two printed columns with one round stamp. A circle through the dense print
+    (its rim inked two thirds of the way round by the letters, the band outside it nearly half) passed
+    for a second stamp; a broken rim now needs a mostly clear band outside it, and only the real stamp
+    is found."""
+    page = archival.render_page(test_text.split(), 1966, fontset="tune", page_type="two_columns", grey=False)
+    truth = [z for z in page.zones if z["type"] == "stamp"]
+    assert [z["role"] for z in truth] == ["round"]  # what this seed renders
+    result = process.process_page(
+        load_page(archival.write_pages([page], tmp_path, "tests")[0], 1, Settings()), "page", Settings()
+    )
+    zones = archival_eval.predicted_zones({"page": to_dict(result.page)})
+    assert archival_eval.score_zones(truth, zones)["stamp"][1:] == [1, 1, 1]  # found, predicted, right
