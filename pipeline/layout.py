@@ -40,6 +40,9 @@ from .model import BBox, Line, Page, Paragraph, Step, Word, Zone
 
 ANALYSIS_SIDE = 1000  # long side of the copies the layout is estimated on
 CHROMA_INK = 60  # max - min channel (0..255) of flattened pixels above which ink counts as coloured
+TYPE_UNDER_PIXELS = 500  # dark pixels of type a patch of coloured ink needs beside its strokes ...
+COLOURED_TYPE_SHARE = 0.35  # ... of which at most this share may look like the stamp's ink
+FAINT_STAMP = 0.15  # a stamp's strength (0..1) under which a pixel of a patch counts as no stamp ink
 CHROMA_BLUE_INK = 25  # ... and for blue and violet ink (stamps, pens), faint as it may be
 MIN_COLOUR_FRACTION = 2e-4  # less coloured ink than this on a page is JPEG noise or a tinted edge
 COLOUR_PATCH_CLOSE = 0.1  # inches: gaps in coloured ink closed to make one patch of a stamp or a word
@@ -282,8 +285,9 @@ def _type_share(
     rgb: np.ndarray, grey: np.ndarray, paper: np.ndarray, coloured: np.ndarray
 ) -> np.ndarray | None:
     """How much light the black type alone lets through at each pixel of a patch of blue or violet ink
-    (1: no type there), or None when the patch shows no paper, no coloured ink to measure, or ink of
-    another hue (a red pencil, a brown stain or binding, which may be the paper's own: lifted as it is).
+    (1: no type there), or None when the patch shows no paper, no coloured ink to measure, ink of
+    another hue (a red pencil, a brown stain or binding, which may be the paper's own), or no black
+    type beside its strokes: the patch is then lifted as it was.
 
     `paper` is the paper's grey round each pixel, `coloured` the coloured-ink mask. Inks on paper
     multiply: a pixel is type x stamp, the type grey (the same share in every channel), the stamp its
@@ -310,8 +314,19 @@ def _type_share(
     a, b = 1.0 - colour[dark], 1.0 - colour[light]
     # Only the two channels that tell the inks apart, as shares of the paper's.
     lit = np.clip(rgb[..., light] / (paper * tint[light]), 0.0, 1.0)
-    ratio = np.clip(rgb[..., dark] / (paper * tint[dark]) / np.maximum(lit, 1e-3), 0.0, 1.0)
+    # The stamp's strength from the two channels averaged over 3 x 3 pixels (a scan's colour is coarser
+    # than its grey, and its grain would otherwise read as a little colour on every pixel), with a
+    # little colour taken for none: on faint type, lightening each grainy pixel wipes its letters out.
+    dark_lit = cv2.blur(rgb[..., dark], (3, 3)) / (paper * tint[dark])
+    ratio = np.clip(dark_lit / np.maximum(cv2.blur(lit, (3, 3)), 1e-3), 0.0, 1.0)
     strength = np.clip((1.0 - ratio) / np.maximum(a - ratio * b, 1e-3), 0.0, 1.0)
+    strength = np.clip((strength - FAINT_STAMP) / (1.0 - FAINT_STAMP), 0.0, 1.0)
+    # The model holds when the type is black: the dark ink away from the coloured strokes then shows
+    # no stamp's colour. Too little of it to tell (a faint carbon), or too much of it coloured like
+    # the stamp (a carbon copy typed in violet or blue): the patch is lifted as it was.
+    away = (lit < 0.8) & (cv2.dilate(coloured, np.ones((9, 9), np.uint8)) == 0)
+    if np.count_nonzero(away) < TYPE_UNDER_PIXELS or np.mean(strength[away] > 0) > COLOURED_TYPE_SHARE:
+        return None
     return np.clip(lit / (1.0 - strength * b), 0.0, 1.0)
 
 
