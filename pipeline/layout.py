@@ -4,8 +4,9 @@ Two halves, around the body OCR (see process.py):
 
 - before: `colour_ink` finds coloured ink on a colour scan (violet and blue stamps and pens, red
   pencil) by its chroma and hue, in patches where it is most of the ink or stamp-sized, and
-  `grey_without_colour_ink` lifts it to the paper's value, so the cleaned page keeps only the black
-  type (black type under a stamp stays black).
+  `grey_without_colour_ink` divides a blue or violet patch's ink out of each pixel (inks multiply on
+  paper), or lifts other inks to the paper's value, so the cleaned page keeps only the black type
+  (the pieces of letters a stamp's strokes cross stay whole).
 - after: `find_regions` looks at copies of the cleaned page about a thousand pixels long: coloured
   ink grouped into stamps (a ring or a frame round their text) and handwriting; on any scan, round
   stamps by their circle (cv2.HoughCircles, checked along the rim) and rectangular ones by the long
