@@ -4,8 +4,9 @@ Two halves, around the body OCR (see process.py):
 
 - before: `colour_ink` finds coloured ink on a colour scan (violet and blue stamps and pens, red
   pencil) by its chroma and hue, in patches where it is most of the ink or stamp-sized, and
-  `grey_without_colour_ink` lifts it to the paper's value, so the cleaned page keeps only the black
-  type (black type under a stamp stays black).
+  `grey_without_colour_ink` divides a blue or violet patch's ink out of each pixel (inks multiply on
+  paper), or lifts other inks to the paper's value, so the cleaned page keeps only the black type
+  (the pieces of letters a stamp's strokes cross stay whole).
 - after: `find_regions` looks at copies of the cleaned page about a thousand pixels long: coloured
   ink grouped into stamps (a ring or a frame round their text) and handwriting; on any scan, round
   stamps by their circle (cv2.HoughCircles, checked along the rim) and rectangular ones by the long
@@ -40,6 +41,9 @@ from .model import BBox, Line, Page, Paragraph, Step, Word, Zone
 
 ANALYSIS_SIDE = 1000  # long side of the copies the layout is estimated on
 CHROMA_INK = 60  # max - min channel (0..255) of flattened pixels above which ink counts as coloured
+TYPE_UNDER_PIXELS = 500  # dark pixels of type a patch of coloured ink needs beside its strokes ...
+COLOURED_TYPE_SHARE = 0.35  # ... of which at most this share may look like the stamp's ink
+FAINT_STAMP = 0.15  # a stamp's strength (0..1) under which a pixel of a patch counts as no stamp ink
 CHROMA_BLUE_INK = 25  # ... and for blue and violet ink (stamps, pens), faint as it may be
 MIN_COLOUR_FRACTION = 2e-4  # less coloured ink than this on a page is JPEG noise or a tinted edge
 COLOUR_PATCH_CLOSE = 0.1  # inches: gaps in coloured ink closed to make one patch of a stamp or a word
@@ -63,6 +67,8 @@ CIRCLE_WHOLE_RIM = 0.85  # ... which a stamp over dense print may too, if its ri
 CIRCLE_SHIFT = 0.35  # share of its radius a circle's rough centre may be off its rim's
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
 RIM_BAND = (-1.5, -0.5, 0.5, 1.5)  # pixels off a circle's radius that count as its rim
+BROKEN_RIM_OUTSIDE = 0.3  # ... and a rim inked less than CIRCLE_RIM_COVER has at most this share outside
+OUTER_RING = 1.3  # a round stamp's outer ring, 1.1-1.5 times the radius of its inner ring
 RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp's frame looked at
 RECT_SIDE_LONG = 1.0  # ... unless the other side is this long: then a piece of this one will do
 RECT_SIDE_PIECE = 0.25  # inches: the shortest such piece (type along a side breaks it up)
@@ -241,19 +247,101 @@ def _around_ink(mask: np.ndarray, margin: int, operation: Callable[[np.ndarray],
     return out
 
 
-def grey_without_colour_ink(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+def grey_without_colour_ink(
+    pixels: np.ndarray, mask: np.ndarray | None, rgb: np.ndarray | None = None
+) -> np.ndarray:
     """The scan in grey with the coloured ink lifted to the paper around it.
 
-    Where coloured ink lies over black type the pixel stays dark (the ink mixes to near black and has
-    little chroma), so the type under a stamp survives."""
+    Given the scan's colour (`rgb`), each patch of coloured ink (a stamp's or a word's strokes, with all
+    they enclose: a thin inner ring or a faint stroke the mask missed) keeps only the black type's share
+    of each pixel's darkness (`_type_share`): a stamp's stroke across a letter takes nothing of the
+    letter with it, and type and paper, which have no colour, come through as they are. Without the
+    colour, the mask's pixels take the paper's value."""
     grey = preprocess.to_grey(pixels)
     if mask is None:
         return grey
-    small, _ = preprocess.downscale(grey, 600)
+    small, factor = preprocess.downscale(grey, 600)
     kernel = max(15, int(round(min(small.shape) / 40)) | 1)  # wider than any stroke on the small copy
-    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
-    paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return cv2.copyTo(paper, mask, grey.copy())  # the paper's value where the mask is set
+    paper_small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    if rgb is None or rgb.ndim != 3 or rgb.shape[:2] != grey.shape:
+        paper = cv2.resize(paper_small, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+        return cv2.copyTo(paper, mask, grey.copy())  # the paper's value where the mask is set
+    out = grey.copy()
+    paper_full = None  # made once, if a patch is lifted the plain way
+    patches = cv2.dilate(
+        cv2.resize(mask, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA),
+        np.ones((9, 9), np.uint8),
+    )
+    contours, _ = cv2.findContours((patches > 0).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    height, width = grey.shape
+    for contour in contours:
+        hull = cv2.convexHull(contour)
+        x, y, w, h = cv2.boundingRect(hull)
+        x0, y0 = int(x / factor), int(y / factor)
+        x1, y1 = min(width, int(np.ceil((x + w) / factor))), min(height, int(np.ceil((y + h) / factor)))
+        size = (x1 - x0, y1 - y0)
+        inside = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(inside, [hull - np.array([x, y])], 255)
+        inside = cv2.bitwise_or(cv2.resize(inside, size, interpolation=cv2.INTER_NEAREST), mask[y0:y1, x0:x1])
+        paper = cv2.resize(paper_small[y : y + h, x : x + w], size, interpolation=cv2.INTER_LINEAR)
+        share = _type_share(rgb[y0:y1, x0:x1, :3], grey[y0:y1, x0:x1], paper, mask[y0:y1, x0:x1])
+        if share is not None:
+            lifted = np.clip(paper * share, 0, 255).astype(np.uint8)
+            cv2.copyTo(lifted, inside, out[y0:y1, x0:x1])
+            continue
+        if paper_full is None:
+            paper_full = cv2.resize(paper_small, (width, height), interpolation=cv2.INTER_LINEAR)
+        cv2.copyTo(paper_full[y0:y1, x0:x1], mask[y0:y1, x0:x1], out[y0:y1, x0:x1])
+    return out
+
+
+def _type_share(
+    rgb: np.ndarray, grey: np.ndarray, paper: np.ndarray, coloured: np.ndarray
+) -> np.ndarray | None:
+    """How much light the black type alone lets through at each pixel of a patch of blue or violet ink
+    (1: no type there), or None when the patch shows no paper, no coloured ink to measure, ink of
+    another hue (a red pencil, a brown stain or binding, which may be the paper's own), or no black
+    type beside its strokes: the patch is then lifted as it was.
+
+    `paper` is the paper's grey round each pixel, `coloured` the coloured-ink mask. Inks on paper
+    multiply: a pixel is type x stamp, the type grey (the same share in every channel), the stamp its
+    own colour c laid on with a strength k (1 - k (1 - c) in each channel). The ratio of the stamp's
+    darkest channel to its lightest is the stamp's alone, so it gives k, and the lightest channel
+    divided by the stamp's share in it leaves the type. The paper's tint is that of the patch's
+    paper-light pixels; the ink's colour that of its most coloured pixels in the mask (the stamp at full
+    strength, nothing under it)."""
+    # The tint from every fourth pixel each way: it changes slowly, and the paper is most of a patch.
+    blank = grey[::4, ::4] >= 0.92 * paper[::4, ::4]
+    if not blank.any() or not coloured.any():
+        return None
+    tint = rgb[::4, ::4][blank].mean(axis=0) / max(float(grey[::4, ::4][blank].mean()), 1.0)
+    paper = np.maximum(paper, 1).astype(np.float32)
+    inked = coloured[::2, ::2] > 0  # the ink's colour from every other pixel each way
+    own = np.clip(
+        rgb[::2, ::2][inked].astype(np.float32) / (paper[::2, ::2][inked][:, None] * tint), 0.0, 1.0
+    )
+    chroma = own.max(axis=1) - own.min(axis=1)
+    colour = np.median(own[chroma >= np.percentile(chroma, 80)], axis=0)
+    light, dark = int(np.argmax(colour)), int(np.argmin(colour))
+    if light != 2:  # RGB: stamp and pen inks let most of the blue through
+        return None
+    a, b = 1.0 - colour[dark], 1.0 - colour[light]
+    # Only the two channels that tell the inks apart, as shares of the paper's.
+    lit = np.clip(rgb[..., light] / (paper * tint[light]), 0.0, 1.0)
+    # The stamp's strength from the two channels averaged over 3 x 3 pixels (a scan's colour is coarser
+    # than its grey, and its grain would otherwise read as a little colour on every pixel), with a
+    # little colour taken for none: on faint type, lightening each grainy pixel wipes its letters out.
+    dark_lit = cv2.blur(rgb[..., dark], (3, 3)) / (paper * tint[dark])
+    ratio = np.clip(dark_lit / np.maximum(cv2.blur(lit, (3, 3)), 1e-3), 0.0, 1.0)
+    strength = np.clip((1.0 - ratio) / np.maximum(a - ratio * b, 1e-3), 0.0, 1.0)
+    strength = np.clip((strength - FAINT_STAMP) / (1.0 - FAINT_STAMP), 0.0, 1.0)
+    # The model holds when the type is black: the dark ink away from the coloured strokes then shows
+    # no stamp's colour. Too little of it to tell (a faint carbon), or too much of it coloured like
+    # the stamp (a carbon copy typed in violet or blue): the patch is lifted as it was.
+    away = (lit < 0.8) & (cv2.dilate(coloured, np.ones((9, 9), np.uint8)) == 0)
+    if np.count_nonzero(away) < TYPE_UNDER_PIXELS or np.mean(strength[away] > 0) > COLOURED_TYPE_SHARE:
+        return None
+    return np.clip(lit / (1.0 - strength * b), 0.0, 1.0)
 
 
 def to_clean_frame(
@@ -587,17 +675,26 @@ def _round_stamps(
     )
     regions: list[Region] = []
     # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
-    for cx, cy, r in [] if circles is None else sorted(circles[0], key=lambda c: -c[2]):
+    for rough_x, rough_y, rough_r in [] if circles is None else sorted(circles[0], key=lambda c: -c[2]):
         # The accumulator's centre and radius are rough (type inside a grey stamp pulls them off): the
-        # rim is the best-inked circle near them.
-        cx, cy, rim, radius = _best_rim(ink, float(cx), float(cy), float(r))
-        outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
-        inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
-        # A more broken rim must stand out more from the band outside it.
-        contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
-        # Dense type inside is no stamp, unless the rim is inked nearly all round (a stamp over print).
-        crowded = inside > CIRCLE_INSIDE_COVER and rim < CIRCLE_WHOLE_RIM
-        if rim < CIRCLE_RIM_COVER - 0.05 or crowded or rim - outside < contrast:
+        # rim is the best-inked circle near them. Its circle may be a stamp's inner ring (the two share
+        # a centre, and the accumulator gives a centre one radius): the outer ring is looked for first.
+        for guess in (rough_r * OUTER_RING, rough_r):
+            if guess > high * 1.15:
+                continue
+            cx, cy, rim, radius = _best_rim(ink, float(rough_x), float(rough_y), float(guess))
+            outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
+            inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
+            # A more broken rim must stand out more from the band outside it.
+            contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
+            # Dense type inside is no stamp, unless the rim is inked nearly all round (a stamp over print).
+            crowded = inside > CIRCLE_INSIDE_COVER and rim < CIRCLE_WHOLE_RIM
+            # A broken rim over print: the print inks part of any circle, so the band outside must be
+            # mostly paper.
+            clear = rim >= CIRCLE_RIM_COVER or outside <= BROKEN_RIM_OUTSIDE
+            if rim >= CIRCLE_RIM_COVER - 0.05 and not crowded and rim - outside >= contrast and clear:
+                break
+        else:
             continue
         x0, y0 = max(0.0, cx - radius - 2), max(0.0, cy - radius - 2)
         box = _unscale(int(x0), int(y0), int(cx + radius + 2 - x0), int(cy + radius + 2 - y0), scale)
@@ -1299,7 +1396,8 @@ def apply(
     # image for Tesseract, but the crops come from the scan, and interpolating them blurs a stamp's rim.
     per_clean = float(np.sqrt(abs(np.linalg.det(np.array(page.transform, float)[:, :2])))) or 1.0
     ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi, min(1.0, per_clean))
-    body = dataclasses.replace(page, paragraphs=tuple(kept_paragraphs))
+    # Lines read again under a stamp may have put a paragraph's box above the text it was read after.
+    body = dataclasses.replace(page, paragraphs=ocr.top_down(tuple(kept_paragraphs)))
     body = join_cut_rows(body, [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")])
     zones = _text_zones(body) + _furniture_zones(furniture, body)
     step = Step(

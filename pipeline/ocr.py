@@ -344,6 +344,25 @@ def columns_apart(paragraphs: tuple[Paragraph, ...], width: int) -> tuple[Paragr
     return _column_by_column(kept, side, split)
 
 
+def top_down(paragraphs: tuple[Paragraph, ...]) -> tuple[Paragraph, ...]:
+    """Tesseract's order of paragraphs, except that one wholly above another in the same column (the two
+    share most of the narrower one's width) is read before it. Round a stamp, Tesseract's layout may make
+    a block of the line the stamp touches and read it after the text below."""
+    out: list[Paragraph] = []
+    for par in paragraphs:
+        height = float(np.median([ln.bbox.height for ln in par.lines])) if par.lines else 0.0
+        below = next(
+            (
+                i
+                for i, q in enumerate(out)
+                if par.bbox.y1 <= q.bbox.y0 + 0.5 * height and _beside(par.bbox, q.bbox)
+            ),
+            None,
+        )
+        out.insert(len(out) if below is None else below, par)
+    return tuple(out)
+
+
 def _column_by_column(
     paragraphs: list[Paragraph], side: Callable[[Line], str], split: int
 ) -> tuple[Paragraph, ...]:

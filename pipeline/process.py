@@ -47,7 +47,7 @@ def _ocr(
     """The page as Tesseract reads it, and the cleaned image's ocr.reduced_copy when one was made (the
     layout stage shrinks it further instead of the whole page again)."""
     paragraphs, step = ocr.recognise(cleaned.image, settings, cleaned.dpi)
-    paragraphs = ocr.columns_apart(paragraphs, cleaned.image.shape[1])
+    paragraphs = ocr.top_down(ocr.columns_apart(paragraphs, cleaned.image.shape[1]))
     reduced = None
     if settings.psm in REREAD_PSM:
         # Lines of type the page layout dropped round a stamp are read again as a plain block.
@@ -110,7 +110,7 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
     # The scan in grey once: the cleaning gets it with the coloured ink lifted, the furniture is read
     # from it as it is.
     scan_grey = preprocess.to_grey(scan.pixels) if settings.layout else scan.pixels
-    grey = layout.grey_without_colour_ink(scan_grey, colour) if settings.layout else scan.pixels
+    grey = layout.grey_without_colour_ink(scan_grey, colour, scan.pixels) if settings.layout else scan.pixels
     timings["layout"] = time.perf_counter() - started
     cleaned = preprocess.clean(grey, scan.dpi, settings)
     timings["clean"] = _seconds(cleaned.steps)

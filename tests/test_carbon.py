@@ -232,7 +232,8 @@ def test_a_carbon_whose_grain_breaks_the_grey_pages_threshold_is_smoothed(tests_
     unsmoothed, steps_before = _read(page, tmp_path / "unsmoothed")
     assert steps_before["binarise"]["smoothing"] == 0, steps_before["binarise"]
     cer_before = evaluate.score(page.text, unsmoothed).cer
-    assert cer < 0.04 and cer_before > 0.3, (cer, cer_before)
+    # Unsmoothed, 26 % with paragraphs read out of place put back (ocr.top_down), over 30 % before.
+    assert cer < 0.04 and cer_before > 0.2, (cer, cer_before)
 
 
 def test_a_faint_carbon_is_levelled_by_its_type_not_by_the_shadow_of_the_sheets_edge(tests_words, tmp_path):

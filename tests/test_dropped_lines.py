@@ -85,4 +85,6 @@ def test_lines_round_a_stamp_are_read(tests_words, tmp_path, monkeypatch, seed, 
     bands = next(s for s in after.steps if s.name == "ocr").settings["reread_bands"]
     assert bands, "no dropped lines found"
     assert cer_after < at_most, (cer_before, cer_after)
-    assert cer_after < 0.7 * cer_before, (cer_before, cer_after)
+    # A paragraph read out of its place round the stamp is put back without any reread (ocr.top_down),
+    # so part of what was lost before (115: 8.8 % then, 4.5 % now) no longer is.
+    assert cer_after < 0.75 * cer_before, (cer_before, cer_after)
