@@ -204,14 +204,7 @@ def test_colour_ink_is_lifted_but_black_type_under_it_stays(tmp_path):
         500,
         501,
         502,
-        pytest.param(
-            503,
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="known weakness: on some faint violet carbons a dozen words whose ink is more "
-                "saturated form too few patches to be taken for type, and are lifted like a stamp",
-            ),
-        ),
+        503,  # a faint violet carbon whose more saturated words once formed too few patches
         504,
         505,
     ],
