@@ -1358,13 +1358,15 @@ def apply(
     found: Found,
     read_crop: Callable[[Region], np.ndarray],
     settings: Settings,
+    image: np.ndarray,
     seconds: float = 0.0,
     reread_seconds: float = 0.0,
 ) -> Page:
     """Sort the page's words into the document's text and furniture; return the page with its zones.
 
-    `read_crop` gives a region's own ink (from the scan) in the cleaned frame, for reading it;
-    `seconds` the stage's time so far, of which `reread_seconds` Tesseract's (`recover_lines`)."""
+    `read_crop` gives a region's own ink (from the scan) in the cleaned frame, for reading it; `image`
+    is the cleaned page (the glyphs of raised letters are measured on it); `seconds` the stage's time
+    so far, of which `reread_seconds` Tesseract's (`recover_lines`)."""
     started = time.perf_counter()
     # A faint page (a carbon copy) reads its own type with less confidence: so may the type on a stamp.
     confs = [w.conf for w in page.words if w.conf >= 0]
@@ -1399,6 +1401,8 @@ def apply(
     # Lines read again under a stamp may have put a paragraph's box above the text it was read after.
     body = dataclasses.replace(page, paragraphs=ocr.top_down(tuple(kept_paragraphs)))
     body = join_cut_rows(body, [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")])
+    # Before the zones are made, so that their text is the page's.
+    body, lowered = lower_raised_capitals(body, image)
     zones = _text_zones(body) + _furniture_zones(furniture, body)
     step = Step(
         "layout",
@@ -1410,6 +1414,7 @@ def apply(
             "foreign_share": FOREIGN_SHARE,
             "furniture_ocr_seconds": round(ocr_seconds, 4),
             "reread_ocr_seconds": round(reread_seconds, 4),
+            "raised_letters_lowered": lowered,
         },
         round(seconds + time.perf_counter() - started, 4),
     )

@@ -291,16 +291,12 @@ def _layout(
             crop = np.where(own > 0, crop, 255).astype(np.uint8)
         return crop
 
-    page = layout.apply(
-        page, found, read_crop, settings, seconds=time.perf_counter() - started, reread_seconds=reread_seconds
+    return layout.apply(
+        page,
+        found,
+        read_crop,
+        settings,
+        cleaned.image,
+        seconds=time.perf_counter() - started,
+        reread_seconds=reread_seconds,
     )
-    # A small letter struck above the line, read as its capital mid-sentence, told by its glyph's height.
-    started = time.perf_counter()
-    page, lowered = layout.lower_raised_capitals(page, cleaned.image)
-    step = page.steps[-1]
-    step = dataclasses.replace(
-        step,
-        settings={**step.settings, "raised_letters_lowered": lowered},
-        seconds=round(step.seconds + time.perf_counter() - started, 4),
-    )
-    return dataclasses.replace(page, steps=(*page.steps[:-1], step))

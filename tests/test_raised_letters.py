@@ -112,6 +112,24 @@ def test_a_first_letter_struck_above_the_line_is_read_small_by_its_height():
     assert count == sum(a != b for a, b in zip(read, truth, strict=True))
 
 
+def test_the_text_zones_hold_the_page_text_with_the_raised_letters_lowered():
+    """The layout stage lowers the raised letters before it makes the zones: a zone's text is the page's."""
+    image = _typed(RAISED_FIRST)
+    paragraphs, _ = ocr.recognise(image, Settings(), 300)
+    page = Page(
+        document="d", number=1, width=image.shape[1], height=image.shape[0], dpi=300, paragraphs=paragraphs
+    )
+    nothing = layout.Found(
+        regions=[], labels=np.zeros(image.shape, np.int32), ink=np.zeros(image.shape, bool), scale=1.0
+    )
+    out = layout.apply(page, nothing, lambda region: image, Settings(), image)
+    truth = " ".join(b + k + a for b, k, a in RAISED_FIRST).split()
+    assert out.text.split() == truth
+    assert " ".join(z.text for z in out.zones if z.in_text).split() == truth
+    step = out.steps[-1]
+    assert step.name == "layout" and step.settings["raised_letters_lowered"] >= 3
+
+
 def test_capitals_typed_on_the_line_stay_capitals():
     """The same words with their capitals typed (as tall as capitals, on the line)."""
     typed = [(b + k.upper() + a, "", "") for b, k, a in RAISED_FIRST]
