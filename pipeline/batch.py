@@ -5,9 +5,9 @@ executor is the reference; the Dask executor must give the same outputs. This is
 that imports Dask, and only when a Dask executor is asked for.
 
 Resumability: each page has a content key (input hash, page number, settings that change output,
-versions of archocr, Tesseract, its models and the lexicon). A page whose JSON holds that key is done
-and is skipped on the next run. A page's files are written into a hidden staging folder and renamed
-into place together, the page JSON last.
+versions of archocr, Tesseract, its models and the lexicon, a digest of archocr's code). A page whose
+JSON holds that key is done and is skipped on the next run. A page's files are written into a hidden
+staging folder and renamed into place together, the page JSON last.
 
 The manifest is the single truth about the output folder: a page's files are there exactly when the
 manifest records the page `ok`, and `finished_pages` (used by `align` and reruns) goes by it alone.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -98,11 +99,28 @@ class DocumentRecord:
     pdf_failed: bool = False
 
 
+@functools.lru_cache(maxsize=1)
+def code_identity() -> str:
+    """A digest of archocr's own code: every .py file of the package but the review server's, which
+    makes no page. `__version__` alone does not change while a checkout's code does, and a rerun must
+    not take pages made by older code for done. An installed wheel holds the same files as the
+    checkout it was built from, so the two agree (and Dask workers agree with the head node)."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        name = path.relative_to(package).as_posix()
+        if not name.startswith("review/"):
+            source = path.read_bytes()
+            digest.update(f"{name}\0{len(source)}\0".encode() + source)
+    return digest.hexdigest()[:16]
+
+
 def versions(settings: Settings) -> dict[str, str]:
     from .correct import lexicon_identity  # local: the corrector is optional for a run
 
     return {
         "archocr": __version__,
+        "code": code_identity(),
         "tesseract": ocr.tesseract_version(),
         "models": ocr.traineddata_id(settings.lang),
         "lexicon": lexicon_identity(settings) if settings.correct else "none",

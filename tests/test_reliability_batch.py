@@ -306,6 +306,48 @@ def test_page_failing_on_a_forced_rerun_keeps_no_old_files(tmp_path):
     assert batch.finished_pages(out) == []
 
 
+def test_a_change_of_archocrs_code_redoes_the_page_and_the_same_code_resumes(tmp_path, monkeypatch):
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    tiny_page(inbox / "p.png")
+    settings = Settings(correct=False)
+    batch.run([inbox / "p.png"], out, settings)
+    page_json = out / "p" / "0001.json"
+    made = page_json.stat().st_mtime_ns
+    assert load_json(page_json)["versions"]["code"] == batch.code_identity()
+    again = batch.run([inbox / "p.png"], out, settings).documents["p"].pages[1]
+    assert again.skipped and page_json.stat().st_mtime_ns == made  # the same code resumes
+    # The same __version__ but other code (a checkout some commits on): the page is made again.
+    monkeypatch.setattr(batch, "code_identity", lambda: "0" * 16)
+    redone = batch.run([inbox / "p.png"], out, settings).documents["p"].pages[1]
+    assert redone.status == "ok" and not redone.skipped and redone.key != again.key
+    assert page_json.stat().st_mtime_ns != made
+    assert load_json(page_json)["versions"]["code"] == "0" * 16
+    assert load_json(out / "manifest.json")["versions"]["code"] == "0" * 16
+
+
+def test_the_code_digest_follows_the_package_source_wherever_it_is(tmp_path):
+    copy = tmp_path / "pipeline"
+    shutil.copytree(ROOT / "pipeline", copy, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def digest_of_copy() -> str:
+        return subprocess.run(
+            [sys.executable, "-c", "from pipeline import batch; print(batch.code_identity())"],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    assert digest_of_copy() == batch.code_identity()  # the same files elsewhere (a wheel) agree
+    with (copy / "review" / "app.py").open("a", encoding="utf-8") as f:
+        f.write("\n# the review server makes no page\n")
+    assert digest_of_copy() == batch.code_identity()
+    with (copy / "layout.py").open("a", encoding="utf-8") as f:
+        f.write("\n# any change to a stage\n")
+    assert digest_of_copy() != batch.code_identity()
+
+
 def test_adding_an_input_never_hands_a_folder_to_another_input(tmp_path):
     inbox, out = tmp_path / "in", tmp_path / "out"
     tiny_page(inbox / "b" / "scan.png", text=WORDS[1])
