@@ -1312,7 +1312,7 @@ def _with_words(page: Page, lines: list[Line]) -> Page:
             i, j = host
             old = paragraphs[i][j]
             words = tuple(sorted([*old.words, *new], key=lambda w: w.bbox.x0))
-            paragraphs[i][j] = Line(words, BBox.enclosing([w.bbox for w in words]), old.baseline)
+            paragraphs[i][j] = Line.of(words, old.baseline)
             continue
         added = Line(new, box, line.baseline)
         home = next(
@@ -1346,10 +1346,7 @@ def _with_words(page: Page, lines: list[Line]) -> Page:
         blocks.insert(at, blocks[min(at, len(blocks) - 1)] if blocks else 0)
     return dataclasses.replace(
         page,
-        paragraphs=tuple(
-            Paragraph(tuple(p), BBox.enclosing([ln.bbox for ln in p]), block=block)
-            for p, block in zip(paragraphs, blocks, strict=True)
-        ),
+        paragraphs=tuple(Paragraph.of(p, block) for p, block in zip(paragraphs, blocks, strict=True)),
     )
 
 
@@ -1389,11 +1386,9 @@ def apply(
                 else:
                     target["words"].append(word)
             if words:
-                lines.append(Line(tuple(words), BBox.enclosing([w.bbox for w in words])))
+                lines.append(Line.of(words))
         if lines:
-            kept_paragraphs.append(
-                Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block=paragraph.block)
-            )
+            kept_paragraphs.append(Paragraph.of(lines, paragraph.block))
     # The furniture is read at the scan's own resolution: the cleaning may have enlarged the body's
     # image for Tesseract, but the crops come from the scan, and interpolating them blurs a stamp's rim.
     per_clean = float(np.sqrt(abs(np.linalg.det(np.array(page.transform, float)[:, :2])))) or 1.0
@@ -1487,7 +1482,7 @@ def reread_under_stamps(
         if not words or not _surer(words, old.words):
             continue
         moved = tuple(dataclasses.replace(w, bbox=w.bbox.shifted(box.x0 - gap, box.y0 - top)) for w in words)
-        new_lines[(i, j)] = Line(moved, BBox.enclosing([w.bbox for w in moved]), old.baseline)
+        new_lines[(i, j)] = Line.of(moved, old.baseline)
     if not new_lines:
         return page, seconds
     # Words of other lines that a new line's words cover (the rest of a line cut short at the ring,
@@ -1505,11 +1500,9 @@ def reread_under_stamps(
                 continue
             words = tuple(w for w in line.words if not _covered(w.bbox, new_boxes, half))
             if words:
-                lines.append(Line(words, BBox.enclosing([w.bbox for w in words]), line.baseline))
+                lines.append(Line.of(words, line.baseline))
         if lines:
-            out.append(
-                Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block=paragraph.block)
-            )
+            out.append(Paragraph.of(lines, paragraph.block))
     return dataclasses.replace(page, paragraphs=tuple(out)), seconds
 
 
@@ -1573,9 +1566,9 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
             if (i, j) in taken:
                 continue
             words = tuple(joined.get((i, j), line.words))
-            kept.append(Line(words, BBox.enclosing([w.bbox for w in words]), line.baseline))
+            kept.append(Line.of(words, line.baseline))
         if kept:
-            out.append(Paragraph(tuple(kept), BBox.enclosing([ln.bbox for ln in kept]), block=par.block))
+            out.append(Paragraph.of(kept, par.block))
     return dataclasses.replace(page, paragraphs=tuple(out))
 
 
@@ -1768,7 +1761,7 @@ def _furniture_of(
             return _shared_entry(furniture, "folio", line)
     folio = _folio_tail(line, width, height, dpi)
     if folio and any(w is word for w in folio):
-        return _shared_entry(furniture, "folio", Line(folio, BBox.enclosing([w.bbox for w in folio])), line)
+        return _shared_entry(furniture, "folio", Line.of(folio), line)
     if alone and PAGE_NUMBER.match(line_text) and any(ch.isdigit() for ch in line_text):
         centred = abs((line.bbox.x0 + line.bbox.x1) / 2 - width / 2) < width * 0.12
         edge = line.bbox.y1 < height * 0.12 or line.bbox.y0 > height * 0.88

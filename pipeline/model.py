@@ -64,6 +64,11 @@ class Line:
     # empty when the OCR came without one.
     baseline: tuple[tuple[int, int], ...] = ()
 
+    @classmethod
+    def of(cls, words: tuple[Word, ...] | list[Word], baseline: tuple[tuple[int, int], ...] = ()) -> Line:
+        """A line of `words` in a box enclosing theirs."""
+        return cls(tuple(words), BBox.enclosing([w.bbox for w in words]), baseline)
+
     @property
     def text(self) -> str:
         return " ".join(w.text for w in self.words if w.text)  # a word folded into the previous line is ""
@@ -82,6 +87,11 @@ class Paragraph:
     lines: tuple[Line, ...]
     bbox: BBox
     block: int = 0  # Tesseract's block number, kept for the XML exports
+
+    @classmethod
+    def of(cls, lines: tuple[Line, ...] | list[Line], block: int = 0) -> Paragraph:
+        """A paragraph of `lines` in a box enclosing theirs."""
+        return cls(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block)
 
 
 @dataclass(frozen=True)

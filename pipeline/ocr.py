@@ -218,12 +218,10 @@ def parse_tsv(
     paragraphs = []
     for key in order:
         lines = tuple(
-            Line(
-                tuple(words), BBox.enclosing([w.bbox for w in words]), line_baselines.get((*key, number), ())
-            )
+            Line.of(words, line_baselines.get((*key, number), ()))
             for number, words in sorted(grouped[key].items())
         )
-        paragraphs.append(Paragraph(lines, BBox.enclosing([ln.bbox for ln in lines]), block=key[0]))
+        paragraphs.append(Paragraph.of(lines, key[0]))
     return tuple(paragraphs)
 
 
@@ -313,7 +311,7 @@ def columns_apart(paragraphs: tuple[Paragraph, ...], width: int) -> tuple[Paragr
         return "right" if right >= COLUMN_SIDE else "left" if right <= 1 - COLUMN_SIDE else "across"
 
     def paragraph(lines: list[Line], block: int) -> Paragraph:
-        return Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block)
+        return Paragraph.of(lines, block)
 
     kept: list[Paragraph] = []
     moved: list[Paragraph] = []
@@ -437,7 +435,7 @@ def dropped_bands(
     bands = []
     for x0, x1 in ((0, gutter), (gutter, width)):
         own = tuple(
-            Paragraph(kept, BBox.enclosing([ln.bbox for ln in kept]), p.block)
+            Paragraph.of(kept, p.block)
             for p in paragraphs
             if (kept := tuple(ln for ln in p.lines if x0 <= (ln.bbox.x0 + ln.bbox.x1) / 2 < x1))
         )
@@ -627,9 +625,7 @@ def reread_dropped(
             if not confs or float(np.median(confs)) < REREAD_MIN_CONF:
                 continue  # a stamp's own lettering or its ring read as letters, not a line of type
             moved = line.shifted(band.x0 - gap, band.y0 - top)
-            new_lines[k].append(
-                Line(moved.words, BBox.enclosing([wd.bbox for wd in moved.words]), moved.baseline)
-            )
+            new_lines[k].append(Line.of(moved.words, moved.baseline))
     for band, lines in zip(bands, new_lines, strict=True):
         if lines:
             paragraphs = _put_band(paragraphs, band, tuple(sorted(lines, key=line_middle)))
@@ -653,9 +649,9 @@ def _put_band(
         return band.x0 <= cx < band.x1 and band.y0 <= cy < band.y1
 
     def paragraph(kept: list[Line], block: int) -> Paragraph:
-        return Paragraph(tuple(kept), BBox.enclosing([ln.bbox for ln in kept]), block=block)
+        return Paragraph.of(kept, block)
 
-    new = Paragraph(lines, BBox.enclosing([ln.bbox for ln in lines]), block=0)
+    new = Paragraph.of(lines)
     out: list[Paragraph] = []
     placed = False
     for par in paragraphs:
@@ -665,7 +661,7 @@ def _put_band(
             words = tuple(wd for wd in line.words if not inside(wd.bbox))
             if not words:
                 continue
-            kept = Line(words, BBox.enclosing([wd.bbox for wd in words]), line.baseline)
+            kept = Line.of(words, line.baseline)
             (below if split and (kept.bbox.y0 + kept.bbox.y1) / 2 >= band.y1 else above).append(kept)
         if above:
             if not placed and below == [] and par.bbox.y0 >= band.y0 and _beside(par.bbox, band):
