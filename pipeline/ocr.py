@@ -462,7 +462,7 @@ def _dropped_bands(
     g = glyph * scale
     # Otsu, not a fixed level: the page may be the flattened grey (`--binarise none`).
     ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
-    count, labels, stats, centroids = preprocess.components(ink)
+    stats, centroids = preprocess.piece_stats(ink)  # only what each piece is counts, not its number
     x, y, w, h, area = (stats[:, i] for i in range(5))
     letter = (h >= 0.5 * g) & (h <= 1.6 * g) & (w <= 2.5 * g) & (area >= max(4.0, 0.05 * g * g))
     letter[0] = False

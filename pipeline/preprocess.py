@@ -418,6 +418,21 @@ def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarra
         return cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
 
 
+def piece_stats(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stats and centroids `components` gives for `mask`'s pieces, found in the box round its ink
+    alone (a page's margins, a sparse mask's empty parts are not passed over): the same pieces in the
+    same coordinates, though not always in the same order, and row 0 (the background) zeros. For
+    callers that use neither labels nor order: a third less time on a reduced page."""
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return np.zeros((1, 5), np.int32), np.zeros((1, 2))
+    _, _, stats, centroids = components(mask[y : y + h, x : x + w])
+    stats[:, :2] += (x, y)
+    centroids += (x, y)  # a rounding apart at most: in the same whole pixel
+    stats[0], centroids[0] = 0, 0.0
+    return stats, centroids
+
+
 def remove_specks(binary: np.ndarray, dpi: int) -> np.ndarray:
     """Whiten ink components smaller than a full stop at this resolution."""
     max_area = max(2, int(round(6 * (dpi / 300) ** 2)))
@@ -470,7 +485,7 @@ def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures, dpi: int)
 def glyph_height(binary: np.ndarray) -> float:
     """Median height of letter-sized ink components: tells whether text is too small for Tesseract."""
     small, scale = downscale(binary, 2000)
-    _, _, stats, _ = components(cv2.bitwise_not(small))
+    stats, _ = piece_stats(cv2.bitwise_not(small))
     heights = stats[1:, cv2.CC_STAT_HEIGHT] / scale
     heights = heights[(heights >= 4) & (heights <= 200) & (stats[1:, cv2.CC_STAT_AREA] >= 6)]
     return float(np.median(heights)) if len(heights) >= 20 else 0.0

@@ -25,6 +25,24 @@ def test_components_match_opencv_and_fall_back_beyond_16_bits():
     assert labels.max() == 90_000 and (stats[1:, cv2.CC_STAT_AREA] == 1).all()
 
 
+def test_piece_stats_are_the_pieces_components_finds_over_the_whole_mask():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        mask = np.zeros((240, 330), np.uint8)
+        y0, x0 = rng.integers(0, 120), rng.integers(0, 160)  # ink away from the edges, at odd offsets too
+        mask[y0 : y0 + 100, x0 : x0 + 150] = np.where(rng.random((100, 150)) < 0.35, 255, 0)
+        _, _, whole, whole_centroids = preprocess.components(mask)
+        stats, centroids = preprocess.piece_stats(mask)
+        assert len(stats) == len(whole) and not stats[0].any() and not centroids[0].any()
+        # The same pieces (boxes and areas, and centroids with the same whole pixel), whatever their order.
+        order, reference = np.lexsort(stats[1:].T[::-1]), np.lexsort(whole[1:].T[::-1])
+        assert np.array_equal(stats[1:][order], whole[1:][reference])
+        found, expected = centroids[1:][order], whole_centroids[1:][reference]
+        assert np.array_equal(found.astype(int), expected.astype(int)) and np.allclose(found, expected)
+    stats, centroids = preprocess.piece_stats(np.zeros((50, 60), np.uint8))
+    assert stats.shape == (1, 5) and centroids.shape == (1, 2)  # the background's row alone
+
+
 def test_level_percentile_is_numpys_percentile_and_median():
     rng = np.random.default_rng(6)
     page = np.clip(rng.normal(240, 12, (300, 200)), 0, 255).astype(np.uint8)
