@@ -187,9 +187,9 @@ def test_review_in_the_browser(served, browser):
         if r.get_attribute("class") == "status-open"
     )
     driver.get(f"{url}d/{open_id}")
-    import httpx
+    import httpx2
 
-    with httpx.Client(base_url=url.rstrip("/")) as other:
+    with httpx2.Client(base_url=url.rstrip("/")) as other:
         other.get("/")
         version = other.get(f"/api/d/{open_id}").json()["version"]
         response = other.post(
