@@ -45,6 +45,32 @@ def test_wheel_carries_the_lexicon_and_templates(wheel):
     assert "pipeline/templates/report.html.j2" in names
 
 
+def test_installed_wheel_has_the_code_digest_of_its_checkout(wheel, tmp_path):
+    """The digest of archocr's code in every page's key (batch.code_identity) is the same for the
+    wheel installed on a worker as for the checkout it was built from: their pages resume each other's."""
+    from pipeline import batch
+
+    target = tmp_path / "site"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
+    )
+    assert install.returncode == 0, install.stderr[-3000:]
+    probe = "import pipeline, pipeline.batch as b; print(pipeline.__file__); print(b.code_identity())"
+    where, digest = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**_clean_env(), "PYTHONPATH": str(target)},
+        cwd=tmp_path,
+        check=True,
+    ).stdout.split()
+    assert where.startswith(str(target))
+    assert digest == batch.code_identity()
+
+
 @pytest.mark.slow
 def test_wheel_in_a_fresh_venv_ocrs_a_sample_page(wheel, tmp_path):
     """A plain virtual environment (no system site-packages), the wheel and its dependencies from the
