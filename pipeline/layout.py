@@ -44,6 +44,7 @@ CHROMA_INK = 60  # max - min channel (0..255) of flattened pixels above which in
 TYPE_UNDER_PIXELS = 500  # dark pixels of type a patch of coloured ink needs beside its strokes ...
 COLOURED_TYPE_SHARE = 0.35  # ... of which at most this share may look like the stamp's ink
 UNMIX_MIN_DEGREES = 5.0  # coloured type is parted from a stamp when their inks' densities are this far apart
+UNMIX_MIN_SIDE = 0.6  # inches: ... in a patch of a stamp's size (a note's one line hides few letters)
 UNMIX_STAMP_MIN = 0.1  # ... where the stamp's optical density is at least this (its soft edge included)
 GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # RGB to grey, as cv2.cvtColor
 FAINT_STAMP = 0.15  # a stamp's strength (0..1) under which a pixel of a patch counts as no stamp ink
@@ -251,7 +252,7 @@ def _around_ink(mask: np.ndarray, margin: int, operation: Callable[[np.ndarray],
 
 
 def grey_without_colour_ink(
-    pixels: np.ndarray, mask: np.ndarray | None, rgb: np.ndarray | None = None
+    pixels: np.ndarray, mask: np.ndarray | None, rgb: np.ndarray | None = None, dpi: int = 300
 ) -> np.ndarray:
     """The scan in grey with the coloured ink lifted to the paper around it.
 
@@ -287,7 +288,13 @@ def grey_without_colour_ink(
         cv2.fillPoly(inside, [hull - np.array([x, y])], 255)
         inside = cv2.bitwise_or(cv2.resize(inside, size, interpolation=cv2.INTER_NEAREST), mask[y0:y1, x0:x1])
         paper = cv2.resize(paper_small[y : y + h, x : x + w], size, interpolation=cv2.INTER_LINEAR)
-        share = _type_share(rgb[y0:y1, x0:x1, :3], grey[y0:y1, x0:x1], paper, mask[y0:y1, x0:x1])
+        share = _type_share(
+            rgb[y0:y1, x0:x1, :3],
+            grey[y0:y1, x0:x1],
+            paper,
+            mask[y0:y1, x0:x1],
+            part_hues=min(size) >= UNMIX_MIN_SIDE * dpi,
+        )
         if share is not None:
             lifted = np.clip(paper * share, 0, 255).astype(np.uint8)
             cv2.copyTo(lifted, inside, out[y0:y1, x0:x1])
@@ -299,12 +306,13 @@ def grey_without_colour_ink(
 
 
 def _type_share(
-    rgb: np.ndarray, grey: np.ndarray, paper: np.ndarray, coloured: np.ndarray
+    rgb: np.ndarray, grey: np.ndarray, paper: np.ndarray, coloured: np.ndarray, part_hues: bool = True
 ) -> np.ndarray | None:
     """How much light the black type alone lets through at each pixel of a patch of blue or violet ink
     (1: no type there), or None when the patch shows no paper, no coloured ink to measure, ink of
     another hue (a red pencil, a brown stain or binding, which may be the paper's own), or no type
-    beside its strokes, or type of the stamp's own hue: the patch is then lifted as it was.
+    beside its strokes, or type of the stamp's own hue: the patch is then lifted as it was. Type coloured
+    itself is parted from the patch's ink by their hues only when `part_hues` (a stamp-sized patch).
 
     `paper` is the paper's grey round each pixel, `coloured` the coloured-ink mask. Inks on paper
     multiply: a pixel is type x stamp, the type grey (the same share in every channel), the stamp its
@@ -346,7 +354,7 @@ def _type_share(
     if np.count_nonzero(away) < TYPE_UNDER_PIXELS:
         return None
     if np.mean(strength[away] > 0) > COLOURED_TYPE_SHARE:
-        return _coloured_type_share(rgb, grey, paper, tint, colour, away)
+        return _coloured_type_share(rgb, grey, paper, tint, colour, away) if part_hues else None
     return np.clip(lit / (1.0 - strength * b), 0.0, 1.0)
 
 
