@@ -43,6 +43,10 @@ ANALYSIS_SIDE = 1000  # long side of the copies the layout is estimated on
 CHROMA_INK = 60  # max - min channel (0..255) of flattened pixels above which ink counts as coloured
 TYPE_UNDER_PIXELS = 500  # dark pixels of type a patch of coloured ink needs beside its strokes ...
 COLOURED_TYPE_SHARE = 0.35  # ... of which at most this share may look like the stamp's ink
+UNMIX_MIN_DEGREES = 5.0  # coloured type is parted from a stamp when their inks' densities are this far apart
+UNMIX_MIN_SIDE = 0.6  # inches: ... in a patch of a stamp's size (a note's one line hides few letters)
+UNMIX_STAMP_MIN = 0.1  # ... where the stamp's optical density is at least this (its soft edge included)
+GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # RGB to grey, as cv2.cvtColor
 FAINT_STAMP = 0.15  # a stamp's strength (0..1) under which a pixel of a patch counts as no stamp ink
 CHROMA_BLUE_INK = 25  # ... and for blue and violet ink (stamps, pens), faint as it may be
 MIN_COLOUR_FRACTION = 2e-4  # less coloured ink than this on a page is JPEG noise or a tinted edge
@@ -248,7 +252,7 @@ def _around_ink(mask: np.ndarray, margin: int, operation: Callable[[np.ndarray],
 
 
 def grey_without_colour_ink(
-    pixels: np.ndarray, mask: np.ndarray | None, rgb: np.ndarray | None = None
+    pixels: np.ndarray, mask: np.ndarray | None, rgb: np.ndarray | None = None, dpi: int = 300
 ) -> np.ndarray:
     """The scan in grey with the coloured ink lifted to the paper around it.
 
@@ -284,7 +288,13 @@ def grey_without_colour_ink(
         cv2.fillPoly(inside, [hull - np.array([x, y])], 255)
         inside = cv2.bitwise_or(cv2.resize(inside, size, interpolation=cv2.INTER_NEAREST), mask[y0:y1, x0:x1])
         paper = cv2.resize(paper_small[y : y + h, x : x + w], size, interpolation=cv2.INTER_LINEAR)
-        share = _type_share(rgb[y0:y1, x0:x1, :3], grey[y0:y1, x0:x1], paper, mask[y0:y1, x0:x1])
+        share = _type_share(
+            rgb[y0:y1, x0:x1, :3],
+            grey[y0:y1, x0:x1],
+            paper,
+            mask[y0:y1, x0:x1],
+            part_hues=min(size) >= UNMIX_MIN_SIDE * dpi,
+        )
         if share is not None:
             lifted = np.clip(paper * share, 0, 255).astype(np.uint8)
             cv2.copyTo(lifted, inside, out[y0:y1, x0:x1])
@@ -296,12 +306,13 @@ def grey_without_colour_ink(
 
 
 def _type_share(
-    rgb: np.ndarray, grey: np.ndarray, paper: np.ndarray, coloured: np.ndarray
+    rgb: np.ndarray, grey: np.ndarray, paper: np.ndarray, coloured: np.ndarray, part_hues: bool = True
 ) -> np.ndarray | None:
     """How much light the black type alone lets through at each pixel of a patch of blue or violet ink
     (1: no type there), or None when the patch shows no paper, no coloured ink to measure, ink of
-    another hue (a red pencil, a brown stain or binding, which may be the paper's own), or no black
-    type beside its strokes: the patch is then lifted as it was.
+    another hue (a red pencil, a brown stain or binding, which may be the paper's own), or no type
+    beside its strokes, or type of the stamp's own hue: the patch is then lifted as it was. Type coloured
+    itself is parted from the patch's ink by their hues only when `part_hues` (a stamp-sized patch).
 
     `paper` is the paper's grey round each pixel, `coloured` the coloured-ink mask. Inks on paper
     multiply: a pixel is type x stamp, the type grey (the same share in every channel), the stamp its
@@ -336,12 +347,49 @@ def _type_share(
     strength = np.clip((1.0 - ratio) / np.maximum(a - ratio * b, 1e-3), 0.0, 1.0)
     strength = np.clip((strength - FAINT_STAMP) / (1.0 - FAINT_STAMP), 0.0, 1.0)
     # The model holds when the type is black: the dark ink away from the coloured strokes then shows
-    # no stamp's colour. Too little of it to tell (a faint carbon), or too much of it coloured like
-    # the stamp (a carbon copy typed in violet or blue): the patch is lifted as it was.
+    # no stamp's colour. Too little of it to tell (a faint carbon): the patch is lifted as it was; too
+    # much of it coloured like the stamp (a carbon copy typed in violet or blue): the inks are parted
+    # by their hues.
     away = (lit < 0.8) & (cv2.dilate(coloured, np.ones((9, 9), np.uint8)) == 0)
-    if np.count_nonzero(away) < TYPE_UNDER_PIXELS or np.mean(strength[away] > 0) > COLOURED_TYPE_SHARE:
+    if np.count_nonzero(away) < TYPE_UNDER_PIXELS:
         return None
+    if np.mean(strength[away] > 0) > COLOURED_TYPE_SHARE:
+        return _coloured_type_share(rgb, grey, paper, tint, colour, away) if part_hues else None
     return np.clip(lit / (1.0 - strength * b), 0.0, 1.0)
+
+
+def _coloured_type_share(
+    rgb: np.ndarray,
+    grey: np.ndarray,
+    paper: np.ndarray,
+    tint: np.ndarray,
+    colour: np.ndarray,
+    away: np.ndarray,
+) -> np.ndarray | None:
+    """`_type_share` for type coloured itself (a violet or blue carbon copy), or None when its hue and
+    the stamp's are too alike to part.
+
+    Inks multiply on paper, so in optical density (minus the log of each channel's share of the paper's
+    light) a pixel is the sum of each ink's own density, a fixed direction per ink, times its strength.
+    The stamp's direction is its colour's; the type's that of the ink beside the stamp's strokes (`away`).
+    Three channels, two inks: least squares gives each pixel's type strength, and the type's share of
+    the light in grey follows, where the stamp's strength is at least UNMIX_STAMP_MIN; elsewhere the grey
+    is left as it is (parting the inks also sharpens the scan's grain). Lifted whole, the stamp took
+    the pieces of letters its strokes cross with it (tune carbon 2118: `секр?тарский аппара?`, words
+    under the ring lost)."""
+    shares = np.clip(rgb.astype(np.float32) / (paper[..., None] * tint.astype(np.float32)), 1e-3, 1.0)
+    density = -np.log(shares)
+    stamp = -np.log(np.clip(colour.astype(np.float32), 1e-3, 1.0))
+    typed = np.median(density[away], axis=0)
+    if np.linalg.norm(stamp) == 0 or np.linalg.norm(typed) == 0:
+        return None
+    stamp, typed = stamp / np.linalg.norm(stamp), typed / np.linalg.norm(typed)
+    if float(stamp @ typed) > np.cos(np.radians(UNMIX_MIN_DEGREES)):
+        return None
+    unmix = np.linalg.pinv(np.stack([typed, stamp], axis=1)).astype(np.float32)
+    strength = np.clip(density @ unmix[0], 0.0, None)
+    parted = np.exp(-strength * float(GREY_WEIGHTS @ typed))
+    return np.where(density @ unmix[1] >= UNMIX_STAMP_MIN, parted, np.clip(grey / paper, 0.0, 1.0))
 
 
 def to_clean_frame(

@@ -110,7 +110,11 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
     # The scan in grey once: the cleaning gets it with the coloured ink lifted, the furniture is read
     # from it as it is.
     scan_grey = preprocess.to_grey(scan.pixels) if settings.layout else scan.pixels
-    grey = layout.grey_without_colour_ink(scan_grey, colour, scan.pixels) if settings.layout else scan.pixels
+    grey = (
+        layout.grey_without_colour_ink(scan_grey, colour, scan.pixels, scan.dpi)
+        if settings.layout
+        else scan.pixels
+    )
     timings["layout"] = time.perf_counter() - started
     cleaned = preprocess.clean(grey, scan.dpi, settings)
     timings["clean"] = _seconds(cleaned.steps)
