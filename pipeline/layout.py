@@ -121,7 +121,13 @@ REGISTRATION = re.compile(
     r"\b\d{1,2}\s+(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
     r"\s+\d{4})"
 )
-LETTERHEAD = re.compile(r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет)")
+LETTERHEAD = re.compile(
+    r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет|"
+    r"народн\w*\s+комиссариат|комиссариат\w*\s+по\b|управлени\w*\s+при\b)"
+)
+CENTRED = 0.04  # share of the text's width a centred line's middle may lie off the text's middle ...
+CENTRED_INDENT = 0.04  # ... while leaving at least this share of the width free on either side
+HEADING_LETTERS = 4  # a heading in capitals holds at least this many letters (`Е.Г.` is typed initials)
 FOLIO = re.compile(r"^(\d{1,4}(\s*о[б65]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.` (`83 о5.`), `8305.` misread
 FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet number is written
 UNSURE_FOLIO_CONF = 65.0  # ... or a short line there read with less confidence than this (or with a digit)
@@ -2019,7 +2025,7 @@ def _text_zones(body: Page) -> list[Zone]:
     """One zone per run of paragraphs of the same type, in reading order."""
     if not body.paragraphs:
         return []
-    types = [_paragraph_type(body, i) for i in range(len(body.paragraphs))]
+    types = _paragraph_types(body)
     zones: list[Zone] = []
     run: list[int] = []
     for i, kind in enumerate(types):
@@ -2045,7 +2051,73 @@ def _text_zone(body: Page, indices: list[int], kind: str, n: int) -> Zone:
     )
 
 
-def _paragraph_type(body: Page, index: int) -> str:
+def _paragraph_types(body: Page) -> list[str]:
+    """Each paragraph's type. The letterhead is printed centred at the head of the sheet, above the
+    registration number and date; a heading is centred on the text below them (`ПРОТОКОЛ № 8` / `заседания
+    ...`, `СПИСОК`), where the addressee is typed from the middle to the right."""
+    frame = _text_frame(body)
+    starts = _line_starts(body)
+    centred = [_centred(body, i, frame, starts) for i in range(len(body.paragraphs))]
+    types = [_paragraph_type(body, i, centred[i]) for i in range(len(body.paragraphs))]
+    registered = [body.paragraphs[i].bbox.y0 for i, t in enumerate(types) if t == "registration"]
+    if registered:
+        # Centred paragraphs above the registration, before any paragraph of the document's own, are the
+        # letterhead's (its address and smaller lines too), however its name was misread.
+        for i, paragraph in enumerate(body.paragraphs):
+            if types[i] in ("secrecy", "registration", "letterhead"):
+                continue
+            if not (centred[i] or types[i] == "heading") or paragraph.bbox.y1 > min(registered):
+                break
+            types[i] = "letterhead"
+    return types
+
+
+def _text_frame(body: Page) -> tuple[float, float]:
+    """Left and right edge of the page's text: where its lines of several words mostly begin and end."""
+    lines = [ln for ln in body.lines if len(ln.words) >= 3] or list(body.lines)
+    return (
+        float(np.percentile([ln.bbox.x0 for ln in lines], 10)),
+        float(np.percentile([ln.bbox.x1 for ln in lines], 90)),
+    )
+
+
+def _line_starts(body: Page) -> list[tuple[int, int, int]]:
+    """(x0, height, paragraph) of the page's lines of several words: where the typist's lines begin."""
+    return [
+        (ln.bbox.x0, ln.bbox.height, i)
+        for i, p in enumerate(body.paragraphs)
+        for ln in p.lines
+        if len(ln.words) >= 3
+    ]
+
+
+def _centred(body: Page, index: int, frame: tuple[float, float], starts: list[tuple[int, int, int]]) -> bool:
+    """Every line of the paragraph is centred on the text and narrower than it, and begins where no two
+    lines of other paragraphs begin (a short line begun at the paragraph indent is no centred line)."""
+    left, right = frame
+    width = right - left
+    if width <= 0:
+        return False
+    middle = (left + right) / 2
+
+    def aligned(line: Line) -> bool:
+        near = [
+            i
+            for x0, h, i in starts
+            if i != index and abs(x0 - line.bbox.x0) <= 0.6 * max(h, line.bbox.height)
+        ]
+        return len(near) >= 2
+
+    return all(
+        abs((ln.bbox.x0 + ln.bbox.x1) / 2 - middle) <= CENTRED * width
+        and ln.bbox.x0 >= left + CENTRED_INDENT * width
+        and ln.bbox.x1 <= right - CENTRED_INDENT * width
+        and not aligned(ln)
+        for ln in body.paragraphs[index].lines
+    )
+
+
+def _paragraph_type(body: Page, index: int, centred: bool = False) -> str:
     paragraph = body.paragraphs[index]
     text = "\n".join(ln.text for ln in paragraph.lines)
     top_part = paragraph.bbox.y1 < body.height * 0.3
@@ -2054,6 +2126,8 @@ def _paragraph_type(body: Page, index: int) -> str:
         return "secrecy"
     if top_part and LETTERHEAD.search(text):
         return "letterhead"
+    if centred and len(text) < 120 and len(paragraph.lines) <= 3 and any(c.isalnum() for c in text):
+        return "heading"  # `ПРОТОКОЛ № 8` is no registration number
     if top_part and short and REGISTRATION.search(text):
         return "registration"
     if len(paragraph.lines) >= 3 and sum(
@@ -2068,7 +2142,7 @@ def _paragraph_type(body: Page, index: int) -> str:
     if (
         short
         and len(paragraph.lines) <= 2
-        and letters
+        and len(letters) >= HEADING_LETTERS
         and sum(c.isupper() for c in letters) > 0.7 * len(letters)
     ):
         return "heading"

@@ -1,0 +1,101 @@
+"""Which text zone a paragraph is: letterhead, heading, registration, addressee, body. The end-to-end
+tests run archocr (real Tesseract) on rendered archival pages and take the truth from the generator's
+own zones; the unit test builds a page's lines by hand to show each rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.archival_eval import boxes_match, predicted_zones
+from pipeline import layout
+from pipeline.model import BBox, Line, Page, Paragraph, Word
+
+from .conftest import archocr, load_json
+
+
+def _line(text: str, x0: int, y0: int, height: int = 40, letter: int = 24) -> Line:
+    words, x = [], x0
+    for word in text.split():
+        box = BBox(x, y0, x + letter * len(word), y0 + height)
+        words.append(Word(word, box, 90.0))
+        x = box.x1 + letter
+    return Line(tuple(words), BBox.enclosing([w.bbox for w in words]))
+
+
+def _paragraph(*lines: Line) -> Paragraph:
+    return Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]))
+
+
+def _centred(text: str, y0: int, middle: int = 1250, letter: int = 24) -> Line:
+    width = letter * len(text)
+    return _line(text, middle - width // 2, y0, letter=letter)
+
+
+def _page(paragraphs: list[Paragraph]) -> Page:
+    return Page("doc", 1, 2500, 3500, 300, tuple(paragraphs))
+
+
+def _body(y0: int, rows: int = 6) -> Paragraph:
+    # Typed from the left margin (300) to about the right one (2200), the first line indented.
+    text = "и в связи с этим вопрос о работе отдела был снова поставлен на заседании бюро"
+    lines = [_line(text, 300 + (120 if k == 0 else 0), y0 + 60 * k) for k in range(rows)]
+    return _paragraph(*lines)
+
+
+def test_centred_lines_above_the_registration_are_the_letterhead_and_below_it_a_heading():
+    paragraphs = [
+        _paragraph(_centred("НАРОДНЫЙ КОМИССАРИАТ ЮСТИЦИИ", 200, letter=30), _centred("С. С. С. Р.", 260)),
+        _paragraph(_centred("Москва, Кузнецкий мост, 21", 330)),
+        _paragraph(_line("№ 1234/с", 300, 450)),
+        _paragraph(_line("Секретарю ЦК ВКП(б)", 1250, 520)),  # typed from the middle: no heading
+        _paragraph(_centred("ПРОТОКОЛ № 8", 620), _centred("заседания бюро от 8 октября 1937 г.", 680)),
+        _body(780),
+        # A one-line paragraph begun at the paragraph indent, short of the right margin: body, not centred.
+        _paragraph(_line("и в связи с этим вопрос о работе отдела был снова поставлен", 420, 1200)),
+        _body(1300),
+        _paragraph(_line("Зав. Секретным отделом Е.Г.", 300, 3000)),
+        _paragraph(_line("Е.Г.", 1600, 3060)),  # typed initials in capitals: no heading either
+    ]
+    types = layout._paragraph_types(_page(paragraphs))
+    assert types[:5] == ["letterhead", "letterhead", "registration", "addressee", "heading"]
+    assert types[5:8] == ["body", "body", "body"]
+    assert types[9] != "heading"
+
+
+def test_without_a_registration_a_centred_line_at_the_top_is_a_heading():
+    # A printed page: no letterhead, its number's heading centred over the text.
+    paragraphs = [_paragraph(_centred("№ 134", 250)), _body(350), _body(800)]
+    assert layout._paragraph_types(_page(paragraphs))[0] == "heading"
+
+
+def _zones(tmp_path: Path, seed: int, page_type: str) -> tuple[list[dict], list[tuple[str, list]]]:
+    truth_dir, out = tmp_path / "truth", tmp_path / "out"
+    archocr(
+        "synth", "--layout", "archival", "--fontset", "tune", "--split", "tests", "--seed", str(seed),
+        "--pages", "1", "--page-type", page_type, "--colour", "mixed", "--out", str(truth_dir), check=True,
+    )  # fmt: skip
+    stem = f"archival-{seed:04d}"
+    archocr("run", str(truth_dir), "--out", str(out), "--serial", "--quiet", "--no-correct", check=True)
+    return load_json(truth_dir / f"{stem}.zones.json"), predicted_zones(load_json(out / stem / "0001.json"))
+
+
+def _typed_as(truth: list[dict], predicted: list[tuple[str, list]], kind: str) -> tuple[int, int]:
+    wanted = [z for z in truth if z["type"] == kind]
+    found = [z for z in wanted if any(t == kind and boxes_match(z["box"], box) for t, box in predicted)]
+    return len(found), len(wanted)
+
+
+@pytest.mark.parametrize(
+    ("seed", "page_type", "kind"),
+    [
+        (2308, "protocol", "heading"),  # `ПРОТОКОЛ № 8` / `заседания Политбюро ...`, centred
+        (2322, "table", "heading"),  # `СПИСОК`, centred: no addressee
+        (2306, "letter", "letterhead"),  # `ОБЪЕДИНЕННОЕ ГОСУДАРСТВЕННОЕ / ПОЛИТИЧЕСКОЕ УПРАВЛЕНИЕ`
+    ],
+)
+def test_headings_and_letterheads_of_rendered_pages_get_their_type(tmp_path, seed, page_type, kind):
+    truth, predicted = _zones(tmp_path, seed, page_type)
+    found, wanted = _typed_as(truth, predicted, kind)
+    assert wanted == 1 and found == 1, predicted
