@@ -626,10 +626,20 @@ def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Regio
         box = _unscale(x, y, w, h, scale)
         circle = _ring(patch, dpi)
         angle = _frame(patch, dpi) if circle is None else None
+        rim = _rim_in_piece(ink, x, y, w, h, dpi) if circle is None and angle is None else None
         if circle is not None:
             cx, cy, r = circle
             region = Region(
                 "stamp", "round", box, centre=((x + cx) / scale, (y + cy) / scale), radius=r / scale
+            )
+        elif rim is not None:
+            cx, cy, r = rim
+            region = Region(
+                "stamp",
+                "round",
+                _unscale(int(cx - r - 2), int(cy - r - 2), int(2 * r + 4), int(2 * r + 4), scale),
+                centre=(cx / scale, cy / scale),
+                radius=r / scale,
             )
         elif angle is not None:
             region = Region("stamp", "rect", box, angle=angle)
@@ -644,6 +654,19 @@ def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Regio
             region = Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh))
         found.append((region, member))
     return found
+
+
+def _rim_in_piece(
+    ink: np.ndarray, x: int, y: int, w: int, h: int, dpi: float
+) -> tuple[float, float, float] | None:
+    """(cx, cy, r) in page pixels of a round stamp's rim inside a piece of ink of a stamp's size whose
+    outline is no circle: a grey stamp over dense print joins the lines it crosses, which widen the
+    piece, and the accumulator's circles there are pulled off by the print (see _stamp_rim)."""
+    low, high = (dpi * r for r in ROUND_STAMP_RADIUS)
+    if not (2 * low <= min(w, h) and max(w, h) <= 3 * high and 0.6 < w / h < 1.67):
+        return None
+    rough_r = min((w + h) / 4, high)
+    return _stamp_rim(ink > 0, x + w / 2, y + h / 2, rough_r)
 
 
 def _stamp_ink(flat: np.ndarray, colour_small: np.ndarray | None) -> np.ndarray:
@@ -682,23 +705,14 @@ def _round_stamps(
     regions: list[Region] = []
     # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
     for rough_x, rough_y, rough_r in [] if circles is None else sorted(circles[0], key=lambda c: -c[2]):
-        # The accumulator's centre and radius are rough (type inside a grey stamp pulls them off): the
-        # rim is the best-inked circle near them. Its circle may be a stamp's inner ring (the two share
-        # a centre, and the accumulator gives a centre one radius): the outer ring is looked for first.
+        # Its circle may be a stamp's inner ring (the two share a centre, and the accumulator gives a
+        # centre one radius): the outer ring is looked for first.
         for guess in (rough_r * OUTER_RING, rough_r):
             if guess > high * 1.15:
                 continue
-            cx, cy, rim, radius = _best_rim(ink, float(rough_x), float(rough_y), float(guess))
-            outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
-            inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
-            # A more broken rim must stand out more from the band outside it.
-            contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
-            # Dense type inside is no stamp, unless the rim is inked nearly all round (a stamp over print).
-            crowded = inside > CIRCLE_INSIDE_COVER and rim < CIRCLE_WHOLE_RIM
-            # A broken rim over print: the print inks part of any circle, so the band outside must be
-            # mostly paper.
-            clear = rim >= CIRCLE_RIM_COVER or outside <= BROKEN_RIM_OUTSIDE
-            if rim >= CIRCLE_RIM_COVER - 0.05 and not crowded and rim - outside >= contrast and clear:
+            rim_circle = _stamp_rim(ink, float(rough_x), float(rough_y), float(guess))
+            if rim_circle is not None:
+                cx, cy, radius = rim_circle
                 break
         else:
             continue
@@ -718,6 +732,27 @@ def _round_stamps(
             )
         )
     return regions
+
+
+def _stamp_rim(
+    ink: np.ndarray, rough_x: float, rough_y: float, rough_r: float
+) -> tuple[float, float, float] | None:
+    """(cx, cy, r) of a round stamp's rim near a rough circle, or None. A rough centre and radius are
+    off (type inside a grey stamp pulls the accumulator's off): the rim is the best-inked circle near
+    them. It counts when ink lies on it nearly all the way round, the band just outside it is less
+    inked, and inside it is not the solid ink of dense type."""
+    cx, cy, rim, radius = _best_rim(ink, rough_x, rough_y, rough_r)
+    outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
+    inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
+    # A more broken rim must stand out more from the band outside it.
+    contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
+    # Dense type inside is no stamp, unless the rim is inked nearly all round (a stamp over print).
+    crowded = inside > CIRCLE_INSIDE_COVER and rim < CIRCLE_WHOLE_RIM
+    # A broken rim over print: the print inks part of any circle, so the band outside must be mostly paper.
+    clear = rim >= CIRCLE_RIM_COVER or outside <= BROKEN_RIM_OUTSIDE
+    if rim >= CIRCLE_RIM_COVER - 0.05 and not crowded and rim - outside >= contrast and clear:
+        return cx, cy, radius
+    return None
 
 
 def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, scale: float) -> list[Region]:
