@@ -1580,13 +1580,18 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
     ]
     joined: dict[tuple[int, int], list[Word]] = {}
     taken: set[tuple[int, int]] = set()
+    # What was read on the furniture itself (a note in the margin read as a word) is no piece of a line
+    # cut by it: a line joined to it would move up to where Tesseract read the note.
+    on_furniture = {
+        (i, j) for i, j, line in lines if any(_share_inside(line.bbox, f) > 0.5 for f in furniture)
+    }
     # Right pieces first by their distance to the left: each goes to its nearest left neighbour.
     for i, j, right in sorted(lines, key=lambda t: t[2].bbox.x0):
         if (i, j) in taken:
             continue
         best = None
         for k, m, left in lines:
-            if k == i or (k, m) in taken or left.bbox.x1 > right.bbox.x0:
+            if k == i or (k, m) in taken or (k, m) in on_furniture or left.bbox.x1 > right.bbox.x0:
                 continue
             top, bottom = max(left.bbox.y0, right.bbox.y0), min(left.bbox.y1, right.bbox.y1)
             if bottom - top < ROW_SHARE * min(left.bbox.height, right.bbox.height):
@@ -1618,6 +1623,13 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
         if kept:
             out.append(Paragraph(tuple(kept), BBox.enclosing([ln.bbox for ln in kept]), block=par.block))
     return dataclasses.replace(page, paragraphs=tuple(out))
+
+
+def _share_inside(box: BBox, other: BBox) -> float:
+    """Share of `box`'s area inside `other`."""
+    width = max(0, min(box.x1, other.x1) - max(box.x0, other.x0))
+    height = max(0, min(box.y1, other.y1) - max(box.y0, other.y0))
+    return width * height / max(1, box.width * box.height)
 
 
 def lower_raised_capitals(page: Page, image: np.ndarray) -> tuple[Page, int]:
