@@ -115,7 +115,9 @@ RAISED_HEIGHT = (0.85, 1.2)
 RAISED_FOOT = 0.06
 RAISED_AROUND = 8  # letters each side of it whose ink gives the small letters' height and baseline
 
-SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
+SECRECY = re.compile(
+    r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно|не\s+для\s+печати)\b"
+)
 REGISTRATION = re.compile(
     r"(?i)(№\s*\S+|\bисх\.|\bвх\.|\b\d{1,2}[./]\s?[IVXivx\d]{1,4}[./]\s?\d{2,4}\b|"
     r"\b\d{1,2}\s+(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
@@ -128,12 +130,14 @@ LETTERHEAD = re.compile(
 CENTRED = 0.04  # share of the text's width a centred line's middle may lie off the text's middle ...
 CENTRED_INDENT = 0.04  # ... while leaving at least this share of the width free on either side
 HEADING_LETTERS = 4  # a heading in capitals holds at least this many letters (`Е.Г.` is typed initials)
+LINE_LETTERS = 10  # a line of the text holds at least this many letters
+INDENT_MAX = 0.12  # share of the text's width a paragraph's first line is indented by at most
 FOLIO = re.compile(r"^(\d{1,4}(\s*о[б65]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.` (`83 о5.`), `8305.` misread
 FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet number is written
 UNSURE_FOLIO_CONF = 65.0  # ... or a short line there read with less confidence than this (or with a digit)
 FOLIO_GAP = 0.5  # inches: a sheet number on the line of a page number or a date stands this far apart
 FOLIO_PIECE_GAP = 0.06  # inches: pieces of one written number read as words are no further apart
-PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
+PAGE_NUMBER = re.compile(r"^[-–—_]?\s*\d{1,4}\s*[-–—_]?$")  # `- 71 -`, its dash read `_`
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
 OVERTYPE_LETTERS = set("хxжкяХXЖКЯ")  # what Tesseract makes of letters typed over with х
 OVERTYPE_CONF = 80.0  # ... read less surely than this
@@ -2103,7 +2107,7 @@ def _paragraph_types(body: Page) -> list[str]:
     registration number and date; a heading is centred on the text below them (`ПРОТОКОЛ № 8` / `заседания
     ...`, `СПИСОК`), where the addressee is typed from the middle to the right."""
     frame = _text_frame(body)
-    starts = _line_starts(body)
+    starts = _line_starts(body, frame)
     centred = [_centred(body, i, frame, starts) for i in range(len(body.paragraphs))]
     types = [_paragraph_type(body, i, centred[i]) for i in range(len(body.paragraphs))]
     registered = [body.paragraphs[i].bbox.y0 for i, t in enumerate(types) if t == "registration"]
@@ -2128,19 +2132,23 @@ def _text_frame(body: Page) -> tuple[float, float]:
     )
 
 
-def _line_starts(body: Page) -> list[tuple[int, int, int]]:
-    """(x0, height, paragraph) of the page's lines of several words: where the typist's lines begin."""
+def _line_starts(body: Page, frame: tuple[float, float]) -> list[tuple[int, int, int]]:
+    """(x0, height, paragraph) of the page's lines of several words (not `С. С. С. Р.` or `- 71 -`)
+    begun near the text's left edge: where the typist's lines and paragraphs begin."""
+    left, right = frame
     return [
         (ln.bbox.x0, ln.bbox.height, i)
         for i, p in enumerate(body.paragraphs)
         for ln in p.lines
         if len(ln.words) >= 3
+        and sum(c.isalpha() for c in ln.text) >= LINE_LETTERS
+        and ln.bbox.x0 < left + INDENT_MAX * (right - left)
     ]
 
 
 def _centred(body: Page, index: int, frame: tuple[float, float], starts: list[tuple[int, int, int]]) -> bool:
-    """Every line of the paragraph is centred on the text and narrower than it, and begins where no two
-    lines of other paragraphs begin (a short line begun at the paragraph indent is no centred line)."""
+    """Every line of the paragraph is centred on the text and narrower than it, and begins where no
+    line of another paragraph begins (a short line begun at the paragraph indent is no centred line)."""
     left, right = frame
     width = right - left
     if width <= 0:
@@ -2153,7 +2161,7 @@ def _centred(body: Page, index: int, frame: tuple[float, float], starts: list[tu
             for x0, h, i in starts
             if i != index and abs(x0 - line.bbox.x0) <= 0.6 * max(h, line.bbox.height)
         ]
-        return len(near) >= 2
+        return len(near) >= 1
 
     return all(
         abs((ln.bbox.x0 + ln.bbox.x1) / 2 - middle) <= CENTRED * width

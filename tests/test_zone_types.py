@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks.archival_eval import boxes_match, predicted_zones
@@ -99,3 +100,23 @@ def test_headings_and_letterheads_of_rendered_pages_get_their_type(tmp_path, see
     truth, predicted = _zones(tmp_path, seed, page_type)
     found, wanted = _typed_as(truth, predicted, kind)
     assert wanted == 1 and found == 1, predicted
+
+
+@pytest.mark.parametrize("read", ["- 71 -", "_ 71 -", "— 71 _"])
+def test_a_page_number_centred_at_the_top_is_furniture_however_its_dashes_are_read(read):
+    words = tuple(
+        Word(t, BBox(1180 + 50 * k, 100, 1220 + 50 * k, 140), 80.0) for k, t in enumerate(read.split())
+    )
+    line = Line(words, BBox.enclosing([w.bbox for w in words]))
+    shape = (350, 250)
+    found = layout.Found([], np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1)
+    furniture: list[dict] = []
+    for word in words:
+        assert layout._furniture_of(word, line, furniture, found, 2500, 3500) is not None
+    assert [e["type"] for e in furniture] == ["page_number"]
+
+
+@pytest.mark.parametrize("mark", ["Совершенно секретно", "Секретно. Лично", "|Не для печати"])
+def test_a_secrecy_mark_typed_at_the_top_right_is_secrecy(mark):
+    paragraphs = [_paragraph(_line(mark, 1800, 170)), _paragraph(_line("№ 1234/с", 300, 450)), _body(600)]
+    assert layout._paragraph_types(_page(paragraphs))[0] == "secrecy"
