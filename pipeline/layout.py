@@ -142,6 +142,8 @@ STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's
 OVERTYPE_LETTERS = set("хxжкяХXЖКЯ")  # what Tesseract makes of letters typed over with х
 OVERTYPE_CONF = 80.0  # ... read less surely than this
 OVERTYPE_DENSITY = 1.25  # ... with this many times the ink of the line's typical word
+OVERTYPE_FEW_SHARE = 0.25  # ... or only this share of its letters read as crosses (two or more) ...
+OVERTYPE_FEW_DENSITY = 1.4  # ... and this many times the ink
 ROMAN_LOOKALIKES = set("XХIІVУТLCСМMП1l")
 TABLE_ROW = re.compile(r"^\s*\d{1,4}[.)]\s*\S")
 
@@ -1910,13 +1912,17 @@ def _overtyped(word: Word, line: Line, found: Found) -> bool:
     of х, ж, к, я (`кюряжкяхя`), unsurely, and the word holds more ink than its neighbours do."""
     letters = [c for c in word.text if c.isalpha()]
     crosses = sum(c in OVERTYPE_LETTERS for c in letters)
-    if len(letters) < 4 or crosses < 3 or crosses < 0.35 * len(letters) or word.conf >= OVERTYPE_CONF:
+    jumbled = crosses >= 3 and crosses >= 0.35 * len(letters)
+    # Fewer crosses read (`вявейк`, `мавкихда`: the letters under them read instead) take more ink.
+    few = crosses >= 2 and crosses >= OVERTYPE_FEW_SHARE * len(letters)
+    if len(letters) < 4 or not (jumbled or few) or word.conf >= OVERTYPE_CONF:
         return False
     density = [_ink_density(w.bbox, line.bbox, found) for w in line.words]
     others = [d for w, d in zip(line.words, density, strict=True) if w is not word]
     if not others:
         return False
-    return _ink_density(word.bbox, line.bbox, found) >= OVERTYPE_DENSITY * float(np.median(density))
+    ratio = _ink_density(word.bbox, line.bbox, found) / max(float(np.median(density)), 1e-9)
+    return ratio >= (OVERTYPE_DENSITY if jumbled else OVERTYPE_FEW_DENSITY)
 
 
 def _ink_density(box: BBox, line_box: BBox, found: Found) -> float:
