@@ -132,6 +132,7 @@ CENTRED_INDENT = 0.04  # ... while leaving at least this share of the width free
 HEADING_LETTERS = 4  # a heading in capitals holds at least this many letters (`Е.Г.` is typed initials)
 LINE_LETTERS = 10  # a line of the text holds at least this many letters
 INDENT_MAX = 0.12  # share of the text's width a paragraph's first line is indented by at most
+LETTERHEAD_ROWS = 1.5  # line heights below the letterhead within which a piece of text may be part of it
 FOLIO = re.compile(r"^(\d{1,4}(\s*о[б65]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.` (`83 о5.`), `8305.` misread
 FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet number is written
 UNSURE_FOLIO_CONF = 65.0  # ... or a short line there read with less confidence than this (or with a digit)
@@ -2119,13 +2120,20 @@ def _paragraph_types(body: Page) -> list[str]:
     registered = [body.paragraphs[i].bbox.y0 for i, t in enumerate(types) if t == "registration"]
     if registered:
         # Centred paragraphs above the registration, before any paragraph of the document's own, are the
-        # letterhead's (its address and smaller lines too), however its name was misread.
+        # letterhead's (its address and smaller lines too), however its name was misread; so is a piece
+        # of a letterhead's line read apart (`Кузнецкий мост, 21`) on the rows just below it.
+        below: float | None = None  # the letterhead's bottom so far
         for i, paragraph in enumerate(body.paragraphs):
+            if types[i] == "letterhead":
+                below = max(below or 0.0, paragraph.bbox.y1)
             if types[i] in ("secrecy", "registration", "letterhead"):
                 continue
-            if not (centred[i] or types[i] == "heading") or paragraph.bbox.y1 > min(registered):
+            height = float(np.median([ln.bbox.height for ln in paragraph.lines]))
+            piece = below is not None and paragraph.bbox.y0 <= below + LETTERHEAD_ROWS * height
+            if not (centred[i] or types[i] == "heading" or piece) or paragraph.bbox.y1 > min(registered):
                 break
             types[i] = "letterhead"
+            below = max(below or 0.0, paragraph.bbox.y1)
     return types
 
 

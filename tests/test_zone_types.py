@@ -120,3 +120,19 @@ def test_a_page_number_centred_at_the_top_is_furniture_however_its_dashes_are_re
 def test_a_secrecy_mark_typed_at_the_top_right_is_secrecy(mark):
     paragraphs = [_paragraph(_line(mark, 1800, 170)), _paragraph(_line("№ 1234/с", 300, 450)), _body(600)]
     assert layout._paragraph_types(_page(paragraphs))[0] == "secrecy"
+
+
+def test_a_piece_of_a_letterhead_line_read_apart_below_it_is_the_letterheads():
+    # Tesseract reads the address under the letterhead's name in two pieces, and its right piece after
+    # the registration; neither piece is centred.
+    paragraphs = [
+        _paragraph(
+            _centred("НАРОДНЫЙ КОМИССАРИАТ ИНОСТРАННЫХ ДЕЛ", 280, letter=30), _centred("С. С. С. Р.", 340)
+        ),
+        _paragraph(_line("№ 15109/с", 300, 534)),
+        _paragraph(_line("Кузнецкий мост, 21", 1154, 422)),
+        _paragraph(_line("Членам и кандидатам Политбюро", 1244, 714)),
+        _body(820),
+    ]
+    types = layout._paragraph_types(_page(paragraphs))
+    assert types[:4] == ["letterhead", "registration", "letterhead", "addressee"]
