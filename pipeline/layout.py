@@ -119,8 +119,10 @@ SECRECY = re.compile(
     r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно|не\s+для\s+печати)\b"
 )
 REGISTRATION = re.compile(
-    r"(?i)(№\s*\S+|\bисх\.|\bвх\.|\b\d{1,2}[./]\s?[IVXivx\d]{1,4}[./]\s?\d{2,4}\b|"
-    r"\b\d{1,2}\s+(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+    # A month in Roman numerals as Tesseract misreads it (`XII` as `ХТТ`, `VIII` as `УТТТ`, `IX` as `1х`),
+    # a day's 3 as `З`, a day in quotes (`«4» декабря 1928 г.`).
+    r"(?i)(№\s*\S+|\bисх\.|\bвх\.|\b[\dЗ]{1,2}[./]\s?[IVXivx\dХхУуТтПпІі\\|]{1,5}[./]\s?\d{2,4}\b|"
+    r"\b\d{1,2}»?\s+(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
     r"\s+\d{4})"
 )
 LETTERHEAD = re.compile(
@@ -133,6 +135,7 @@ HEADING_LETTERS = 4  # a heading in capitals holds at least this many letters (`
 LINE_LETTERS = 10  # a line of the text holds at least this many letters
 INDENT_MAX = 0.12  # share of the text's width a paragraph's first line is indented by at most
 LETTERHEAD_ROWS = 1.5  # line heights below the letterhead within which a piece of text may be part of it
+REGISTRATION_WORDS = 6  # a registration line (`№ 5286/ос «26» февраля 1935 г.`) has at most this many words
 FOLIO = re.compile(r"^(\d{1,4}(\s*о[б65]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.` (`83 о5.`), `8305.` misread
 FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet number is written
 UNSURE_FOLIO_CONF = 65.0  # ... or a short line there read with less confidence than this (or with a digit)
@@ -1451,6 +1454,7 @@ def apply(
     body = join_cut_rows(body, [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")])
     # Before the zones are made, so that their text is the page's.
     body, lowered = lower_raised_capitals(body, image)
+    body = split_leading_marks(body)
     zones = _text_zones(body) + _furniture_zones(furniture, body)
     step = Step(
         "layout",
@@ -2079,6 +2083,47 @@ def _handwriting_role(box: BBox, text_box: BBox | None, height: int) -> str:
     return "resolution"
 
 
+def split_leading_marks(body: Page) -> Page:
+    """Tesseract may read a secrecy mark, a registration line or a centred heading line into one paragraph
+    with the lines under it (`СЕКРЕТНО` with the letterhead, the date with the addressee, the heading
+    with `Присутствовали: ...`): near the top of the page such a first line becomes a paragraph of its
+    own when the line after it is of another kind, so each gets its zone. The text stays as it was."""
+    frame = _text_frame(body) if body.paragraphs else (0.0, 0.0)
+    starts = _line_starts(body, frame) if body.paragraphs else []
+    out: list[Paragraph] = []
+    changed = False
+    for index, paragraph in enumerate(body.paragraphs):
+        lines = list(paragraph.lines)
+        while len(lines) >= 2 and lines[0].bbox.y1 < body.height * 0.3:
+            first, second = (_line_kind(ln, index, frame, starts) for ln in lines[:2])
+            if first == "text" or first == second:
+                break
+            out.append(Paragraph((lines[0],), lines[0].bbox, block=paragraph.block))
+            lines = lines[1:]
+            changed = True
+        out.append(
+            paragraph
+            if len(lines) == len(paragraph.lines)
+            else Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block=paragraph.block)
+        )
+    return dataclasses.replace(body, paragraphs=tuple(out)) if changed else body
+
+
+def _line_kind(line: Line, index: int, frame: tuple[float, float], starts: list[tuple[int, int, int]]) -> str:
+    """secrecy, registration (a number or a date on a short line), centred, or text."""
+    text = line.text
+    if len(text) < 80 and SECRECY.search(text):
+        return "secrecy"
+    # A line begun where a paragraph's first line may be indented to is no centred line on its own.
+    if _centred_line(line, index, frame, starts) and line.bbox.x0 >= frame[0] + INDENT_MAX * (
+        frame[1] - frame[0]
+    ):
+        return "centred"
+    if len(line.words) <= REGISTRATION_WORDS and REGISTRATION.search(text):
+        return "registration"
+    return "text"
+
+
 def _text_zones(body: Page) -> list[Zone]:
     """One zone per run of paragraphs of the same type, in reading order."""
     if not body.paragraphs:
@@ -2161,28 +2206,26 @@ def _line_starts(body: Page, frame: tuple[float, float]) -> list[tuple[int, int,
 
 
 def _centred(body: Page, index: int, frame: tuple[float, float], starts: list[tuple[int, int, int]]) -> bool:
-    """Every line of the paragraph is centred on the text and narrower than it, and begins where no
+    """Every line of the paragraph is centred on the text (see _centred_line)."""
+    return all(_centred_line(ln, index, frame, starts) for ln in body.paragraphs[index].lines)
+
+
+def _centred_line(
+    line: Line, index: int, frame: tuple[float, float], starts: list[tuple[int, int, int]]
+) -> bool:
+    """The line (of paragraph `index`) is centred on the text and narrower than it, and begins where no
     line of another paragraph begins (a short line begun at the paragraph indent is no centred line)."""
     left, right = frame
     width = right - left
     if width <= 0:
         return False
-    middle = (left + right) / 2
-
-    def aligned(line: Line) -> bool:
-        near = [
-            i
-            for x0, h, i in starts
-            if i != index and abs(x0 - line.bbox.x0) <= 0.6 * max(h, line.bbox.height)
-        ]
-        return len(near) >= 1
-
-    return all(
-        abs((ln.bbox.x0 + ln.bbox.x1) / 2 - middle) <= CENTRED * width
-        and ln.bbox.x0 >= left + CENTRED_INDENT * width
-        and ln.bbox.x1 <= right - CENTRED_INDENT * width
-        and not aligned(ln)
-        for ln in body.paragraphs[index].lines
+    box = line.bbox
+    aligned = any(i != index and abs(x0 - box.x0) <= 0.6 * max(h, box.height) for x0, h, i in starts)
+    return (
+        abs((box.x0 + box.x1) / 2 - (left + right) / 2) <= CENTRED * width
+        and box.x0 >= left + CENTRED_INDENT * width
+        and box.x1 <= right - CENTRED_INDENT * width
+        and not aligned
     )
 
 

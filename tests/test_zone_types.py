@@ -94,6 +94,7 @@ def _typed_as(truth: list[dict], predicted: list[tuple[str, list]], kind: str) -
         (2308, "protocol", "heading"),  # `ПРОТОКОЛ № 8` / `заседания Политбюро ...`, centred
         (2322, "table", "heading"),  # `СПИСОК`, centred: no addressee
         (2306, "letter", "letterhead"),  # `ОБЪЕДИНЕННОЕ ГОСУДАРСТВЕННОЕ / ПОЛИТИЧЕСКОЕ УПРАВЛЕНИЕ`
+        (2381, "stamped", "secrecy"),  # `СЕКРЕТНО`, read into one paragraph with the letterhead under it
     ],
 )
 def test_headings_and_letterheads_of_rendered_pages_get_their_type(tmp_path, seed, page_type, kind):
@@ -136,3 +137,35 @@ def test_a_piece_of_a_letterhead_line_read_apart_below_it_is_the_letterheads():
     ]
     types = layout._paragraph_types(_page(paragraphs))
     assert types[:4] == ["letterhead", "registration", "letterhead", "addressee"]
+
+
+def test_a_mark_read_into_one_paragraph_with_the_lines_under_it_is_a_paragraph_of_its_own():
+    letterhead = _paragraph(
+        _line("СЕКРЕТНО", 1900, 170), _centred("ОБЪЕДИНЕННОЕ ГОСУДАРСТВЕННОЕ", 300, letter=30)
+    )
+    registration = _paragraph(
+        _line("№ 5286/ос «26» февраля 1935 г.", 300, 540), _line("В Оргбюро ЦК", 1250, 640)
+    )
+    page = _page([letterhead, registration, _body(800)])
+    split = layout.split_leading_marks(page)
+    assert [[ln.text for ln in p.lines] for p in split.paragraphs[:4]] == [
+        ["СЕКРЕТНО"],
+        ["ОБЪЕДИНЕННОЕ ГОСУДАРСТВЕННОЕ"],
+        ["№ 5286/ос «26» февраля 1935 г."],
+        ["В Оргбюро ЦК"],
+    ]
+    assert layout._paragraph_types(split)[:4] == ["secrecy", "letterhead", "registration", "addressee"]
+    assert split.text.split() == page.text.split()
+    # A paragraph of the text beginning with a date, its first line indented, stays whole.
+    dated = _paragraph(
+        _line("12.03.1937 г. бюро решило снова поставить вопрос о работе отдела", 420, 600), *_body(660).lines
+    )
+    page = _page([_paragraph(_line("№ 5286/ос", 300, 450)), dated])
+    assert layout.split_leading_marks(page) == page
+
+
+@pytest.mark.parametrize(
+    "date", ["28.ХТТ.32 г.", "6.УТТТ. 31 г.", "З.ХТ.37 г.", "8.1х.33", "«4» декабря 1928 г."]
+)
+def test_a_date_as_tesseract_misreads_it_is_a_registration(date):
+    assert layout.REGISTRATION.search(date)
