@@ -106,6 +106,8 @@ UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and
 ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lower one's height
 ROW_WIDE = 3.0  # the page's lines are this many times as wide as high (median) when they run across it
 ROW_TALL = 3.0  # a piece of a line is at most this many times as high as the page's lines (median)
+SLIVER_TALL = 2.0  # a line read at the page's edge this many times as high as the type's is its edge
+SLIVER_EDGE = 0.05  # share of the page's width from either side that is its edge
 # Small letters whose capital has the same shape: a typewriter key struck above the line reads as the
 # capital. Such a first letter is lowered when its glyph is no taller than RAISED_HEIGHT times the small
 # letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20) and its foot stands
@@ -1429,10 +1431,14 @@ def apply(
     page, reread = reread_under_stamps(page, found, read_crop, settings)
     reread_seconds += reread
     kept_paragraphs: list[Paragraph] = []
+    slivers = _edge_slivers(page)
     for paragraph in page.paragraphs:
         lines = []
         for line in paragraph.lines:
             words = []
+            if any(line is sliver for sliver in slivers):
+                _shared_entry(furniture, "graphic", line)["words"].extend(line.words)
+                continue
             for word in line.words:
                 target = _furniture_of(word, line, furniture, found, page.width, page.height, page.dpi)
                 if target is None:
@@ -1847,6 +1853,34 @@ def _furniture_of(
     return None
 
 
+def _edge_slivers(page: Page) -> list[Line]:
+    """Lines Tesseract read on the scan's dark edge left on the page: at its left or right edge, taller
+    than SLIVER_TALL lines of type and less than half as wide as high, or wholly within the edge below
+    the corner of the sheet number, read unsurely. No typed line stands so."""
+    heights = [ln.bbox.height for ln in page.lines if len(ln.words) >= 3]
+    if not heights:
+        return []
+    tall = SLIVER_TALL * float(np.median(heights))
+    edge = page.width * SLIVER_EDGE
+
+    def within(box: BBox) -> bool:
+        return box.x1 < edge or box.x0 > page.width - edge
+
+    return [
+        ln
+        for ln in page.lines
+        if (ln.bbox.x0 < edge or ln.bbox.x1 > page.width - edge)
+        and (
+            (ln.bbox.height > tall and ln.bbox.width < ln.bbox.height / 2)
+            or (
+                within(ln.bbox)
+                and ln.bbox.y0 > page.height * FOLIO_TOP
+                and all(w.conf < UNSURE_FOLIO_CONF for w in ln.words)
+            )
+        )
+    ]
+
+
 def _line_of_type(line: Line) -> bool:
     """A line of several words, read as type (a median confidence of TYPED_LINE_CONF)."""
     confs = [w.conf for w in line.words if w.conf >= 0]
@@ -1968,7 +2002,7 @@ def _read_furniture(
             entry["region"] = Region(
                 entry["type"], "", BBox(max(0, b.x0 - pad), max(0, b.y0 - pad), b.x1 + pad, b.y1 + pad)
             )
-    to_read = [e for e in entries if e["type"] != "struck"]
+    to_read = [e for e in entries if e["type"] not in ("struck", "graphic")]
     if not to_read:
         return 0.0
     pieces = []  # each entry's pieces, as read

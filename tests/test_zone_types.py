@@ -4,14 +4,19 @@ own zones; the unit test builds a page's lines by hand to show each rule."""
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from benchmarks.archival_eval import boxes_match, predicted_zones
-from pipeline import layout
+from pipeline import archival, evaluate, layout
+from pipeline.config import Settings
 from pipeline.model import BBox, Line, Page, Paragraph, Word
+from pipeline.process import process_page
+from pipeline.scans import load_page
 
 from .conftest import archocr, load_json
 
@@ -169,3 +174,27 @@ def test_a_mark_read_into_one_paragraph_with_the_lines_under_it_is_a_paragraph_o
 )
 def test_a_date_as_tesseract_misreads_it_is_a_registration(date):
     assert layout.REGISTRATION.search(date)
+
+
+def test_lines_read_on_the_scans_dark_edge_are_no_text():
+    # Tesseract reads the dark edge left of a scan as narrow lines as tall as several of type.
+    sliver = _paragraph(Line((Word("ДРИ,", BBox(34, 606, 55, 868), 6.0),), BBox(34, 606, 55, 868)))
+    page = dataclasses.replace(_page([sliver, _body(600), _body(1100)]), transform=((1, 0, 0), (0, 1, 0)))
+    shape = (350, 250)
+    found = layout.Found([], np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1)
+    out = layout.apply(page, found, lambda region: np.full((10, 10), 255, np.uint8), Settings(), None)
+    assert "ДРИ" not in out.text and out.text.split() == _page([_body(600), _body(1100)]).text.split()
+    assert [(z.type, z.text) for z in out.zones if z.type == "graphic"] == [("graphic", "ДРИ,")]
+
+
+def test_a_scans_dark_edge_read_as_letters_stays_out_of_the_text(tests_words):
+    """Tune seed 2353: a grey handwritten page whose scan keeps a dark strip at its left edge."""
+    page = archival.render_page(tests_words, 2353, fontset="tune", page_type="handwritten", grey=True)
+    with tempfile.TemporaryDirectory() as folder:
+        path = archival.write_pages([page], Path(folder), "tests")[0]
+        settings = Settings(correct=False)
+        read = process_page(load_page(path, 1, settings), "p", settings).page
+    edge = [z for z in read.zones if z.type == "graphic"]
+    assert edge and all(z.bbox.x1 < read.width * 0.05 for z in edge)
+    assert not [p for p in read.paragraphs if p.bbox.x1 < read.width * 0.05]
+    assert evaluate.score(page.text, read.text).cer < 0.11
