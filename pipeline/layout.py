@@ -1805,6 +1805,8 @@ def _furniture_of(
             and word.conf < found.stamp_keep_conf
             and not _body_word(word.text)
             and not _type_under(word, line, region)
+            # A secrecy mark typed in a ruled box: the frame may be taken for a stamp's.
+            and not SECRECY.search(line.text)
         ):
             return entry
         elif region.role == "margin_note":

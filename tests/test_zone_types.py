@@ -198,3 +198,22 @@ def test_a_scans_dark_edge_read_as_letters_stays_out_of_the_text(tests_words):
     assert edge and all(z.bbox.x1 < read.width * 0.05 for z in edge)
     assert not [p for p in read.paragraphs if p.bbox.x1 < read.width * 0.05]
     assert evaluate.score(page.text, read.text).cer < 0.11
+
+
+def test_a_secrecy_mark_in_a_ruled_box_taken_for_a_stamp_stays_in_the_text():
+    # The ruled box round `Секретно. Лично` is found as a rectangular stamp; Tesseract reads the mark
+    # unsurely through its frame. A stamp's own word on another line is still the stamp's.
+    frame = layout.Region("stamp", "rect", BBox(1260, 54, 2550, 260))
+    shape = (400, 300)
+    found = layout.Found([frame], np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1)
+    mark = Line(
+        (
+            Word("Секретно.", BBox(1900, 190, 2100, 240), 35.0),
+            Word("Лично", BBox(2120, 190, 2300, 240), 58.0),
+        ),
+        BBox(1900, 190, 2300, 240),
+    )
+    stamps_own = Line((Word("ОГПУ", BBox(1400, 100, 1600, 150), 35.0),), BBox(1400, 100, 1600, 150))
+    entry = {"type": "stamp", "role": "rect", "bbox": frame.bbox, "region": frame, "words": []}
+    assert all(layout._furniture_of(w, mark, [entry], found, 2646, 3623) is None for w in mark.words)
+    assert layout._furniture_of(stamps_own.words[0], stamps_own, [entry], found, 2646, 3623) is entry
