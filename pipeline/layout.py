@@ -110,6 +110,8 @@ UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and
 ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lower one's height
 ROW_WIDE = 3.0  # the page's lines are this many times as wide as high (median) when they run across it
 ROW_TALL = 3.0  # a piece of a line is at most this many times as high as the page's lines (median)
+SLIVER_TALL = 2.0  # a line read at the page's edge this many times as high as the type's is its edge
+SLIVER_EDGE = 0.05  # share of the page's width from either side that is its edge
 # Small letters whose capital has the same shape: a typewriter key struck above the line reads as the
 # capital. Such a first letter is lowered when its glyph is no taller than RAISED_HEIGHT times the small
 # letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20) and its foot stands
@@ -119,23 +121,39 @@ RAISED_HEIGHT = (0.85, 1.2)
 RAISED_FOOT = 0.06
 RAISED_AROUND = 8  # letters each side of it whose ink gives the small letters' height and baseline
 
-SECRECY = re.compile(r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно)\b")
+SECRECY = re.compile(
+    r"(?i)\b(совершенно\s+секретно|строго\s+секретно|секретно|лично|сов\.\s*секретно|не\s+для\s+печати)\b"
+)
 REGISTRATION = re.compile(
-    r"(?i)(№\s*\S+|\bисх\.|\bвх\.|\b\d{1,2}[./]\s?[IVXivx\d]{1,4}[./]\s?\d{2,4}\b|"
-    r"\b\d{1,2}\s+(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+    # A month in Roman numerals as Tesseract misreads it (`XII` as `ХТТ`, `VIII` as `УТТТ`, `IX` as `1х`),
+    # a day's 3 as `З`, a day in quotes (`«4» декабря 1928 г.`).
+    r"(?i)(№\s*\S+|\bисх\.|\bвх\.|\b[\dЗ]{1,2}[./]\s?[IVXivx\dХхУуТтПпІі\\|]{1,5}[./]\s?\d{2,4}\b|"
+    r"\b\d{1,2}»?\s+(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
     r"\s+\d{4})"
 )
-LETTERHEAD = re.compile(r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет)")
+LETTERHEAD = re.compile(
+    r"(?i)(пролетарии\s+всех\s+стран|коммунистическ\w*\s+парти|центральн\w*\s+комитет|"
+    r"народн\w*\s+комиссариат|комиссариат\w*\s+по\b|управлени\w*\s+при\b)"
+)
+CENTRED = 0.04  # share of the text's width a centred line's middle may lie off the text's middle ...
+CENTRED_INDENT = 0.04  # ... while leaving at least this share of the width free on either side
+HEADING_LETTERS = 4  # a heading in capitals holds at least this many letters (`Е.Г.` is typed initials)
+LINE_LETTERS = 10  # a line of the text holds at least this many letters
+INDENT_MAX = 0.12  # share of the text's width a paragraph's first line is indented by at most
+LETTERHEAD_ROWS = 1.5  # line heights below the letterhead within which a piece of text may be part of it
+REGISTRATION_WORDS = 6  # a registration line (`№ 5286/ос «26» февраля 1935 г.`) has at most this many words
 FOLIO = re.compile(r"^(\d{1,4}(\s*о[б65]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.` (`83 о5.`), `8305.` misread
 FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet number is written
 UNSURE_FOLIO_CONF = 65.0  # ... or a short line there read with less confidence than this (or with a digit)
 FOLIO_GAP = 0.5  # inches: a sheet number on the line of a page number or a date stands this far apart
 FOLIO_PIECE_GAP = 0.06  # inches: pieces of one written number read as words are no further apart
-PAGE_NUMBER = re.compile(r"^[-–—]?\s*\d{1,4}\s*[-–—]?$")
+PAGE_NUMBER = re.compile(r"^[-–—_]?\s*\d{1,4}\s*[-–—_]?$")  # `- 71 -`, its dash read `_`
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
 OVERTYPE_LETTERS = set("хxжкяХXЖКЯ")  # what Tesseract makes of letters typed over with х
 OVERTYPE_CONF = 80.0  # ... read less surely than this
 OVERTYPE_DENSITY = 1.25  # ... with this many times the ink of the line's typical word
+OVERTYPE_FEW_SHARE = 0.25  # ... or only this share of its letters read as crosses (two or more) ...
+OVERTYPE_FEW_DENSITY = 1.4  # ... and this many times the ink
 ROMAN_LOOKALIKES = set("XХIІVУТLCСМMП1l")
 TABLE_ROW = re.compile(r"^\s*\d{1,4}[.)]\s*\S")
 
@@ -668,10 +686,20 @@ def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Regio
         box = _unscale(x, y, w, h, scale)
         circle = _ring(patch, dpi)
         angle = _frame(patch, dpi) if circle is None else None
+        rim = _rim_in_piece(ink, x, y, w, h, dpi) if circle is None and angle is None else None
         if circle is not None:
             cx, cy, r = circle
             region = Region(
                 "stamp", "round", box, centre=((x + cx) / scale, (y + cy) / scale), radius=r / scale
+            )
+        elif rim is not None:
+            cx, cy, r = rim
+            region = Region(
+                "stamp",
+                "round",
+                _unscale(int(cx - r - 2), int(cy - r - 2), int(2 * r + 4), int(2 * r + 4), scale),
+                centre=(cx / scale, cy / scale),
+                radius=r / scale,
             )
         elif angle is not None:
             region = Region("stamp", "rect", box, angle=angle)
@@ -686,6 +714,19 @@ def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Regio
             region = Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh))
         found.append((region, member))
     return found
+
+
+def _rim_in_piece(
+    ink: np.ndarray, x: int, y: int, w: int, h: int, dpi: float
+) -> tuple[float, float, float] | None:
+    """(cx, cy, r) in page pixels of a round stamp's rim inside a piece of ink of a stamp's size whose
+    outline is no circle: a grey stamp over dense print joins the lines it crosses, which widen the
+    piece, and the accumulator's circles there are pulled off by the print (see _stamp_rim)."""
+    low, high = (dpi * r for r in ROUND_STAMP_RADIUS)
+    if not (2 * low <= min(w, h) and max(w, h) <= 3 * high and 0.6 < w / h < 1.67):
+        return None
+    rough_r = min((w + h) / 4, high)
+    return _stamp_rim(ink > 0, x + w / 2, y + h / 2, rough_r)
 
 
 def _stamp_ink(flat: np.ndarray, colour_small: np.ndarray | None) -> np.ndarray:
@@ -724,23 +765,14 @@ def _round_stamps(
     regions: list[Region] = []
     # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.
     for rough_x, rough_y, rough_r in [] if circles is None else sorted(circles[0], key=lambda c: -c[2]):
-        # The accumulator's centre and radius are rough (type inside a grey stamp pulls them off): the
-        # rim is the best-inked circle near them. Its circle may be a stamp's inner ring (the two share
-        # a centre, and the accumulator gives a centre one radius): the outer ring is looked for first.
+        # Its circle may be a stamp's inner ring (the two share a centre, and the accumulator gives a
+        # centre one radius): the outer ring is looked for first.
         for guess in (rough_r * OUTER_RING, rough_r):
             if guess > high * 1.15:
                 continue
-            cx, cy, rim, radius = _best_rim(ink, float(rough_x), float(rough_y), float(guess))
-            outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
-            inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
-            # A more broken rim must stand out more from the band outside it.
-            contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
-            # Dense type inside is no stamp, unless the rim is inked nearly all round (a stamp over print).
-            crowded = inside > CIRCLE_INSIDE_COVER and rim < CIRCLE_WHOLE_RIM
-            # A broken rim over print: the print inks part of any circle, so the band outside must be
-            # mostly paper.
-            clear = rim >= CIRCLE_RIM_COVER or outside <= BROKEN_RIM_OUTSIDE
-            if rim >= CIRCLE_RIM_COVER - 0.05 and not crowded and rim - outside >= contrast and clear:
+            rim_circle = _stamp_rim(ink, float(rough_x), float(rough_y), float(guess))
+            if rim_circle is not None:
+                cx, cy, radius = rim_circle
                 break
         else:
             continue
@@ -760,6 +792,27 @@ def _round_stamps(
             )
         )
     return regions
+
+
+def _stamp_rim(
+    ink: np.ndarray, rough_x: float, rough_y: float, rough_r: float
+) -> tuple[float, float, float] | None:
+    """(cx, cy, r) of a round stamp's rim near a rough circle, or None. A rough centre and radius are
+    off (type inside a grey stamp pulls the accumulator's off): the rim is the best-inked circle near
+    them. It counts when ink lies on it nearly all the way round, the band just outside it is less
+    inked, and inside it is not the solid ink of dense type."""
+    cx, cy, rim, radius = _best_rim(ink, rough_x, rough_y, rough_r)
+    outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
+    inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
+    # A more broken rim must stand out more from the band outside it.
+    contrast = CIRCLE_RIM_CONTRAST if rim >= CIRCLE_RIM_COVER else 2 * CIRCLE_RIM_CONTRAST
+    # Dense type inside is no stamp, unless the rim is inked nearly all round (a stamp over print).
+    crowded = inside > CIRCLE_INSIDE_COVER and rim < CIRCLE_WHOLE_RIM
+    # A broken rim over print: the print inks part of any circle, so the band outside must be mostly paper.
+    clear = rim >= CIRCLE_RIM_COVER or outside <= BROKEN_RIM_OUTSIDE
+    if rim >= CIRCLE_RIM_COVER - 0.05 and not crowded and rim - outside >= contrast and clear:
+        return cx, cy, radius
+    return None
 
 
 def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, scale: float) -> list[Region]:
@@ -1423,10 +1476,14 @@ def apply(
     page, reread = reread_under_stamps(page, found, read_crop, settings)
     reread_seconds += reread
     kept_paragraphs: list[Paragraph] = []
+    slivers = _edge_slivers(page)
     for paragraph in page.paragraphs:
         lines = []
         for line in paragraph.lines:
             words = []
+            if any(line is sliver for sliver in slivers):
+                _shared_entry(furniture, "graphic", line)["words"].extend(line.words)
+                continue
             for word in line.words:
                 target = _furniture_of(word, line, furniture, found, page.width, page.height, page.dpi)
                 if target is None:
@@ -1446,6 +1503,7 @@ def apply(
     body = join_cut_rows(body, [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")])
     # Before the zones are made, so that their text is the page's.
     body, lowered = lower_raised_capitals(body, image)
+    body = split_leading_marks(body)
     zones = _text_zones(body) + _furniture_zones(furniture, body)
     step = Step(
         "layout",
@@ -1580,13 +1638,18 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
     ]
     joined: dict[tuple[int, int], list[Word]] = {}
     taken: set[tuple[int, int]] = set()
+    # What was read on the furniture itself (a note in the margin read as a word) is no piece of a line
+    # cut by it: a line joined to it would move up to where Tesseract read the note.
+    on_furniture = {
+        (i, j) for i, j, line in lines if any(_share_inside(line.bbox, f) > 0.5 for f in furniture)
+    }
     # Right pieces first by their distance to the left: each goes to its nearest left neighbour.
     for i, j, right in sorted(lines, key=lambda t: t[2].bbox.x0):
         if (i, j) in taken:
             continue
         best = None
         for k, m, left in lines:
-            if k == i or (k, m) in taken or left.bbox.x1 > right.bbox.x0:
+            if k == i or (k, m) in taken or (k, m) in on_furniture or left.bbox.x1 > right.bbox.x0:
                 continue
             top, bottom = max(left.bbox.y0, right.bbox.y0), min(left.bbox.y1, right.bbox.y1)
             if bottom - top < ROW_SHARE * min(left.bbox.height, right.bbox.height):
@@ -1618,6 +1681,13 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
         if kept:
             out.append(Paragraph.of(kept, par.block))
     return dataclasses.replace(page, paragraphs=tuple(out))
+
+
+def _share_inside(box: BBox, other: BBox) -> float:
+    """Share of `box`'s area inside `other`."""
+    width = max(0, min(box.x1, other.x1) - max(box.x0, other.x0))
+    height = max(0, min(box.y1, other.y1) - max(box.y0, other.y0))
+    return width * height / max(1, box.width * box.height)
 
 
 def lower_raised_capitals(page: Page, image: np.ndarray) -> tuple[Page, int]:
@@ -1776,6 +1846,8 @@ def _furniture_of(
             and word.conf < found.stamp_keep_conf
             and not _body_word(word.text)
             and not _type_under(word, line, region)
+            # A secrecy mark typed in a ruled box: the frame may be taken for a stamp's.
+            and not SECRECY.search(line.text)
         ):
             return entry
         elif region.role == "margin_note":
@@ -1822,6 +1894,34 @@ def _furniture_of(
         furniture.append(entry)
         return entry
     return None
+
+
+def _edge_slivers(page: Page) -> list[Line]:
+    """Lines Tesseract read on the scan's dark edge left on the page: at its left or right edge, taller
+    than SLIVER_TALL lines of type and less than half as wide as high, or wholly within the edge below
+    the corner of the sheet number, read unsurely. No typed line stands so."""
+    heights = [ln.bbox.height for ln in page.lines if len(ln.words) >= 3]
+    if not heights:
+        return []
+    tall = SLIVER_TALL * float(np.median(heights))
+    edge = page.width * SLIVER_EDGE
+
+    def within(box: BBox) -> bool:
+        return box.x1 < edge or box.x0 > page.width - edge
+
+    return [
+        ln
+        for ln in page.lines
+        if (ln.bbox.x0 < edge or ln.bbox.x1 > page.width - edge)
+        and (
+            (ln.bbox.height > tall and ln.bbox.width < ln.bbox.height / 2)
+            or (
+                within(ln.bbox)
+                and ln.bbox.y0 > page.height * FOLIO_TOP
+                and all(w.conf < UNSURE_FOLIO_CONF for w in ln.words)
+            )
+        )
+    ]
 
 
 def _line_of_type(line: Line) -> bool:
@@ -1894,13 +1994,17 @@ def _overtyped(word: Word, line: Line, found: Found) -> bool:
     of х, ж, к, я (`кюряжкяхя`), unsurely, and the word holds more ink than its neighbours do."""
     letters = [c for c in word.text if c.isalpha()]
     crosses = sum(c in OVERTYPE_LETTERS for c in letters)
-    if len(letters) < 4 or crosses < 3 or crosses < 0.35 * len(letters) or word.conf >= OVERTYPE_CONF:
+    jumbled = crosses >= 3 and crosses >= 0.35 * len(letters)
+    # Fewer crosses read (`вявейк`, `мавкихда`: the letters under them read instead) take more ink.
+    few = crosses >= 2 and crosses >= OVERTYPE_FEW_SHARE * len(letters)
+    if len(letters) < 4 or not (jumbled or few) or word.conf >= OVERTYPE_CONF:
         return False
     density = [_ink_density(w.bbox, line.bbox, found) for w in line.words]
     others = [d for w, d in zip(line.words, density, strict=True) if w is not word]
     if not others:
         return False
-    return _ink_density(word.bbox, line.bbox, found) >= OVERTYPE_DENSITY * float(np.median(density))
+    ratio = _ink_density(word.bbox, line.bbox, found) / max(float(np.median(density)), 1e-9)
+    return ratio >= (OVERTYPE_DENSITY if jumbled else OVERTYPE_FEW_DENSITY)
 
 
 def _ink_density(box: BBox, line_box: BBox, found: Found) -> float:
@@ -1941,7 +2045,7 @@ def _read_furniture(
             entry["region"] = Region(
                 entry["type"], "", BBox(max(0, b.x0 - pad), max(0, b.y0 - pad), b.x1 + pad, b.y1 + pad)
             )
-    to_read = [e for e in entries if e["type"] != "struck"]
+    to_read = [e for e in entries if e["type"] not in ("struck", "graphic")]
     if not to_read:
         return 0.0
     pieces = []  # each entry's pieces, as read
@@ -2056,11 +2160,52 @@ def _handwriting_role(box: BBox, text_box: BBox | None, height: int) -> str:
     return "resolution"
 
 
+def split_leading_marks(body: Page) -> Page:
+    """Tesseract may read a secrecy mark, a registration line or a centred heading line into one paragraph
+    with the lines under it (`СЕКРЕТНО` with the letterhead, the date with the addressee, the heading
+    with `Присутствовали: ...`): near the top of the page such a first line becomes a paragraph of its
+    own when the line after it is of another kind, so each gets its zone. The text stays as it was."""
+    frame = _text_frame(body) if body.paragraphs else (0.0, 0.0)
+    starts = _line_starts(body, frame) if body.paragraphs else []
+    out: list[Paragraph] = []
+    changed = False
+    for index, paragraph in enumerate(body.paragraphs):
+        lines = list(paragraph.lines)
+        while len(lines) >= 2 and lines[0].bbox.y1 < body.height * 0.3:
+            first, second = (_line_kind(ln, index, frame, starts) for ln in lines[:2])
+            if first == "text" or first == second:
+                break
+            out.append(Paragraph((lines[0],), lines[0].bbox, block=paragraph.block))
+            lines = lines[1:]
+            changed = True
+        out.append(
+            paragraph
+            if len(lines) == len(paragraph.lines)
+            else Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block=paragraph.block)
+        )
+    return dataclasses.replace(body, paragraphs=tuple(out)) if changed else body
+
+
+def _line_kind(line: Line, index: int, frame: tuple[float, float], starts: list[tuple[int, int, int]]) -> str:
+    """secrecy, registration (a number or a date on a short line), centred, or text."""
+    text = line.text
+    if len(text) < 80 and SECRECY.search(text):
+        return "secrecy"
+    # A line begun where a paragraph's first line may be indented to is no centred line on its own.
+    if _centred_line(line, index, frame, starts) and line.bbox.x0 >= frame[0] + INDENT_MAX * (
+        frame[1] - frame[0]
+    ):
+        return "centred"
+    if len(line.words) <= REGISTRATION_WORDS and REGISTRATION.search(text):
+        return "registration"
+    return "text"
+
+
 def _text_zones(body: Page) -> list[Zone]:
     """One zone per run of paragraphs of the same type, in reading order."""
     if not body.paragraphs:
         return []
-    types = [_paragraph_type(body, i) for i in range(len(body.paragraphs))]
+    types = _paragraph_types(body)
     zones: list[Zone] = []
     run: list[int] = []
     for i, kind in enumerate(types):
@@ -2086,7 +2231,82 @@ def _text_zone(body: Page, indices: list[int], kind: str, n: int) -> Zone:
     )
 
 
-def _paragraph_type(body: Page, index: int) -> str:
+def _paragraph_types(body: Page) -> list[str]:
+    """Each paragraph's type. The letterhead is printed centred at the head of the sheet, above the
+    registration number and date; a heading is centred on the text below them (`ПРОТОКОЛ № 8` / `заседания
+    ...`, `СПИСОК`), where the addressee is typed from the middle to the right."""
+    frame = _text_frame(body)
+    starts = _line_starts(body, frame)
+    centred = [_centred(body, i, frame, starts) for i in range(len(body.paragraphs))]
+    types = [_paragraph_type(body, i, centred[i]) for i in range(len(body.paragraphs))]
+    registered = [body.paragraphs[i].bbox.y0 for i, t in enumerate(types) if t == "registration"]
+    if registered:
+        # Centred paragraphs above the registration, before any paragraph of the document's own, are the
+        # letterhead's (its address and smaller lines too), however its name was misread; so is a piece
+        # of a letterhead's line read apart (`Кузнецкий мост, 21`) on the rows just below it.
+        below: float | None = None  # the letterhead's bottom so far
+        for i, paragraph in enumerate(body.paragraphs):
+            if types[i] == "letterhead":
+                below = max(below or 0.0, paragraph.bbox.y1)
+            if types[i] in ("secrecy", "registration", "letterhead"):
+                continue
+            height = float(np.median([ln.bbox.height for ln in paragraph.lines]))
+            piece = below is not None and paragraph.bbox.y0 <= below + LETTERHEAD_ROWS * height
+            if not (centred[i] or types[i] == "heading" or piece) or paragraph.bbox.y1 > min(registered):
+                break
+            types[i] = "letterhead"
+            below = max(below or 0.0, paragraph.bbox.y1)
+    return types
+
+
+def _text_frame(body: Page) -> tuple[float, float]:
+    """Left and right edge of the page's text: where its lines of several words mostly begin and end."""
+    lines = [ln for ln in body.lines if len(ln.words) >= 3] or list(body.lines)
+    return (
+        float(np.percentile([ln.bbox.x0 for ln in lines], 10)),
+        float(np.percentile([ln.bbox.x1 for ln in lines], 90)),
+    )
+
+
+def _line_starts(body: Page, frame: tuple[float, float]) -> list[tuple[int, int, int]]:
+    """(x0, height, paragraph) of the page's lines of several words (not `С. С. С. Р.` or `- 71 -`)
+    begun near the text's left edge: where the typist's lines and paragraphs begin."""
+    left, right = frame
+    return [
+        (ln.bbox.x0, ln.bbox.height, i)
+        for i, p in enumerate(body.paragraphs)
+        for ln in p.lines
+        if len(ln.words) >= 3
+        and sum(c.isalpha() for c in ln.text) >= LINE_LETTERS
+        and ln.bbox.x0 < left + INDENT_MAX * (right - left)
+    ]
+
+
+def _centred(body: Page, index: int, frame: tuple[float, float], starts: list[tuple[int, int, int]]) -> bool:
+    """Every line of the paragraph is centred on the text (see _centred_line)."""
+    return all(_centred_line(ln, index, frame, starts) for ln in body.paragraphs[index].lines)
+
+
+def _centred_line(
+    line: Line, index: int, frame: tuple[float, float], starts: list[tuple[int, int, int]]
+) -> bool:
+    """The line (of paragraph `index`) is centred on the text and narrower than it, and begins where no
+    line of another paragraph begins (a short line begun at the paragraph indent is no centred line)."""
+    left, right = frame
+    width = right - left
+    if width <= 0:
+        return False
+    box = line.bbox
+    aligned = any(i != index and abs(x0 - box.x0) <= 0.6 * max(h, box.height) for x0, h, i in starts)
+    return (
+        abs((box.x0 + box.x1) / 2 - (left + right) / 2) <= CENTRED * width
+        and box.x0 >= left + CENTRED_INDENT * width
+        and box.x1 <= right - CENTRED_INDENT * width
+        and not aligned
+    )
+
+
+def _paragraph_type(body: Page, index: int, centred: bool = False) -> str:
     paragraph = body.paragraphs[index]
     text = "\n".join(ln.text for ln in paragraph.lines)
     top_part = paragraph.bbox.y1 < body.height * 0.3
@@ -2095,6 +2315,8 @@ def _paragraph_type(body: Page, index: int) -> str:
         return "secrecy"
     if top_part and LETTERHEAD.search(text):
         return "letterhead"
+    if centred and len(text) < 120 and len(paragraph.lines) <= 3 and any(c.isalnum() for c in text):
+        return "heading"  # `ПРОТОКОЛ № 8` is no registration number
     if top_part and short and REGISTRATION.search(text):
         return "registration"
     if len(paragraph.lines) >= 3 and sum(
@@ -2109,7 +2331,7 @@ def _paragraph_type(body: Page, index: int) -> str:
     if (
         short
         and len(paragraph.lines) <= 2
-        and letters
+        and len(letters) >= HEADING_LETTERS
         and sum(c.isupper() for c in letters) > 0.7 * len(letters)
     ):
         return "heading"

@@ -75,3 +75,19 @@ def test_tesseract_reading_of_a_typed_over_word_is_found(over):
     assert len(flagged) == 1, [(w.text, w.conf) for w in line.words]
     clean = [w.text for w in line.words if w.text in words]
     assert len(clean) >= len(words) - 2  # the others are read as words and left alone
+
+
+def test_a_typed_over_word_read_with_only_two_crosses_is_found_by_its_ink():
+    # Tesseract reads `впредь` typed over with `х` as `вяйдк`: two crosses among the letters under them.
+    words = ["Совещание", "признало", "впредь", "усилить", "работу", "среди", "молодежи"]
+    image = _typed_line(words, 2)
+    paragraphs, _ = ocr.recognise(image, Settings().replace(psm=7), 300)
+    line = next(ln for p in paragraphs for ln in p.lines)
+    found = _found(image < 128)
+    flagged = [w.text for w in line.words if layout._overtyped(w, line, found)]
+    assert len(flagged) == 1 and flagged[0] not in words, [(w.text, w.conf) for w in line.words]
+    # Words with two such letters, read unsurely but no denser than the rest of the line, are words.
+    ink = np.zeros((60, 800), bool)
+    ink[15:35, 25:700:2] = True
+    plain = _line(["разложения", "положения", "также", "языком", "кажется"], conf=60.0)
+    assert not any(layout._overtyped(w, plain, _found(ink)) for w in plain.words)

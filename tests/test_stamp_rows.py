@@ -95,3 +95,27 @@ def test_a_page_read_sideways_or_a_sliver_beside_a_stamp_joins_nothing():
     body = [_line(900, 2100, 1000 + 80 * k, f"строка{k} текста{k}") for k in range(6)]
     page = _page([[sliver], body])
     assert layout.join_cut_rows(page, [BBox(0, 0, 216, 1400)]) == page
+
+
+def test_a_word_read_on_a_note_in_the_margin_takes_no_line_of_type_with_it():
+    """Tesseract reads a note in the left margin (`NB`) as a word of a paragraph of its own, before the
+    text; the line of type on its row, in a paragraph further down, stays where it is."""
+    note = Line((Word("ий", BBox(141, 1160, 211, 1200), 45.0),), BBox(141, 1160, 211, 1200))
+    above = [_line(300, 2100, 1000 + 80 * k, f"строка{k} текста{k}") for k in range(2)]
+    row = _line(300, 2100, 1160, "постановление является одним")
+    page = _page([[note], [*above, row]])
+    joined = layout.join_cut_rows(page, [BBox(139, 1155, 230, 1205)])
+    assert [ln.text for ln in joined.lines] == ["ий", "строка0 текста0", "строка1 текста1", row.text]
+
+
+def test_a_line_beside_a_note_in_the_margin_is_read_in_its_order(tests_words, tmp_path):
+    """Tune seed 2340: a table page with `NB` written in red in the margin beside a line of type."""
+    page = archival.render_page(tests_words, 2340, fontset="tune", page_type="table", grey=False)
+    path = archival.write_pages([page], tmp_path, "tests")[0]
+    settings = Settings(correct=False)
+    read = process_page(load_page(path, 1, settings), "p", settings).page
+    truth = page.text
+    line = next(ln for ln in truth.splitlines() if ln.startswith("постановление является"))
+    assert line.split()[1] in read.text
+    assert _inversions(truth, read.text) <= 2
+    assert evaluate.score(truth, read.text).cer < 0.06

@@ -624,3 +624,35 @@ def test_a_frames_top_and_bottom_are_moved_out_to_the_outer_edge_of_their_ink():
     assert (cx, width, turn) == (150.0, 180.0, 0.0)
     assert cy - height / 2 == 50.0  # the top was on its outer edge already: no ink further out
     assert cy + height / 2 == 132.0  # the bottom's outer edge
+
+
+def test_a_grey_round_stamp_joined_to_the_print_it_crosses_is_a_stamp_and_the_print_stays(tmp_path):
+    # A printed two-column page (tune seed 2349) with a grey round stamp over the right column: its rim
+    # touches every line it crosses, so ring, lines and letters inside are one piece of ink wider than
+    # the ring, and the accumulator's circles there are pulled off by the print. Taken for a signature,
+    # the words of the eight lines under it were lost.
+    truth_dir, out = tmp_path / "truth", tmp_path / "out"
+    archocr(
+        "synth", "--layout", "archival", "--fontset", "tune", "--split", "tests", "--seed", "2349",
+        "--pages", "1", "--page-type", "two_columns", "--colour", "mixed", "--out", str(truth_dir),
+        check=True,
+    )  # fmt: skip
+    archocr("run", str(truth_dir), "--out", str(out), "--serial", "--quiet", "--no-correct", check=True)
+    truth = load_json(truth_dir / "archival-2349.zones.json")
+    predicted = predicted_zones(load_json(out / "archival-2349" / "0001.json"))
+    stamps = [z for z in truth if z["type"] == "stamp"]
+    assert len(stamps) == 1 and _found(truth, predicted, "stamp") == stamps
+    assert not [t for t, box in predicted if t == "handwriting" and boxes_match(stamps[0]["box"], box)]
+    # The printed lines the stamp crosses, as rendered: their words are in the text.
+    s = stamps[0]["box"]
+    under = [
+        ln["text"]
+        for z in truth
+        if z["type"] == "column"
+        for ln in z["lines"]
+        if ln["box"][1] < s[3] and ln["box"][3] > s[1] and ln["box"][2] > s[0] and ln["box"][0] < s[2]
+    ]
+    words = [w.strip(".,;:«»()") for line in under for w in line.split() if len(w.strip(".,;:«»()")) >= 4]
+    text = (out / "archival-2349" / "0001.txt").read_text(encoding="utf-8")
+    kept = [w for w in words if w in text]
+    assert len(under) >= 6 and len(kept) >= 0.8 * len(words), sorted(set(words) - set(kept))

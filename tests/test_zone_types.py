@@ -1,0 +1,219 @@
+"""Which text zone a paragraph is: letterhead, heading, registration, addressee, body. The end-to-end
+tests run archocr (real Tesseract) on rendered archival pages and take the truth from the generator's
+own zones; the unit test builds a page's lines by hand to show each rule."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.archival_eval import boxes_match, predicted_zones
+from pipeline import archival, evaluate, layout
+from pipeline.config import Settings
+from pipeline.model import BBox, Line, Page, Paragraph, Word
+from pipeline.process import process_page
+from pipeline.scans import load_page
+
+from .conftest import archocr, load_json
+
+
+def _line(text: str, x0: int, y0: int, height: int = 40, letter: int = 24) -> Line:
+    words, x = [], x0
+    for word in text.split():
+        box = BBox(x, y0, x + letter * len(word), y0 + height)
+        words.append(Word(word, box, 90.0))
+        x = box.x1 + letter
+    return Line(tuple(words), BBox.enclosing([w.bbox for w in words]))
+
+
+def _paragraph(*lines: Line) -> Paragraph:
+    return Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]))
+
+
+def _centred(text: str, y0: int, middle: int = 1250, letter: int = 24) -> Line:
+    width = letter * len(text)
+    return _line(text, middle - width // 2, y0, letter=letter)
+
+
+def _page(paragraphs: list[Paragraph]) -> Page:
+    return Page("doc", 1, 2500, 3500, 300, tuple(paragraphs))
+
+
+def _body(y0: int, rows: int = 6) -> Paragraph:
+    # Typed from the left margin (300) to about the right one (2200), the first line indented.
+    text = "и в связи с этим вопрос о работе отдела был снова поставлен на заседании бюро"
+    lines = [_line(text, 300 + (120 if k == 0 else 0), y0 + 60 * k) for k in range(rows)]
+    return _paragraph(*lines)
+
+
+def test_centred_lines_above_the_registration_are_the_letterhead_and_below_it_a_heading():
+    paragraphs = [
+        _paragraph(_centred("НАРОДНЫЙ КОМИССАРИАТ ЮСТИЦИИ", 200, letter=30), _centred("С. С. С. Р.", 260)),
+        _paragraph(_centred("Москва, Кузнецкий мост, 21", 330)),
+        _paragraph(_line("№ 1234/с", 300, 450)),
+        _paragraph(_line("Секретарю ЦК ВКП(б)", 1250, 520)),  # typed from the middle: no heading
+        _paragraph(_centred("ПРОТОКОЛ № 8", 620), _centred("заседания бюро от 8 октября 1937 г.", 680)),
+        _body(780),
+        # A one-line paragraph begun at the paragraph indent, short of the right margin: body, not centred.
+        _paragraph(_line("и в связи с этим вопрос о работе отдела был снова поставлен", 420, 1200)),
+        _body(1300),
+        _paragraph(_line("Зав. Секретным отделом Е.Г.", 300, 3000)),
+        _paragraph(_line("Е.Г.", 1600, 3060)),  # typed initials in capitals: no heading either
+    ]
+    types = layout._paragraph_types(_page(paragraphs))
+    assert types[:5] == ["letterhead", "letterhead", "registration", "addressee", "heading"]
+    assert types[5:8] == ["body", "body", "body"]
+    assert types[9] != "heading"
+
+
+def test_without_a_registration_a_centred_line_at_the_top_is_a_heading():
+    # A printed page: no letterhead, its number's heading centred over the text.
+    paragraphs = [_paragraph(_centred("№ 134", 250)), _body(350), _body(800)]
+    assert layout._paragraph_types(_page(paragraphs))[0] == "heading"
+
+
+def _zones(tmp_path: Path, seed: int, page_type: str) -> tuple[list[dict], list[tuple[str, list]]]:
+    truth_dir, out = tmp_path / "truth", tmp_path / "out"
+    archocr(
+        "synth", "--layout", "archival", "--fontset", "tune", "--split", "tests", "--seed", str(seed),
+        "--pages", "1", "--page-type", page_type, "--colour", "mixed", "--out", str(truth_dir), check=True,
+    )  # fmt: skip
+    stem = f"archival-{seed:04d}"
+    archocr("run", str(truth_dir), "--out", str(out), "--serial", "--quiet", "--no-correct", check=True)
+    return load_json(truth_dir / f"{stem}.zones.json"), predicted_zones(load_json(out / stem / "0001.json"))
+
+
+def _typed_as(truth: list[dict], predicted: list[tuple[str, list]], kind: str) -> tuple[int, int]:
+    wanted = [z for z in truth if z["type"] == kind]
+    found = [z for z in wanted if any(t == kind and boxes_match(z["box"], box) for t, box in predicted)]
+    return len(found), len(wanted)
+
+
+@pytest.mark.parametrize(
+    ("seed", "page_type", "kind"),
+    [
+        (2308, "protocol", "heading"),  # `ПРОТОКОЛ № 8` / `заседания Политбюро ...`, centred
+        (2322, "table", "heading"),  # `СПИСОК`, centred: no addressee
+        (2306, "letter", "letterhead"),  # `ОБЪЕДИНЕННОЕ ГОСУДАРСТВЕННОЕ / ПОЛИТИЧЕСКОЕ УПРАВЛЕНИЕ`
+        (2381, "stamped", "secrecy"),  # `СЕКРЕТНО`, read into one paragraph with the letterhead under it
+    ],
+)
+def test_headings_and_letterheads_of_rendered_pages_get_their_type(tmp_path, seed, page_type, kind):
+    truth, predicted = _zones(tmp_path, seed, page_type)
+    found, wanted = _typed_as(truth, predicted, kind)
+    assert wanted == 1 and found == 1, predicted
+
+
+@pytest.mark.parametrize("read", ["- 71 -", "_ 71 -", "— 71 _"])
+def test_a_page_number_centred_at_the_top_is_furniture_however_its_dashes_are_read(read):
+    words = tuple(
+        Word(t, BBox(1180 + 50 * k, 100, 1220 + 50 * k, 140), 80.0) for k, t in enumerate(read.split())
+    )
+    line = Line(words, BBox.enclosing([w.bbox for w in words]))
+    shape = (350, 250)
+    found = layout.Found([], np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1)
+    furniture: list[dict] = []
+    for word in words:
+        assert layout._furniture_of(word, line, furniture, found, 2500, 3500) is not None
+    assert [e["type"] for e in furniture] == ["page_number"]
+
+
+@pytest.mark.parametrize("mark", ["Совершенно секретно", "Секретно. Лично", "|Не для печати"])
+def test_a_secrecy_mark_typed_at_the_top_right_is_secrecy(mark):
+    paragraphs = [_paragraph(_line(mark, 1800, 170)), _paragraph(_line("№ 1234/с", 300, 450)), _body(600)]
+    assert layout._paragraph_types(_page(paragraphs))[0] == "secrecy"
+
+
+def test_a_piece_of_a_letterhead_line_read_apart_below_it_is_the_letterheads():
+    # Tesseract reads the address under the letterhead's name in two pieces, and its right piece after
+    # the registration; neither piece is centred.
+    paragraphs = [
+        _paragraph(
+            _centred("НАРОДНЫЙ КОМИССАРИАТ ИНОСТРАННЫХ ДЕЛ", 280, letter=30), _centred("С. С. С. Р.", 340)
+        ),
+        _paragraph(_line("№ 15109/с", 300, 534)),
+        _paragraph(_line("Кузнецкий мост, 21", 1154, 422)),
+        _paragraph(_line("Членам и кандидатам Политбюро", 1244, 714)),
+        _body(820),
+    ]
+    types = layout._paragraph_types(_page(paragraphs))
+    assert types[:4] == ["letterhead", "registration", "letterhead", "addressee"]
+
+
+def test_a_mark_read_into_one_paragraph_with_the_lines_under_it_is_a_paragraph_of_its_own():
+    letterhead = _paragraph(
+        _line("СЕКРЕТНО", 1900, 170), _centred("ОБЪЕДИНЕННОЕ ГОСУДАРСТВЕННОЕ", 300, letter=30)
+    )
+    registration = _paragraph(
+        _line("№ 5286/ос «26» февраля 1935 г.", 300, 540), _line("В Оргбюро ЦК", 1250, 640)
+    )
+    page = _page([letterhead, registration, _body(800)])
+    split = layout.split_leading_marks(page)
+    assert [[ln.text for ln in p.lines] for p in split.paragraphs[:4]] == [
+        ["СЕКРЕТНО"],
+        ["ОБЪЕДИНЕННОЕ ГОСУДАРСТВЕННОЕ"],
+        ["№ 5286/ос «26» февраля 1935 г."],
+        ["В Оргбюро ЦК"],
+    ]
+    assert layout._paragraph_types(split)[:4] == ["secrecy", "letterhead", "registration", "addressee"]
+    assert split.text.split() == page.text.split()
+    # A paragraph of the text beginning with a date, its first line indented, stays whole.
+    dated = _paragraph(
+        _line("12.03.1937 г. бюро решило снова поставить вопрос о работе отдела", 420, 600), *_body(660).lines
+    )
+    page = _page([_paragraph(_line("№ 5286/ос", 300, 450)), dated])
+    assert layout.split_leading_marks(page) == page
+
+
+@pytest.mark.parametrize(
+    "date", ["28.ХТТ.32 г.", "6.УТТТ. 31 г.", "З.ХТ.37 г.", "8.1х.33", "«4» декабря 1928 г."]
+)
+def test_a_date_as_tesseract_misreads_it_is_a_registration(date):
+    assert layout.REGISTRATION.search(date)
+
+
+def test_lines_read_on_the_scans_dark_edge_are_no_text():
+    # Tesseract reads the dark edge left of a scan as narrow lines as tall as several of type.
+    sliver = _paragraph(Line((Word("ДРИ,", BBox(34, 606, 55, 868), 6.0),), BBox(34, 606, 55, 868)))
+    page = dataclasses.replace(_page([sliver, _body(600), _body(1100)]), transform=((1, 0, 0), (0, 1, 0)))
+    shape = (350, 250)
+    found = layout.Found([], np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1)
+    out = layout.apply(page, found, lambda region: np.full((10, 10), 255, np.uint8), Settings(), None)
+    assert "ДРИ" not in out.text and out.text.split() == _page([_body(600), _body(1100)]).text.split()
+    assert [(z.type, z.text) for z in out.zones if z.type == "graphic"] == [("graphic", "ДРИ,")]
+
+
+def test_a_scans_dark_edge_read_as_letters_stays_out_of_the_text(tests_words):
+    """Tune seed 2353: a grey handwritten page whose scan keeps a dark strip at its left edge."""
+    page = archival.render_page(tests_words, 2353, fontset="tune", page_type="handwritten", grey=True)
+    with tempfile.TemporaryDirectory() as folder:
+        path = archival.write_pages([page], Path(folder), "tests")[0]
+        settings = Settings(correct=False)
+        read = process_page(load_page(path, 1, settings), "p", settings).page
+    edge = [z for z in read.zones if z.type == "graphic"]
+    assert edge and all(z.bbox.x1 < read.width * 0.05 for z in edge)
+    assert not [p for p in read.paragraphs if p.bbox.x1 < read.width * 0.05]
+    assert evaluate.score(page.text, read.text).cer < 0.11
+
+
+def test_a_secrecy_mark_in_a_ruled_box_taken_for_a_stamp_stays_in_the_text():
+    # The ruled box round `Секретно. Лично` is found as a rectangular stamp; Tesseract reads the mark
+    # unsurely through its frame. A stamp's own word on another line is still the stamp's.
+    frame = layout.Region("stamp", "rect", BBox(1260, 54, 2550, 260))
+    shape = (400, 300)
+    found = layout.Found([frame], np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1)
+    mark = Line(
+        (
+            Word("Секретно.", BBox(1900, 190, 2100, 240), 35.0),
+            Word("Лично", BBox(2120, 190, 2300, 240), 58.0),
+        ),
+        BBox(1900, 190, 2300, 240),
+    )
+    stamps_own = Line((Word("ОГПУ", BBox(1400, 100, 1600, 150), 35.0),), BBox(1400, 100, 1600, 150))
+    entry = {"type": "stamp", "role": "rect", "bbox": frame.bbox, "region": frame, "words": []}
+    assert all(layout._furniture_of(w, mark, [entry], found, 2646, 3623) is None for w in mark.words)
+    assert layout._furniture_of(stamps_own.words[0], stamps_own, [entry], found, 2646, 3623) is entry
