@@ -2178,11 +2178,7 @@ def split_leading_marks(body: Page) -> Page:
             out.append(Paragraph((lines[0],), lines[0].bbox, block=paragraph.block))
             lines = lines[1:]
             changed = True
-        out.append(
-            paragraph
-            if len(lines) == len(paragraph.lines)
-            else Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]), block=paragraph.block)
-        )
+        out.append(paragraph if len(lines) == len(paragraph.lines) else Paragraph.of(lines, paragraph.block))
     return dataclasses.replace(body, paragraphs=tuple(out)) if changed else body
 
 
