@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.archival_eval import predicted_zones
 from pipeline import archival, corpus
 from pipeline.transcripts import markdown_to_plain
 
@@ -109,6 +110,18 @@ TOOL_PACKAGES = {
         ],
     ],
 }
+
+
+def run_archival_page(tmp_path: Path, seed: int, page_type: str) -> tuple[list[dict], list[tuple[str, list]]]:
+    """(the generator's zones, archocr's zones in scan pixels) for one rendered tune page."""
+    truth_dir, out = tmp_path / "truth", tmp_path / "out"
+    archocr(
+        "synth", "--layout", "archival", "--fontset", "tune", "--split", "tests", "--seed", str(seed),
+        "--pages", "1", "--page-type", page_type, "--colour", "mixed", "--out", str(truth_dir), check=True,
+    )  # fmt: skip
+    stem = f"archival-{seed:04d}"
+    archocr("run", str(truth_dir), "--out", str(out), "--serial", "--quiet", "--no-correct", check=True)
+    return load_json(truth_dir / f"{stem}.zones.json"), predicted_zones(load_json(out / stem / "0001.json"))
 
 
 def tool_python(name: str) -> Path:

@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.archival_eval import boxes_match, predicted_zones
+from benchmarks.archival_eval import boxes_match
 from pipeline import archival, evaluate, layout
 from pipeline.config import Settings
 from pipeline.model import BBox, Line, Page, Paragraph, Word
 from pipeline.process import process_page
 from pipeline.scans import load_page
 
-from .conftest import archocr, load_json
+from .conftest import run_archival_page
 
 
 def _line(text: str, x0: int, y0: int, height: int = 40, letter: int = 24) -> Line:
@@ -76,17 +76,6 @@ def test_without_a_registration_a_centred_line_at_the_top_is_a_heading():
     assert layout._paragraph_types(_page(paragraphs))[0] == "heading"
 
 
-def _zones(tmp_path: Path, seed: int, page_type: str) -> tuple[list[dict], list[tuple[str, list]]]:
-    truth_dir, out = tmp_path / "truth", tmp_path / "out"
-    archocr(
-        "synth", "--layout", "archival", "--fontset", "tune", "--split", "tests", "--seed", str(seed),
-        "--pages", "1", "--page-type", page_type, "--colour", "mixed", "--out", str(truth_dir), check=True,
-    )  # fmt: skip
-    stem = f"archival-{seed:04d}"
-    archocr("run", str(truth_dir), "--out", str(out), "--serial", "--quiet", "--no-correct", check=True)
-    return load_json(truth_dir / f"{stem}.zones.json"), predicted_zones(load_json(out / stem / "0001.json"))
-
-
 def _typed_as(truth: list[dict], predicted: list[tuple[str, list]], kind: str) -> tuple[int, int]:
     wanted = [z for z in truth if z["type"] == kind]
     found = [z for z in wanted if any(t == kind and boxes_match(z["box"], box) for t, box in predicted)]
@@ -103,7 +92,7 @@ def _typed_as(truth: list[dict], predicted: list[tuple[str, list]], kind: str) -
     ],
 )
 def test_headings_and_letterheads_of_rendered_pages_get_their_type(tmp_path, seed, page_type, kind):
-    truth, predicted = _zones(tmp_path, seed, page_type)
+    truth, predicted = run_archival_page(tmp_path, seed, page_type)
     found, wanted = _typed_as(truth, predicted, kind)
     assert wanted == 1 and found == 1, predicted
 

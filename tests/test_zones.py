@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -13,20 +11,7 @@ from benchmarks.archival_eval import boxes_match, predicted_zones
 from pipeline import layout
 from pipeline.model import BBox, Line, Word
 
-from .conftest import archocr, load_json
-
-
-def _run_archival(tmp_path: Path, seed: int, page_type: str) -> tuple[list[dict], list[tuple[str, list]]]:
-    """(the generator's zones, archocr's zones in scan pixels) for one rendered page."""
-    truth_dir, out = tmp_path / "truth", tmp_path / "out"
-    archocr(
-        "synth", "--layout", "archival", "--fontset", "tune", "--split", "tests", "--seed", str(seed),
-        "--pages", "1", "--page-type", page_type, "--colour", "mixed", "--out", str(truth_dir), check=True,
-    )  # fmt: skip
-    stem = f"archival-{seed:04d}"
-    archocr("run", str(truth_dir), "--out", str(out), "--serial", "--quiet", "--no-correct", check=True)
-    truth = load_json(truth_dir / f"{stem}.zones.json")
-    return truth, predicted_zones(load_json(out / stem / "0001.json"))
+from .conftest import archocr, load_json, run_archival_page
 
 
 def _found(truth: list[dict], predicted: list[tuple[str, list]], kind: str, role: str | None = None) -> list:
@@ -38,7 +23,7 @@ def _found(truth: list[dict], predicted: list[tuple[str, list]], kind: str, role
 def grey_stamped(tmp_path_factory) -> tuple[list[dict], list[tuple[str, list]]]:
     # A page converted to grey with three round stamps over the type: their rings are broken by the
     # grain and touch the lines, so no ring is one piece of ink.
-    return _run_archival(tmp_path_factory.mktemp("grey-stamped"), 116, "stamped")
+    return run_archival_page(tmp_path_factory.mktemp("grey-stamped"), 116, "stamped")
 
 
 def test_round_stamps_on_a_grey_scan_are_found_by_their_circle(grey_stamped):
@@ -59,7 +44,7 @@ def test_round_stamps_on_a_grey_scan_are_found_by_their_circle(grey_stamped):
 
 def test_folio_on_the_row_of_a_page_number_is_a_folio(tmp_path):
     # Tesseract reads the page number `- 227 -` and the sheet number `395` in the corner as one line.
-    truth, predicted = _run_archival(tmp_path, 118, "protocol")
+    truth, predicted = run_archival_page(tmp_path, 118, "protocol")
     folios = [z for z in truth if z["type"] == "folio"]
     assert folios and any(z["type"] == "page_number" for z in truth)
     assert _found(truth, predicted, "folio") == folios
@@ -114,7 +99,7 @@ def test_unread_ink_read_surely_as_words_is_print():
 def margin_notes(tmp_path_factory) -> tuple[list[dict], list[tuple[str, list]]]:
     # A grey scan with three notes in the left margin (`уточнить` twice, `NB`) written into the first
     # word of a line of type: Tesseract reads note and word as one word, taller than the type.
-    return _run_archival(tmp_path_factory.mktemp("margin-notes"), 164, "handwritten")
+    return run_archival_page(tmp_path_factory.mktemp("margin-notes"), 164, "handwritten")
 
 
 def test_margin_notes_written_into_a_lines_first_word_are_handwriting(margin_notes):
@@ -128,7 +113,7 @@ def test_margin_notes_written_into_a_lines_first_word_are_handwriting(margin_not
 def grey_rect_stamp(tmp_path_factory) -> tuple[list[dict], list[tuple[str, list]]]:
     # A grey scan: a grainy rectangular stamp over the type (its frame's top and bottom break off short
     # of the corners) and `нет` in small letters in the margin, which Tesseract reads surely.
-    return _run_archival(tmp_path_factory.mktemp("grey-rect"), 142, "stamped")
+    return run_archival_page(tmp_path_factory.mktemp("grey-rect"), 142, "stamped")
 
 
 def test_a_grey_rectangular_stamp_over_type_is_found_by_its_frame(grey_rect_stamp):
@@ -312,7 +297,7 @@ def test_a_resolution_written_across_a_letterhead_rule_is_writing_and_the_rule_i
 def test_the_frame_round_a_typed_mark_in_the_corner_is_no_sheet_number(tmp_path):
     # `Секретно. Лично` typed in a frame at the top right: the frame's long sides are rules, its short
     # sides straight bars left apart from them; none of it is the sheet number.
-    truth, predicted = _run_archival(tmp_path, 163, "stamped")
+    truth, predicted = run_archival_page(tmp_path, 163, "stamped")
     assert any(z["type"] == "secrecy" for z in truth) and any(z["type"] == "folio" for z in truth)
     folios = [box for t, box in predicted if t == "folio"]
     assert folios and all(
@@ -389,7 +374,7 @@ def test_a_name_under_a_stamp_on_a_line_of_type_stays_in_the_text():
 def test_a_round_stamp_over_dense_print_is_found_by_its_whole_rim(tmp_path):
     # A grey two-column printed page with a round stamp over the print: inside its circle ink is nearly
     # everywhere (as over dense type alone), but its rim is inked all round.
-    truth, predicted = _run_archival(tmp_path, 427, "two_columns")
+    truth, predicted = run_archival_page(tmp_path, 427, "two_columns")
     rounds = [z for z in truth if z["type"] == "stamp" and z["role"] == "round"]
     assert len(rounds) == 1  # what this seed renders; if the generator changes, pick another
     assert _found(truth, predicted, "stamp") == rounds
