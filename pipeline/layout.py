@@ -2000,10 +2000,10 @@ def _overtyped(word: Word, line: Line, found: Found) -> bool:
     if len(letters) < 4 or not (jumbled or few) or word.conf >= OVERTYPE_CONF:
         return False
     density = [_ink_density(w.bbox, line.bbox, found) for w in line.words]
-    others = [d for w, d in zip(line.words, density, strict=True) if w is not word]
-    if not others:
+    if len(line.words) < 2:
         return False
-    ratio = _ink_density(word.bbox, line.bbox, found) / max(float(np.median(density)), 1e-9)
+    own = next(d for w, d in zip(line.words, density, strict=True) if w is word)
+    ratio = own / max(float(np.median(density)), 1e-9)
     return ratio >= (OVERTYPE_DENSITY if jumbled else OVERTYPE_FEW_DENSITY)
 
 
@@ -2165,10 +2165,11 @@ def split_leading_marks(body: Page) -> Page:
     with the lines under it (`СЕКРЕТНО` with the letterhead, the date with the addressee, the heading
     with `Присутствовали: ...`): near the top of the page such a first line becomes a paragraph of its
     own when the line after it is of another kind, so each gets its zone. The text stays as it was."""
-    frame = _text_frame(body) if body.paragraphs else (0.0, 0.0)
-    starts = _line_starts(body, frame) if body.paragraphs else []
+    if not body.paragraphs:
+        return body
+    frame = _text_frame(body)
+    starts = _line_starts(body, frame)
     out: list[Paragraph] = []
-    changed = False
     for index, paragraph in enumerate(body.paragraphs):
         lines = list(paragraph.lines)
         while len(lines) >= 2 and lines[0].bbox.y1 < body.height * 0.3:
@@ -2177,9 +2178,8 @@ def split_leading_marks(body: Page) -> Page:
                 break
             out.append(Paragraph((lines[0],), lines[0].bbox, block=paragraph.block))
             lines = lines[1:]
-            changed = True
         out.append(paragraph if len(lines) == len(paragraph.lines) else Paragraph.of(lines, paragraph.block))
-    return dataclasses.replace(body, paragraphs=tuple(out)) if changed else body
+    return dataclasses.replace(body, paragraphs=tuple(out)) if len(out) > len(body.paragraphs) else body
 
 
 def _line_kind(line: Line, index: int, frame: tuple[float, float], starts: list[tuple[int, int, int]]) -> str:
@@ -2302,7 +2302,7 @@ def _centred_line(
     )
 
 
-def _paragraph_type(body: Page, index: int, centred: bool = False) -> str:
+def _paragraph_type(body: Page, index: int, centred: bool) -> str:
     paragraph = body.paragraphs[index]
     text = "\n".join(ln.text for ln in paragraph.lines)
     top_part = paragraph.bbox.y1 < body.height * 0.3
