@@ -109,6 +109,7 @@ UNDER_STAMP_SURE = 70.0  # a line read again under a grey stamp replaces the fir
 UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and a higher mean confidence
 ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lower one's height
 ROW_WIDE = 3.0  # the page's lines are this many times as wide as high (median) when they run across it
+GAP_SLACK = 4  # pixels a piece put into a gap of its row's line may overlap the words beside it
 ROW_TALL = 3.0  # a piece of a line is at most this many times as high as the page's lines (median)
 SLIVER_TALL = 2.0  # a line read at the page's edge this many times as high as the type's is its edge
 SLIVER_EDGE = 0.05  # share of the page's width from either side that is its edge
@@ -1500,7 +1501,8 @@ def apply(
     ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi, min(1.0, per_clean))
     # Lines read again under a stamp may have put a paragraph's box above the text it was read after.
     body = dataclasses.replace(page, paragraphs=ocr.top_down(tuple(kept_paragraphs)))
-    body = join_cut_rows(body, [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")])
+    furniture_boxes = [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")]
+    body = fill_row_gaps(join_cut_rows(body, furniture_boxes), furniture_boxes)
     # Before the zones are made, so that their text is the page's.
     body, lowered = lower_raised_capitals(body, image)
     body = split_leading_marks(body)
@@ -1620,22 +1622,9 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
     is left as it is: its rows away from the furniture stand in columns too."""
     if not furniture or len(page.paragraphs) < 2:
         return page
-    # Text in columns (a two-column page, a table) shows them in its rows away from the furniture too.
-    away = [ln for ln in page.lines if not any(ln.bbox.y1 > f.y0 and ln.bbox.y0 < f.y1 for f in furniture)]
-    if ocr.column_start(away, page.width) is not None:
+    lines = _row_pieces(page, furniture)
+    if not lines:
         return page
-    # Rows of type run across the page, each piece a row high and no narrower (a page read sideways, a
-    # picture or a page's edge read as one tall line has no rows to join).
-    heights = [ln.bbox.height for ln in page.lines]
-    if not heights or float(np.median([ln.bbox.width for ln in page.lines])) < ROW_WIDE * np.median(heights):
-        return page
-    tallest = ROW_TALL * float(np.median(heights))
-    lines = [
-        (i, j, line)
-        for i, par in enumerate(page.paragraphs)
-        for j, line in enumerate(par.lines)
-        if line.bbox.height <= min(tallest, line.bbox.width)
-    ]
     joined: dict[tuple[int, int], list[Word]] = {}
     taken: set[tuple[int, int]] = set()
     # What was read on the furniture itself (a note in the margin read as a word) is no piece of a line
@@ -1678,6 +1667,84 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
                 continue
             words = tuple(joined.get((i, j), line.words))
             kept.append(Line.of(words, line.baseline))
+        if kept:
+            out.append(Paragraph.of(kept, par.block))
+    return dataclasses.replace(page, paragraphs=tuple(out))
+
+
+def _row_pieces(page: Page, furniture: list[BBox]) -> list[tuple[int, int, Line]]:
+    """The page's lines as pieces of rows of type that may be joined (paragraph, line, line), or none
+    when the page's text stands in columns or runs in no rows across it."""
+    # Text in columns (a two-column page, a table) shows them in its rows away from the furniture too.
+    away = [ln for ln in page.lines if not any(ln.bbox.y1 > f.y0 and ln.bbox.y0 < f.y1 for f in furniture)]
+    if ocr.column_start(away, page.width) is not None:
+        return []
+    # Rows of type run across the page, each piece a row high and no narrower (a page read sideways, a
+    # picture or a page's edge read as one tall line has no rows to join).
+    heights = [ln.bbox.height for ln in page.lines]
+    if not heights or float(np.median([ln.bbox.width for ln in page.lines])) < ROW_WIDE * np.median(heights):
+        return []
+    tallest = ROW_TALL * float(np.median(heights))
+    return [
+        (i, j, line)
+        for i, par in enumerate(page.paragraphs)
+        for j, line in enumerate(par.lines)
+        if line.bbox.height <= min(tallest, line.bbox.width)
+    ]
+
+
+def fill_row_gaps(page: Page, furniture: list[BBox]) -> Page:
+    """A piece of a line read on its own (Tesseract cut the line at a stamp's ring and read the piece in
+    the ring as a line of its own, after the line or before it) goes back into the gap it fills in the
+    line of its row, in its place from left to right."""
+    if not furniture:
+        return page
+    lines = _row_pieces(page, furniture)
+    if len(lines) < 2:
+        return page
+    filled: dict[tuple[int, int], list[Word]] = {}
+    taken: set[tuple[int, int]] = set()
+    for i, j, piece in sorted(lines, key=lambda t: t[2].bbox.width):
+        if (i, j) in filled:
+            continue
+        box = piece.bbox
+        best = None
+        for k, m, host in lines:
+            if (k, m) == (i, j) or (k, m) in taken or not host.bbox.x0 < box.x0 < box.x1 < host.bbox.x1:
+                continue
+            shared = min(host.bbox.y1, box.y1) - max(host.bbox.y0, box.y0)
+            if shared < ROW_SHARE * min(host.bbox.height, box.height):
+                continue
+            words = filled.get((k, m), list(host.words))
+            # The piece fits between two of the line's words, in a gap where furniture lies.
+            left = [w for w in words if w.bbox.x1 <= box.x0 + GAP_SLACK]
+            right = [w for w in words if w.bbox.x0 >= box.x1 - GAP_SLACK]
+            if not left or not right or len(left) + len(right) != len(words):
+                continue
+            gap = BBox(
+                max(w.bbox.x1 for w in left),
+                min(box.y0, host.bbox.y0),
+                min(w.bbox.x0 for w in right),
+                max(box.y1, host.bbox.y1),
+            )
+            if not any(_overlap(gap, f) > 0 or _overlap(box, f) > 0 for f in furniture):
+                continue
+            if best is None or shared > best[0]:
+                best = (shared, k, m, words)
+        if best is None:
+            continue
+        _, k, m, words = best
+        filled[(k, m)] = sorted(words + list(piece.words), key=lambda w: w.bbox.x0)
+        taken.add((i, j))
+    if not taken:
+        return page
+    out = []
+    for i, par in enumerate(page.paragraphs):
+        kept = []
+        for j, line in enumerate(par.lines):
+            if (i, j) in taken:
+                continue
+            kept.append(Line.of(tuple(filled[(i, j)]), line.baseline) if (i, j) in filled else line)
         if kept:
             out.append(Paragraph.of(kept, par.block))
     return dataclasses.replace(page, paragraphs=tuple(out))
