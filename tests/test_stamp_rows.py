@@ -119,3 +119,55 @@ def test_a_line_beside_a_note_in_the_margin_is_read_in_its_order(tests_words, tm
     assert line.split()[1] in read.text
     assert _inversions(truth, read.text) <= 2
     assert evaluate.score(truth, read.text).cer < 0.06
+
+
+ROUND = BBox(650, 880, 1450, 1380)  # a round stamp over the middle of the lines
+
+
+def _words_at(y: int, spans: list[tuple[int, int, str]]) -> Line:
+    words = tuple(Word(text, BBox(x0, y, x1, y + 40), 90.0) for x0, x1, text in spans)
+    return Line(words, BBox.enclosing([w.bbox for w in words]))
+
+
+def _cut_row_page(piece_x: tuple[int, int]) -> Page:
+    """Lines of type with a stamp over their middle: Tesseract read the row at y 1000 without the words
+    under the ring, and those words as a line of their own in a paragraph after the text."""
+    above = [_line(300, 2100, 600 + 80 * k, f"выше{k} строка{k} текста{k}") for k in range(4)]
+    row = _words_at(
+        1000, [(300, 380, "Тт."), (1500, 1530, "о"), (1560, 1900, "«водоразделе»"), (1930, 2100, "между")]
+    )
+    below = [_line(300, 2100, 1080 + 80 * k, f"ниже{k} строка{k} текста{k}") for k in range(4)]
+    piece = _words_at(
+        1004, [(piece_x[0], piece_x[0] + 200, "Троцкий"), (piece_x[0] + 230, piece_x[1], "Зиновьев")]
+    )
+    return _page([[*above, row, *below], [piece]])
+
+
+def test_a_piece_read_on_its_own_inside_a_stamp_goes_back_into_the_gap_of_its_line():
+    filled = layout.fill_row_gaps(_cut_row_page((700, 1400)), [ROUND])
+    assert "Тт. Троцкий Зиновьев о «водоразделе» между" in [ln.text for ln in filled.lines]
+    assert len(filled.paragraphs) == 1
+    assert len(filled.lines) == 9
+
+
+def test_a_piece_no_stamp_lies_on_or_that_fits_no_gap_stays_where_it_was_read():
+    page = _cut_row_page((700, 1400))
+    assert layout.fill_row_gaps(page, [BBox(1000, 2500, 1400, 2900)]) == page  # the stamp is elsewhere
+    assert layout.fill_row_gaps(page, []) == page
+    overlapping = _cut_row_page((700, 1700))  # it runs into the line's words: no piece of it
+    assert layout.fill_row_gaps(overlapping, [ROUND]) == overlapping
+
+
+def test_a_line_cut_at_a_round_stamps_ring_is_read_with_its_middle_in_place(tests_words, tmp_path):
+    """Tune seed 2507: a grey carbon copy, a round stamp darker than the type over eight lines. Tesseract
+    reads `оцкий и Зиновьев раз` inside the ring as a line of its own, after the line it belongs in,
+    whose ends it reads as `Тт. о «водоразделе» между`."""
+    page = archival.render_page(tests_words, 2507, fontset="tune", page_type="carbon", grey=True)
+    truth = next(ln for ln in page.text.splitlines() if "«водоразделе»" in ln)
+    assert "Зиновьев" in truth and truth.index("Зиновьев") < truth.index("«водоразделе»")
+    path = archival.write_pages([page], tmp_path, "tests")[0]
+    settings = Settings(correct=False)
+    read = process_page(load_page(path, 1, settings), "p", settings).page
+    line = next(ln.text for ln in read.lines if "«водоразделе»" in ln.text)
+    assert "Зиновьев" in line and line.index("Зиновьев") < line.index("«водоразделе»")
+    assert read.text.count("Зиновьев") == page.text.count("Зиновьев")  # read once, not twice
