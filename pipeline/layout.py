@@ -1474,7 +1474,7 @@ def apply(
     furniture: list[dict] = [
         {"type": r.type, "role": r.role, "bbox": r.bbox, "region": r, "words": []} for r in found.regions
     ]
-    page, reread = reread_under_stamps(page, found, read_crop, settings)
+    page, reread = reread_under_stamps(page, found, read_crop, settings, image)
     reread_seconds += reread
     kept_paragraphs: list[Paragraph] = []
     slivers = _edge_slivers(page)
@@ -1525,7 +1525,11 @@ def apply(
 
 
 def reread_under_stamps(
-    page: Page, found: Found, read_crop: Callable[[Region], np.ndarray], settings: Settings
+    page: Page,
+    found: Found,
+    read_crop: Callable[[Region], np.ndarray],
+    settings: Settings,
+    image: np.ndarray | None = None,
 ) -> tuple[Page, float]:
     """Lines of type through a grey stamp read again from the scan with the stamp's ink left out.
 
@@ -1533,7 +1537,8 @@ def reread_under_stamps(
     it: Tesseract reads the type under it as a jumble, or cuts the line short at the ring. Each such
     line is cut out of the scan across its paragraph's width and thresholded between the type's ink
     and the stamp's (the darkest of three levels: paper, stamp, type), all in one Tesseract call (psm 6);
-    the new reading replaces the line when Tesseract reads more of it surely. Coloured stamps were
+    the new reading replaces the line when Tesseract reads more of it surely. On a page cleaned to grey
+    (`image`, a faint carbon copy) each line is read from the cleaned grey instead. Coloured stamps were
     lifted off the page before the OCR and are left alone. Returns the page and Tesseract's seconds."""
     stamps = [r for r in found.regions if r.type == "stamp" and not r.ink_removed]
     if not stamps:
@@ -1569,8 +1574,16 @@ def reread_under_stamps(
     if not targets:
         return page, 0.0
     gap = max(20, page.dpi // 10)
-    greys = [read_crop(Region("stamp", "", box)) for _, _, box in targets]
-    montage, spans = ocr.stacked([_type_only(g, level) for level in UNDER_STAMP_LEVELS for g in greys], gap)
+    cleaned = [image[box.y0 : box.y1, box.x0 : box.x1] for _, _, box in targets] if image is not None else []
+    if cleaned and all(_grey_levels(c) for c in cleaned):
+        # A carbon copy read from its grey page: its stamp's ink is as dark as the type or darker, so no
+        # cut between the two inks keeps the type alone; the line is read from the grey page on its own,
+        # out of reach of the page's layout analysis, which took the stamp and the type for a picture.
+        crops = [_white_paper(c) for c in cleaned]
+    else:
+        greys = [read_crop(Region("stamp", "", box)) for _, _, box in targets]
+        crops = [_type_only(g, level) for level in UNDER_STAMP_LEVELS for g in greys]
+    montage, spans = ocr.stacked(crops, gap)
     paragraphs, step = ocr.recognise(montage, settings.replace(psm=6), page.dpi)
     seconds = float(step.settings.get("tesseract_seconds", step.seconds))
     lines_read = ocr.by_span([ln for p in paragraphs for ln in p.lines], ocr.line_middle, spans)
@@ -1854,6 +1867,18 @@ def _type_only(crop: np.ndarray, share: float) -> np.ndarray:
     type_level, _ = cv2.threshold(ink.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = type_level + share * (paper_level - type_level)
     return cv2.medianBlur(np.where(crop < level, 0, 255).astype(np.uint8), 3)
+
+
+def _grey_levels(crop: np.ndarray) -> bool:
+    """Whether a crop of the cleaned page is grey (a faint page's), not ink and paper."""
+    return crop.ndim == 2 and np.count_nonzero((crop > 0) & (crop < 255)) > 0.5 * crop.size
+
+
+def _white_paper(crop: np.ndarray) -> np.ndarray:
+    """A grey crop with its paper made white, as round it in a montage (an edge of grey paper there reads
+    as a letter)."""
+    paper = float(np.percentile(crop, 90)) or 1.0
+    return np.clip(crop.astype(np.float32) * (255.0 / paper), 0, 255).astype(np.uint8)
 
 
 def _surer(new: list[Word] | tuple[Word, ...], old: tuple[Word, ...]) -> bool:
