@@ -50,6 +50,11 @@ LOCK = scans.OUTPUT_MARKER  # the lock file also marks the folder as archocr's o
 RESERVED_NAMES = frozenset({MANIFEST, LOCK, "report.html", "discrepancies.json", "discrepancies.csv"})
 # Settings that do not change a page's output, and so do not enter its content key.
 NOT_IN_KEY = {"page_timeout", "max_megapixels", "max_pages"}
+# What Dask's nanny sets in the local cluster's workers, changed: not MALLOC_TRIM_THRESHOLD_, which
+# fixes glibc's mmap threshold, so that every page-sized array is mapped afresh and its memory faulted
+# in and zeroed. archocr frees and allocates page images all the time; with the variable its own stages
+# took 1.5x as long (docs/design_notes.md, "Speed of the own stages"). OMP_NUM_THREADS=1 and the like stay.
+LOCAL_WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 CONNECT_TIMEOUT = 5  # seconds to reach a --scheduler before the run stops with a clear message
 STAGING_SUFFIX = ".writing"  # a page's files are written into `.<NNNN>.<random>.writing/` first
 _PAGE_FILE = re.compile(r"^(\d{4,})\.")
@@ -427,7 +432,21 @@ def execute_dask(
     client: Any = None,
 ) -> None:
     """Run the pages on a local Dask cluster, or on `client` (connected to --scheduler), or connect."""
-    from dask.distributed import Client, LocalCluster, as_completed  # only the batch layer imports Dask
+    with _environment_kept():
+        _execute_dask(tasks, settings, out_dir, done, workers=workers, scheduler=scheduler, client=client)
+
+
+def _execute_dask(
+    tasks: list[PageTask],
+    settings: Settings,
+    out_dir: str,
+    done: Callable[[PageRecord], None],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+) -> None:
+    from dask.distributed import Client, as_completed  # only the batch layer imports Dask
 
     # Ctrl-C on a terminal reaches every process of the group: the workers ignore it (they inherit
     # SIG_IGN while the cluster starts, and a plugin sets it in workers started later to replace a lost
@@ -437,14 +456,7 @@ def execute_dask(
         client = connect(scheduler)
     elif client is None:
         with _sigint_ignored():
-            cluster = LocalCluster(
-                n_workers=workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                scheduler_kwargs={"dashboard_address": ":0"},  # its HTTP port: any free one, not 8787
-                silence_logs=40,
-            )
+            cluster = start_local_cluster(workers or os.cpu_count() or 1)
             client = Client(cluster)
             with contextlib.suppress(Exception):
                 client.register_plugin(_IgnoreCtrlC(), name="archocr-ignore-ctrl-c")
@@ -477,6 +489,37 @@ def execute_dask(
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def start_local_cluster(workers: int) -> Any:
+    """A local Dask cluster of `workers` processes of one thread each, their environment as
+    LOCAL_WORKER_ENVIRON says."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    with dask.config.set(LOCAL_WORKER_ENVIRON):
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": ":0"},  # its HTTP port: any free one, not 8787
+            silence_logs=40,
+        )
+
+
+@contextlib.contextmanager
+def _environment_kept() -> Iterator[None]:
+    """Dask's nanny writes the variables it gives its workers into this process's environment and
+    leaves them there; a program that runs a batch and then starts others (the benchmarks start
+    `archocr run`) would hand them on."""
+    before = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in [name for name in os.environ if name not in before]:
+            del os.environ[name]
+        os.environ.update({name: value for name, value in before.items() if os.environ.get(name) != value})
 
 
 def _dask_record(future: Any, task: PageTask) -> PageRecord:

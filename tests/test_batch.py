@@ -172,3 +172,33 @@ def test_tesseract_crash_and_hang_fail_one_page_and_the_batch_goes_on(inbox, tmp
     assert "Политбюро" in (tmp_path / "slow" / "scan-0-tiny" / "0001.txt").read_text(encoding="utf-8")
     for name in ("scan-1", "scan-2"):
         assert pages[name]["status"] == "failed" and "longer than 1 s" in pages[name]["reason"]
+
+
+def test_local_workers_keep_glibc_malloc_defaults_and_a_run_leaves_no_dask_variables(tmp_path):
+    """Dask's nanny gives its workers MALLOC_TRIM_THRESHOLD_ (every freed page image then goes back to
+    the kernel and is faulted in again) and writes what it gives them into the caller's environment."""
+    from dask.distributed import Client
+
+    from pipeline import batch
+    from pipeline.config import Settings
+
+    page = Image.new("L", (900, 160), 255)
+    ImageDraw.Draw(page).text(
+        (20, 40), "Политбюро ЦК", font=ImageFont.truetype(synth.available_fonts()[0][0], 60)
+    )
+    page.save(tmp_path / "scan.png", dpi=(300, 300))
+    before = dict(os.environ)
+    manifest = batch.run([tmp_path / "scan.png"], tmp_path / "out", Settings(), executor="dask", workers=1)
+    assert manifest.summary()["failed"] == 0
+    assert dict(os.environ) == before  # so programs this one starts later do not inherit them
+
+    cluster = batch.start_local_cluster(1)
+    try:
+        with Client(cluster) as client:
+            malloc = client.run(os.getenv, "MALLOC_TRIM_THRESHOLD_")
+            omp = client.run(os.getenv, "OMP_NUM_THREADS")
+    finally:
+        cluster.close()
+        os.environ.clear()
+        os.environ.update(before)
+    assert list(malloc.values()) == [None] and list(omp.values()) == ["1"]  # Dask's other settings stay
