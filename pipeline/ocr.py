@@ -684,13 +684,14 @@ def _beside(a: BBox, b: BBox) -> bool:
     return min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5 * min(a.width, b.width)
 
 
-# ---------------------------------------------------------------- the typist's dash
+# ---------------------------------------------------------------- typed text as typed
 
 DASH_GLYPHS = frozenset("-‐‑‒–—―")  # what Tesseract makes of a dash standing alone between words
 TYPED_DASH = "–"  # ... which the edited text of a typed document writes as an en dash
 MONOSPACE_SPREAD = 0.02  # words' width per letter varying less than this (median deviation): typewritten
 MONOSPACE_MIN_WORDS = 20  # ... told from at least this many words of five letters or more
 SPACED_DASH_GAP = 0.9  # letter widths of paper between a dash and a word beside it: a typed space
+TYPED_SPECKS = "‘‚`|‹›"  # marks no typewriter types, read from specks at a word's edge or alone
 
 
 def typed_letter_width(paragraphs: Iterable[Paragraph]) -> float:
@@ -715,44 +716,72 @@ def typed_letter_width(paragraphs: Iterable[Paragraph]) -> float:
     return typical
 
 
-def typed_dashes(paragraphs: tuple[Paragraph, ...]) -> tuple[Paragraph, ...]:
-    """On a typewritten page a dash standing alone between typed spaces is the typist's dash, written
-    `–`: a typewriter has one key for hyphen and dash, and Tesseract reads it `-` (or `—`). In the
-    corpus's lexicon split a dash between spaces is `–` 1105 times in 1137. A dash Tesseract read
-    apart from the words beside it with less than a typed space to either (`административно -
-    распорядительными`) is a hyphen, and the three are one word again. Other in-word dashes are left as
-    read: there the hyphen is the rule (`Нью-Йорк`, `кем-либо`). Printed pages are left alone: their
-    dashes are typeset and read as such."""
+def typed_text(paragraphs: tuple[Paragraph, ...]) -> tuple[Paragraph, ...]:
+    """A typewritten page's words as typed: specks read as marks no typewriter has taken off them
+    (`typed_marks`), and its dashes written as the edited text writes them (`typed_dashes`). Printed
+    pages are left as read."""
     letter = typed_letter_width(paragraphs)
     if not letter:
         return paragraphs
+    out = []
+    for paragraph in paragraphs:
+        lines = [typed_dashes(typed_marks(line), letter) for line in paragraph.lines]
+        kept = tuple(line for line in lines if line.words)
+        if kept == paragraph.lines:
+            out.append(paragraph)
+        elif kept:
+            out.append(Paragraph.of(kept, paragraph.block))
+    return tuple(out)
 
-    def line(ln: Line) -> Line:
-        if not any(w.text in DASH_GLYPHS for w in ln.words):
-            return ln
-        words = sorted(ln.words, key=lambda w: w.bbox.x0)
-        out: list[Word] = []
-        k = 0
-        while k < len(words):
-            word = words[k]
-            if word.text not in DASH_GLYPHS:
-                out.append(word)
-                k += 1
-                continue
-            before = out[-1] if out else None
-            after = words[k + 1] if k + 1 < len(words) else None
-            gaps = [(b.bbox.x0 - a.bbox.x1) / letter for a, b in ((before, word), (word, after)) if a and b]
-            if before and after and all(g < SPACED_DASH_GAP for g in gaps):
-                joined = f"{before.text}-{after.text}"
-                box = BBox.enclosing([before.bbox, word.bbox, after.bbox])
-                out[-1] = Word(joined, box, min(before.conf, word.conf, after.conf))
-                k += 2
-                continue
-            spaced = bool(gaps) and all(g >= SPACED_DASH_GAP for g in gaps)
-            out.append(Word(TYPED_DASH, word.bbox, word.conf) if spaced else word)
+
+def typed_marks(line: Line) -> Line:
+    """The line without the marks Tesseract makes of a carbon's grain and ghost edges beside its letters
+    (`‘стараясь`, `в‘`, `|` alone): a typewriter has no key for them, and the corpus's edited text has
+    none of them in 1.3 million characters (its lexicon split), so on a typed page they are specks."""
+    if not any(c in TYPED_SPECKS for w in line.words for c in (w.text[:1], w.text[-1:])):
+        return line
+    words = []
+    for word in line.words:
+        text = word.text.strip(TYPED_SPECKS)
+        if text == word.text:
+            words.append(word)
+        elif text:
+            words.append(Word(text, word.bbox, word.conf))
+    if not words:
+        return Line((), line.bbox, line.baseline)
+    return Line(tuple(words), line.bbox, line.baseline)
+
+
+def typed_dashes(line: Line, letter: float) -> Line:
+    """On a typewritten page (letters `letter` pixels wide) a dash standing alone between typed spaces
+    is the typist's dash, written `–`: a typewriter has one key for hyphen and dash, and Tesseract reads
+    it `-` (or `—`). In the corpus's lexicon split a dash between spaces is `–` 1105 times in 1137. A
+    dash Tesseract read apart from the words beside it with less than a typed space to either
+    (`административно - распорядительными`) is a hyphen, and the three are one word again. Other
+    in-word dashes are left as read: there the hyphen is the rule (`Нью-Йорк`, `кем-либо`)."""
+    if not any(w.text in DASH_GLYPHS for w in line.words):
+        return line
+    words = sorted(line.words, key=lambda w: w.bbox.x0)
+    out: list[Word] = []
+    k = 0
+    while k < len(words):
+        word = words[k]
+        if word.text not in DASH_GLYPHS:
+            out.append(word)
             k += 1
-        if out == list(ln.words):
-            return ln
-        return Line(tuple(out), ln.bbox, ln.baseline)
-
-    return tuple(Paragraph(tuple(line(ln) for ln in p.lines), p.bbox, p.block) for p in paragraphs)
+            continue
+        before = out[-1] if out else None
+        after = words[k + 1] if k + 1 < len(words) else None
+        gaps = [(b.bbox.x0 - a.bbox.x1) / letter for a, b in ((before, word), (word, after)) if a and b]
+        if before and after and all(g < SPACED_DASH_GAP for g in gaps):
+            joined = f"{before.text}-{after.text}"
+            box = BBox.enclosing([before.bbox, word.bbox, after.bbox])
+            out[-1] = Word(joined, box, min(before.conf, word.conf, after.conf))
+            k += 2
+            continue
+        spaced = bool(gaps) and all(g >= SPACED_DASH_GAP for g in gaps)
+        out.append(Word(TYPED_DASH, word.bbox, word.conf) if spaced else word)
+        k += 1
+    if out == list(line.words):
+        return line
+    return Line(tuple(out), line.bbox, line.baseline)

@@ -70,7 +70,7 @@ def _ocr(
             },
             seconds=round(step.seconds + seconds, 4),
         )
-    paragraphs = ocr.typed_dashes(paragraphs)
+    paragraphs = ocr.typed_text(paragraphs)
     height, width = cleaned.image.shape[:2]
     page = Page(
         document=document,

@@ -346,6 +346,32 @@ def test_a_dash_is_the_typists_dash_only_between_typed_spaces_on_a_typewritten_p
     hyphen = _one_line(mono, words, int(letter * 0.4))
     assert not ocr.typed_letter_width(printed)
     assert ocr.typed_letter_width(spaced) == pytest.approx(letter, 0.1)
-    assert "-" in printed[0].lines[0].text.split() and ocr.typed_dashes(printed) == printed
-    assert ocr.typed_dashes(spaced)[0].lines[0].text.split()[3] == "–"
-    assert ocr.typed_dashes(hyphen)[0].lines[0].text.split()[2] == f"{words[2]}-{words[3]}"
+    assert "-" in printed[0].lines[0].text.split() and ocr.typed_text(printed) == printed
+    assert ocr.typed_text(spaced)[0].lines[0].text.split()[3] == "–"
+    assert ocr.typed_text(hyphen)[0].lines[0].text.split()[2] == f"{words[2]}-{words[3]}"
+
+
+def test_specks_read_as_marks_no_typewriter_has_are_taken_off_a_typed_pages_words(tests_words, tmp_path):
+    """Tune carbon 2618 (grain, bleed and blur): the carbon's specks beside the letters were read as
+    marks no typewriter types (`‘попытка`, `требование! ‚ ЦК`, `} |`); the corpus's text has none."""
+    from pipeline import ocr
+
+    page = archival.render_page(tests_words, 2618, fontset="tune", page_type="carbon")
+    assert not set(ocr.TYPED_SPECKS) & set(page.text)
+    text, _ = _read(page, tmp_path)
+    assert not set(ocr.TYPED_SPECKS) & set(text), [w for w in text.split() if set(w) & set(ocr.TYPED_SPECKS)]
+
+
+def test_a_typed_lines_marks_are_stripped_and_a_line_of_marks_alone_goes():
+    from pipeline import ocr
+    from pipeline.model import BBox, Line, Paragraph, Word
+
+    def word(text: str, x: int) -> Word:
+        return Word(text, BBox(x, 0, x + 20 * len(text), 30), 80.0)
+
+    texts = ["‘стараясь", "таким", "образом", "в‘", "|", "замазать"] + ["существо", "вопроса"] * 12
+    line = Line.of([word(t, 30 * i * 10) for i, t in enumerate(texts)])
+    marks = Line.of([word("|", 0), word("`", 100)])
+    read = ocr.typed_text((Paragraph.of([line, marks]),))
+    assert len(read) == 1 and len(read[0].lines) == 1
+    assert read[0].lines[0].text.split()[:5] == ["стараясь", "таким", "образом", "в", "замазать"]
