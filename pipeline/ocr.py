@@ -717,39 +717,37 @@ def typed_letter_width(paragraphs: Iterable[Paragraph]) -> float:
 
 
 def typed_text(paragraphs: tuple[Paragraph, ...]) -> tuple[Paragraph, ...]:
-    """A typewritten page's words as typed: specks read as marks no typewriter has taken off them
-    (`typed_marks`), and its dashes written as the edited text writes them (`typed_dashes`). Printed
+    """A typewritten page's dashes written as the edited text writes them (`typed_dashes`). Printed
     pages are left as read."""
     letter = typed_letter_width(paragraphs)
     if not letter:
         return paragraphs
     out = []
     for paragraph in paragraphs:
-        lines = [typed_dashes(typed_marks(line), letter) for line in paragraph.lines]
-        kept = tuple(line for line in lines if line.words)
-        if kept == paragraph.lines:
-            out.append(paragraph)
-        elif kept:
-            out.append(Paragraph.of(kept, paragraph.block))
+        lines = tuple(typed_dashes(line, letter) for line in paragraph.lines)
+        out.append(
+            paragraph if lines == paragraph.lines else Paragraph(lines, paragraph.bbox, paragraph.block)
+        )
     return tuple(out)
 
 
-def typed_marks(line: Line) -> Line:
-    """The line without the marks Tesseract makes of a carbon's grain and ghost edges beside its letters
-    (`‘стараясь`, `в‘`, `|` alone): a typewriter has no key for them, and the corpus's edited text has
-    none of them in 1.3 million characters (its lexicon split), so on a typed page they are specks."""
-    if not any(c in TYPED_SPECKS for w in line.words for c in (w.text[:1], w.text[-1:])):
-        return line
-    words = []
-    for word in line.words:
-        text = word.text.strip(TYPED_SPECKS)
-        if text == word.text:
-            words.append(word)
-        elif text:
-            words.append(Word(text, word.bbox, word.conf))
-    if not words:
-        return Line((), line.bbox, line.baseline)
-    return Line(tuple(words), line.bbox, line.baseline)
+def without_typed_specks(paragraphs: tuple[Paragraph, ...]) -> tuple[Paragraph, ...]:
+    """A typewritten page's words without the marks Tesseract makes of a carbon's grain and ghost edges
+    beside its letters (`‘стараясь`, `в‘`, `|` alone): a typewriter has no key for them, and the
+    corpus's edited text has none of them in 1.3 million characters (its lexicon split), so on a typed
+    page they are specks. A word of nothing else keeps its box with no text (as a word folded into the
+    line before does), so the page's structure, its zones' paragraph indices and the ink its words
+    cover stay as the layout stage left them. Printed pages are left as read."""
+    if not typed_letter_width(paragraphs):
+        return paragraphs
+
+    def line(ln: Line) -> Line:
+        if not any(c in TYPED_SPECKS for w in ln.words for c in (w.text[:1], w.text[-1:])):
+            return ln
+        words = tuple(Word(w.text.strip(TYPED_SPECKS), w.bbox, w.conf) for w in ln.words)
+        return Line(words, ln.bbox, ln.baseline)
+
+    return tuple(Paragraph(tuple(line(ln) for ln in p.lines), p.bbox, p.block) for p in paragraphs)
 
 
 def typed_dashes(line: Line, letter: float) -> Line:

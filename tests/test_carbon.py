@@ -362,7 +362,7 @@ def test_specks_read_as_marks_no_typewriter_has_are_taken_off_a_typed_pages_word
     assert not set(ocr.TYPED_SPECKS) & set(text), [w for w in text.split() if set(w) & set(ocr.TYPED_SPECKS)]
 
 
-def test_a_typed_lines_marks_are_stripped_and_a_line_of_marks_alone_goes():
+def test_a_typed_lines_marks_are_stripped_and_a_word_of_marks_alone_keeps_only_its_box():
     from pipeline import ocr
     from pipeline.model import BBox, Line, Paragraph, Word
 
@@ -372,6 +372,7 @@ def test_a_typed_lines_marks_are_stripped_and_a_line_of_marks_alone_goes():
     texts = ["‘стараясь", "таким", "образом", "в‘", "|", "замазать"] + ["существо", "вопроса"] * 12
     line = Line.of([word(t, 30 * i * 10) for i, t in enumerate(texts)])
     marks = Line.of([word("|", 0), word("`", 100)])
-    read = ocr.typed_text((Paragraph.of([line, marks]),))
-    assert len(read) == 1 and len(read[0].lines) == 1
+    read = ocr.without_typed_specks((Paragraph.of([line, marks]),))
+    assert [len(ln.words) for ln in read[0].lines] == [len(texts), 2]  # every box stays
     assert read[0].lines[0].text.split()[:5] == ["стараясь", "таким", "образом", "в", "замазать"]
+    assert read[0].lines[1].text == ""
