@@ -70,6 +70,7 @@ def _ocr(
             },
             seconds=round(step.seconds + seconds, 4),
         )
+    paragraphs = ocr.typed_text(paragraphs)
     height, width = cleaned.image.shape[:2]
     page = Page(
         document=document,
@@ -152,6 +153,10 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
         started = time.perf_counter()
         page = _layout(page, cleaned, scan_grey, grey, colour, settings, reduced)
         timings["layout"] += time.perf_counter() - started
+
+    # Marks no typewriter types, read from a carbon's specks, are taken off a typed page's words once
+    # the layout stage has seen the ink their boxes cover.
+    page = dataclasses.replace(page, paragraphs=ocr.without_typed_specks(page.paragraphs))
 
     if corrector is not None and settings.correct:
         started = time.perf_counter()

@@ -295,3 +295,84 @@ def test_broken_pieces_of_a_faint_pages_type_are_not_taken_for_small_letters():
     assert preprocess.plan_cleaning(small_faint_type).upscale > 2
     ordinary = dataclasses.replace(faint_pieces, ink=120)
     assert preprocess.plan_cleaning(ordinary).upscale > 2
+
+
+def test_a_typed_pages_dashes_between_words_are_read_as_dashes(tests_words, tmp_path):
+    """Tune carbon 2607: the typist's dash between words (`Кац – руководитель`) was read `-` every time;
+    on a typewritten page it is written `–`; dashes inside words are left as read."""
+    page = archival.render_page(tests_words, 2607, fontset="tune", page_type="carbon")
+    truth_dashes = len(re.findall(r"(?<=\S) – (?=\S)", page.text))
+    assert truth_dashes >= 5, truth_dashes
+    text, _ = _read(page, tmp_path)
+    read = len(re.findall(r"(?<=\S) – (?=\S)", text))
+    assert read >= truth_dashes - 1, (read, truth_dashes)
+    assert not re.search(r"\S [-—] \S", text)
+    assert not re.search(r"\S–|–\S", text)  # no dash inside a word is changed
+
+
+def _one_line(font: object, words: list[str], dash_gap: int) -> tuple:  # type: ignore[type-arg]
+    """A paragraph of one line of `words` set in `font` (their boxes from its advance widths, a space's
+    width apart), with a dash `dash_gap` pixels from the third word and from the fourth."""
+    from pipeline.model import BBox, Line, Paragraph, Word
+
+    space = int(round(font.getlength(" ")))  # type: ignore[attr-defined]
+    placed, x = [], 0
+    for i, text in enumerate(words):
+        if i == 3:
+            x += dash_gap - space
+            placed.append(Word("-", BBox(x, 10, x + 12, 14), 90.0))
+            x += 12 + dash_gap
+        width = int(round(font.getlength(text)))  # type: ignore[attr-defined]
+        placed.append(Word(text, BBox(x, 0, x + width, 30), 90.0))
+        x += width + space
+    return (Paragraph.of([Line.of(placed)]),)
+
+
+def test_a_dash_is_the_typists_dash_only_between_typed_spaces_on_a_typewritten_page(tests_words):
+    """Only a typewritten page (its words' width per letter the same) has its lone dashes made `–`: a
+    printed page's dash is typeset, and its transcription's convention is its own (the real
+    18th-century pages write `-`). A dash read apart from its words with less than a typed space beside
+    it is a hyphen inside one word."""
+    from PIL import ImageFont
+
+    from pipeline import ocr
+
+    words = [w for w in tests_words[:400] if len(w) >= 5 and w.isalpha()][:40]
+    serif = ImageFont.truetype(str(archival.font_path("LiberationSerif-Regular.ttf")), 40)
+    mono = ImageFont.truetype(str(archival.font_path("LiberationMono-Regular.ttf")), 40)
+    letter = mono.getlength("ж")
+    printed = _one_line(serif, words, int(letter * 1.3))
+    spaced = _one_line(mono, words, int(letter * 1.3))
+    hyphen = _one_line(mono, words, int(letter * 0.4))
+    assert not ocr.typed_letter_width(printed)
+    assert ocr.typed_letter_width(spaced) == pytest.approx(letter, 0.1)
+    assert "-" in printed[0].lines[0].text.split() and ocr.typed_text(printed) == printed
+    assert ocr.typed_text(spaced)[0].lines[0].text.split()[3] == "–"
+    assert ocr.typed_text(hyphen)[0].lines[0].text.split()[2] == f"{words[2]}-{words[3]}"
+
+
+def test_specks_read_as_marks_no_typewriter_has_are_taken_off_a_typed_pages_words(tests_words, tmp_path):
+    """Tune carbon 2618 (grain, bleed and blur): the carbon's specks beside the letters were read as
+    marks no typewriter types (`‘попытка`, `требование! ‚ ЦК`, `} |`); the corpus's text has none."""
+    from pipeline import ocr
+
+    page = archival.render_page(tests_words, 2618, fontset="tune", page_type="carbon")
+    assert not set(ocr.TYPED_SPECKS) & set(page.text)
+    text, _ = _read(page, tmp_path)
+    assert not set(ocr.TYPED_SPECKS) & set(text), [w for w in text.split() if set(w) & set(ocr.TYPED_SPECKS)]
+
+
+def test_a_typed_lines_marks_are_stripped_and_a_word_of_marks_alone_keeps_only_its_box():
+    from pipeline import ocr
+    from pipeline.model import BBox, Line, Paragraph, Word
+
+    def word(text: str, x: int) -> Word:
+        return Word(text, BBox(x, 0, x + 20 * len(text), 30), 80.0)
+
+    texts = ["‘стараясь", "таким", "образом", "в‘", "|", "замазать"] + ["существо", "вопроса"] * 12
+    line = Line.of([word(t, 30 * i * 10) for i, t in enumerate(texts)])
+    marks = Line.of([word("|", 0), word("`", 100)])
+    read = ocr.without_typed_specks((Paragraph.of([line, marks]),))
+    assert [len(ln.words) for ln in read[0].lines] == [len(texts), 2]  # every box stays
+    assert read[0].lines[0].text.split()[:5] == ["стараясь", "таким", "образом", "в", "замазать"]
+    assert read[0].lines[1].text == ""
