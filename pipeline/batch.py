@@ -421,6 +421,21 @@ def execute_serial(tasks: list[PageTask], work: Worker, done: Callable[[PageReco
         done(work(task))
 
 
+@contextlib.contextmanager
+def _environment_kept() -> Iterator[None]:
+    """Dask's nanny writes the variables it gives its workers into this process's environment and
+    leaves them there; a program that runs a batch and then starts others (the benchmarks start
+    `archocr run`) would hand them on."""
+    before = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in [name for name in os.environ if name not in before]:
+            del os.environ[name]
+        os.environ.update({name: value for name, value in before.items() if os.environ.get(name) != value})
+
+
+@_environment_kept()  # a Dask run leaves the caller's environment as it found it
 def execute_dask(
     tasks: list[PageTask],
     settings: Settings,
@@ -432,20 +447,6 @@ def execute_dask(
     client: Any = None,
 ) -> None:
     """Run the pages on a local Dask cluster, or on `client` (connected to --scheduler), or connect."""
-    with _environment_kept():
-        _execute_dask(tasks, settings, out_dir, done, workers=workers, scheduler=scheduler, client=client)
-
-
-def _execute_dask(
-    tasks: list[PageTask],
-    settings: Settings,
-    out_dir: str,
-    done: Callable[[PageRecord], None],
-    *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    client: Any = None,
-) -> None:
     from dask.distributed import Client, as_completed  # only the batch layer imports Dask
 
     # Ctrl-C on a terminal reaches every process of the group: the workers ignore it (they inherit
@@ -506,20 +507,6 @@ def start_local_cluster(workers: int) -> Any:
             scheduler_kwargs={"dashboard_address": ":0"},  # its HTTP port: any free one, not 8787
             silence_logs=40,
         )
-
-
-@contextlib.contextmanager
-def _environment_kept() -> Iterator[None]:
-    """Dask's nanny writes the variables it gives its workers into this process's environment and
-    leaves them there; a program that runs a batch and then starts others (the benchmarks start
-    `archocr run`) would hand them on."""
-    before = dict(os.environ)
-    try:
-        yield
-    finally:
-        for name in [name for name in os.environ if name not in before]:
-            del os.environ[name]
-        os.environ.update({name: value for name, value in before.items() if os.environ.get(name) != value})
 
 
 def _dask_record(future: Any, task: PageTask) -> PageRecord:
