@@ -1935,8 +1935,7 @@ def _furniture_of(
                 return entry
         elif (
             region.type == "stamp"
-            # A stamp's lettering struck harder than a carbon's type is read surely, and stands taller.
-            and (word.conf < found.stamp_keep_conf or word.bbox.height >= found.tall_word)
+            and word.conf < found.stamp_keep_conf
             and not _body_word(word.text)
             and not _type_under(word, line, region)
             # A secrecy mark typed in a ruled box: the frame may be taken for a stamp's.
