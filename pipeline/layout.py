@@ -1672,17 +1672,9 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
         taken.add((i, j))
     if not taken:
         return page
-    out = []
-    for i, par in enumerate(page.paragraphs):
-        kept = []
-        for j, line in enumerate(par.lines):
-            if (i, j) in taken:
-                continue
-            words = tuple(joined.get((i, j), line.words))
-            kept.append(Line.of(words, line.baseline))
-        if kept:
-            out.append(Paragraph.of(kept, par.block))
-    return dataclasses.replace(page, paragraphs=tuple(out))
+    return _rows_rebuilt(
+        page, taken, lambda i, j, line: Line.of(tuple(joined.get((i, j), line.words)), line.baseline)
+    )
 
 
 def _row_pieces(page: Page, furniture: list[BBox]) -> list[tuple[int, int, Line]]:
@@ -1751,13 +1743,19 @@ def fill_row_gaps(page: Page, furniture: list[BBox]) -> Page:
         taken.add((i, j))
     if not taken:
         return page
+    return _rows_rebuilt(
+        page,
+        taken,
+        lambda i, j, line: Line.of(tuple(filled[(i, j)]), line.baseline) if (i, j) in filled else line,
+    )
+
+
+def _rows_rebuilt(page: Page, taken: set[tuple[int, int]], rebuilt: Callable[[int, int, Line], Line]) -> Page:
+    """The page without the lines `taken` (paragraph, line) into others, each line left made by
+    `rebuilt`, and without the paragraphs left empty."""
     out = []
     for i, par in enumerate(page.paragraphs):
-        kept = []
-        for j, line in enumerate(par.lines):
-            if (i, j) in taken:
-                continue
-            kept.append(Line.of(tuple(filled[(i, j)]), line.baseline) if (i, j) in filled else line)
+        kept = [rebuilt(i, j, line) for j, line in enumerate(par.lines) if (i, j) not in taken]
         if kept:
             out.append(Paragraph.of(kept, par.block))
     return dataclasses.replace(page, paragraphs=tuple(out))
