@@ -1074,11 +1074,27 @@ def _rim_covers_at(
     height, width = ink.shape
     flat = ink.ravel()
     covers = np.empty((len(centres), len(bands)))
+    cx, cy = np.array(centres, float).reshape(-1, 2).T
+    # Sums and rounding are monotone: when the extreme sums round inside the image, every point does
+    # and clipping is a no-op (the common case: a stamp inside the page).
+    inside = (
+        np.rint(cx.min() + along_x.min()) >= 0
+        and np.rint(cx.max() + along_x.max()) <= width - 1
+        and np.rint(cy.min() + along_y.min()) >= 0
+        and np.rint(cy.max() + along_y.max()) <= height - 1
+    )
     for start in range(0, len(centres), 8):  # big enough to share the work, small enough to stay in cache
-        xs, ys = np.array(centres[start : start + 8]).T
-        columns = np.clip(np.round(xs[:, None, None, None] + along_x).astype(np.intp), 0, width - 1)
-        rows = np.clip(np.round(ys[:, None, None, None] + along_y).astype(np.intp), 0, height - 1)
-        inked = flat[rows * width + columns].any(axis=2)
+        # Rounded in place, in floats: whole numbers far below 2**53, so the flat index is exact.
+        columns = np.add(cx[start : start + 8, None, None, None], along_x)
+        rows = np.add(cy[start : start + 8, None, None, None], along_y)
+        np.rint(columns, out=columns)
+        np.rint(rows, out=rows)
+        if not inside:
+            np.clip(columns, 0, width - 1, out=columns)
+            np.clip(rows, 0, height - 1, out=rows)
+        rows *= width
+        rows += columns
+        inked = np.take(flat, rows.astype(np.intp)).any(axis=2)
         covers[start : start + 8] = np.count_nonzero(inked, axis=2) / steps
     return covers
 
@@ -1575,11 +1591,12 @@ def reread_under_stamps(
         return page, 0.0
     gap = max(20, page.dpi // 10)
     cleaned = [image[box.y0 : box.y1, box.x0 : box.x1] for _, _, box in targets] if image is not None else []
-    if cleaned and all(_grey_levels(c) for c in cleaned):
+    counts = _grey_crops(cleaned)
+    if cleaned and counts is not None:
         # A carbon copy read from its grey page: its stamp's ink is as dark as the type or darker, so no
         # cut between the two inks keeps the type alone; the line is read from the grey page on its own,
         # out of reach of the page's layout analysis, which took the stamp and the type for a picture.
-        crops = [_white_paper(c) for c in cleaned]
+        crops = [_white_paper(c, n) for c, n in zip(cleaned, counts, strict=True)]
     else:
         greys = [read_crop(Region("stamp", "", box)) for _, _, box in targets]
         crops = [_type_only(g, level) for level in UNDER_STAMP_LEVELS for g in greys]
@@ -1867,15 +1884,25 @@ def _type_only(crop: np.ndarray, share: float) -> np.ndarray:
     return cv2.medianBlur(np.where(crop < level, 0, 255).astype(np.uint8), 3)
 
 
-def _grey_levels(crop: np.ndarray) -> bool:
-    """Whether a crop of the cleaned page is grey (a faint page's), not ink and paper."""
-    return crop.ndim == 2 and int(np.bincount(crop.ravel(), minlength=256)[1:255].sum()) > 0.5 * crop.size
+def _grey_crops(crops: list[np.ndarray]) -> list[np.ndarray] | None:
+    """Each crop's histogram (np.bincount of its levels) when every crop is grey, not ink and paper;
+    else None (at the first that is not). The paper's level of a grey crop comes from the same counts."""
+    counts = []
+    for crop in crops:
+        if crop.ndim != 2:
+            return None
+        counts.append(np.bincount(crop.ravel(), minlength=256))
+        if not int(counts[-1][1:255].sum()) > 0.5 * crop.size:
+            return None
+    return counts
 
 
-def _white_paper(crop: np.ndarray) -> np.ndarray:
+def _white_paper(crop: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
     """A grey crop with its paper (its 90th percentile) made white, as round it in a montage: an edge of
-    grey paper there reads as a letter."""
-    paper = max(1, int(np.searchsorted(np.cumsum(np.bincount(crop.ravel(), minlength=256)), 0.9 * crop.size)))
+    grey paper there reads as a letter. `counts`: the crop's histogram, when counted already."""
+    if counts is None:
+        counts = np.bincount(crop.ravel(), minlength=256)
+    paper = max(1, int(np.searchsorted(np.cumsum(counts), 0.9 * crop.size)))
     return cv2.LUT(crop, np.clip(np.arange(256) * (255.0 / paper), 0, 255).astype(np.uint8))
 
 

@@ -166,12 +166,13 @@ def _without_edge_bands(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def find_content_box(grey_small: np.ndarray) -> tuple[int, int, int, int]:
+def find_content_box(grey_small: np.ndarray, paper_level: float | None = None) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1) of the page without dark scanner borders, in the small copy's pixels.
 
     A border is a band along an edge where most of each row or column is dark: walk in from each
-    edge while that holds."""
-    paper_level = level_percentile(grey_small, 90)
+    edge while that holds. `paper_level`: level_percentile(grey_small, 90), when known already."""
+    if paper_level is None:
+        paper_level = level_percentile(grey_small, 90)
     dark = grey_small < paper_level * 0.5
     col_dark = dark.mean(axis=0)
     row_dark = dark.mean(axis=1)
@@ -189,17 +190,20 @@ def find_content_box(grey_small: np.ndarray) -> tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
-def scanner_bed(grey_small: np.ndarray, dpi: float) -> np.ndarray:
+def scanner_bed(grey_small: np.ndarray, dpi: float, paper_level: float | None = None) -> np.ndarray:
     """Mask (255) of the scanner's dark bed showing round the sheet, on a small page copy: thick dark
     ink reaching the image's edge, such as the wedges round a sheet scanned askew that the crop cannot
     cut off. Left in, the bed is the darkest "ink" on the page: it sets the page's ink level and every
     global threshold (ours and Tesseract's), and a faint carbon copy's type falls on the paper's side.
     Thin dark lines reaching the edge (a fold, a rule) are no bed: only what a disc BED_THICKNESS wide
-    fits into counts. `dpi` is the small copy's resolution."""
+    fits into counts. `dpi` is the small copy's resolution; `paper_level`: level_percentile(grey_small,
+    90), when known already."""
     dark = np.zeros(grey_small.shape, np.uint8)
     if min(grey_small.shape) < BED_MIN_SIDE * dpi:
         return dark
-    dark[grey_small < level_percentile(grey_small, 90) * 0.5] = 1
+    if paper_level is None:
+        paper_level = level_percentile(grey_small, 90)
+    dark[grey_small < paper_level * 0.5] = 1
     if not _reaches_edge(dark):  # every piece of the bed reaches the edge: none here
         return np.zeros_like(dark)
     side = max(3, int(round(BED_THICKNESS * dpi)) | 1)
@@ -256,13 +260,14 @@ def _bed_hides_type(
 
 
 def fill_scanner_bed(
-    grey: np.ndarray, small: np.ndarray, scale: float, dpi: int
+    grey: np.ndarray, small: np.ndarray, scale: float, dpi: int, paper_level: float | None = None
 ) -> tuple[np.ndarray, np.ndarray, bool | None, np.ndarray | None]:
     """`grey` and its copy `small` (`scale` of its size) with the scanner's bed (see `scanner_bed`)
     painted the paper's level, whether the bed hid the type from one threshold over the page
     (None: no bed was found), and flatten_background of the small copy `clean` goes on with (the
-    filled one if the bed hid the type, else `small` as it came; None without a bed), made on the way."""
-    bed = scanner_bed(small, dpi * scale)
+    filled one if the bed hid the type, else `small` as it came; None without a bed), made on the way.
+    `paper_level`: level_percentile(small, 90), when known already."""
+    bed = scanner_bed(small, dpi * scale, paper_level)
     if not bed.any():
         return grey, small, None, None
     paper = int(level_percentile(small, 90, cv2.bitwise_not(bed)))
@@ -456,11 +461,20 @@ def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures, dpi: int)
     stroke = max(1.0, measures.stroke_width)
     dot_area = max(2, int(round(0.8 * stroke * stroke)))
     grain_area = max(1, int(round(min(0.4 * stroke * stroke, 6 * (dpi / 300) ** 2))))
-    _, labels, stats, centroids = components(cv2.bitwise_not(binary))
+    # The pieces are labelled in the box round the ink alone (the margins hold none): the same pieces,
+    # their boxes and centroids moved back into the page's coordinates (a centroid is a fraction of a
+    # whole sum by the area: moved, it stays in the same whole pixel).
+    ink = cv2.bitwise_not(binary)
+    bx, by, bw, bh = cv2.boundingRect(ink)
+    if bw == 0 or bh == 0:
+        return binary
+    _, labels, stats, centroids = components(ink[by : by + bh, bx : bx + bw])
     left, top, width, height, areas = (stats[1:, i] for i in range(5))
     small = areas <= dot_area
     if not small.any():
         return binary
+    left, top = left + bx, top + by
+    centroids = centroids + (bx, by)
     # Letters' boxes, grown by half a glyph height, on a canvas a quarter of the page's size.
     reach = max(2.0, measures.glyph_height * 0.5)
     h, w = binary.shape
@@ -476,9 +490,9 @@ def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures, dpi: int)
     specks = np.flatnonzero(small & ((near[cy, cx] == 0) | (areas <= grain_area)))
     out = binary.copy()
     for i in specks:
-        x, y, bw, bh = int(left[i]), int(top[i]), int(width[i]), int(height[i])
-        box = out[y : y + bh, x : x + bw]
-        box[labels[y : y + bh, x : x + bw] == i + 1] = 255
+        x, y, w, h = int(left[i]), int(top[i]), int(width[i]), int(height[i])
+        box = out[y : y + h, x : x + w]
+        box[labels[y - by : y - by + h, x - bx : x - bx + w] == i + 1] = 255
     return out
 
 
@@ -750,6 +764,9 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     to_source = np.eye(3)  # maps current-image pixels back to source pixels
 
     small, scale = downscale(grey)
+    # The small copy's 90th percentile (its paper), kept while the copy holds the same levels: the crop,
+    # the bed's test and the deskew's fill each need it (a right-angle turn moves no level).
+    small_paper: float | None = level_percentile(small, 90)
     bed = "none"
     # The page with the scanner's bed left in, when the bed hides no type: a page of ordinary contrast
     # is thresholded from it (the bed lowers the threshold, which kept thinner strokes: tune pages with
@@ -757,20 +774,22 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     with_bed: np.ndarray | None = None
     small_flat: np.ndarray | None = None  # flatten_background(small), when the bed's test made it
     if settings.crop_borders:
-        x0, y0, x1, y1 = find_content_box(small)
+        x0, y0, x1, y1 = find_content_box(small, small_paper)
         if (x0, y0, x1, y1) != (0, 0, small.shape[1], small.shape[0]):
             fx0, fy0 = int(x0 / scale), int(y0 / scale)
             fx1, fy1 = min(w0, int(np.ceil(x1 / scale))), min(h0, int(np.ceil(y1 / scale)))
             grey = grey[fy0:fy1, fx0:fx1]
             small = small[y0:y1, x0:x1]
+            small_paper = level_percentile(small, 90)
             to_source = to_source @ np.array([[1, 0, fx0], [0, 1, fy0], [0, 0, 1]], float)
-        filled, small_filled, hides, small_flat = fill_scanner_bed(grey, small, scale, dpi)
+        filled, small_filled, hides, small_flat = fill_scanner_bed(grey, small, scale, dpi, small_paper)
         if hides is not None:
             bed = "filled" if hides else "measured without"
             with_bed = None if hides else grey
             # The turn and skew are estimated as before from a bed that hides no type (its straight
             # edge runs with the sheet's).
             small = small_filled if hides else small
+            small_paper = None if hides else small_paper
         grey = filled
     timings["crop"] = time.perf_counter() - t0
 
@@ -793,7 +812,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
         # type's own angle, when the two disagree (only then, so that pages the bands agree with stay).
         typed = estimate_skew(without)[0]
         angle = typed if abs(typed - angle) >= EDGE_BAND_SKEW else angle
-    paper = int(level_percentile(small, 90))
+    paper = int(level_percentile(small, 90) if small_paper is None else small_paper)
     if abs(angle) >= 0.05:
         grey, forward = deskew(grey, angle, fill=paper)
         to_source = to_source @ np.linalg.inv(forward)
