@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -538,6 +539,12 @@ def _tall_word(lines: tuple[Line, ...]) -> float:
     return TALL_WORD * float(np.median(heights)) if heights else float("inf")
 
 
+def _median(values: list[float] | list[int]) -> float:
+    """np.median of a short list (a line's words), without NumPy's overhead per call: the middle value,
+    or the mean of the two middle ones ((a + b) / 2, as NumPy's mean of two)."""
+    return float(statistics.median(values))
+
+
 def _unread_ink(
     ink: np.ndarray, lines: tuple[Line, ...], dpi: float, scale: float, stamps: list[BBox] | None = None
 ) -> list[Region]:
@@ -556,10 +563,10 @@ def _unread_ink(
         # Tesseract's guesses at handwriting come with almost no confidence; a poor word on a line of
         # well-read type is type.
         confs = [w.conf for w in line.words if w.conf >= 0]
-        typed_line = bool(confs) and float(np.median(confs)) >= TYPED_LINE_CONF
+        typed_line = bool(confs) and _median(confs) >= TYPED_LINE_CONF
         heights = [w.bbox.height for w in line.words]
         typed = [w.bbox for w in line.words if w.conf >= TYPED_LINE_CONF and w.bbox.height < tall]
-        band = (np.median([b.y0 for b in typed]), np.median([b.y1 for b in typed])) if typed else None
+        band = (_median([b.y0 for b in typed]), _median([b.y1 for b in typed])) if typed else None
         for k, w in enumerate(line.words):
             if w.bbox.x1 < margin:
                 continue  # a note in the left margin, whatever Tesseract made of it
@@ -579,7 +586,7 @@ def _unread_ink(
                 and w.bbox.x0 < corner
                 and w.bbox.height >= tall
                 and others
-                and w.bbox.height >= LARGER_ON_LINE * float(np.median(others))
+                and w.bbox.height >= LARGER_ON_LINE * _median(others)
             ):
                 continue  # a resolution over the letterhead: larger than the type and the line it joins
             if w.conf >= UNREAD_CONF or typed_line:
@@ -608,7 +615,9 @@ def _unread_ink(
         x, y, w, h = (stats[:, i] for i in range(4))
         inner = (x > edge) & (y > edge) & (x + w < ink.shape[1] - edge) & (y + h < ink.shape[0] - edge)
         inner[0] = False
-        unread[inner[labels]] = 0
+        for label in np.flatnonzero(inner):  # a few rules a page: each cleared in its own box
+            rx, ry, rw, rh = (int(v) for v in stats[label, :4])
+            unread[ry : ry + rh, rx : rx + rw][labels[ry : ry + rh, rx : rx + rw] == label] = 0
     close = max(3, int(round(dpi * 0.15)))  # analysis pixels; `gap` stays the margin's, in cleaned pixels
     joined = cv2.morphologyEx(
         unread, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close, close))
@@ -675,12 +684,21 @@ def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Regio
     count, labels, stats, _ = preprocess.components(ink)
     h_img, w_img = ink.shape
     found = []
-    for label in range(1, count):
+    # Pieces too short or too big for writing or a stamp, and the scanner's border (what touches the
+    # image's edge), are passed over for all pieces at once: most of a page's pieces are letters.
+    xs, ys, ws, hs = (stats[:, i] for i in range(4))
+    candidates = (
+        (hs >= dpi * FOREIGN_MIN_HEIGHT)
+        & (ws <= w_img * 0.6)
+        & (hs <= h_img * 0.3)
+        & (xs != 0)
+        & (ys != 0)
+        & (xs + ws < w_img)
+        & (ys + hs < h_img)
+    )
+    candidates[0] = False
+    for label in np.flatnonzero(candidates):
         x, y, w, h, area = stats[label]
-        if h < dpi * FOREIGN_MIN_HEIGHT or w > w_img * 0.6 or h > h_img * 0.3:
-            continue
-        if x == 0 or y == 0 or x + w >= w_img or y + h >= h_img:
-            continue  # the scanner's border
         patch = labels[y : y + h, x : x + w] == label
         member = np.zeros(labels.shape, bool)  # the piece's pixels on the page: only its box to look at
         member[y : y + h, x : x + w] = patch
@@ -1925,8 +1943,10 @@ def _foreign_owner(word: BBox, found: Found) -> int:
     s = found.scale
     x0, y0 = int(word.x0 * s), int(word.y0 * s)
     x1, y1 = max(x0 + 1, int(np.ceil(word.x1 * s))), max(y0 + 1, int(np.ceil(word.y1 * s)))
-    ink = found.ink[y0:y1, x0:x1]
-    owners = found.labels[y0:y1, x0:x1][ink]
+    labels = found.labels[y0:y1, x0:x1]
+    if not labels.any():  # most words: no region's ink under them
+        return 0
+    owners = labels[found.ink[y0:y1, x0:x1]]
     if owners.size == 0:
         return 0
     counts = np.bincount(owners)

@@ -262,14 +262,21 @@ def in_columns(lines: list[Line], width: int) -> bool:
 
 def column_start(lines: list[Line], width: int) -> int | None:
     """Where the right column starts when the text stands in columns (see in_columns), else None."""
-    starts = []
-    for a in lines:
-        for b in lines:
-            if b is a or b.bbox.x0 <= a.bbox.x1:
-                continue
-            rows = min(a.bbox.y1, b.bbox.y1) - max(a.bbox.y0, b.bbox.y0)
-            if rows > 0.5 * min(a.bbox.height, b.bbox.height) and b.bbox.x0 - a.bbox.x1 > 0.02 * width:
-                starts.append(b.bbox.x0)
+    if not lines:
+        return None
+    # Every pair (a, b) of lines at once: b to the right of a across a gap, on a row with it.
+    x0, y0, x1, y1 = np.array([(ln.bbox.x0, ln.bbox.y0, ln.bbox.x1, ln.bbox.y1) for ln in lines]).T
+    ids = np.array([id(ln) for ln in lines])
+    rows = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
+    height = y1 - y0
+    gap = x0[None, :] - x1[:, None]
+    pairs = (
+        (ids[:, None] != ids[None, :])
+        & (gap > 0)
+        & (rows > 0.5 * np.minimum(height[:, None], height[None, :]))
+        & (gap > 0.02 * width)
+    )
+    starts = np.broadcast_to(x0[None, :], pairs.shape)[pairs].tolist()  # b's start, for each pair
     if len(starts) < COLUMN_ROWS:
         return None
     aligned = np.abs(np.array(starts) - np.median(starts)) < 0.02 * width
