@@ -218,8 +218,12 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
         ),
     )
     count, labels, stats, _ = preprocess.components(patches)
-    coloured = np.bincount(labels[mask > 0], minlength=count)
-    inked = np.bincount(labels[(ink > 0) | (mask > 0)], minlength=count)
+    # The patches' pixels are counted in the box round them (outside it every label is 0, whose counts
+    # nothing uses).
+    px, py, pw, ph = cv2.boundingRect(patches)
+    box = (slice(py, py + ph), slice(px, px + pw))
+    coloured = np.bincount(labels[box][mask[box] > 0], minlength=count)
+    inked = np.bincount(labels[box][(ink[box] > 0) | (mask[box] > 0)], minlength=count)
     x, y, w, h = (stats[:, i] for i in range(4))
     inch = dpi * factor
     # A stamp over dense type is less than half the ink where it lies, but it is big.
@@ -242,7 +246,13 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     blocks = kept[(w[kept] >= inch * TYPED_BLOCK_WIDTH) & (h[kept] > inch * TYPED_PATCH_HEIGHT)]
     if coloured[blocks].sum() >= 0.5 * coloured[kept].sum():
         return None
-    mask = cv2.bitwise_and(mask, (keep.astype(np.uint8) * 255)[labels])  # mask is 0 or 255
+    # The mask within the kept patches only (mask is 0 or 255), each patch looked at in its own box.
+    kept_mask = np.zeros_like(mask)
+    for label in kept:
+        x0, y0, x1, y1 = int(x[label]), int(y[label]), int(x[label] + w[label]), int(y[label] + h[label])
+        own = labels[y0:y1, x0:x1] == label
+        kept_mask[y0:y1, x0:x1][own] = mask[y0:y1, x0:x1][own]
+    mask = kept_mask
     total = cv2.countNonZero(mask)
     if total < MIN_COLOUR_FRACTION * mask.size:
         return None
@@ -799,7 +809,7 @@ def _round_stamps(
         box = _unscale(int(x0), int(y0), int(cx + radius + 2 - x0), int(cy + radius + 2 - y0), scale)
         if any(_overlap(box, other.bbox) > 0.5 for other in regions):
             continue
-        removed = _removed(_circle_mask(ink.shape, cx, cy, radius - 2, radius + 2) & ink, colour_small)
+        removed = colour_small is not None and _removed(*_ring_ink(ink, colour_small, cx, cy, radius))
         regions.append(
             Region(
                 "stamp",
@@ -1121,6 +1131,19 @@ def _circle_cover(ink: np.ndarray, cx: float, cy: float, r0: float, r1: float) -
     """Share of the directions round (cx, cy) in which ink lies between radii r0 and r1."""
     radii = np.arange(max(r0, 0.0), r1 + 0.01, 1.0)  # every pixel's radius
     return float(_rim_covers_at(ink, [(cx, cy)], radii[None, :])[0, 0])
+
+
+def _ring_ink(
+    ink: np.ndarray, colour: np.ndarray, cx: float, cy: float, radius: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ink on a circle's rim (radius ± 2) and the coloured-ink mask, both in the box round the
+    circle: the same pixels as _circle_mask over the whole page, which holds no rim pixel outside it."""
+    reach = radius + 2
+    x0, y0 = max(0, int(np.floor(cx - reach)) - 1), max(0, int(np.floor(cy - reach)) - 1)
+    x1, y1 = max(x0, int(np.ceil(cx + reach)) + 2), max(y0, int(np.ceil(cy + reach)) + 2)
+    box = (slice(y0, y1), slice(x0, x1))
+    ring = _circle_mask(ink[box].shape, cx - x0, cy - y0, radius - 2, radius + 2) & ink[box]
+    return ring, colour[box]
 
 
 def _circle_mask(shape: tuple[int, ...], cx: float, cy: float, r0: float, r1: float) -> np.ndarray:
