@@ -193,28 +193,39 @@ def parse_tsv(
         return ()
     header = rows[0].split("\t")
     index = {name: i for i, name in enumerate(header)}
+    columns = len(header)
+    # The columns' places, looked up once rather than in every row.
+    level_at, left_at, top_at, width_at, height_at = (
+        index[name] for name in ("level", "left", "top", "width", "height")
+    )
+    block_at, par_at, line_at, text_at, conf_at = (
+        index[name] for name in ("block_num", "par_num", "line_num", "text", "conf")
+    )
     grouped: dict[tuple[int, int], dict[int, list[Word]]] = defaultdict(lambda: defaultdict(list))
     line_baselines: dict[tuple[int, int, int], tuple[tuple[int, int], ...]] = {}
     order: list[tuple[int, int]] = []
     for row in rows[1:]:
         cells = row.split("\t")
-        if len(cells) < len(header) or cells[index["level"]] not in ("4", "5"):
+        if len(cells) < columns:
             continue
-        left, top = int(cells[index["left"]]), int(cells[index["top"]])
-        box = BBox(left, top, left + int(cells[index["width"]]), top + int(cells[index["height"]]))
-        key = (int(cells[index["block_num"]]), int(cells[index["par_num"]]))
-        line_num = int(cells[index["line_num"]])
-        if cells[index["level"]] == "4":
+        level = cells[level_at]
+        if level != "4" and level != "5":
+            continue
+        left, top = int(cells[left_at]), int(cells[top_at])
+        box = BBox(left, top, left + int(cells[width_at]), top + int(cells[height_at]))
+        key = (int(cells[block_at]), int(cells[par_at]))
+        line_num = int(cells[line_at])
+        if level == "4":
             found = (baselines or {}).get((box.x0, box.y0, box.x1, box.y1))
             if found:
                 line_baselines[(*key, line_num)] = found
             continue
-        text = cells[index["text"]].strip()
+        text = cells[text_at].strip()
         if not text:
             continue
         if key not in grouped:
             order.append(key)
-        grouped[key][line_num].append(Word(text, box, round(float(cells[index["conf"]]), 2)))
+        grouped[key][line_num].append(Word(text, box, round(float(cells[conf_at]), 2)))
     paragraphs = []
     for key in order:
         lines = tuple(
