@@ -27,6 +27,7 @@ Every estimate runs on reduced copies; the only large-image work is the chroma a
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import statistics
 import time
@@ -875,12 +876,13 @@ def _rect_stamps(flat: np.ndarray, colour_small: np.ndarray | None, dpi: float, 
         box = _unscale(int(x0), int(y0), int(x1 - x0), int(y1 - y0), scale)
         if any(_overlap(box, other.bbox) > 0.5 for other in regions):
             continue
-        corners = cv2.boxPoints(rect).astype(np.int32)
-        inside = np.zeros(ink.shape, np.uint8)
-        cv2.polylines(inside, [corners], True, 1, 3)
-        regions.append(
-            Region("stamp", "rect", box, angle=-turn, ink_removed=_removed(ink & (inside > 0), colour_small))
-        )
+        removed = False
+        if colour_small is not None:  # without coloured ink lifted, none of the frame's was
+            corners = cv2.boxPoints(rect).astype(np.int32)
+            inside = np.zeros(ink.shape, np.uint8)
+            cv2.polylines(inside, [corners], True, 1, 3)
+            removed = _removed(ink & (inside > 0), colour_small)
+        regions.append(Region("stamp", "rect", box, angle=-turn, ink_removed=removed))
     return regions
 
 
@@ -1922,7 +1924,9 @@ def _type_only(crop: np.ndarray, share: float) -> np.ndarray:
         return np.full_like(crop, 255)
     type_level, _ = cv2.threshold(ink.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = type_level + share * (paper_level - type_level)
-    return cv2.medianBlur(np.where(crop < level, 0, 255).astype(np.uint8), 3)
+    # Below `level` is ink (0), the rest paper (255): for 8-bit levels that is above ceil(level) - 1.
+    _, cut = cv2.threshold(crop, math.ceil(level) - 1, 255, cv2.THRESH_BINARY)
+    return cv2.medianBlur(cut, 3)
 
 
 def _grey_crops(crops: list[np.ndarray]) -> list[np.ndarray] | None:
