@@ -799,7 +799,9 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
             small = small[y0:y1, x0:x1]
             small_paper = level_percentile(small, 90)
             to_source = to_source @ np.array([[1, 0, fx0], [0, 1, fy0], [0, 0, 1]], float)
-        filled, small_filled, hides, small_flat = fill_scanner_bed(grey, small, scale, dpi, small_paper)
+        filled, small_filled, hides, small_flat = fill_scanner_bed(
+            grey, small, scale, dpi, paper_level=small_paper
+        )
         if hides is not None:
             bed = "filled" if hides else "measured without"
             with_bed = None if hides else grey

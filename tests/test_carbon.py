@@ -115,7 +115,9 @@ def test_a_carbon_scanned_askew_on_a_dark_bed_is_read(tests_words, tmp_path, mon
     text, steps = _read(page, tmp_path / "filled")
     assert steps["crop_borders"]["scanner_bed"] == "filled"
     monkeypatch.setattr(
-        preprocess, "fill_scanner_bed", lambda grey, small, scale, dpi: (grey, small, None, None)
+        preprocess,
+        "fill_scanner_bed",
+        lambda grey, small, scale, dpi, paper_level=None: (grey, small, None, None),
     )
     left_in, _ = _read(page, tmp_path / "left")
     cer, cer_left_in = evaluate.score(page.text, text).cer, evaluate.score(page.text, left_in).cer
