@@ -149,6 +149,24 @@ def test_a_frame_whose_sides_break_off_before_the_corners_is_a_stamp():
     assert abs(box.x0 - x0) <= 6 and abs(box.x1 - x1) <= 6 and abs(box.y0 - y0) <= 3 and abs(box.y1 - y1) <= 3
 
 
+def test_a_low_frame_of_one_line_is_a_stamp():
+    # Drawn at the analysis scale (84 dpi): a `ПРОВЕРЕНО` stamp's frame, 1.3 x 0.42 inch, one line of
+    # capitals inside it, over a page's lines of type (0.33 inch apart, no frame round them).
+    dpi = 84.0
+    flat = np.full((300, 400), 255, np.uint8)
+    x0, y0, x1, y1 = 100, 100, 209, 135
+    cv2.rectangle(flat, (x0, y0), (x1 - 1, y1 - 1), 110, 2)
+    for x in range(110, 198, 10):
+        flat[112:124, x : x + 7] = 60  # the stamp's capitals
+    for row in range(170, 290, 28):
+        for x in range(20, 380, 9):
+            flat[row : row + 8, x : x + 6] = 40  # type
+    regions = layout._rect_stamps(flat, None, dpi, 1.0)
+    assert len(regions) == 1
+    box = regions[0].bbox
+    assert abs(box.x0 - x0) <= 4 and abs(box.x1 - x1) <= 4 and abs(box.y0 - y0) <= 3 and abs(box.y1 - y1) <= 3
+
+
 def test_a_note_run_into_the_first_word_leaves_its_margin_part_unread():
     # Cleaned page at 300 dpi, analysed at full scale: ten lines of type from x=300; on the fifth, the
     # first word as Tesseract reads it starts at x=150 (a note in the margin joined to it), is twice the
