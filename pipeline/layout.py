@@ -692,7 +692,9 @@ def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Regio
         member[y : y + h, x : x + w] = patch
         box = _unscale(x, y, w, h, scale)
         circle = _ring(patch, dpi)
-        angle = _frame(patch, dpi) if circle is None else None
+        # A frame with the type it stamps is sparse ink; a dense piece (bold print run into writing) is none.
+        solid = area / float(w * h) > 0.35
+        angle = _frame(patch, dpi) if circle is None and not solid else None
         rim = _rim_in_piece(ink, x, y, w, h, dpi) if circle is None and angle is None else None
         if circle is not None:
             cx, cy, r = circle
@@ -710,7 +712,7 @@ def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Regio
             )
         elif angle is not None:
             region = Region("stamp", "rect", box, angle=angle)
-        elif area / float(w * h) > 0.35 or max(w, h) > 10 * min(w, h) or _ruled(patch):
+        elif solid or max(w, h) > 10 * min(w, h) or _ruled(patch):
             continue  # a blot, a hole, a photograph, a rule, a table's cell or the page's edge: not writing
         elif (corner := _frame_corner(patch, dpi)) is not None:
             # A grainy frame broken in pieces (or joined to the type it stamps) keeps a corner.

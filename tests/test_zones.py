@@ -167,6 +167,25 @@ def test_a_low_frame_of_one_line_is_a_stamp():
     assert abs(box.x0 - x0) <= 4 and abs(box.x1 - x1) <= 4 and abs(box.y0 - y0) <= 3 and abs(box.y1 - y1) <= 3
 
 
+def test_bold_print_run_into_writing_is_no_stamp_frame():
+    # Drawn at the analysis scale (84 dpi): a letterhead's bold capitals (ink along the piece's top,
+    # bottom and sides, half its box inked) with a written word run into them, one piece of ink 0.42
+    # inch high; and a stamp's frame of the same size round one line of capitals, which is a stamp.
+    dpi = 84.0
+    flat = np.full((300, 400), 255, np.uint8)
+    flat[100:112, 100:190] = 30  # the capitals' upper half, touching one another
+    for x in range(100, 190, 8):
+        flat[112:135, x : x + 5] = 30  # their stems down to the written word's line
+    flat[131:135, 100:190] = 30  # the writing run along their feet
+    assert not [r for r, _ in layout._foreign_ink(flat, dpi, 1.0) if r.type == "stamp"]
+    flat[:] = 255
+    cv2.rectangle(flat, (100, 100), (189, 134), 110, 2)
+    for x in range(110, 180, 10):
+        flat[112:124, x : x + 2] = 60  # the stamp's capitals' stems
+    flat[112:114, 100:180] = 60  # joined to the frame's left side
+    assert [r.role for r, _ in layout._foreign_ink(flat, dpi, 1.0) if r.type == "stamp"] == ["rect"]
+
+
 def test_a_note_run_into_the_first_word_leaves_its_margin_part_unread():
     # Cleaned page at 300 dpi, analysed at full scale: ten lines of type from x=300; on the fifth, the
     # first word as Tesseract reads it starts at x=150 (a note in the margin joined to it), is twice the
