@@ -79,7 +79,7 @@ RECT_SIDE_MIN = 0.4  # inches: the shortest straight side of a rectangular stamp
 RECT_SIDE_LONG = 1.0  # ... unless the other side is this long: then a piece of this one will do
 RECT_SIDE_PIECE = 0.25  # inches: the shortest such piece (type along a side breaks it up)
 RECT_TILT = 15.0  # degrees a stamp's frame may be turned
-RECT_HEIGHT = (0.5, 1.6)  # inches: a rectangular stamp's height ...
+RECT_HEIGHT = (0.35, 1.6)  # inches: a rectangular stamp's height ...
 RECT_WIDTH = (0.8, 2.6)  # ... and width
 RECT_SIDE_COVER = 0.6  # share of a side that its ink covers (3 sides of 4; type may hide one)
 RECT_CONTRAST = 0.2  # ... more than a line just outside the frame, on average
@@ -145,7 +145,8 @@ LINE_LETTERS = 10  # a line of the text holds at least this many letters
 INDENT_MAX = 0.12  # share of the text's width a paragraph's first line is indented by at most
 LETTERHEAD_ROWS = 1.5  # line heights below the letterhead within which a piece of text may be part of it
 REGISTRATION_WORDS = 6  # a registration line (`№ 5286/ос «26» февраля 1935 г.`) has at most this many words
-FOLIO = re.compile(r"^(\d{1,4}(\s*о[б65]?\.?)?|\d{1,6}\.?)$")  # `83`, `83 об.` (`83 о5.`), `8305.` misread
+# `83`, `83 об.` (`83 о5.`, `83 0б.`), `8305.` misread
+FOLIO = re.compile(r"^(\d{1,4}(\s*[о0][б65]?\.?)?|\d{1,6}\.?)$")
 FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet number is written
 UNSURE_FOLIO_CONF = 65.0  # ... or a short line there read with less confidence than this (or with a digit)
 FOLIO_GAP = 0.5  # inches: a sheet number on the line of a page number or a date stands this far apart
@@ -522,6 +523,8 @@ def find_regions(
     ):
         if not any(r.type == "stamp" and _overlap(region.bbox, r.bbox) > 0.5 for r in regions):
             regions.append(region)
+    if colour_small is not None:
+        regions = _apart_from_rings(regions, colour_small, small_dpi, scale)
     if cleaned_small is None:
         cleaned_small = analysis_copy(cleaned)
     ink = cleaned_small < 160
@@ -600,6 +603,9 @@ def _unread_ink(
                 and w.bbox.height >= LARGER_ON_LINE * _median(others)
             ):
                 continue  # a resolution over the letterhead: larger than the type and the line it joins
+            if w.bbox.y1 < top and w.conf < UNREAD_CONF and w.bbox.height >= SMALL_WRITING * dpi / scale:
+                # A resolution written into a letterhead's or registration's line: their print reads surely.
+                continue
             if w.conf >= UNREAD_CONF or typed_line:
                 left = w.bbox.x0
                 if left < text_left - gap and (w.bbox.height >= tall or w.conf < TYPED_LINE_CONF):
@@ -715,7 +721,9 @@ def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Regio
         member[y : y + h, x : x + w] = patch
         box = _unscale(x, y, w, h, scale)
         circle = _ring(patch, dpi)
-        angle = _frame(patch, dpi) if circle is None else None
+        # A frame with the type it stamps is sparse ink; a dense piece (bold print run into writing) is none.
+        solid = area / float(w * h) > 0.35
+        angle = _frame(patch, dpi) if circle is None and not solid else None
         rim = _rim_in_piece(ink, x, y, w, h, dpi) if circle is None and angle is None else None
         if circle is not None:
             cx, cy, r = circle
@@ -733,7 +741,7 @@ def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Regio
             )
         elif angle is not None:
             region = Region("stamp", "rect", box, angle=angle)
-        elif area / float(w * h) > 0.35 or max(w, h) > 10 * min(w, h) or _ruled(patch):
+        elif solid or max(w, h) > 10 * min(w, h) or _ruled(patch):
             continue  # a blot, a hole, a photograph, a rule, a table's cell or the page's edge: not writing
         elif (corner := _frame_corner(patch, dpi)) is not None:
             # A grainy frame broken in pieces (or joined to the type it stamps) keeps a corner.
@@ -1244,11 +1252,12 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
     gap = max(3, int(round(dpi * 0.3)))
     regions: list[Region] = []
     rest = mask.copy()
+    taken = np.zeros_like(mask)  # the closed pixels of the stamps found so far
     # A stamp's ring or frame is one piece of ink once its grain is closed: looked for first, so that
     # stamps that touch each other, or a note beside one, are not merged into one blob; then the gaps
     # of a broken rim are closed.
     for closing in (0, gap):
-        source = cv2.bitwise_and(solid, rest)
+        source = cv2.bitwise_and(solid, cv2.bitwise_not(taken))
         if closing:
             source = cv2.morphologyEx(
                 source, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
@@ -1264,6 +1273,7 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
             box = _unscale(x - 1, y - 1, w + 2, h + 2, scale)
             if _part_of_stamp(box, regions, dpi / scale):
                 rest[y : y + h, x : x + w][patch] = 0
+                taken[y : y + h, x : x + w][patch] = 255
                 continue
             circle = _ring(patch, dpi)
             if circle is not None:
@@ -1284,6 +1294,7 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
                     continue
                 regions.append(Region("stamp", "rect", box, angle=angle, ink_removed=True))
             rest[y : y + h, x : x + w][patch] = 0
+            taken[y : y + h, x : x + w][patch] = 255
     # What is left is writing: join the letters of a word or a line.
     letter = max(3, int(round(dpi * 0.12)))
     joined = cv2.morphologyEx(
@@ -1308,6 +1319,45 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
             Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh), ink_removed=True)
         )
     return regions
+
+
+def _apart_from_rings(regions: list[Region], mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
+    """A piece of coloured ink taken for writing that a round stamp found by its circle runs through is
+    looked at again without the stamp's disc: a rectangular stamp stamped across a round one makes one
+    piece of ink with it, neither ring nor frame, and the frame shows once the ring is gone."""
+    rings = [r for r in regions if r.type == "stamp" and r.centre is not None]
+    out: list[Region] = []
+    for region in regions:
+        b = region.bbox
+        ring = next(
+            (
+                r
+                for r in rings
+                if region.type == "handwriting" and region.ink_removed and _overlap(b, r.bbox) > 0.2
+            ),
+            None,
+        )
+        if ring is None or min(b.width, b.height) * scale < dpi * STAMP_MIN_SIDE:
+            out.append(region)
+            continue
+        x0, y0 = int(b.x0 * scale), int(b.y0 * scale)
+        x1, y1 = int(np.ceil(b.x1 * scale)) + 1, int(np.ceil(b.y1 * scale)) + 1
+        own = np.zeros_like(mask)
+        own[y0:y1, x0:x1] = mask[y0:y1, x0:x1]
+        assert ring.centre is not None
+        centre = (int(round(ring.centre[0] * scale)), int(round(ring.centre[1] * scale)))
+        cv2.circle(own, centre, int(round(ring.radius * scale + dpi * 0.06)), 0, -1)
+        others = [r for r in regions if r is not region]
+        for part in _colour_regions(own, dpi, scale):
+            # The ring's own pieces left outside its disc are the round stamp's.
+            known = (
+                any(_overlap(part.bbox, r.bbox) > 0.5 for r in rings)
+                if part.type == "stamp"
+                else _part_of_stamp(part.bbox, others, dpi / scale)
+            )
+            if not known:
+                out.append(part)
+    return out
 
 
 def _part_of_stamp(box: BBox, regions: list[Region], dpi: float) -> bool:
@@ -2102,6 +2152,16 @@ def _folio_tail(line: Line, width: int, height: int, dpi: int) -> tuple[Word, ..
     words = line.words
     if len(words) < 2 or line.bbox.y1 >= height * FOLIO_TOP:
         return ()
+    # Marks alone, the last of the row (`\ ) ( }`): what Tesseract makes of a written number.
+    marks = 0
+    while marks < min(6, len(words) - 1) and not any(c.isalnum() for c in words[-marks - 1].text):
+        marks += 1
+    if (
+        marks >= 2
+        and words[-marks].bbox.x0 >= width * 0.7
+        and words[-marks].bbox.x0 - words[-marks - 1].bbox.x1 >= dpi * FOLIO_GAP
+    ):
+        return words[-marks:]
     tail = 2 if len(words) >= 3 and words[-1].text.strip(".") in ("об", "о", "o6", "о6", "о5") else 1
     while tail < min(3, len(words) - 1) and (
         words[-tail].bbox.x0 - words[-tail - 1].bbox.x1 < dpi * FOLIO_PIECE_GAP

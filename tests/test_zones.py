@@ -75,7 +75,7 @@ def test_folio_tail_needs_the_top_right_corner_and_a_gap():
 
 
 def test_sheet_number_read_as_tesseract_misreads_it():
-    for text in ("83", "83 об.", "239 о5.", "161 о"):
+    for text in ("83", "83 об.", "239 о5.", "161 о", "37 0б."):
         assert layout.FOLIO.match(text), text
     for text in ("1925 г.", "№ 83", "об. 83"):
         assert not layout.FOLIO.match(text), text
@@ -149,6 +149,43 @@ def test_a_frame_whose_sides_break_off_before_the_corners_is_a_stamp():
     assert abs(box.x0 - x0) <= 6 and abs(box.x1 - x1) <= 6 and abs(box.y0 - y0) <= 3 and abs(box.y1 - y1) <= 3
 
 
+def test_a_low_frame_of_one_line_is_a_stamp():
+    # Drawn at the analysis scale (84 dpi): a `ПРОВЕРЕНО` stamp's frame, 1.3 x 0.42 inch, one line of
+    # capitals inside it, over a page's lines of type (0.33 inch apart, no frame round them).
+    dpi = 84.0
+    flat = np.full((300, 400), 255, np.uint8)
+    x0, y0, x1, y1 = 100, 100, 209, 135
+    cv2.rectangle(flat, (x0, y0), (x1 - 1, y1 - 1), 110, 2)
+    for x in range(110, 198, 10):
+        flat[112:124, x : x + 7] = 60  # the stamp's capitals
+    for row in range(170, 290, 28):
+        for x in range(20, 380, 9):
+            flat[row : row + 8, x : x + 6] = 40  # type
+    regions = layout._rect_stamps(flat, None, dpi, 1.0)
+    assert len(regions) == 1
+    box = regions[0].bbox
+    assert abs(box.x0 - x0) <= 4 and abs(box.x1 - x1) <= 4 and abs(box.y0 - y0) <= 3 and abs(box.y1 - y1) <= 3
+
+
+def test_bold_print_run_into_writing_is_no_stamp_frame():
+    # Drawn at the analysis scale (84 dpi): a letterhead's bold capitals (ink along the piece's top,
+    # bottom and sides, half its box inked) with a written word run into them, one piece of ink 0.42
+    # inch high; and a stamp's frame of the same size round one line of capitals, which is a stamp.
+    dpi = 84.0
+    flat = np.full((300, 400), 255, np.uint8)
+    flat[100:112, 100:190] = 30  # the capitals' upper half, touching one another
+    for x in range(100, 190, 8):
+        flat[112:135, x : x + 5] = 30  # their stems down to the written word's line
+    flat[131:135, 100:190] = 30  # the writing run along their feet
+    assert not [r for r, _ in layout._foreign_ink(flat, dpi, 1.0) if r.type == "stamp"]
+    flat[:] = 255
+    cv2.rectangle(flat, (100, 100), (189, 134), 110, 2)
+    for x in range(110, 180, 10):
+        flat[112:124, x : x + 2] = 60  # the stamp's capitals' stems
+    flat[112:114, 100:180] = 60  # joined to the frame's left side
+    assert [r.role for r, _ in layout._foreign_ink(flat, dpi, 1.0) if r.type == "stamp"] == ["rect"]
+
+
 def test_a_note_run_into_the_first_word_leaves_its_margin_part_unread():
     # Cleaned page at 300 dpi, analysed at full scale: ten lines of type from x=300; on the fifth, the
     # first word as Tesseract reads it starts at x=150 (a note in the margin joined to it), is twice the
@@ -177,6 +214,30 @@ def test_a_note_run_into_the_first_word_leaves_its_margin_part_unread():
     assert not [r for r in layout._unread_ink(ink, tuple(lines), dpi, scale) if r.role == "margin_note"]
 
 
+def test_a_resolution_read_into_a_letterhead_line_is_left_unread():
+    # Cleaned page at 300 dpi, analysed at full scale: a letterhead line near the top read surely, with a
+    # written word between its words that Tesseract read into the line with hardly any confidence (the
+    # line's median confidence still that of type); ten lines of type below.
+    dpi, scale = 300.0, 1.0
+    ink = np.zeros((1400, 1500), bool)
+    lines = []
+    for i in range(10):
+        top = 300 + i * 100
+        words = [_word("слово", 300 + k * 220, 480 + k * 220, top, top + 40) for k in range(5)]
+        for w in words:
+            ink[w.bbox.y0 : w.bbox.y1, w.bbox.x0 : w.bbox.x1 : 3] = True
+        lines.append(_line(*words))
+    head = [_word("ЦЕНТРАЛЬНЫЙ", 300, 600, 100, 150), _word("Срюхро", 650, 850, 95, 150, conf=5.0)]
+    head += [_word("КОМИТЕТ", 900, 1100, 100, 150), _word("ВКП(б)", 1150, 1300, 100, 150)]
+    for w in head:
+        ink[w.bbox.y0 : w.bbox.y1, w.bbox.x0 : w.bbox.x1 : 4] = True
+    regions = layout._unread_ink(ink, (_line(*head), *lines), dpi, scale)
+    assert [(r.type, r.bbox.x0 // 10, r.bbox.x1 // 10) for r in regions] == [("handwriting", 65, 84)]
+    # Read surely, it is print.
+    head[1] = _word("Срочно", 650, 850, 95, 150, conf=80.0)
+    assert not layout._unread_ink(ink, (_line(*head), *lines), dpi, scale)
+
+
 def test_a_sheet_number_read_in_pieces_or_written_larger_than_the_type_is_a_folio():
     width, height, dpi = 2480, 3508, 300
     # Tesseract splits a written `37` into `3` and `7`, on the row of a centred letterhead line.
@@ -190,6 +251,12 @@ def test_a_sheet_number_read_in_pieces_or_written_larger_than_the_type_is_a_foli
     # At the type's height and as close, it is part of the date (or of the registration number).
     level = _line(*date, _word("273", 2270, 2360))
     assert layout._folio_tail(level, width, height, dpi) == ()
+    # A written `124` read as marks, far right of a letterhead's line: the marks are the sheet number.
+    marks = [_word(t, 2211 + 34 * k, 2228 + 34 * k, conf=70.0) for k, t in enumerate("\\)(}")]
+    letterhead = _line(_word("КОМИТЕТ", 1272, 1468), _word("ВКП(б)", 1481, 1614), *marks)
+    assert [w.text for w in layout._folio_tail(letterhead, width, height, dpi)] == list("\\)(}")
+    near = _line(_word("КОМИТЕТ", 1272, 1468), _word("ВКП(б)", 1481, 2150), *marks)  # a mark after a word
+    assert layout._folio_tail(near, width, height, dpi) == ()
     # Larger writing there that is no number is not the sheet number.
     word = _line(*date, _word("Лично", 2270, 2450, y0=0, y1=90, conf=50.0))
     assert layout._folio_tail(word, width, height, dpi) == ()
@@ -641,3 +708,51 @@ def test_a_grey_round_stamp_joined_to_the_print_it_crosses_is_a_stamp_and_the_pr
     text = (out / "archival-2349" / "0001.txt").read_text(encoding="utf-8")
     kept = [w for w in words if w in text]
     assert len(under) >= 6 and len(kept) >= 0.8 * len(words), sorted(set(words) - set(kept))
+
+
+def _frame_mask(mask: np.ndarray, x0: int, y0: int, x1: int, y1: int, grain: float = 0.0) -> None:
+    """A rectangular stamp's frame (3 px wide) drawn into `mask`, a `grain` share of its pixels left out."""
+    frame = np.zeros_like(mask)
+    cv2.rectangle(frame, (x0 + 1, y0 + 1), (x1 - 2, y1 - 2), 255, 3)
+    if grain:
+        frame[np.random.default_rng(5).random(frame.shape) < grain] = 0
+    mask |= frame
+
+
+def test_a_grainy_coloured_frame_is_closed_before_notes_beside_it_join_it():
+    # Coloured ink at the analysis scale (84 dpi): a frame 1.4 x 0.7 inch whose grain leaves out 45 %
+    # of its pixels, and a written word 0.15 inch to its right. Closed at the stamp's grain the frame
+    # is one piece; only the wider closing for broken rims would join the word to it.
+    dpi = 84.0
+    mask = np.zeros((300, 400), np.uint8)
+    _frame_mask(mask, 100, 100, 218, 159, grain=0.45)
+    for x in range(231, 270, 6):
+        mask[120:140, x : x + 3] = 255  # the word's strokes
+    regions = layout._colour_regions(mask, dpi, 1.0)
+    stamps = [r for r in regions if r.type == "stamp"]
+    assert len(stamps) == 1 and stamps[0].role == "rect"
+    assert stamps[0].bbox.x1 <= 222  # the frame alone, not the word beside it
+    assert any(r.type == "handwriting" and r.bbox.x0 >= 225 for r in regions)
+
+
+def test_a_rectangular_stamp_across_a_round_one_is_found_apart_from_its_ring():
+    # Coloured ink at the analysis scale: a round stamp's ring (radius 0.75 inch) and a rectangular
+    # stamp's frame (1.4 x 0.6 inch) stamped across its left part: one piece of ink, neither ring nor
+    # frame. The round stamp is found by its circle on the grey page (given here).
+    dpi = 84.0
+    mask = np.zeros((400, 500), np.uint8)
+    cx, cy, r = 300, 200, 63
+    cv2.circle(mask, (cx, cy), r, 255, 2)
+    _frame_mask(mask, 150, 170, 268, 220)
+    merged = layout._colour_regions(mask, dpi, 1.0)
+    assert not [x for x in merged if x.type == "stamp"]  # what made the rectangular stamp handwriting
+    ring = layout.Region(
+        "stamp", "round", BBox(cx - r - 2, cy - r - 2, cx + r + 2, cy + r + 2), centre=(cx, cy), radius=r
+    )
+    regions = layout._apart_from_rings([*merged, ring], mask, dpi, 1.0)
+    rects = [x for x in regions if x.type == "stamp" and x.role == "rect"]
+    assert len(rects) == 1
+    box = rects[0].bbox
+    # Its frame up to the ring: the box's middle lies inside the stamp, as the zone test asks.
+    assert 150 <= (box.x0 + box.x1) / 2 <= 268 and 170 <= (box.y0 + box.y1) / 2 <= 220
+    assert not [x for x in regions if x.type == "handwriting"]
