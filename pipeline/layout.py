@@ -1588,7 +1588,7 @@ def reread_under_stamps(
         rows = [
             (
                 -1 - i,
-                k,
+                j,
                 BBox(
                     max(0, frame[0] - int(half)),
                     max(0, int(m - half)),
@@ -1596,7 +1596,7 @@ def reread_under_stamps(
                     min(page.height, int(m + half)),
                 ),
             )
-            for k, (i, m) in enumerate(_missing_rows(page, [r.bbox for r in stamps]))
+            for i, j, m in _missing_rows(page, [r.bbox for r in stamps])
         ]
         # A line with fewer than two words read surely (`е К`) gives way to a row there.
         sure = [t for t in targets if len(_sure_words(page.paragraphs[t[0]].lines[t[1]].words)) >= 2]
@@ -1619,7 +1619,7 @@ def reread_under_stamps(
     seconds = float(step.settings.get("tesseract_seconds", step.seconds))
     lines_read = ocr.by_span([ln for p in paragraphs for ln in p.lines], ocr.line_middle, spans)
     new_lines = {}
-    new_rows: dict[int, list[Line]] = {}  # paragraph of the line above -> rows read where none was
+    new_rows: dict[tuple[int, int], list[Line]] = {}  # the line above -> rows read where none was
     for k, (i, j, box) in enumerate(targets):
         # Of each cut, the line read nearest the crop's middle (a neighbour's letters reaching into the
         # crop read as a line of their own); of the cuts, the surest reading.
@@ -1636,7 +1636,7 @@ def reread_under_stamps(
                 moved = tuple(
                     dataclasses.replace(w, bbox=w.bbox.shifted(box.x0 - gap, box.y0 - top)) for w in words
                 )
-                new_rows.setdefault(-1 - i, []).append(Line.of(moved))
+                new_rows.setdefault((-1 - i, j), []).append(Line.of(moved))
             continue
         old = page.paragraphs[i].lines[j]
         # Under a lifted coloured stamp only a reading that keeps the old one's words may replace it: what
@@ -1657,19 +1657,29 @@ def reread_under_stamps(
     out = []
     for i, paragraph in enumerate(page.paragraphs):
         lines = []
+        placed: list[int] = []  # each kept line's place in the paragraph
         for j, line in enumerate(paragraph.lines):
             if (i, j) in new_lines:
                 lines.append(new_lines[(i, j)])
+                placed.append(j)
                 continue
             words = tuple(w for w in line.words if not _covered(w.bbox, new_boxes, half))
             if words:
                 lines.append(Line.of(words, line.baseline))
-        for row in new_rows.get(i, []):
-            # A row read where none was goes in after the lines above it.
-            at = next(
-                (n for n, ln in enumerate(lines) if ocr.line_middle(ln) > ocr.line_middle(row)), len(lines)
-            )
-            lines.insert(at, row)
+                placed.append(j)
+        for (k, j), rows in sorted(new_rows.items()):
+            # A row read where none was goes in after the line above it and the lines after that above it.
+            for row in sorted(rows, key=ocr.line_middle) if k == i else []:
+                at = next(
+                    (
+                        n
+                        for n, ln in enumerate(lines)
+                        if placed[n] > j and ocr.line_middle(ln) > ocr.line_middle(row)
+                    ),
+                    len(lines),
+                )
+                lines.insert(at, row)
+                placed.insert(at, j)
         if lines:
             out.append(Paragraph.of(lines, paragraph.block))
     return dataclasses.replace(page, paragraphs=tuple(out)), seconds
@@ -1937,36 +1947,38 @@ def _surer(new: list[Word] | tuple[Word, ...], old: tuple[Word, ...]) -> bool:
     return _sure_letters(new) >= _sure_letters(old) + UNDER_STAMP_GAIN and mean(new) > mean(old)
 
 
-def _missing_rows(page: Page, stamps: list[BBox]) -> list[tuple[int, float]]:
-    """(paragraph of the line above, middle) of each row of type a stamp crosses where no line was read:
-    between two well-read lines (three words or more, median confidence UNDER_STAMP_SURE, one row high)
-    further apart than one and a half times the page's line pitch, at that pitch."""
+def _missing_rows(page: Page, stamps: list[BBox]) -> list[tuple[int, int, float]]:
+    """(paragraph, line) of the line above and the middle of each row of type a stamp crosses where no
+    line was read: between two well-read lines (three words or more, median confidence UNDER_STAMP_SURE,
+    one row high) further apart than one and a half times the page's line pitch, at that pitch, where
+    the words read (a jumble: `мн е а`, `е К`) hold fewer than two read surely."""
     heights = [ln.bbox.height for ln in page.lines]
     if not heights:
         return []
     tall = 1.5 * float(np.median(heights))
     rows = sorted(
-        (ocr.line_middle(ln), i)
+        (ocr.line_middle(ln), i, j)
         for i, par in enumerate(page.paragraphs)
-        for ln in par.lines
+        for j, ln in enumerate(par.lines)
         if len(ln.words) >= 3
         and ln.bbox.height <= tall
         and float(np.median([w.conf for w in ln.words])) >= UNDER_STAMP_SURE
     )
-    steps = np.diff([m for m, _ in rows])
+    steps = np.diff([m for m, _, _ in rows])
     steps = steps[(steps > 0.5 * tall) & (steps < 3 * tall)]
     if len(steps) < 3:
         return []
     pitch = float(np.median(steps))
     missing = []
-    for (above, i), (below, _) in zip(rows, rows[1:], strict=False):
+    for (above, i, j), (below, _, _) in zip(rows, rows[1:], strict=False):
         n = int(round((below - above) / pitch))
         if n < 2 or below - above < 1.5 * pitch:
             continue
         for k in range(1, n):
             m = above + k * (below - above) / n
-            if any(s.y0 <= m <= s.y1 for s in stamps):
-                missing.append((i, m))
+            on_row = [w for w in page.words if abs((w.bbox.y0 + w.bbox.y1) / 2 - m) < pitch / 2]
+            if any(s.y0 <= m <= s.y1 for s in stamps) and len(_sure_words(on_row)) < 2:
+                missing.append((i, j, m))
     return missing
 
 
