@@ -351,3 +351,20 @@ def test_a_reading_fills_the_old_one_only_when_it_keeps_its_sure_words():
     assert not layout._fills(_words("лишь ра атривающие эти группки", 30), old)
     # An old reading with less than two words read surely may be the stamp's own: not replaced this way.
     assert not layout._fills(_words("КОПИЯ архив Ор. 17", 50), _words("офхив, Ор.", 74)[1:])
+
+
+def test_a_row_lost_with_a_stamp_is_read_at_the_line_pitch(tmp_path, test_text):
+    """Tune seed 3029: a grey carbon copy cleaned to grey, a rectangular stamp over the right end of three
+    lines. The page's layout analysis took two rows with the stamp for a picture and read nothing of the
+    one below (`внутрипартийном положении ...` came out as `т. е`), so no line was there to read again.
+    Such a row, between two well-read lines twice the pitch apart, is read across the text and goes in
+    after the line above it."""
+    page = archival.render_page(test_text.split(), 3029, fontset="tune", page_type="carbon", grey=True)
+    line = "внутрипартийном положении в связи с выступлением т. Троцкого, он мне"
+    assert line in page.text.splitlines()  # what this seed renders
+    assert line in _lines_under_stamps(page)
+    text = _read_rendered(page, tmp_path)
+    assert fuzz.partial_ratio("внутрипартийном положении в связи с выступлением т.", text) >= 95
+    # In its place: after the line above it, before the line below.
+    at = text.find("внутрипартийном")
+    assert text.rfind("Письмо", 0, at) >= 0 and text.find("передал нижеследующее", at) > at
