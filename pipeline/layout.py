@@ -1546,7 +1546,8 @@ def reread_under_stamps(
     # On a page cleaned to grey (a carbon copy) the type under a coloured stamp is read from the cleaned
     # grey too: lifting or dividing out the stamp's ink leaves its strokes' traces and thinned letters,
     # which the page's layout analysis reads as a jumble or drops with the stamp.
-    grey_page = image is not None and _grey_levels(image)
+    # Every 8th pixel each way tells a grey page from ink and paper as well as all do, 60 times faster.
+    grey_page = image is not None and _grey_levels(image[::8, ::8])
     stamps = [r for r in found.regions if r.type == "stamp" and (grey_page or not r.ink_removed)]
     if not stamps:
         return page, 0.0
