@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from rapidfuzz import fuzz
 
 from . import __version__, ocr, preprocess
 from .config import Settings
@@ -109,6 +110,8 @@ UNDER_STAMP_LEVELS = (0.4, 0.55)
 UNDER_STAMP_READ = 85.0  # a line through a grey stamp whose every word is read this surely is not read again
 UNDER_STAMP_SURE = 70.0  # a line read again under a grey stamp replaces the first reading when it has more
 UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and a higher mean confidence
+UNDER_STAMP_KEPT = 0.8  # ... or holds this share of the words it read surely, in order, and more letters
+UNDER_STAMP_MATCH = 80.0  # a word is held when its letters match some of the new reading's this well (0-100)
 ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lower one's height
 ROW_WIDE = 3.0  # the page's lines are this many times as wide as high (median) when they run across it
 GAP_SLACK = 4  # pixels a piece put into a gap of its row's line may overlap the words beside it
@@ -1649,7 +1652,12 @@ def reread_under_stamps(
     the new reading replaces the line when Tesseract reads more of it surely. On a page cleaned to grey
     (`image`, a faint carbon copy) each line is read from the cleaned grey instead. Coloured stamps were
     lifted off the page before the OCR and are left alone. Returns the page and Tesseract's seconds."""
-    stamps = [r for r in found.regions if r.type == "stamp" and not r.ink_removed]
+    # On a page cleaned to grey (a carbon copy) the type under a coloured stamp is read from the cleaned
+    # grey too: lifting or dividing out the stamp's ink leaves its strokes' traces and thinned letters,
+    # which the page's layout analysis reads as a jumble or drops with the stamp.
+    # Every 8th pixel each way tells a grey page from ink and paper as well as all do, 60 times faster.
+    grey_page = image is not None and _grey_levels(image[::8, ::8])
+    stamps = [r for r in found.regions if r.type == "stamp" and (grey_page or not r.ink_removed)]
     if not stamps:
         return page, 0.0
     targets: list[tuple[int, int, BBox]] = []  # paragraph, line, box read again
@@ -1658,16 +1666,21 @@ def reread_under_stamps(
     if not heights:
         return page, 0.0
     half = 0.5 * float(np.median(heights)) * 1.7
+    frame = _column_frame(page, [r.bbox for r in stamps])
     for i, paragraph in enumerate(page.paragraphs):
         for j, line in enumerate(paragraph.lines):
-            if len(line.words) < 2 or not any(_overlap(line.bbox, r.bbox) > 0 for r in stamps):
+            if len(line.words) < 2:
                 continue
             if min(w.conf for w in line.words) >= UNDER_STAMP_READ:
                 continue  # read surely already
-            # Across its paragraph's width: Tesseract may have cut the line short at the ring.
+            middles = [(w.bbox.y0 + w.bbox.y1) / 2 for w in line.words]
+            if grey_page and max(middles) - min(middles) > half:
+                continue  # pieces of two rows read as one line: read again as those rows (below)
+            # Across its paragraph's width, or the text's when it runs in one column: Tesseract may have
+            # cut the line short at the ring, or read the pieces beside a stamp as paragraphs of their own.
             middle = ocr.line_middle(line)
-            x0 = min(line.bbox.x0, paragraph.bbox.x0) - int(half)
-            x1 = max(line.bbox.x1, paragraph.bbox.x1) + int(half)
+            x0 = min(line.bbox.x0, paragraph.bbox.x0, frame[0]) - int(half)
+            x1 = max(line.bbox.x1, paragraph.bbox.x1, frame[1]) + int(half)
             box = BBox(
                 max(0, x0),
                 max(0, int(middle - half)),
@@ -1679,6 +1692,25 @@ def reread_under_stamps(
             targets.append((i, j, box))
     # Pieces of one row in two paragraphs (a line cut at the ring) are read once, with the fullest line.
     targets.sort(key=lambda t: -len(page.paragraphs[t[0]].lines[t[1]].words))
+    # Rows a stamp crosses that no line was read on: the page's layout analysis took them with
+    # the stamp for a picture, and a jumble read there (`мн е а`, `связи с в рбах`) holds no row.
+    if grey_page and frame[0] < frame[1]:
+        rows = [
+            (
+                -1 - i,
+                j,
+                BBox(
+                    max(0, frame[0] - int(half)),
+                    max(0, int(m - half)),
+                    min(page.width, frame[1] + int(half)),
+                    min(page.height, int(m + half)),
+                ),
+            )
+            for i, j, m in _missing_rows(page, [r.bbox for r in stamps])
+        ]
+        # A line with fewer than two words read surely (`е К`) gives way to a row there.
+        sure = [t for t in targets if len(_sure_words(page.paragraphs[t[0]].lines[t[1]].words)) >= 2]
+        targets = sure + rows + [t for t in targets if t not in sure]
     targets = [t for k, t in enumerate(targets) if not any(_overlap(t[2], u[2]) > 0.5 for u in targets[:k])]
     if not targets:
         return page, 0.0
@@ -1698,6 +1730,7 @@ def reread_under_stamps(
     seconds = float(step.settings.get("tesseract_seconds", step.seconds))
     lines_read = ocr.by_span([ln for p in paragraphs for ln in p.lines], ocr.line_middle, spans)
     new_lines = {}
+    new_rows: dict[tuple[int, int], list[Line]] = {}  # the line above -> rows read where none was
     for k, (i, j, box) in enumerate(targets):
         # Of each cut, the line read nearest the crop's middle (a neighbour's letters reaching into the
         # crop read as a line of their own); of the cuts, the surest reading.
@@ -1709,29 +1742,55 @@ def reread_under_stamps(
         if not readings:
             continue
         _, top, words = max(readings, key=lambda r: r[0])
+        if i < 0:
+            if _type_beside(words, box, gap, top, [r.bbox for r in stamps]):
+                moved = tuple(
+                    dataclasses.replace(w, bbox=w.bbox.shifted(box.x0 - gap, box.y0 - top)) for w in words
+                )
+                new_rows.setdefault((-1 - i, j), []).append(Line.of(moved))
+            continue
         old = page.paragraphs[i].lines[j]
-        if not words or not _surer(words, old.words):
+        # Under a lifted coloured stamp only a reading that keeps the old one's words may replace it: what
+        # is left of the stamp there reads as surely as the type (`КОПИЯ`).
+        grey_stamp = any(_overlap(box, r.bbox) > 0 and not r.ink_removed for r in stamps)
+        if not words or not ((grey_stamp and _surer(words, old.words)) or _fills(words, old.words)):
             continue
         moved = tuple(dataclasses.replace(w, bbox=w.bbox.shifted(box.x0 - gap, box.y0 - top)) for w in words)
         new_lines[(i, j)] = Line.of(moved, old.baseline)
-    if not new_lines:
+    if not new_lines and not new_rows:
         return page, seconds
     # Words of other lines that a new line's words cover (the rest of a line cut short at the ring,
     # read as a line of its own) are read by the new line now.
+    added = [*new_lines.values(), *(ln for rows in new_rows.values() for ln in rows)]
     new_boxes = np.array(
-        [(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for ln in new_lines.values() for w in ln.words],
-        np.int64,
+        [(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for ln in added for w in ln.words], np.int64
     ).reshape(-1, 4)
     out = []
     for i, paragraph in enumerate(page.paragraphs):
         lines = []
+        placed: list[int] = []  # each kept line's place in the paragraph
         for j, line in enumerate(paragraph.lines):
             if (i, j) in new_lines:
                 lines.append(new_lines[(i, j)])
+                placed.append(j)
                 continue
             words = tuple(w for w in line.words if not _covered(w.bbox, new_boxes, half))
             if words:
                 lines.append(Line.of(words, line.baseline))
+                placed.append(j)
+        for (k, j), rows in sorted(new_rows.items()):
+            # A row read where none was goes in after the line above it and the lines after that above it.
+            for row in sorted(rows, key=ocr.line_middle) if k == i else []:
+                at = next(
+                    (
+                        n
+                        for n, ln in enumerate(lines)
+                        if placed[n] > j and ocr.line_middle(ln) > ocr.line_middle(row)
+                    ),
+                    len(lines),
+                )
+                lines.insert(at, row)
+                placed.insert(at, j)
         if lines:
             out.append(Paragraph.of(lines, paragraph.block))
     return dataclasses.replace(page, paragraphs=tuple(out)), seconds
@@ -2009,6 +2068,98 @@ def _surer(new: list[Word] | tuple[Word, ...], old: tuple[Word, ...]) -> bool:
         return float(np.mean(confs)) if confs else 0.0
 
     return _sure_letters(new) >= _sure_letters(old) + UNDER_STAMP_GAIN and mean(new) > mean(old)
+
+
+def _missing_rows(page: Page, stamps: list[BBox]) -> list[tuple[int, int, float]]:
+    """(paragraph, line) of the line above and the middle of each row of type a stamp crosses where no
+    line was read: between two well-read lines (three words or more, median confidence UNDER_STAMP_SURE,
+    one row high) further apart than one and a half times the page's line pitch, at that pitch, where
+    the words read (a jumble: `мн е а`, `е К`) hold fewer than two read surely."""
+    heights = [ln.bbox.height for ln in page.lines]
+    if not heights:
+        return []
+    tall = 1.5 * float(np.median(heights))
+    rows = sorted(
+        (ocr.line_middle(ln), i, j)
+        for i, par in enumerate(page.paragraphs)
+        for j, ln in enumerate(par.lines)
+        if len(ln.words) >= 3
+        and ln.bbox.height <= tall
+        and float(np.median([w.conf for w in ln.words])) >= UNDER_STAMP_SURE
+    )
+    steps = np.diff([m for m, _, _ in rows])
+    steps = steps[(steps > 0.5 * tall) & (steps < 3 * tall)]
+    if len(steps) < 3:
+        return []
+    pitch = float(np.median(steps))
+    missing = []
+    for (above, i, j), (below, _, _) in zip(rows, rows[1:], strict=False):
+        n = int(round((below - above) / pitch))
+        if n < 2 or below - above < 1.5 * pitch:
+            continue
+        for k in range(1, n):
+            m = above + k * (below - above) / n
+            on_row = [w for w in page.words if abs((w.bbox.y0 + w.bbox.y1) / 2 - m) < pitch / 2]
+            if any(s.y0 <= m <= s.y1 for s in stamps) and len(_sure_words(on_row)) < 2:
+                missing.append((i, j, m))
+    return missing
+
+
+def _type_beside(words: list[Word], box: BBox, gap: int, top: int, stamps: list[BBox]) -> bool:
+    """Whether a row read where no line was holds type: UNDER_STAMP_GAIN * 2 letters or more in words of
+    three letters or more read surely clear of every stamp (a stamp's own lettering lies inside it)."""
+    letters = 0
+    for w in words:
+        cx = (w.bbox.x0 + w.bbox.x1) / 2 + box.x0 - gap
+        cy = (w.bbox.y0 + w.bbox.y1) / 2 + box.y0 - top
+        n = len(_letters(w.text))
+        if (
+            w.conf >= UNDER_STAMP_SURE
+            and n >= 3
+            and not any(s.x0 <= cx <= s.x1 and s.y0 <= cy <= s.y1 for s in stamps)
+        ):
+            letters += n
+    return letters >= 2 * UNDER_STAMP_GAIN
+
+
+def _column_frame(page: Page, furniture: list[BBox]) -> tuple[int, int]:
+    """The text's left and right edges (`_text_frame`) when it runs in one column across the page, judged
+    by its rows away from the furniture; else an empty frame, (page width, 0)."""
+    away = [ln for ln in page.lines if not any(ln.bbox.y1 > f.y0 and ln.bbox.y0 < f.y1 for f in furniture)]
+    if len(page.lines) < 3 or ocr.column_start(away, page.width) is not None:
+        return page.width, 0
+    left, right = _text_frame(page)
+    return int(left), int(right)
+
+
+def _fills(new: list[Word] | tuple[Word, ...], old: tuple[Word, ...]) -> bool:
+    """Whether the new reading of a line is the old one with letters it left out: it holds most of the
+    old reading's surely read words, in order, and UNDER_STAMP_GAIN more letters. Letters read under a
+    stamp's strokes come with low confidence, so the surer rule refuses a line whose old reading
+    read only the type clear of the stamp, surely, and left out the rest."""
+    sure = _sure_words(old)
+    if len(sure) < 2:
+        return False  # a line with less read surely may be the stamp's own lettering
+    # Letter by letter, not word by word: under a stamp words run together or break apart.
+    read = "".join(_letters(w.text) for w in new)
+    k, found = 0, 0
+    for word in sure:
+        match = fuzz.partial_ratio_alignment(word, read[k:])
+        if match is not None and match.score >= UNDER_STAMP_MATCH:
+            found, k = found + 1, k + match.dest_end
+    return (
+        found >= UNDER_STAMP_KEPT * len(sure)
+        and len(read) >= sum(len(_letters(w.text)) for w in old) + UNDER_STAMP_GAIN
+    )
+
+
+def _sure_words(words: list[Word] | tuple[Word, ...]) -> list[str]:
+    """The letters of the words of two letters or more read surely (UNDER_STAMP_SURE)."""
+    return [_letters(w.text) for w in words if w.conf >= UNDER_STAMP_SURE and len(_letters(w.text)) >= 2]
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
 
 
 def _sure_letters(words: list[Word] | tuple[Word, ...]) -> int:

@@ -309,3 +309,62 @@ def test_a_line_through_a_stamp_on_a_faint_carbon_is_read_again_from_the_grey_pa
     text = _read_rendered(page, tmp_path)
     assert fuzz.partial_ratio(line, text) >= 85
     assert evaluate.score(page.text, text).cer < 0.05
+
+
+def test_a_line_beside_a_stamp_is_read_again_across_the_texts_width(tmp_path, test_text):
+    """Tune seed 3033: a grey carbon copy cleaned to grey, a round stamp over the left half of the type.
+    Tesseract read the pieces right of the ring as a paragraph of their own (`чему этот режим не может
+    держаться долго.`) and lost what lies left of it and in it; read again across its paragraph's width
+    the line stayed short. Read across the text's width it comes out nearly whole."""
+    page = archival.render_page(test_text.split(), 3033, fontset="tune", page_type="carbon", grey=True)
+    line = "Но этого нет. Вот почему этот режим не может держаться долго. Он"
+    assert line in page.text.splitlines()  # what this seed renders
+    assert line in _lines_under_stamps(page)
+    text = _read_rendered(page, tmp_path)
+    assert fuzz.partial_ratio(line, text) >= 85
+    assert fuzz.partial_ratio("Но этого нет", text) == 100
+
+
+def test_type_under_a_lifted_coloured_stamp_on_a_carbon_is_read_again(tmp_path, test_text):
+    """Tune seed 3024: a violet carbon copy on a colour scan, a round stamp over seven lines; its ink is
+    lifted before the OCR, and Tesseract read the traces it left with the type as a jumble (`Наконец,
+    янне «Р\\рабочих`). On a page cleaned to grey such lines are read again from the cleaned grey too, and
+    the new reading is taken when it holds the old one's sure words and more letters."""
+    page = archival.render_page(test_text.split(), 3024, fontset="tune", page_type="carbon", grey=False)
+    line = "Наконец, изменившееся настроение рабочих захватило, недовольство"
+    assert line in page.text.splitlines()  # what this seed renders
+    assert line in _lines_under_stamps(page)
+    text = _read_rendered(page, tmp_path)
+    assert fuzz.partial_ratio("Наконец, изменившее", text) == 100
+
+
+def _words(text: str, conf: float) -> tuple[Word, ...]:
+    return tuple(Word(t, BBox(40 * k, 0, 40 * k + 30, 20), conf) for k, t in enumerate(text.split()))
+
+
+def test_a_reading_fills_the_old_one_only_when_it_keeps_its_sure_words():
+    old = _words("лишь ра атривающие эти группки", 92)
+    assert layout._fills(_words("лишь чиновники-фоааИисты, раЕЗАатривающие эти группки", 10), old)
+    # The same letters without the old reading's words: another line, or the stamp's lettering.
+    assert not layout._fills(_words("СЕКРЕТАРИАТ ЦКК Получено Вх. № 345", 90), old)
+    # Nothing more read.
+    assert not layout._fills(_words("лишь ра атривающие эти группки", 30), old)
+    # An old reading with less than two words read surely may be the stamp's own: not replaced this way.
+    assert not layout._fills(_words("КОПИЯ архив Ор. 17", 50), _words("офхив, Ор.", 74)[1:])
+
+
+def test_a_row_lost_with_a_stamp_is_read_at_the_line_pitch(tmp_path, test_text):
+    """Tune seed 3029: a grey carbon copy cleaned to grey, a rectangular stamp over the right end of three
+    lines. The page's layout analysis took two rows with the stamp for a picture and read nothing of the
+    one below (`внутрипартийном положении ...` came out as `т. е`), so no line was there to read again.
+    Such a row, between two well-read lines twice the pitch apart, is read across the text and goes in
+    after the line above it."""
+    page = archival.render_page(test_text.split(), 3029, fontset="tune", page_type="carbon", grey=True)
+    line = "внутрипартийном положении в связи с выступлением т. Троцкого, он мне"
+    assert line in page.text.splitlines()  # what this seed renders
+    assert line in _lines_under_stamps(page)
+    text = _read_rendered(page, tmp_path)
+    assert fuzz.partial_ratio("внутрипартийном положении в связи с выступлением т.", text) >= 95
+    # In its place: after the line above it, before the line below.
+    at = text.find("внутрипартийном")
+    assert text.rfind("Письмо", 0, at) >= 0 and text.find("передал нижеследующее", at) > at
