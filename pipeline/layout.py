@@ -1656,7 +1656,7 @@ def reread_under_stamps(
     # grey too: lifting or dividing out the stamp's ink leaves its strokes' traces and thinned letters,
     # which the page's layout analysis reads as a jumble or drops with the stamp.
     # Every 8th pixel each way tells a grey page from ink and paper as well as all do, 60 times faster.
-    grey_page = image is not None and _grey_levels(image[::8, ::8])
+    grey_page = image is not None and _grey_crops([image[::8, ::8]]) is not None
     stamps = [r for r in found.regions if r.type == "stamp" and (grey_page or not r.ink_removed)]
     if not stamps:
         return page, 0.0
