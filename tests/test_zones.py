@@ -26,6 +26,17 @@ def grey_stamped(tmp_path_factory) -> tuple[list[dict], list[tuple[str, list]]]:
     return run_archival_page(tmp_path_factory.mktemp("grey-stamped"), 116, "stamped")
 
 
+def _box_near(box: BBox, corners: tuple[int, int, int, int], dx: int, dy: int) -> bool:
+    """Whether a found box's sides lie within dx (left, right) and dy (top, bottom) of the drawn one."""
+    x0, y0, x1, y1 = corners
+    return (
+        abs(box.x0 - x0) <= dx
+        and abs(box.x1 - x1) <= dx
+        and abs(box.y0 - y0) <= dy
+        and abs(box.y1 - y1) <= dy
+    )
+
+
 def test_round_stamps_on_a_grey_scan_are_found_by_their_circle(grey_stamped):
     truth, predicted = grey_stamped
     params_rounds = [z for z in truth if z["type"] == "stamp" and z["role"] == "round"]
@@ -145,8 +156,7 @@ def test_a_frame_whose_sides_break_off_before_the_corners_is_a_stamp():
             flat[row : row + 6, x : x + 5] = 40  # letters
     regions = layout._rect_stamps(flat, None, dpi, 1.0)
     assert len(regions) == 1
-    box = regions[0].bbox
-    assert abs(box.x0 - x0) <= 6 and abs(box.x1 - x1) <= 6 and abs(box.y0 - y0) <= 3 and abs(box.y1 - y1) <= 3
+    assert _box_near(regions[0].bbox, (x0, y0, x1, y1), 6, 3)
 
 
 def test_a_low_frame_of_one_line_is_a_stamp():
@@ -163,8 +173,7 @@ def test_a_low_frame_of_one_line_is_a_stamp():
             flat[row : row + 8, x : x + 6] = 40  # type
     regions = layout._rect_stamps(flat, None, dpi, 1.0)
     assert len(regions) == 1
-    box = regions[0].bbox
-    assert abs(box.x0 - x0) <= 4 and abs(box.x1 - x1) <= 4 and abs(box.y0 - y0) <= 3 and abs(box.y1 - y1) <= 3
+    assert _box_near(regions[0].bbox, (x0, y0, x1, y1), 4, 3)
 
 
 def test_bold_print_run_into_writing_is_no_stamp_frame():
@@ -385,8 +394,7 @@ def test_a_frame_whose_bottom_a_line_of_type_breaks_up_is_a_stamp():
         flat[y1 - 6 : y1 + 3, x + 24 : x + 28] = 40  # a typed letter across the side
     regions = layout._rect_stamps(flat, None, dpi, 1.0)
     assert len(regions) == 1
-    box = regions[0].bbox
-    assert abs(box.x0 - x0) <= 6 and abs(box.x1 - x1) <= 6 and abs(box.y0 - y0) <= 4 and abs(box.y1 - y1) <= 4
+    assert _box_near(regions[0].bbox, (x0, y0, x1, y1), 6, 4)
 
 
 def test_a_resolution_read_into_a_letterhead_line_is_writing():
