@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-import httpx
+import httpx2
 import psutil
 
 from pipeline.files import atomic_write
@@ -81,7 +81,7 @@ def main() -> dict:
                     raise RuntimeError(server.stderr.read()) from None
                 time.sleep(0.1)
         startup_s = time.perf_counter() - started
-        with httpx.Client(base_url=url, timeout=60) as client:
+        with httpx2.Client(base_url=url, timeout=60) as client:
             open_html = [_timed(lambda: client.get("/").raise_for_status()) for _ in range(5)]
             open_json = [_timed(lambda: client.get("/api/queue").raise_for_status()) for _ in range(5)]
             ids = client.get("/api/queue").json()["ids"]
