@@ -1332,14 +1332,8 @@ def _apart_from_rings(regions: list[Region], mask: np.ndarray, dpi: float, scale
     out: list[Region] = []
     for region in regions:
         b = region.bbox
-        ring = next(
-            (
-                r
-                for r in rings
-                if region.type == "handwriting" and region.ink_removed and _overlap(b, r.bbox) > 0.2
-            ),
-            None,
-        )
+        lifted_writing = region.type == "handwriting" and region.ink_removed
+        ring = next((r for r in rings if _overlap(b, r.bbox) > 0.2), None) if lifted_writing else None
         if ring is None or min(b.width, b.height) * scale < dpi * STAMP_MIN_SIDE:
             out.append(region)
             continue
@@ -1666,7 +1660,8 @@ def reread_under_stamps(
     if not heights:
         return page, 0.0
     half = 0.5 * float(np.median(heights)) * 1.7
-    frame = _column_frame(page, [r.bbox for r in stamps])
+    stamp_boxes = [r.bbox for r in stamps]
+    frame = _column_frame(page, stamp_boxes)
     for i, paragraph in enumerate(page.paragraphs):
         for j, line in enumerate(paragraph.lines):
             if len(line.words) < 2:
@@ -1706,7 +1701,7 @@ def reread_under_stamps(
                     min(page.height, int(m + half)),
                 ),
             )
-            for i, j, m in _missing_rows(page, [r.bbox for r in stamps])
+            for i, j, m in _missing_rows(page, stamp_boxes)
         ]
         # A line with fewer than two words read surely (`е К`) gives way to a row there.
         sure = [t for t in targets if len(_sure_words(page.paragraphs[t[0]].lines[t[1]].words)) >= 2]
@@ -1742,11 +1737,9 @@ def reread_under_stamps(
         if not readings:
             continue
         _, top, words = max(readings, key=lambda r: r[0])
+        moved = tuple(dataclasses.replace(w, bbox=w.bbox.shifted(box.x0 - gap, box.y0 - top)) for w in words)
         if i < 0:
-            if _type_beside(words, box, gap, top, [r.bbox for r in stamps]):
-                moved = tuple(
-                    dataclasses.replace(w, bbox=w.bbox.shifted(box.x0 - gap, box.y0 - top)) for w in words
-                )
+            if _type_beside(moved, stamp_boxes):
                 new_rows.setdefault((-1 - i, j), []).append(Line.of(moved))
             continue
         old = page.paragraphs[i].lines[j]
@@ -1755,7 +1748,6 @@ def reread_under_stamps(
         grey_stamp = any(_overlap(box, r.bbox) > 0 and not r.ink_removed for r in stamps)
         if not words or not ((grey_stamp and _surer(words, old.words)) or _fills(words, old.words)):
             continue
-        moved = tuple(dataclasses.replace(w, bbox=w.bbox.shifted(box.x0 - gap, box.y0 - top)) for w in words)
         new_lines[(i, j)] = Line.of(moved, old.baseline)
     if not new_lines and not new_rows:
         return page, seconds
@@ -2105,13 +2097,13 @@ def _missing_rows(page: Page, stamps: list[BBox]) -> list[tuple[int, int, float]
     return missing
 
 
-def _type_beside(words: list[Word], box: BBox, gap: int, top: int, stamps: list[BBox]) -> bool:
-    """Whether a row read where no line was holds type: UNDER_STAMP_GAIN * 2 letters or more in words of
-    three letters or more read surely clear of every stamp (a stamp's own lettering lies inside it)."""
+def _type_beside(words: tuple[Word, ...], stamps: list[BBox]) -> bool:
+    """Whether a row read where no line was (its words in the page's pixels) holds type: UNDER_STAMP_GAIN
+    * 2 letters or more in words of three letters or more read surely clear of every stamp (a stamp's own
+    lettering lies inside it)."""
     letters = 0
     for w in words:
-        cx = (w.bbox.x0 + w.bbox.x1) / 2 + box.x0 - gap
-        cy = (w.bbox.y0 + w.bbox.y1) / 2 + box.y0 - top
+        cx, cy = (w.bbox.x0 + w.bbox.x1) / 2, (w.bbox.y0 + w.bbox.y1) / 2
         n = len(_letters(w.text))
         if (
             w.conf >= UNDER_STAMP_SURE
