@@ -40,6 +40,17 @@ def _lines_under_stamps(page: archival.ArchivalPage) -> list[str]:
     ]
 
 
+def _carbon_line_read(
+    test_text: str, seed: int, grey: bool, line: str, folder: Path
+) -> tuple[archival.ArchivalPage, str]:
+    """A tune carbon page rendered from `seed`, checked to hold `line` under a stamp, and its text as
+    archocr reads it."""
+    page = archival.render_page(test_text.split(), seed, fontset="tune", page_type="carbon", grey=grey)
+    assert line in page.text.splitlines()  # what this seed renders
+    assert line in _lines_under_stamps(page)
+    return page, _read_rendered(page, folder)
+
+
 def test_type_under_a_grey_stamp_is_read_without_the_stamps_ink(tmp_path, test_text):
     """A tune-set stamped page scanned in grey, three round stamps over its type: the cleaning's threshold
     keeps their lighter ink, and Tesseract read the lines under them as a jumble (5.6 % CER). Read again
@@ -302,11 +313,8 @@ def test_a_line_through_a_stamp_on_a_faint_carbon_is_read_again_from_the_grey_pa
     `Политбюро, так как загро` of one line (`рассматривались в тах как жденное множеством`); cuts of the
     scan between two inks keep the stamp, not the type. Read again from the cleaned grey on its own, the
     line comes out nearly whole."""
-    page = archival.render_page(test_text.split(), 2533, fontset="tune", page_type="carbon", grey=True)
     line = "рассматривались в Политбюро, так как загроможденное множеством"
-    assert line in page.text.splitlines()  # what this seed renders
-    assert line in _lines_under_stamps(page)
-    text = _read_rendered(page, tmp_path)
+    page, text = _carbon_line_read(test_text, 2533, True, line, tmp_path)
     assert fuzz.partial_ratio(line, text) >= 85
     assert evaluate.score(page.text, text).cer < 0.05
 
@@ -316,11 +324,8 @@ def test_a_line_beside_a_stamp_is_read_again_across_the_texts_width(tmp_path, te
     Tesseract read the pieces right of the ring as a paragraph of their own (`чему этот режим не может
     держаться долго.`) and lost what lies left of it and in it; read again across its paragraph's width
     the line stayed short. Read across the text's width it comes out nearly whole."""
-    page = archival.render_page(test_text.split(), 3033, fontset="tune", page_type="carbon", grey=True)
     line = "Но этого нет. Вот почему этот режим не может держаться долго. Он"
-    assert line in page.text.splitlines()  # what this seed renders
-    assert line in _lines_under_stamps(page)
-    text = _read_rendered(page, tmp_path)
+    _, text = _carbon_line_read(test_text, 3033, True, line, tmp_path)
     assert fuzz.partial_ratio(line, text) >= 85
     assert fuzz.partial_ratio("Но этого нет", text) == 100
 
@@ -330,11 +335,8 @@ def test_type_under_a_lifted_coloured_stamp_on_a_carbon_is_read_again(tmp_path, 
     lifted before the OCR, and Tesseract read the traces it left with the type as a jumble (`Наконец,
     янне «Р\\рабочих`). On a page cleaned to grey such lines are read again from the cleaned grey too, and
     the new reading is taken when it holds the old one's sure words and more letters."""
-    page = archival.render_page(test_text.split(), 3024, fontset="tune", page_type="carbon", grey=False)
     line = "Наконец, изменившееся настроение рабочих захватило, недовольство"
-    assert line in page.text.splitlines()  # what this seed renders
-    assert line in _lines_under_stamps(page)
-    text = _read_rendered(page, tmp_path)
+    _, text = _carbon_line_read(test_text, 3024, False, line, tmp_path)
     assert fuzz.partial_ratio("Наконец, изменившее", text) == 100
 
 
@@ -359,11 +361,8 @@ def test_a_row_lost_with_a_stamp_is_read_at_the_line_pitch(tmp_path, test_text):
     one below (`внутрипартийном положении ...` came out as `т. е`), so no line was there to read again.
     Such a row, between two well-read lines twice the pitch apart, is read across the text and goes in
     after the line above it."""
-    page = archival.render_page(test_text.split(), 3029, fontset="tune", page_type="carbon", grey=True)
     line = "внутрипартийном положении в связи с выступлением т. Троцкого, он мне"
-    assert line in page.text.splitlines()  # what this seed renders
-    assert line in _lines_under_stamps(page)
-    text = _read_rendered(page, tmp_path)
+    _, text = _carbon_line_read(test_text, 3029, True, line, tmp_path)
     assert fuzz.partial_ratio("внутрипартийном положении в связи с выступлением т.", text) >= 95
     # In its place: after the line above it, before the line below.
     at = text.find("внутрипартийном")
