@@ -103,6 +103,8 @@ LARGER_ON_LINE = 1.3  # ... and, above RESOLUTION_TOP, this many times the words
 RESOLUTION_TOP = 0.15  # share of the page's height above which resolutions are written over the letterhead
 RULE_LENGTH = 0.8  # inches: a straight line of ink this long is a rule, no stroke of a pen
 RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
+WRITING_BESIDE = 0.5  # inches: a larger word this near a piece of handwriting on its rows is of that writing
+WRITING_MARKS = 4  # ... when it has no more letters and digits than this (initials, `Д.Б.`, a number)
 PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
 # Where between the type's and the stamp's ink levels a grey stamp's line is cut: each line is cut at each
 # (faded type is as light as the stamp).
@@ -2239,17 +2241,45 @@ def _furniture_of(
     folio = _folio_tail(line, width, height, dpi)
     if folio and any(w is word for w in folio):
         return _shared_entry(furniture, "folio", Line.of(folio), line)
-    if alone and PAGE_NUMBER.match(line_text) and any(ch.isdigit() for ch in line_text):
-        centred = abs((line.bbox.x0 + line.bbox.x1) / 2 - width / 2) < width * 0.12
-        edge = line.bbox.y1 < height * 0.12 or line.bbox.y0 > height * 0.88
+    # The page number may share its row with the sheet number: Tesseract reads the two as one line.
+    number = [w for w in line.words if not any(w is f for f in folio)]
+    number_text = " ".join(w.text for w in number).strip()
+    if PAGE_NUMBER.match(number_text) and any(ch.isdigit() for ch in number_text):
+        box = BBox.enclosing([w.bbox for w in number])
+        centred = abs((box.x0 + box.x1) / 2 - width / 2) < width * 0.12
+        edge = box.y1 < height * 0.12 or box.y0 > height * 0.88
         if centred and edge:
-            return _shared_entry(furniture, "page_number", line)
+            return _shared_entry(furniture, "page_number", Line.of(number) if folio else line, line)
     if larger is not None:
         return larger  # unless it is the sheet or page number, written larger than the type
+    beside = _writing_beside(word, line, furniture, found, dpi)
+    if beside is not None:
+        beside["bbox"] = beside["bbox"].union(word.bbox)
+        return beside
     if _struck(text) or _overtyped(word, line, found):
         entry = {"type": "struck", "role": "", "bbox": word.bbox, "region": None, "words": []}
         furniture.append(entry)
         return entry
+    return None
+
+
+def _writing_beside(word: Word, line: Line, furniture: list[dict], found: Found, dpi: int) -> dict | None:
+    """The handwriting a short word larger than the type belongs to when it lies beside it on its rows,
+    off any line of type: Tesseract reads a signature's initials surely (`Д.Б.`, `К.`), so their ink
+    counts as read and the zone found in the unread ink is only the rest of the signature beside them."""
+    if word.bbox.height < found.tall_word or _line_of_type(line):
+        return None
+    if sum(c.isalnum() for c in word.text) > WRITING_MARKS:
+        return None  # a letterhead's or heading's word in large print
+    reach, box = WRITING_BESIDE * dpi, word.bbox
+    for entry in furniture:
+        region = entry.get("region")
+        if region is None or region.type != "handwriting":
+            continue
+        other = region.bbox
+        rows = min(box.y1, other.y1) - max(box.y0, other.y0)
+        if rows >= 0.5 * box.height and box.x1 >= other.x0 - reach and box.x0 <= other.x1 + reach:
+            return entry
     return None
 
 

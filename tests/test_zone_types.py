@@ -111,6 +111,55 @@ def test_a_page_number_centred_at_the_top_is_furniture_however_its_dashes_are_re
     assert [e["type"] for e in furniture] == ["page_number"]
 
 
+def test_a_page_number_read_on_one_line_with_the_sheet_number_is_furniture():
+    # `– 300 –` centred and the folio `71` in the top right corner on one row: Tesseract makes one line.
+    number = ("–", "300", "–")
+    words = (
+        *(Word(t, BBox(1200 + 70 * k, 120, 1250 + 70 * k, 160), 85.0) for k, t in enumerate(number)),
+        Word("71", BBox(2150, 110, 2210, 150), 90.0),
+    )
+    line = Line(words, BBox.enclosing([w.bbox for w in words]))
+    shape = (350, 250)
+    found = layout.Found([], np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1)
+    furniture: list[dict] = []
+    for word in words:
+        entry = layout._furniture_of(word, line, furniture, found, 2500, 3500)
+        assert entry is not None
+        entry["words"].append(word)
+    kinds = {e["type"]: " ".join(w.text for w in e["words"]) for e in furniture}
+    assert kinds == {"page_number": "– 300 –", "folio": "71"}
+    assert furniture[[e["type"] for e in furniture].index("page_number")]["bbox"].x1 < 2000
+
+
+def _signature_page(initials: str, height: int) -> tuple[Line, Line, layout.Found, list[dict]]:
+    """The typed signature line and a line below it where Tesseract read a handwritten signature's
+    initials (`initials`, `height` pixels high) left of the rest of the writing, found as unread ink."""
+    typed = _line("Секретарь ЦК М. С. Каганович", 350, 2880, height=38)
+    written = _line(initials, 1600, 2990, height=height)
+    region = layout.Region("handwriting", "", BBox(written.bbox.x1 + 60, 2970, 2150, 3110), unread=True)
+    shape = (350, 250)
+    found = layout.Found([region], np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1, tall_word=57.0)
+    furniture = [{"type": "handwriting", "role": "", "bbox": region.bbox, "region": region, "words": []}]
+    return typed, written, found, furniture
+
+
+@pytest.mark.parametrize("initials", ["Д.Б.", "Б. В.", "7.74"])
+def test_a_signatures_initials_read_beside_its_writing_are_the_signatures(initials):
+    typed, written, found, furniture = _signature_page(initials, 70)
+    for word in typed.words:
+        assert layout._furniture_of(word, typed, furniture, found, 2500, 3500) is None
+    for word in written.words:
+        assert layout._furniture_of(word, written, furniture, found, 2500, 3500) is furniture[0]
+    assert furniture[0]["bbox"].x0 == written.bbox.x0  # the zone takes in the initials
+
+
+def test_a_word_of_type_height_or_a_long_word_beside_writing_stays_in_the_text():
+    for text, height in (("Д.Б.", 40), ("ПОСТАНОВЛЕНИЕ", 70)):
+        _, written, found, furniture = _signature_page(text, height)
+        for word in written.words:
+            assert layout._furniture_of(word, written, furniture, found, 2500, 3500) is None
+
+
 @pytest.mark.parametrize("mark", ["Совершенно секретно", "Секретно. Лично", "|Не для печати"])
 def test_a_secrecy_mark_typed_at_the_top_right_is_secrecy(mark):
     paragraphs = [_paragraph(_line(mark, 1800, 170)), _paragraph(_line("№ 1234/с", 300, 450)), _body(600)]
