@@ -120,6 +120,8 @@ GAP_SLACK = 4  # pixels a piece put into a gap of its row's line may overlap the
 ROW_TALL = 3.0  # a piece of a line is at most this many times as high as the page's lines (median)
 SLIVER_TALL = 2.0  # a line read at the page's edge this many times as high as the type's is its edge
 SLIVER_EDGE = 0.05  # share of the page's width from either side that is its edge
+EDGE_ROWS = 0.05  # share of the page's height at its top and bottom where its edge's shadow is read ...
+EDGE_ROW_CONF = 30.0  # ... as a line whose words' median confidence is under this (no type reads so)
 # Small letters whose capital has the same shape: a typewriter key struck above the line reads as the
 # capital. Such a first letter is lowered when its glyph is no taller than RAISED_HEIGHT times the small
 # letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20) and its foot stands
@@ -156,7 +158,8 @@ FOLIO_TOP = 0.12  # share of the page's height above which the archive's sheet n
 UNSURE_FOLIO_CONF = 65.0  # ... or a short line there read with less confidence than this (or with a digit)
 FOLIO_GAP = 0.5  # inches: a sheet number on the line of a page number or a date stands this far apart
 FOLIO_PIECE_GAP = 0.06  # inches: pieces of one written number read as words are no further apart
-PAGE_NUMBER = re.compile(r"^[-–—_]?\s*\d{1,4}\s*[-–—_]?$")  # `- 71 -`, its dash read `_`
+# `- 71 -`, its dash read `_`, `=` or as two or three marks (`—-— 327`)
+PAGE_NUMBER = re.compile(r"^[-–—_=]{0,3}\s*\d{1,4}\s*[-–—_=]{0,3}$")
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
 OVERTYPE_LETTERS = set("хxжкяХXЖКЯ")  # what Tesseract makes of letters typed over with х
 OVERTYPE_CONF = 80.0  # ... read less surely than this
@@ -2286,7 +2289,8 @@ def _writing_beside(word: Word, line: Line, furniture: list[dict], found: Found,
 def _edge_slivers(page: Page) -> list[Line]:
     """Lines Tesseract read on the scan's dark edge left on the page: at its left or right edge, taller
     than SLIVER_TALL lines of type and less than half as wide as high, or wholly within the edge below
-    the corner of the sheet number, read unsurely. No typed line stands so."""
+    the corner of the sheet number, read unsurely; along its top or bottom edge, read with almost no
+    confidence. No typed line stands so."""
     heights = [ln.bbox.height for ln in page.lines if len(ln.words) >= 3]
     if not heights:
         return []
@@ -2296,18 +2300,31 @@ def _edge_slivers(page: Page) -> list[Line]:
     def within(box: BBox) -> bool:
         return box.x1 < edge or box.x0 > page.width - edge
 
+    def edge_row(line: Line) -> bool:
+        # The shadow along the sheet's top or bottom edge (a scan's border, its lighting) read as a
+        # jumble; the top right corner is left to the sheet number, however poorly read.
+        box, rows = line.bbox, page.height * EDGE_ROWS
+        top = box.y1 < rows
+        if not (top or box.y0 > page.height - rows) or (top and box.x0 > page.width * 0.7):
+            return False
+        confs = [w.conf for w in line.words if w.conf >= 0]
+        return bool(confs) and _median(confs) < EDGE_ROW_CONF and not PAGE_NUMBER.match(line.text.strip())
+
     return [
         ln
         for ln in page.lines
-        if (ln.bbox.x0 < edge or ln.bbox.x1 > page.width - edge)
-        and (
-            (ln.bbox.height > tall and ln.bbox.width < ln.bbox.height / 2)
-            or (
-                within(ln.bbox)
-                and ln.bbox.y0 > page.height * FOLIO_TOP
-                and all(w.conf < UNSURE_FOLIO_CONF for w in ln.words)
+        if (
+            (ln.bbox.x0 < edge or ln.bbox.x1 > page.width - edge)
+            and (
+                (ln.bbox.height > tall and ln.bbox.width < ln.bbox.height / 2)
+                or (
+                    within(ln.bbox)
+                    and ln.bbox.y0 > page.height * FOLIO_TOP
+                    and all(w.conf < UNSURE_FOLIO_CONF for w in ln.words)
+                )
             )
         )
+        or edge_row(ln)
     ]
 
 

@@ -238,6 +238,38 @@ def test_a_scans_dark_edge_read_as_letters_stays_out_of_the_text(tests_words):
     assert evaluate.score(page.text, read.text).cer < 0.11
 
 
+def test_a_carbons_edge_shadows_and_signature_stay_out_of_the_text(tests_words):
+    """Tune seed 3620: a violet carbon on a colour scan whose lighting darkens the sheet's top and bottom
+    edges (read as two lines of jumble above the secrecy mark and one at the foot), signed by hand under
+    the typed signature (its initials read surely, left of the rest of the writing)."""
+    page = archival.render_page(tests_words, 3620, fontset="tune", page_type="carbon", grey=False)
+    with tempfile.TemporaryDirectory() as folder:
+        path = archival.write_pages([page], Path(folder), "tests")[0]
+        settings = Settings(correct=False)
+        read = process_page(load_page(path, 1, settings), "p", settings).page
+    first, last = page.text.strip().splitlines()[0], page.text.strip().splitlines()[-1]
+    lines = read.text.strip().splitlines()
+    assert first.split()[-1] in lines[0]  # `Совершенно секретно` comes first
+    assert lines[-1].split()[-2:] == last.split()[-2:]  # the typed signature `Л. Смилга` comes last
+    assert [z for z in read.zones if z.type == "handwriting" and z.bbox.y0 > read.height * 0.8]
+
+
+def test_lines_of_jumble_along_the_top_and_bottom_edges_are_no_text():
+    # Read with almost no confidence at the sheet's top or bottom edge: its shadow. A page number read
+    # as poorly there is the page number, and the top right corner is the sheet number's.
+    cases = [
+        (_line("асх КР Нек ий к ды АС", 1330, 52, height=12), 9.0, True),
+        (_line("о кВА НВИВ", 2016, 3440, height=20), 4.0, True),
+        (_centred("- 254 -", 80), 20.0, False),
+        (_line("ии", 2200, 60), 20.0, False),
+        (_line("Секретарю ЦК ВКП(б)", 1330, 52), 80.0, False),
+    ]
+    for line, conf, edge in cases:
+        line = Line(tuple(dataclasses.replace(w, conf=conf) for w in line.words), line.bbox)
+        page = _page([_paragraph(line), _body(600), _body(1100)])
+        assert [ln.text for ln in layout._edge_slivers(page)] == ([line.text] if edge else [])
+
+
 def test_a_secrecy_mark_in_a_ruled_box_taken_for_a_stamp_stays_in_the_text():
     # The ruled box round `Секретно. Лично` is found as a rectangular stamp; Tesseract reads the mark
     # unsurely through its frame. A stamp's own word on another line is still the stamp's.
