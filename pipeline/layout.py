@@ -1610,8 +1610,9 @@ def apply(
     # image for Tesseract, but the crops come from the scan, and interpolating them blurs a stamp's rim.
     per_clean = float(np.sqrt(abs(np.linalg.det(np.array(page.transform, float)[:, :2])))) or 1.0
     ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi, min(1.0, per_clean))
-    # Lines read again under a stamp may have put a paragraph's box above the text it was read after.
-    body = dataclasses.replace(page, paragraphs=ocr.top_down(tuple(kept_paragraphs)))
+    # Lines read again under a stamp may have put a paragraph's box above the text it was read after;
+    # round a stamp a paragraph may run over rows another one holds.
+    body = dataclasses.replace(page, paragraphs=ocr.top_down(split_interleaved(kept_paragraphs)))
     furniture_boxes = [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")]
     body = fill_row_gaps(join_cut_rows(body, furniture_boxes), furniture_boxes)
     # Before the zones are made, so that their text is the page's.
@@ -1791,6 +1792,37 @@ def reread_under_stamps(
         if lines:
             out.append(Paragraph.of(lines, paragraph.block))
     return dataclasses.replace(page, paragraphs=tuple(out)), seconds
+
+
+def split_interleaved(paragraphs: list[Paragraph]) -> tuple[Paragraph, ...]:
+    """Paragraphs cut where a line of another paragraph lies between two of their lines, across both:
+    round a stamp Tesseract may make one paragraph of rows it read above and below the stamp and
+    another of the rows between them (or read them again), and the two would then be read one after
+    the other. Cut so, `ocr.top_down` puts the pieces in the order of their rows. Lines in other
+    columns (of a table, of two printed columns) do not lie across a paragraph's lines."""
+    heights = [ln.bbox.height for par in paragraphs for ln in par.lines]
+    if len(paragraphs) < 2 or not heights:
+        return tuple(paragraphs)
+    least = 0.5 * float(np.median(heights))  # specks read as lines (`<`, `$`) are no row
+    rows = [(i, ln) for i, par in enumerate(paragraphs) for ln in par.lines if ln.bbox.height >= least]
+
+    def across(line: Line, other: Line) -> bool:
+        return min(line.bbox.x1, other.bbox.x1) - max(line.bbox.x0, other.bbox.x0) > 0
+
+    def middle(line: Line) -> float:
+        return (line.bbox.y0 + line.bbox.y1) / 2
+
+    out: list[Paragraph] = []
+    for i, par in enumerate(paragraphs):
+        start = 0
+        for k in range(1, len(par.lines)):
+            above, below = par.lines[k - 1], par.lines[k]
+            between = (ln for j, ln in rows if j != i and middle(above) < middle(ln) < middle(below))
+            if any(across(ln, above) and across(ln, below) for ln in between):
+                out.append(Paragraph.of(par.lines[start:k], par.block))
+                start = k
+        out.append(par if start == 0 else Paragraph.of(par.lines[start:], par.block))
+    return tuple(out)
 
 
 def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from pipeline import archival, evaluate, layout
+from pipeline import archival, evaluate, layout, ocr
 from pipeline.config import Settings
 from pipeline.model import BBox, Line, Page, Paragraph, Word
 from pipeline.process import process_page
@@ -174,3 +174,39 @@ def test_a_line_cut_at_a_round_stamps_ring_is_read_with_its_middle_in_place(test
     line = next(ln.text for ln in read.lines if "«водоразделе»" in ln.text)
     assert "Зиновьев" in line and line.index("Зиновьев") < line.index("«водоразделе»")
     assert read.text.count("Зиновьев") == page.text.count("Зиновьев")  # read once, not twice
+
+
+def _rows(ys: list[int], name: str) -> list[Line]:
+    return [_line(300, 2100, 1000 + 80 * y, f"{name}{y} строка{y}") for y in ys]
+
+
+def test_a_paragraph_running_over_rows_another_holds_is_cut_and_read_in_row_order():
+    """Round a stamp Tesseract made one paragraph of rows 0-2 and 4 and another of rows 3 and 5."""
+    first, second = _rows([0, 1, 2, 4], "а"), _rows([3, 5], "б")
+    page = _page([first, second])
+    out = ocr.top_down(layout.split_interleaved(list(page.paragraphs)))
+    ys = [(ln.bbox.y0 - 1000) // 80 for par in out for ln in par.lines]
+    assert ys == [0, 1, 2, 3, 4, 5]
+    assert ocr.top_down(page.paragraphs) == page.paragraphs  # without the cut: rows 0-2, 4, 3, 5
+
+
+def test_columns_and_specks_between_rows_cut_no_paragraph():
+    left = [_line(300, 990, 400 + 80 * k, f"лево{k} начало{k}") for k in range(8)]
+    right = [_line(1410, 2100, 400 + 80 * k, f"конец{k} право{k}") for k in range(8)]
+    speck = Line((Word("<", BBox(700, 505, 716, 521), 20.0),), BBox(700, 505, 716, 521))
+    page = _page([left, right, [speck]])
+    assert layout.split_interleaved(list(page.paragraphs)) == page.paragraphs
+
+
+def test_rows_round_a_stamp_on_a_grey_carbon_are_read_in_their_order(tests_words, tmp_path, monkeypatch):
+    """Tune seed 3639: a grey carbon with a round stamp at the foot of its text; Tesseract makes one
+    paragraph of the rows above and below the row it reads with the stamp, and puts that row after."""
+    page = archival.render_page(tests_words, 3639, fontset="tune", page_type="carbon", grey=True)
+    path = archival.write_pages([page], tmp_path, "tests")[0]
+    settings = Settings(correct=False)
+    scan = load_page(path, 1, settings)
+    cut = process_page(scan, "p", settings).page
+    monkeypatch.setattr(layout, "split_interleaved", tuple)
+    whole = process_page(scan, "p", settings).page
+    assert _inversions(page.text, cut.text) < _inversions(page.text, whole.text)
+    assert evaluate.score(page.text, cut.text).cer < 0.8 * evaluate.score(page.text, whole.text).cer
