@@ -2287,7 +2287,8 @@ def _furniture_of(
             return _shared_entry(furniture, "page_number", Line.of(number) if folio else line, line)
     if larger is not None:
         return larger  # unless it is the sheet or page number, written larger than the type
-    beside = _writing_beside(word, line, furniture, found, dpi)
+    below_top = word.bbox.y0 > height * RESOLUTION_TOP  # see _writing_beside
+    beside = _writing_beside(word, line, furniture, found, dpi) if below_top else None
     if beside is not None:
         beside["bbox"] = beside["bbox"].union(word.bbox)
         return beside
@@ -2301,7 +2302,9 @@ def _furniture_of(
 def _writing_beside(word: Word, line: Line, furniture: list[dict], found: Found, dpi: int) -> dict | None:
     """The handwriting a short word larger than the type belongs to when it lies beside it on its rows,
     off any line of type: Tesseract reads a signature's initials surely (`Д.Б.`, `К.`), so their ink
-    counts as read and the zone found in the unread ink is only the rest of the signature beside them."""
+    counts as read and the zone found in the unread ink is only the rest of the signature beside them.
+    Not at the top of the page (the caller's test), where a letterhead's large print (`Р. С. Ф. С. Р.`)
+    may stand beside a resolution written over it."""
     if word.bbox.height < found.tall_word or _line_of_type(line):
         return None
     if sum(c.isalnum() for c in word.text) > WRITING_MARKS:

@@ -160,6 +160,17 @@ def test_a_word_of_type_height_or_a_long_word_beside_writing_stays_in_the_text()
             assert layout._furniture_of(word, written, furniture, found, 2500, 3500) is None
 
 
+def test_a_letterheads_large_print_beside_a_resolution_at_the_top_stays_in_the_text():
+    # `Р. С. Ф. С. Р.` printed larger than the type, a resolution written beside it (tune 3658).
+    _, _, found, furniture = _signature_page("С.Р.", 70)
+    letterhead = _line("Р. С.Р.", 1040, 250, height=66)
+    region = layout.Region("handwriting", "", BBox(letterhead.bbox.x1 + 60, 230, 1700, 330), unread=True)
+    found = dataclasses.replace(found, regions=[region])
+    furniture = [{"type": "handwriting", "role": "", "bbox": region.bbox, "region": region, "words": []}]
+    for word in letterhead.words:
+        assert layout._furniture_of(word, letterhead, furniture, found, 2500, 3500) is None
+
+
 @pytest.mark.parametrize("mark", ["Совершенно секретно", "Секретно. Лично", "|Не для печати"])
 def test_a_secrecy_mark_typed_at_the_top_right_is_secrecy(mark):
     paragraphs = [_paragraph(_line(mark, 1800, 170)), _paragraph(_line("№ 1234/с", 300, 450)), _body(600)]
