@@ -2342,6 +2342,9 @@ def _edge_slivers(page: Page) -> list[Line]:
         top = box.y1 < rows
         if not (top or box.y0 > page.height - rows) or (top and box.x0 > page.width * 0.7):
             return False
+        last = line.words[-1]
+        if top and last.bbox.x0 > page.width * 0.7 and FOLIO.match(last.text.strip()):
+            return False  # a poorly read page number joined to the sheet number: the folio is kept
         confs = [w.conf for w in line.words if w.conf >= 0]
         return bool(confs) and _median(confs) < EDGE_ROW_CONF and not PAGE_NUMBER.match(line.text.strip())
 

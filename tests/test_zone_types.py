@@ -275,6 +275,9 @@ def test_lines_of_jumble_along_the_top_and_bottom_edges_are_no_text():
         (_line("ии", 2200, 60), 20.0, False),
         (_line("Секретарю ЦК ВКП(б)", 1330, 52), 80.0, False),
     ]
+    # A faint page number read as jumble on one line with the sheet number keeps the line for the folio.
+    jumble, folio = _line("её _", 1200, 60), _line("253", 2200, 60)
+    cases.append((Line(jumble.words + folio.words, jumble.bbox.union(folio.bbox)), 20.0, False))
     for line, conf, edge in cases:
         line = Line(tuple(dataclasses.replace(w, conf=conf) for w in line.words), line.bbox)
         page = _page([_paragraph(line), _body(600), _body(1100)])
