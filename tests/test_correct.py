@@ -200,3 +200,17 @@ def test_old_orthography_pages_get_their_letters_back_and_modern_pages_never_do(
     modern = _page(["В этом городе есть мБсто где живут люди и дом"])
     assert not is_prereform_page(modern.text.split())
     assert "ѣ" not in corrector.correct_page(modern).text
+
+
+def test_dashes_between_words_and_in_number_ranges_are_written_as_the_edited_texts_write_them(corrector):
+    # The corpus's edited text (what the archival pages' truth is) sets a dash between spaces, and
+    # between the numbers of a range, as an en dash; Tesseract reads a printed one `-` or `—`.
+    out = corrector.correct_page(
+        _page(["нэпа - каждый срыв — в (1915-16), 225-227.", "Маслова-Рут кто-нибудь"])
+    )
+    assert out.text == "нэпа – каждый срыв – в (1915–16), 225–227.\nМаслова-Рут кто-нибудь"
+    assert {c.reason for c in out.corrections} == {"dash"}
+    phone = corrector.correct_page(_page(["телефон 4-78-85 и 1-го числа"]))
+    assert phone.text == "телефон 4-78-85 и 1-го числа"
+    old = corrector.correct_page(_page(["Въ семъ городЪ есть мѣсто - гдѣ живутъ люди и домъ"]))
+    assert " - " in old.text  # a pre-1918 page keeps its dashes as read
