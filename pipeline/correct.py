@@ -36,6 +36,8 @@ _NUMBERISH = re.compile(r"^[\d.,:/\-–—№%+()IVXLC]+(?:-[а-я]{1,3})?$")
 _ROMAN = re.compile(r"^(?=[MDCLXVI])M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 _HYPHENS = "-‐‑¬\u00ad"
 _ROMAN_DATE = re.compile(r"^([^\W_]{1,5})(\.\d{2,4})$")
+# ... and with its day before it in one word (`22.ТТТ.35`, `28.Х.31`, `21.1Х.38`)
+_DAY_ROMAN_DATE = re.compile(r"^(\d{1,2}\.)([^\s.]{1,5})(\.\d{2,4})$")
 _PARTY_6 = re.compile(r"^([А-Я]{0,6})\(6\)[.,;:)»”\"]*$")
 _ORDINAL_CAPS = re.compile(r"^(\d+-)([А-ЯЁ]{1,3})$")
 LETTER_MARKERS = ("а)", "в)", "г)", "д)", "е)")
@@ -67,8 +69,23 @@ _NUMBER_RANGE = re.compile(r"^([(«]?\d{1,4})[-‐‑‒—―](\d{1,4}[),.;:»]
 # Latin letters that look like Cyrillic ones, and the other way round for Roman numerals.
 LATIN_TO_CYRILLIC = str.maketrans("AaBCcEeHKMOoPpTXxYy", "АаВСсЕеНКМОоРрТХхУу")
 ROMAN_LOOKALIKES = str.maketrans(
-    {"І": "I", "Т": "I", "1": "I", "l": "I", "Х": "X", "У": "V", "С": "C", "М": "M", "П": "II", "Ш": "III"}
+    {
+        "І": "I",
+        "Т": "I",
+        "1": "I",
+        "l": "I",
+        "Х": "X",
+        "У": "V",
+        "С": "C",
+        "М": "M",
+        "П": "II",
+        "И": "II",
+        "Ш": "III",
+    }
 )
+# A word of the period's texts seen fewer times than this (`уп`, `хх`, `ху`: Roman numerals misread in
+# the corpus's own text layer) and unknown to pymorphy3 is no evidence against a Roman numeral.
+ROMAN_WORD_MIN_FREQUENCY = 10
 ROMAN_CONTEXT = re.compile(
     r"^(съезд|конференц|пленум|интернационал|век|конгресс|том|глав|част|кн|т$|ч$|гл$|созыв|сесси)", re.I
 )
@@ -252,6 +269,12 @@ class Corrector:
             if roman:
                 return Decision(lead + roman + rest, "roman_numeral", 0.85, (roman,))
         dated = _ROMAN_DATE.match(core)  # 7. ТТТ.23 (a month in Roman numerals, read as letters)
+        day = _DAY_ROMAN_DATE.match(core) if not dated else None
+        if day:
+            roman = self._roman(day.group(2), True, prev, nxt)
+            if roman:
+                fixed = day.group(1) + roman + day.group(3)
+                return Decision(lead + fixed + trail, "roman_numeral", 0.9, (fixed,))
         roman = self._roman(dated.group(1), True, prev, nxt) if dated else self._roman(core, False, prev, nxt)
         if roman:
             fixed = roman + dated.group(2) if dated else roman
@@ -397,7 +420,8 @@ class Corrector:
             return mapped
         return (
             None
-            if self.lexicon.morph.word_is_known(core.lower()) or fold(core) in self.lexicon.words
+            if self.lexicon.morph.word_is_known(core.lower())
+            or self.lexicon.frequency(core) >= ROMAN_WORD_MIN_FREQUENCY
             else mapped
         )
 
