@@ -2332,11 +2332,14 @@ def _furniture_of(
     folio = _folio_tail(line, width, height, dpi)
     if folio and any(w is word for w in folio):
         return _shared_entry(furniture, "folio", Line.of(folio), line)
-    if alone and PAGE_NUMBER.match(line_text) and any(ch.isdigit() for ch in line_text):
-        centred = abs((line.bbox.x0 + line.bbox.x1) / 2 - width / 2) < width * 0.12
-        edge = line.bbox.y1 < height * 0.12 or line.bbox.y0 > height * 0.88
+    # A page number the sheet number was read onto the end of (`- 171 - 388`) is the rest of its line.
+    rest = Line.of(tuple(w for w in line.words if w not in folio)) if folio else line
+    rest_text = rest.text.strip()
+    if (alone or folio) and PAGE_NUMBER.match(rest_text) and any(ch.isdigit() for ch in rest_text):
+        centred = abs((rest.bbox.x0 + rest.bbox.x1) / 2 - width / 2) < width * 0.12
+        edge = rest.bbox.y1 < height * 0.12 or rest.bbox.y0 > height * 0.88
         if centred and edge:
-            return _shared_entry(furniture, "page_number", line)
+            return _shared_entry(furniture, "page_number", rest, line)
     if larger is not None:
         return larger  # unless it is the sheet or page number, written larger than the type
     if _struck(text) or _overtyped(word, line, found):

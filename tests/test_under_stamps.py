@@ -408,9 +408,16 @@ def test_lines_of_a_column_cut_short_at_a_grey_stamp_are_read_across_the_column(
     page = _two_column_page(test_text, 3801)
     line = "Советской власти являются выражением"
     assert line in _lines_under_stamps(page)
-    text = _read_rendered(page, tmp_path)
-    assert line in text
-    assert evaluate.score(page.text, text).cer < 0.02
+    path = archival.write_pages([page], tmp_path, "tests")[0]
+    result = process.process_page(load_page(path, 1, Settings()), "page", Settings()).page
+    assert line in result.text
+    assert evaluate.score(page.text, result.text).cer < 0.02
+    # The page number and the sheet number stamped on its row were read as one line (`— 171 - 388`):
+    # the sheet number is split off its end, and the rest is the page number, out of the text.
+    number = next(z for z in page.zones if z["type"] == "page_number")["text"]
+    assert number == "– 171 –"
+    assert "171" not in result.text
+    assert any(z.type == "page_number" and "171" in z.text for z in result.zones)
 
 
 def test_a_line_stopping_at_a_stamp_before_its_columns_edge_is_cut_short():
