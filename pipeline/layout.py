@@ -1720,10 +1720,12 @@ def reread_under_stamps(
                 continue
             # On a page in two columns, the line's own column's edges.
             edges = frame if frames is None else frames[(line.bbox.x0 + line.bbox.x1) / 2 >= frames[2]]
-            if min(w.conf for w in line.words) >= UNDER_STAMP_READ and not _cut_at_stamp(
-                line.bbox, edges, stamp_boxes, half
+            # Read surely already; on two columns, unless it stops short of its column's edge at a stamp
+            # (on one column a short line beside a stamp is as often a registration's or a signature's).
+            if min(w.conf for w in line.words) >= UNDER_STAMP_READ and not (
+                frames is not None and _cut_at_stamp(line.bbox, edges, stamp_boxes, half)
             ):
-                continue  # read surely already
+                continue
             middles = [(w.bbox.y0 + w.bbox.y1) / 2 for w in line.words]
             if grey_page and max(middles) - min(middles) > half:
                 continue  # pieces of two rows read as one line: read again as those rows (below)
