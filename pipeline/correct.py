@@ -36,6 +36,8 @@ _NUMBERISH = re.compile(r"^[\d.,:/\-–—№%+()IVXLC]+(?:-[а-я]{1,3})?$")
 _ROMAN = re.compile(r"^(?=[MDCLXVI])M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 _HYPHENS = "-‐‑¬\u00ad"
 _ROMAN_DATE = re.compile(r"^([^\W_]{1,5})(\.\d{2,4})$")
+# ... and with its day before it in one word (`22.ТТТ.35`, `28.Х.31`, `21.1Х.38`)
+_DAY_ROMAN_DATE = re.compile(r"^(\d{1,2}\.)([^\s.]{1,5})(\.\d{2,4})$")
 _PARTY_6 = re.compile(r"^([А-Я]{0,6})\(6\)[.,;:)»”\"]*$")
 _ORDINAL_CAPS = re.compile(r"^(\d+-)([А-ЯЁ]{1,3})$")
 LETTER_MARKERS = ("а)", "в)", "г)", "д)", "е)")
@@ -55,12 +57,35 @@ _GLUED_SHORT = re.compile(r"^([иуваксо])((?:[а-я]{1,2}\.)+)([,;:]?)$")
 # `Оп. 171.Д. 45`: an archival citation whose number ran into the next citation token.
 _GLUED_CITATION = re.compile(r"^(\d{1,5}\.)(Ф|Оп|Д|Л|Лл)\.([,;]?)$")
 _INITIALS = re.compile(r"^[А-ЯЁ][а-яё]?\.[А-ЯЁ]")
+# A dash standing alone between words, as Tesseract reads it (a printed en dash mostly as `-`) ...
+LONE_DASHES = frozenset("-‐‑‒—―")
+# ... is the en dash of the period's edited texts: 1105 of the 1137 dashes between spaces in the
+# corpus's lexicon split (28 `-`, 1 `—`); pre-1918 pages are left as read.
+EDITED_DASH = "–"
+# A range of two numbers, `15-16`, `(225-227),`: an en dash in 150 of the lexicon split's 182 (the
+# rest `1909-10`-like years); numbers with more dashes (telephones, `4-78-85`) are left alone.
+_NUMBER_RANGE = re.compile(r"^([(«]?\d{1,4})[-‐‑‒—―](\d{1,4}[),.;:»]*)$")
 
 # Latin letters that look like Cyrillic ones, and the other way round for Roman numerals.
 LATIN_TO_CYRILLIC = str.maketrans("AaBCcEeHKMOoPpTXxYy", "АаВСсЕеНКМОоРрТХхУу")
 ROMAN_LOOKALIKES = str.maketrans(
-    {"І": "I", "Т": "I", "1": "I", "l": "I", "Х": "X", "У": "V", "С": "C", "М": "M", "П": "II", "Ш": "III"}
+    {
+        "І": "I",
+        "Т": "I",
+        "1": "I",
+        "l": "I",
+        "Х": "X",
+        "У": "V",
+        "С": "C",
+        "М": "M",
+        "П": "II",
+        "И": "II",
+        "Ш": "III",
+    }
 )
+# A word of the period's texts seen fewer times than this (`уп`, `хх`, `ху`: Roman numerals misread in
+# the corpus's own text layer) and unknown to pymorphy3 is no evidence against a Roman numeral.
+ROMAN_WORD_MIN_FREQUENCY = 10
 ROMAN_CONTEXT = re.compile(
     r"^(съезд|конференц|пленум|интернационал|век|конгресс|том|глав|част|кн|т$|ч$|гл$|созыв|сесси)", re.I
 )
@@ -244,6 +269,12 @@ class Corrector:
             if roman:
                 return Decision(lead + roman + rest, "roman_numeral", 0.85, (roman,))
         dated = _ROMAN_DATE.match(core)  # 7. ТТТ.23 (a month in Roman numerals, read as letters)
+        day = _DAY_ROMAN_DATE.match(core) if not dated else None
+        if day:
+            roman = self._roman(day.group(2), True, prev, nxt)
+            if roman:
+                fixed = day.group(1) + roman + day.group(3)
+                return Decision(lead + fixed + trail, "roman_numeral", 0.9, (fixed,))
         roman = self._roman(dated.group(1), True, prev, nxt) if dated else self._roman(core, False, prev, nxt)
         if roman:
             fixed = roman + dated.group(2) if dated else roman
@@ -389,7 +420,8 @@ class Corrector:
             return mapped
         return (
             None
-            if self.lexicon.morph.word_is_known(core.lower()) or fold(core) in self.lexicon.words
+            if self.lexicon.morph.word_is_known(core.lower())
+            or self.lexicon.frequency(core) >= ROMAN_WORD_MIN_FREQUENCY
             else mapped
         )
 
@@ -520,6 +552,8 @@ class Corrector:
         # Lettered lists (а) в) г)) make a `6)` a misread `б)`, unless 5) or 7) show a numbered list.
         self._list_letters = bool(markers & set(LETTER_MARKERS)) and not markers & {"5)", "7)"}
         self.prereform = is_prereform_page([w.text for words in lines for w in words])
+        if not self.prereform:
+            self._lone_dashes(lines, change)
         joined = {(c.line, c.word) for c in corrections}
         flat = [(li, wi) for li, words in enumerate(lines) for wi in range(len(words))]
         prev: str | None = None
@@ -560,6 +594,20 @@ class Corrector:
             lexicon=self.lexicon.identity,
             steps=(*page.steps, step),
         )
+
+    def _lone_dashes(self, lines: list[list[Word]], change) -> None:  # type: ignore[no-untyped-def]
+        """A dash read as a word of its own (a space either side), or between the two numbers of a
+        range, written as the edited texts write it (`EDITED_DASH`): printed pages set it as an en dash,
+        which Tesseract reads `-` or `—`."""
+        for li, words in enumerate(lines):
+            for wi, word in enumerate(words):
+                text = word.text
+                if text in LONE_DASHES:
+                    text = EDITED_DASH
+                elif match := _NUMBER_RANGE.match(text):
+                    text = match.group(1) + EDITED_DASH + match.group(2)
+                if text != word.text:
+                    change(li, wi, text, "dash", 0.9, (text,))
 
     def _join_line_end_hyphens(self, lines: list[list[Word]], change) -> None:  # type: ignore[no-untyped-def]
         """`руко-` / `водством` → `руководством` on the first line; the second part is folded into it.

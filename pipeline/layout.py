@@ -537,7 +537,7 @@ def find_regions(
         cleaned_small = analysis_copy(cleaned)
     ink = cleaned_small < 160
     labels = np.zeros(ink.shape, np.int32)
-    for region, member in _foreign_ink(paper, small_dpi, scale):
+    for region, member in _rim_across_pieces(_foreign_ink(paper, small_dpi, scale), paper, small_dpi, scale):
         if _part_of_stamp(region.bbox, regions, dpi):
             continue
         regions.append(region)
@@ -760,6 +760,57 @@ def _foreign_ink(flat: np.ndarray, dpi: float, scale: float) -> list[tuple[Regio
             region = Region("handwriting", "", box, angle=_text_angle(rect_angle, rw, rh))
         found.append((region, member))
     return found
+
+
+def _rim_across_pieces(
+    found: list[tuple[Region, np.ndarray]], flat: np.ndarray, dpi: float, scale: float
+) -> list[tuple[Region, np.ndarray]]:
+    """`_foreign_ink`'s pieces, with pieces taken for writing that together hold a round stamp's rim
+    made that stamp: a grey stamp over dense print breaks into pieces joined to the lines each crosses,
+    none of a stamp's size (its rim is found in the box of them all, see _rim_in_piece), and
+    HoughCircles' circles there are pulled off by the print. Pieces lying within a smallest stamp's
+    radius of each other are looked at together; those whose middles fall inside the rim go with it."""
+    writing = [k for k, (r, _) in enumerate(found) if r.type == "handwriting"]
+    if len(writing) < 2:
+        return found
+    reach = dpi * ROUND_STAMP_RADIUS[0] / scale  # cleaned pixels
+    boxes = {k: found[k][0].bbox for k in writing}
+    groups: list[set[int]] = []
+    for k in writing:  # pieces within reach of a piece of a group join it (and groups they join merge)
+        near = [g for g in groups if any(_box_gap(boxes[k], boxes[m]) <= reach for m in g)]
+        groups = [g for g in groups if g not in near] + [set().union({k}, *near)]
+    ink = flat < FOREIGN_INK_LEVEL
+    out = list(found)
+    taken: set[int] = set()
+    for group in (g for g in groups if len(g) >= 2):
+        union = BBox.enclosing([boxes[k] for k in group])
+        x, y = int(union.x0 * scale), int(union.y0 * scale)
+        w, h = max(1, int(union.width * scale)), max(1, int(union.height * scale))
+        rim = _rim_in_piece(ink, x, y, w, h, dpi)
+        if rim is None:
+            continue
+        cx, cy, r = rim
+        inside = {
+            k
+            for k in group
+            if np.hypot(
+                (boxes[k].x0 + boxes[k].x1) / 2 * scale - cx, (boxes[k].y0 + boxes[k].y1) / 2 * scale - cy
+            )
+            < r
+        }
+        if len(inside) < 2:
+            continue
+        box = _unscale(int(cx - r - 2), int(cy - r - 2), int(2 * r + 4), int(2 * r + 4), scale)
+        stamp = Region("stamp", "round", box, centre=(cx / scale, cy / scale), radius=r / scale)
+        member = np.logical_or.reduce([found[k][1] for k in inside])
+        out.append((stamp, member))
+        taken |= inside
+    return [f for k, f in enumerate(out) if k not in taken]
+
+
+def _box_gap(a: BBox, b: BBox) -> float:
+    """Paper between two boxes: the larger of their gaps across and down (0 when they overlap)."""
+    return float(max(0, max(a.x0, b.x0) - min(a.x1, b.x1), max(a.y0, b.y0) - min(a.y1, b.y1)))
 
 
 def _rim_in_piece(
@@ -1668,20 +1719,27 @@ def reread_under_stamps(
     half = 0.5 * float(np.median(heights)) * 1.7
     stamp_boxes = [r.bbox for r in stamps]
     frame = _column_frame(page, stamp_boxes)
+    frames = _stamped_columns(page, stamp_boxes) if frame[0] >= frame[1] else None
     for i, paragraph in enumerate(page.paragraphs):
         for j, line in enumerate(paragraph.lines):
             if len(line.words) < 2:
                 continue
-            if min(w.conf for w in line.words) >= UNDER_STAMP_READ:
-                continue  # read surely already
+            # On a page in two columns, the line's own column's edges.
+            edges = frame if frames is None else frames[(line.bbox.x0 + line.bbox.x1) / 2 >= frames[2]]
+            # Read surely already; on two columns, unless it stops short of its column's edge at a stamp
+            # (on one column a short line beside a stamp is as often a registration's or a signature's).
+            if min(w.conf for w in line.words) >= UNDER_STAMP_READ and not (
+                frames is not None and _cut_at_stamp(line.bbox, edges, stamp_boxes, half)
+            ):
+                continue
             middles = [(w.bbox.y0 + w.bbox.y1) / 2 for w in line.words]
             if grey_page and max(middles) - min(middles) > half:
                 continue  # pieces of two rows read as one line: read again as those rows (below)
             # Across its paragraph's width, or the text's when it runs in one column: Tesseract may have
             # cut the line short at the ring, or read the pieces beside a stamp as paragraphs of their own.
             middle = ocr.line_middle(line)
-            x0 = min(line.bbox.x0, paragraph.bbox.x0, frame[0]) - int(half)
-            x1 = max(line.bbox.x1, paragraph.bbox.x1, frame[1]) + int(half)
+            x0 = min(line.bbox.x0, paragraph.bbox.x0, edges[0]) - int(half)
+            x1 = max(line.bbox.x1, paragraph.bbox.x1, edges[1]) + int(half)
             box = BBox(
                 max(0, x0),
                 max(0, int(middle - half)),
@@ -2161,6 +2219,43 @@ def _column_frame(page: Page, furniture: list[BBox]) -> tuple[int, int]:
     return int(left), int(right)
 
 
+def _stamped_columns(
+    page: Page, furniture: list[BBox]
+) -> tuple[tuple[int, int], tuple[int, int], int] | None:
+    """On a page in two printed columns (`ocr.two_columns`, judged by its rows away from the furniture),
+    each column's left and right edges (`_text_frame` of its lines) and where the right one starts;
+    else None."""
+    away = [ln for ln in page.lines if not any(ln.bbox.y1 > f.y0 and ln.bbox.y0 < f.y1 for f in furniture)]
+    split = ocr.two_columns(away, page.width)
+    if split is None:
+        return None
+    sides = []
+    for right in (False, True):
+        own = [ln for ln in page.lines if ((ln.bbox.x0 + ln.bbox.x1) / 2 >= split) == right]
+        lines = [ln for ln in own if len(ln.words) >= 3] or own
+        if not lines:
+            return None
+        sides.append(
+            (
+                int(np.percentile([ln.bbox.x0 for ln in lines], 10)),
+                int(np.percentile([ln.bbox.x1 for ln in lines], 90)),
+            )
+        )
+    return sides[0], sides[1], split
+
+
+def _cut_at_stamp(line: BBox, edges: tuple[int, int], stamps: list[BBox], half: float) -> bool:
+    """Whether a line stops short of its text's edge (`edges`, left and right) at a stamp: a stamp lies
+    on its row in the paper between the line and that edge. Tesseract reads the type beside a stamp
+    surely and leaves out the letters its ring crosses."""
+    if edges[0] >= edges[1]:
+        return False
+    for gap in (BBox(edges[0], line.y0, line.x0, line.y1), BBox(line.x1, line.y0, edges[1], line.y1)):
+        if gap.width > half and any(_overlap(gap, s) > 0 for s in stamps):
+            return True
+    return False
+
+
 def _fills(new: list[Word] | tuple[Word, ...], old: tuple[Word, ...]) -> bool:
     """Whether the new reading of a line is the old one with letters it left out: it holds most of the
     old reading's surely read words, in order, and UNDER_STAMP_GAIN more letters. Letters read under a
@@ -2258,8 +2353,6 @@ def _furniture_of(
     text = word.text.strip()
     line_text = line.text.strip()
     alone = line_text == text or bool(FOLIO.match(line_text) or PAGE_NUMBER.match(line_text))
-    # Tesseract reads a handwritten number poorly: a short line alone in the corner, read with little
-    # confidence and no word of a mark, is the sheet number too.
     # Tesseract reads a handwritten number poorly: in the top right corner a short line alone, read with
     # little confidence or holding a digit, and no word of a mark, is the sheet number too.
     guessed = (
@@ -2276,15 +2369,15 @@ def _furniture_of(
     folio = _folio_tail(line, width, height, dpi)
     if folio and any(w is word for w in folio):
         return _shared_entry(furniture, "folio", Line.of(folio), line)
-    # The page number may share its row with the sheet number: Tesseract reads the two as one line.
-    number = [w for w in line.words if not any(w is f for f in folio)]
-    number_text = " ".join(w.text for w in number).strip()
-    if PAGE_NUMBER.match(number_text) and any(ch.isdigit() for ch in number_text):
-        box = BBox.enclosing([w.bbox for w in number])
-        centred = abs((box.x0 + box.x1) / 2 - width / 2) < width * 0.12
-        edge = box.y1 < height * 0.12 or box.y0 > height * 0.88
+    # A page number may share its row with the sheet number, read onto its end (`- 171 - 388`): the
+    # rest of the line is tested.
+    rest = Line.of(tuple(w for w in line.words if not any(w is f for f in folio))) if folio else line
+    rest_text = rest.text.strip()
+    if PAGE_NUMBER.match(rest_text) and any(ch.isdigit() for ch in rest_text):
+        centred = abs((rest.bbox.x0 + rest.bbox.x1) / 2 - width / 2) < width * 0.12
+        edge = rest.bbox.y1 < height * 0.12 or rest.bbox.y0 > height * 0.88
         if centred and edge:
-            return _shared_entry(furniture, "page_number", Line.of(number) if folio else line, line)
+            return _shared_entry(furniture, "page_number", rest, line)
     if larger is not None:
         return larger  # unless it is the sheet or page number, written larger than the type
     below_top = word.bbox.y0 > height * RESOLUTION_TOP  # see _writing_beside

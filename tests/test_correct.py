@@ -200,3 +200,31 @@ def test_old_orthography_pages_get_their_letters_back_and_modern_pages_never_do(
     modern = _page(["В этом городе есть мБсто где живут люди и дом"])
     assert not is_prereform_page(modern.text.split())
     assert "ѣ" not in corrector.correct_page(modern).text
+
+
+def test_dashes_between_words_and_in_number_ranges_are_written_as_the_edited_texts_write_them(corrector):
+    # The corpus's edited text (what the archival pages' truth is) sets a dash between spaces, and
+    # between the numbers of a range, as an en dash; Tesseract reads a printed one `-` or `—`.
+    out = corrector.correct_page(
+        _page(["нэпа - каждый срыв — в (1915-16), 225-227.", "Маслова-Рут кто-нибудь"])
+    )
+    assert out.text == "нэпа – каждый срыв – в (1915–16), 225–227.\nМаслова-Рут кто-нибудь"
+    assert {c.reason for c in out.corrections} == {"dash"}
+    phone = corrector.correct_page(_page(["телефон 4-78-85 и 1-го числа"]))
+    assert phone.text == "телефон 4-78-85 и 1-го числа"
+    old = corrector.correct_page(_page(["Въ семъ городЪ есть мѣсто - гдѣ живутъ люди и домъ"]))
+    assert " - " in old.text  # a pre-1918 page keeps its dashes as read
+
+
+def test_roman_numerals_misread_as_rare_words_and_months_glued_to_their_day(corrector):
+    # `УП` is a word of the period's texts only once (the corpus's own misreading of VII): no evidence
+    # against the numeral; `тт.` (comrades), seen 169 times, stays.
+    assert corrector.correct_word("УП", 90.0, "комиссии", "расширенного").corrected == "VII"
+    assert corrector.correct_word("ТТ.", 90.0, "к", "Троцкому") is None
+    # II read as И after X, before a congress.
+    assert corrector.correct_word("ХИ", 90.0, "На", "съезде").corrected == "XII"
+    assert corrector.correct_word("ХИ", 90.0, "и", "все") is None  # a word (хи), out of context
+    # A registration's date, its month in Roman numerals read as letters, the day glued to it.
+    assert corrector.correct_word("22.ТТТ.35", 90.0, "21909/сс", "г.").corrected == "22.III.35"
+    assert corrector.correct_word("21.1Х.38", 90.0, None, "г.").corrected == "21.IX.38"
+    assert corrector.correct_word("12.05.31", 90.0, None, "г.") is None
