@@ -299,7 +299,8 @@ def grey_without_colour_ink(
     grey = preprocess.to_grey(pixels)
     if mask is None:
         return grey
-    small, factor = preprocess.downscale(grey, 600)
+    # Shrunk by area exactly, as flatten_background's copy: the paper here is what the cleaned page holds.
+    small, factor = preprocess.downscale(grey, 600, exact=True)
     kernel = max(15, int(round(min(small.shape) / 40)) | 1)  # wider than any stroke on the small copy
     paper_small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
     if rgb is None or rgb.ndim != 3 or rgb.shape[:2] != grey.shape:
@@ -437,15 +438,16 @@ def to_clean_frame(
     """`source` (source-image pixels) resampled into the cleaned page's frame, `scale` times its size.
 
     `transform` maps cleaned pixels to source pixels (preprocess.Cleaned.transform). The source is
-    shrunk by area first, so thin strokes survive on a small copy."""
+    shrunk first (`preprocess.shrink`, near area resampling), so thin strokes survive on a small copy."""
     to_source = np.vstack([np.array(transform, float), [0, 0, 1]])
     per_clean = float(np.sqrt(abs(np.linalg.det(to_source[:2, :2])))) or 1.0  # source px per cleaned px
     shrink = min(1.0, scale / per_clean)
+    across = down = 1.0
     if shrink < 0.9:
-        source = cv2.resize(source, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
-    else:
-        shrink = 1.0
-    matrix = (np.diag([shrink, shrink, 1.0]) @ to_source @ np.diag([1 / scale, 1 / scale, 1.0]))[:2]
+        size = (max(1, round(source.shape[1] * shrink)), max(1, round(source.shape[0] * shrink)))
+        across, down = size[0] / source.shape[1], size[1] / source.shape[0]  # the rounded size's own
+        source = preprocess.shrink(source, size)
+    matrix = (np.diag([across, down, 1.0]) @ to_source @ np.diag([1 / scale, 1 / scale, 1.0]))[:2]
     size = (max(1, round(clean_shape[1] * scale)), max(1, round(clean_shape[0] * scale)))
     return cv2.warpAffine(
         source, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=fill
@@ -463,10 +465,10 @@ def analysis_size(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 def analysis_copy(image: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """The cleaned page (or its ink and paper) at `analysis_scale`, shrunk by area: made once per page
+    """The cleaned page (or its ink and paper) at `analysis_scale` (`preprocess.shrink`): made once per page
     for the search for missed bands and for `find_regions`. `image` may be a reduced copy of a page of
     `shape` (ocr.reduced_copy): a quarter of the pixels to shrink."""
-    return cv2.resize(image, analysis_size(shape or image.shape), interpolation=cv2.INTER_AREA)
+    return preprocess.shrink(image, analysis_size(shape or image.shape))
 
 
 def source_crop(
