@@ -438,16 +438,15 @@ def to_clean_frame(
     """`source` (source-image pixels) resampled into the cleaned page's frame, `scale` times its size.
 
     `transform` maps cleaned pixels to source pixels (preprocess.Cleaned.transform). The source is
-    shrunk first (`preprocess.shrink`, near area resampling), so thin strokes survive on a small copy."""
+    shrunk by area first, so thin strokes survive on a small copy."""
     to_source = np.vstack([np.array(transform, float), [0, 0, 1]])
     per_clean = float(np.sqrt(abs(np.linalg.det(to_source[:2, :2])))) or 1.0  # source px per cleaned px
     shrink = min(1.0, scale / per_clean)
-    across = down = 1.0
     if shrink < 0.9:
-        size = (max(1, round(source.shape[1] * shrink)), max(1, round(source.shape[0] * shrink)))
-        across, down = size[0] / source.shape[1], size[1] / source.shape[0]  # the rounded size's own
-        source = preprocess.shrink(source, size)
-    matrix = (np.diag([across, down, 1.0]) @ to_source @ np.diag([1 / scale, 1 / scale, 1.0]))[:2]
+        source = cv2.resize(source, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    else:
+        shrink = 1.0
+    matrix = (np.diag([shrink, shrink, 1.0]) @ to_source @ np.diag([1 / scale, 1 / scale, 1.0]))[:2]
     size = (max(1, round(clean_shape[1] * scale)), max(1, round(clean_shape[0] * scale)))
     return cv2.warpAffine(
         source, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=fill
