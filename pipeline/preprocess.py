@@ -809,7 +809,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
 
     # The page's borders, bed, turn and skew are judged on this copy, shrunk by area exactly: on a faint
     # grainy page the skew search's peak is shallow, and `shrink`'s grain (its 2x2 means) drew it to 0
-    # degrees on a page lying at 0.8 (tune carbon 212: 23 % CER read askew against 99.7 %).
+    # degrees on a page lying at 0.8 (test carbon 212: 23 % CER levelled, 99.7 % read as it lay).
     small, scale = downscale(grey, exact=True)
     # The small copy's 90th percentile (its paper), kept while the copy holds the same levels: the crop,
     # the bed's test and the deskew's fill each need it (a right-angle turn moves no level).
