@@ -304,7 +304,8 @@ def grey_without_colour_ink(
     grey = preprocess.to_grey(pixels)
     if mask is None:
         return grey
-    small, factor = preprocess.downscale(grey, 600)
+    # Shrunk by area exactly, as flatten_background's copy: the paper here is what the cleaned page holds.
+    small, factor = preprocess.downscale(grey, 600, exact=True)
     kernel = max(15, int(round(min(small.shape) / 40)) | 1)  # wider than any stroke on the small copy
     paper_small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
     if rgb is None or rgb.ndim != 3 or rgb.shape[:2] != grey.shape:
@@ -468,10 +469,10 @@ def analysis_size(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 def analysis_copy(image: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """The cleaned page (or its ink and paper) at `analysis_scale`, shrunk by area: made once per page
+    """The cleaned page (or its ink and paper) at `analysis_scale` (`preprocess.shrink`): made once per page
     for the search for missed bands and for `find_regions`. `image` may be a reduced copy of a page of
     `shape` (ocr.reduced_copy): a quarter of the pixels to shrink."""
-    return cv2.resize(image, analysis_size(shape or image.shape), interpolation=cv2.INTER_AREA)
+    return preprocess.shrink(image, analysis_size(shape or image.shape))
 
 
 def source_crop(

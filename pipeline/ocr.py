@@ -419,11 +419,12 @@ def _column_by_column(
 
 
 def reduced_copy(image: np.ndarray) -> np.ndarray:
-    """The page at most DROPPED_SIDE pixels long, shrunk by area: what dropped_bands looks at."""
+    """The page at most DROPPED_SIDE pixels long (`preprocess.shrink`): what dropped_bands looks at."""
     scale = min(1.0, DROPPED_SIDE / max(image.shape))
     if scale == 1.0:
         return image
-    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return preprocess.shrink(image, size)
 
 
 def dropped_bands(
