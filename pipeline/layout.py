@@ -31,7 +31,7 @@ import math
 import re
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -1938,8 +1938,7 @@ def _row_pieces(page: Page, furniture: list[BBox]) -> list[tuple[int, int, Line]
     """The page's lines as pieces of rows of type that may be joined (paragraph, line, line), or none
     when the page's text stands in columns or runs in no rows across it."""
     # Text in columns (a two-column page, a table) shows them in its rows away from the furniture too.
-    away = [ln for ln in page.lines if not any(ln.bbox.y1 > f.y0 and ln.bbox.y0 < f.y1 for f in furniture)]
-    if ocr.column_start(away, page.width) is not None:
+    if ocr.column_start(_rows_away(page, furniture), page.width) is not None:
         return []
     # Rows of type run across the page, each piece a row high and no narrower (a page read sideways, a
     # picture or a page's edge read as one tall line has no rows to join).
@@ -2210,13 +2209,17 @@ def _type_beside(words: tuple[Word, ...], stamps: list[BBox]) -> bool:
     return letters >= 2 * UNDER_STAMP_GAIN
 
 
+def _rows_away(page: Page, furniture: list[BBox]) -> list[Line]:
+    """The page's lines on no row of the furniture: what tells whether the text stands in columns."""
+    return [ln for ln in page.lines if not any(ln.bbox.y1 > f.y0 and ln.bbox.y0 < f.y1 for f in furniture)]
+
+
 def _column_frame(page: Page, furniture: list[BBox]) -> tuple[int, int]:
     """The text's left and right edges (`_text_frame`) when it runs in one column across the page, judged
     by its rows away from the furniture; else an empty frame, (page width, 0)."""
-    away = [ln for ln in page.lines if not any(ln.bbox.y1 > f.y0 and ln.bbox.y0 < f.y1 for f in furniture)]
-    if len(page.lines) < 3 or ocr.column_start(away, page.width) is not None:
+    if len(page.lines) < 3 or ocr.column_start(_rows_away(page, furniture), page.width) is not None:
         return page.width, 0
-    left, right = _text_frame(page)
+    left, right = _text_frame(page.lines)
     return int(left), int(right)
 
 
@@ -2226,22 +2229,16 @@ def _stamped_columns(
     """On a page in two printed columns (`ocr.two_columns`, judged by its rows away from the furniture),
     each column's left and right edges (`_text_frame` of its lines) and where the right one starts;
     else None."""
-    away = [ln for ln in page.lines if not any(ln.bbox.y1 > f.y0 and ln.bbox.y0 < f.y1 for f in furniture)]
-    split = ocr.two_columns(away, page.width)
+    split = ocr.two_columns(_rows_away(page, furniture), page.width)
     if split is None:
         return None
     sides = []
     for right in (False, True):
         own = [ln for ln in page.lines if ((ln.bbox.x0 + ln.bbox.x1) / 2 >= split) == right]
-        lines = [ln for ln in own if len(ln.words) >= 3] or own
-        if not lines:
+        if not own:
             return None
-        sides.append(
-            (
-                int(np.percentile([ln.bbox.x0 for ln in lines], 10)),
-                int(np.percentile([ln.bbox.x1 for ln in lines], 90)),
-            )
-        )
+        x0, x1 = _text_frame(own)
+        sides.append((int(x0), int(x1)))
     return sides[0], sides[1], split
 
 
@@ -2373,7 +2370,7 @@ def _furniture_of(
     # A page number may share its row with the sheet number, read onto its end (`- 171 - 388`): the
     # rest of the line is tested.
     rest = Line.of(tuple(w for w in line.words if not any(w is f for f in folio))) if folio else line
-    rest_text = rest.text.strip()
+    rest_text = rest.text.strip() if folio else line_text
     if PAGE_NUMBER.match(rest_text) and any(ch.isdigit() for ch in rest_text):
         centred = abs((rest.bbox.x0 + rest.bbox.x1) / 2 - width / 2) < width * 0.12
         edge = rest.bbox.y1 < height * 0.12 or rest.bbox.y0 > height * 0.88
@@ -2713,7 +2710,7 @@ def split_leading_marks(body: Page) -> Page:
     own when the line after it is of another kind, so each gets its zone. The text stays as it was."""
     if not body.paragraphs:
         return body
-    frame = _text_frame(body)
+    frame = _text_frame(body.lines)
     starts = _line_starts(body, frame)
     out: list[Paragraph] = []
     for index, paragraph in enumerate(body.paragraphs):
@@ -2777,7 +2774,7 @@ def _paragraph_types(body: Page) -> list[str]:
     """Each paragraph's type. The letterhead is printed centred at the head of the sheet, above the
     registration number and date; a heading is centred on the text below them (`ПРОТОКОЛ № 8` / `заседания
     ...`, `СПИСОК`), where the addressee is typed from the middle to the right."""
-    frame = _text_frame(body)
+    frame = _text_frame(body.lines)
     starts = _line_starts(body, frame)
     centred = [_centred(body, i, frame, starts) for i in range(len(body.paragraphs))]
     types = [_paragraph_type(body, i, centred[i]) for i in range(len(body.paragraphs))]
@@ -2801,9 +2798,10 @@ def _paragraph_types(body: Page) -> list[str]:
     return types
 
 
-def _text_frame(body: Page) -> tuple[float, float]:
-    """Left and right edge of the page's text: where its lines of several words mostly begin and end."""
-    lines = [ln for ln in body.lines if len(ln.words) >= 3] or list(body.lines)
+def _text_frame(lines: Sequence[Line]) -> tuple[float, float]:
+    """Left and right edge of the text of `lines` (a page's, a column's): where its lines of several
+    words mostly begin and end."""
+    lines = [ln for ln in lines if len(ln.words) >= 3] or list(lines)
     return (
         float(np.percentile([ln.bbox.x0 for ln in lines], 10)),
         float(np.percentile([ln.bbox.x1 for ln in lines], 90)),
