@@ -418,12 +418,16 @@ def _column_by_column(
     return tuple(ordered)
 
 
-def reduced_copy(image: np.ndarray) -> np.ndarray:
-    """The page at most DROPPED_SIDE pixels long (`preprocess.shrink`): what dropped_bands looks at."""
+def reduced_copy(image: np.ndarray, made: np.ndarray | None = None) -> np.ndarray:
+    """The page at most DROPPED_SIDE pixels long (`preprocess.shrink`): what dropped_bands looks at.
+    `made`: `shrink`'s copy of `image` made already (`preprocess.Cleaned.reduced`), used when its size is
+    the one asked for (the same call on the same image: the same copy)."""
     scale = min(1.0, DROPPED_SIDE / max(image.shape))
     if scale == 1.0:
         return image
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    if made is not None and (made.shape[1], made.shape[0]) == size:
+        return made
     return preprocess.shrink(image, size)
 
 

@@ -54,6 +54,9 @@ class Cleaned:
     steps: tuple[Step, ...]
     measures: PageMeasures | None = None  # what the page showed (automatic binarisation only)
     plan: CleaningPlan | None = None  # what was chosen from it
+    # `image` at most 2000 px long by `shrink`, when the cleaning made that copy of it already (a grey
+    # page left as flattened): the OCR stage's `ocr.reduced_copy` of it, to the byte.
+    reduced: np.ndarray | None = None
 
 
 def to_grey(pixels: np.ndarray) -> np.ndarray:
@@ -157,11 +160,15 @@ def flatten_background(grey: np.ndarray) -> np.ndarray:
     kernel = max(3, int(round(min(small.shape[:2]) / 40)) | 1)
     paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
     paper = cv2.GaussianBlur(paper, (0, 0), kernel / 2)
+    # No zero to divide by: bilinear enlarging never falls below the least of the levels it weighs, so a
+    # small copy without a zero (nearly every page) needs no pass over the whole page for it.
+    lowest = int(paper.min())
     if scale < 1.0:
         paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-    # cv2.max on the channels side by side (a number is one channel's scalar): a twentieth of the time
-    # of np.maximum over a page.
-    paper = cv2.max(paper.reshape(paper.shape[0], -1), 1).reshape(paper.shape)
+    if lowest < 1:
+        # cv2.max on the channels side by side (a number is one channel's scalar): a twentieth of the
+        # time of np.maximum over a page.
+        paper = cv2.max(paper.reshape(paper.shape[0], -1), 1).reshape(paper.shape)
     flat = cv2.divide(grey, paper, scale=255)
     return flat
 
@@ -486,13 +493,16 @@ def remove_specks(binary: np.ndarray, dpi: int) -> np.ndarray:
     return out
 
 
-def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures, dpi: int) -> np.ndarray:
+def remove_isolated_specks(
+    binary: np.ndarray, measures: PageMeasures, dpi: int, in_place: bool = False
+) -> np.ndarray:
     """Whiten specks: ink components too small to be part of a letter at this page's stroke width.
 
     A component up to the size of a dot of this page's strokes (0.8 stroke²) goes only when no
     letter is within half a glyph height: the dots of ё and й, full stops and commas sit beside
     letters and are kept. Beside letters only grain goes: components under half a dot, and never
-    more than 6 px at 300 dpi, so the broken-off hairlines of a heavy print face stay too."""
+    more than 6 px at 300 dpi, so the broken-off hairlines of a heavy print face stay too. `in_place`:
+    whiten them in `binary` itself (the caller's own threshold: a copy of the page saved)."""
     stroke = max(1.0, measures.stroke_width)
     dot_area = max(2, int(round(0.8 * stroke * stroke)))
     grain_area = max(1, int(round(min(0.4 * stroke * stroke, 6 * (dpi / 300) ** 2))))
@@ -523,7 +533,7 @@ def remove_isolated_specks(binary: np.ndarray, measures: PageMeasures, dpi: int)
     cx = np.clip(centroids[1:, 0].astype(int) // 4, 0, near.shape[1] - 1)
     cy = np.clip(centroids[1:, 1].astype(int) // 4, 0, near.shape[0] - 1)
     specks = np.flatnonzero(small & ((near[cy, cx] == 0) | (areas <= grain_area)))
-    out = binary.copy()
+    out = binary if in_place else binary.copy()
     for i in specks:
         x, y, w, h = int(left[i]), int(top[i]), int(width[i]), int(height[i])
         box = out[y : y + h, x : x + w]
@@ -631,7 +641,7 @@ def measure_page(flat: np.ndarray, reduced: tuple[np.ndarray, float] | None = No
     paper = level_percentile(smooth, 50, cv2.bitwise_not(ink_mask))
     ink_level = level_percentile(smooth, 25, ink_mask)
     far_from_ink = cv2.dilate(ink_mask, np.ones((7, 7), np.uint8)) == 0
-    grain = strip.astype(np.int16) - cv2.medianBlur(strip, 5).astype(np.int16)
+    grain = cv2.subtract(strip, cv2.medianBlur(strip, 5), dtype=cv2.CV_16S)  # no 16-bit copies first
     grain = grain[far_from_ink]
     noise = float(1.4826 * median_deviation(grain)) if grain.size > 50 else 0.0
 
@@ -874,6 +884,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     measures: PageMeasures | None = None
     plan: CleaningPlan | None = None
     lifted = None
+    reduced_image: np.ndarray | None = None
     if settings.binarise == "auto":
         # One copy 2000 px long serves the dark ink's histogram and the measures (unless ink is lifted).
         reduced = downscale(flat, 2000)
@@ -886,6 +897,8 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
             bed = "filled" if with_bed is not None else bed
         factor = plan.upscale
         binary = binarise_planned(flat, plan)
+        if binary is flat and lifted is None:
+            reduced_image = reduced[0]
     else:
         if with_bed is not None:
             flat = _flat_with_bed(with_bed, angle, paper)
@@ -905,7 +918,10 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     grey_out = settings.binarise == "none" or (plan is not None and plan.threshold == "grey")
     if settings.despeckle and not grey_out:
         if measures is not None:
-            binary = remove_isolated_specks(binary, _scaled(measures, factor), int(dpi * factor))
+            # `binary` is this call's own threshold of the page (never `flat`: a grey plan keeps its specks).
+            binary = remove_isolated_specks(
+                binary, _scaled(measures, factor), int(dpi * factor), in_place=True
+            )
         else:
             binary = remove_specks(binary, int(dpi * factor))
     timings["despeckle"] = time.perf_counter() - t4
@@ -951,4 +967,5 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
         steps=steps,
         measures=measures,
         plan=plan,
+        reduced=reduced_image,
     )

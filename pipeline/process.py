@@ -53,7 +53,7 @@ def _ocr(
         # Lines of type the page layout dropped round a stamp are read again as a plain block.
         started = time.perf_counter()
         glyph = _glyph_height(cleaned)
-        reduced = ocr.reduced_copy(cleaned.image) if settings.layout else None
+        reduced = ocr.reduced_copy(cleaned.image, cleaned.reduced) if settings.layout else None
         paragraphs, bands, seconds, tesseract = ocr.reread_dropped(
             cleaned.image, paragraphs, settings, cleaned.dpi, glyph, reduced
         )
@@ -91,7 +91,7 @@ def _glyph_height(cleaned: preprocess.Cleaned) -> float:
     """Height of the page's letters in cleaned pixels: measured by the cleaning stage, else now."""
     if cleaned.measures is not None and cleaned.plan is not None and cleaned.measures.glyph_height > 0:
         return cleaned.measures.glyph_height * cleaned.plan.upscale
-    return preprocess.glyph_height(_binary(cleaned.image))
+    return preprocess.glyph_height(_cleaned_binary(cleaned))
 
 
 def _binary(image: np.ndarray) -> np.ndarray:
@@ -99,6 +99,14 @@ def _binary(image: np.ndarray) -> np.ndarray:
     if cv2.countNonZero(cv2.inRange(image, 1, 254)) > 0.01 * image.size:
         return cv2.threshold(image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
     return image
+
+
+def _cleaned_binary(cleaned: preprocess.Cleaned) -> np.ndarray:
+    """`_binary` of a cleaned page, without looking at its levels when its plan thresholded it (Otsu
+    gives 0 and 255 only, and speck removal sets 255): a pass over the page saved."""
+    if cleaned.plan is not None and cleaned.plan.threshold != "grey":
+        return cleaned.image
+    return _binary(cleaned.image)
 
 
 def process_page(scan: PageImage, document: str, settings: Settings, corrector: Any = None) -> PageResult:
@@ -198,7 +206,7 @@ def plain_differs(cleaned: preprocess.Cleaned, plain: preprocess.Cleaned) -> boo
     if abs(cleaned.skew_angle - plain.skew_angle) >= PLAIN_ANGLE_APART:
         return True
     enlarged = (cleaned.dpi / plain.dpi) ** 2
-    cleaned_ink = np.count_nonzero(_binary(cleaned.image) < 128) / enlarged
+    cleaned_ink = np.count_nonzero(_cleaned_binary(cleaned) < 128) / enlarged
     low, high = PLAIN_INK_RATIO
     return not low * plain_ink <= cleaned_ink <= high * plain_ink
 
@@ -273,7 +281,7 @@ def _layout(
     """Find the furniture on the page, keep it out of the text, and give the page its zones. `reduced`:
     the cleaned image's ocr.reduced_copy, if the OCR stage made one."""
     started = time.perf_counter()  # the search for missed bands is the stage's own time too
-    binary = _binary(cleaned.image)
+    binary = _cleaned_binary(cleaned)
     # One copy of the page's ink at analysis scale serves the search for missed bands and find_regions,
     # shrunk from the OCR stage's reduced copy when that is of the same ink (not of a grey page).
     if reduced is not None and binary is cleaned.image:

@@ -118,3 +118,64 @@ def test_grey_crops_share_their_histograms_only_when_all_are_grey():
     assert layout._grey_crops([grey, binary]) is None and layout._grey_crops([binary, grey]) is None
     paper = layout._white_paper(grey, counts[0])
     assert np.array_equal(paper, layout._white_paper(grey)) and paper.max() == 255
+
+
+def _plain_flatten(grey: np.ndarray) -> np.ndarray:
+    small, scale = preprocess.downscale(grey, 600, exact=True)
+    kernel = max(3, int(round(min(small.shape[:2]) / 40)) | 1)
+    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    paper = cv2.GaussianBlur(paper, (0, 0), kernel / 2)
+    if scale < 1.0:
+        paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(grey, np.maximum(paper, 1), scale=255)
+
+
+def test_flattening_without_the_pass_for_zeros_matches_the_plain_one():
+    rng = np.random.default_rng(5)
+    light = np.clip(rng.normal(200, 25, (1300, 917)), 0, 255).astype(np.uint8)
+    light[300:340, 100:800] = 20  # a line of type
+    dark_band = light.copy()
+    dark_band[:, :260] = 0  # black scanner bed: its paper is 0 and must be taken as 1
+    one = np.clip(rng.normal(2, 1, (700, 500)), 0, 255).astype(np.uint8)  # levels of 1 after blurring
+    colour = np.dstack([light, dark_band, np.roll(light, 50, axis=1)])
+    for grey in (light, dark_band, one, light[:500, :400], colour):
+        assert np.array_equal(preprocess.flatten_background(grey), _plain_flatten(grey))
+
+
+def test_in_place_speck_removal_gives_the_copy_s_page():
+    rng = np.random.default_rng(3)
+    page = np.where(rng.random((400, 500)) < 0.01, 0, 255).astype(np.uint8)
+    page[200:230, 150:330:2] = 0
+    measures = preprocess.PageMeasures(230, 20, 3, stroke_width=3, glyph_height=30)
+    copied = preprocess.remove_isolated_specks(page, measures, 300)
+    assert (copied != page).any()
+    own = page.copy()
+    assert preprocess.remove_isolated_specks(own, measures, 300, in_place=True) is own
+    assert np.array_equal(own, copied)
+
+
+def test_the_cleaning_s_reduced_copy_is_the_ocr_stage_s():
+    rng = np.random.default_rng(9)
+    page = np.clip(rng.normal(200, 30, (3508, 2480)), 0, 255).astype(np.uint8)
+    made = preprocess.downscale(page, 2000)[0]
+    assert ocr.reduced_copy(page, made) is made
+    assert np.array_equal(made, ocr.reduced_copy(page))
+    other = preprocess.downscale(page, 1999)[0]  # another size is not taken for it
+    assert ocr.reduced_copy(page, other).shape == made.shape
+
+
+def test_a_thresholded_cleaned_page_is_its_own_ink_and_a_grey_one_is_thresholded():
+    from pipeline import process
+
+    rng = np.random.default_rng(2)
+    grey = np.clip(rng.normal(180, 40, (200, 300)), 0, 255).astype(np.uint8)
+    binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    frame = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0))
+    otsu = preprocess.CleaningPlan(0.0, 1.0, "otsu")
+    cleaned = preprocess.Cleaned(binary, 0.0, 0, frame, 300, (), plan=otsu)
+    assert process._cleaned_binary(cleaned) is binary
+    assert np.array_equal(process._binary(binary), binary)
+    left_grey = preprocess.Cleaned(
+        grey, 0.0, 0, frame, 300, (), plan=preprocess.CleaningPlan(0.0, 1.0, "grey")
+    )
+    assert np.array_equal(process._cleaned_binary(left_grey), binary)
