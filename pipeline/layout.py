@@ -257,7 +257,7 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     if coloured[blocks].sum() >= 0.5 * coloured[kept].sum():
         return None
     # The mask within the kept patches only (mask is 0 or 255), each patch looked at in its own box.
-    kept_mask = np.zeros_like(mask)
+    kept_mask = np.zeros(mask.shape, mask.dtype)
     for label in kept:
         x0, y0, x1, y1 = int(x[label]), int(y[label]), int(x[label] + w[label]), int(y[label] + h[label])
         own = labels[y0:y1, x0:x1] == label
@@ -271,18 +271,46 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
     # so the share of coloured ink counts only where the coloured patches look like type.
     if total > MAX_COLOUR_SHARE * max(cv2.countNonZero(ink), 1) and coloured[typed].sum() >= 0.5 * total:
         return None
+    box = None
     if factor < 1:
-        mask = cv2.resize(mask, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_NEAREST)
+        mask, box = _enlarged_nearest(mask, pixels.shape[:2])
     # The stroke's soft edge is less saturated than its middle: take it too.
-    return _around_ink(mask, 2, lambda part: cv2.dilate(part, np.ones((3, 3), np.uint8)))
+    return _around_ink(mask, 2, lambda part: cv2.dilate(part, np.ones((3, 3), np.uint8)), box)
 
 
-def _around_ink(mask: np.ndarray, margin: int, operation: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def _enlarged_nearest(
+    mask: np.ndarray, shape: tuple[int, ...]
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST), and the box round its
+    ink (x, y, w, h as cv2.boundingRect): only the box is filled, each pixel from the small pixel
+    OpenCV takes (floor of its place times the inverse scale), instead of writing a whole page of zeros
+    round a stamp."""
+    out = np.zeros(shape[:2], mask.dtype)  # untouched pages of zeros cost nothing until read
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return out, (0, 0, 0, 0)
+    rows, columns = (
+        np.minimum(np.floor(np.arange(big) * (1.0 / (big / small))).astype(np.intp), small - 1)
+        for big, small in ((shape[0], mask.shape[0]), (shape[1], mask.shape[1]))
+    )
+    # The rows and columns whose small pixel lies in the small box (the maps rise, never fall).
+    y0, y1 = int(np.searchsorted(rows, y, "left")), int(np.searchsorted(rows, y + h - 1, "right"))
+    x0, x1 = int(np.searchsorted(columns, x, "left")), int(np.searchsorted(columns, x + w - 1, "right"))
+    out[y0:y1, x0:x1] = mask[np.ix_(rows[y0:y1], columns[x0:x1])]
+    return out, (x0, y0, x1 - x0, y1 - y0)
+
+
+def _around_ink(
+    mask: np.ndarray,
+    margin: int,
+    operation: Callable[[np.ndarray], np.ndarray],
+    box: tuple[int, int, int, int] | None = None,
+) -> np.ndarray:
     """`operation` (a dilation or closing no wider than `margin` pixels) of a mask, done only on the box
     round its ink with that margin: the same result as on the whole mask, where a stamp or a note is a
-    small part of the page."""
-    x, y, w, h = cv2.boundingRect(mask)
-    out = np.zeros_like(mask)
+    small part of the page. `box`: cv2.boundingRect(mask), when known."""
+    x, y, w, h = cv2.boundingRect(mask) if box is None else box
+    out = np.zeros(mask.shape, mask.dtype)  # calloc's zeros: only the pages written are touched
     if w == 0 or h == 0:
         return operation(mask)
     x0, y0 = max(0, x - margin), max(0, y - margin)
@@ -1306,8 +1334,13 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
     """Group coloured ink into stamps (a ring or a frame round their text) and pieces of writing."""
     # Stamp ink is grainy: close its gaps before looking for a ring or a frame.
     grain = max(3, int(round(dpi * 0.06)) | 1)
-    solid = cv2.morphologyEx(
-        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grain, grain))
+    # Each closing is done in the box round the ink alone (a stamp or a note is a small part of the page).
+    solid = _around_ink(
+        mask,
+        grain + 1,
+        lambda part: cv2.morphologyEx(
+            part, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grain, grain))
+        ),
     )
     gap = max(3, int(round(dpi * 0.3)))
     regions: list[Region] = []
@@ -1319,8 +1352,12 @@ def _colour_regions(mask: np.ndarray, dpi: float, scale: float) -> list[Region]:
     for closing in (0, gap):
         source = cv2.bitwise_and(solid, cv2.bitwise_not(taken))
         if closing:
-            source = cv2.morphologyEx(
-                source, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
+            source = _around_ink(
+                source,
+                gap + 1,
+                lambda part: cv2.morphologyEx(
+                    part, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap))
+                ),
             )
         count, labels, stats, _ = preprocess.components(source)
         # Largest first: a stamp's inner ring is part of the stamp its outer ring makes.

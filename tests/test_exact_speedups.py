@@ -179,3 +179,21 @@ def test_a_thresholded_cleaned_page_is_its_own_ink_and_a_grey_one_is_thresholded
         grey, 0.0, 0, frame, 300, (), plan=preprocess.CleaningPlan(0.0, 1.0, "grey")
     )
     assert np.array_equal(process._cleaned_binary(left_grey), binary)
+
+
+def test_coloured_ink_enlarged_in_its_box_is_opencv_s_nearest_enlarging():
+    rng = np.random.default_rng(4)
+    for small_shape, shape in (
+        ((1754, 1240), (3508, 2480)),
+        ((1754, 1241), (3509, 2481)),
+        ((50, 37), (101, 73)),
+    ):
+        mask = np.zeros(small_shape, np.uint8)
+        h, w = small_shape
+        mask[h // 3 : h // 2, w // 4 : w // 2] = (rng.random((h // 2 - h // 3, w // 2 - w // 4)) < 0.4) * 255
+        mask[h - 1, w - 1] = 255  # ink in the last row and column too
+        expected = cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+        enlarged, box = layout._enlarged_nearest(mask, shape)
+        assert np.array_equal(enlarged, expected) and box == cv2.boundingRect(expected)
+    empty, box = layout._enlarged_nearest(np.zeros((20, 30), np.uint8), (40, 60))
+    assert not empty.any() and empty.shape == (40, 60) and box[2] == 0
