@@ -124,11 +124,12 @@ EDGE_ROWS = 0.05  # share of the page's height at its top and bottom where its e
 EDGE_ROW_CONF = 30.0  # ... as a line whose words' median confidence is under this (no type reads so)
 # Small letters whose capital has the same shape: a typewriter key struck above the line reads as the
 # capital. Such a first letter is lowered when its glyph is no taller than RAISED_HEIGHT times the small
-# letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20) and its foot stands
-# RAISED_FOOT of that height above their baseline (capitals: 0.04 or less, 19 in 20).
+# letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20; 1.32 or more, 95 in 100
+# of 353 on tune carbons 4300-4339) and its foot stands on or above their baseline (RAISED_FOOT: a
+# small letter typed on the line and read as its capital takes the small letters' height as well).
 SAME_SHAPE_CAPITALS = set("ВГЖЗИЙКЛМНОПСТХЧШЬЫЪЭЮЯ")
 RAISED_HEIGHT = (0.85, 1.2)
-RAISED_FOOT = 0.06
+RAISED_FOOT = -0.06
 RAISED_AROUND = 8  # letters each side of it whose ink gives the small letters' height and baseline
 
 SECRECY = re.compile(
@@ -2072,7 +2073,9 @@ def _line_ink(image: np.ndarray, box: BBox) -> tuple[np.ndarray, np.ndarray, np.
         empty = np.zeros(0, np.int64)
         return empty.astype(bool), empty, empty, x0
     level, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ink = crop < level
+    # At or under Otsu's level is ink, as cv2.threshold parts it: on a page cleaned to ink and paper the
+    # level is the ink's own (0), and `crop < level` would find no ink on the line at all.
+    ink = crop <= level
     tops = np.argmax(ink, axis=0)
     feet = ink.shape[0] - 1 - np.argmax(ink[::-1], axis=0)
     return ink.any(axis=0), tops, feet, x0
@@ -2097,7 +2100,8 @@ def _raised_small(line_ink: tuple[np.ndarray, np.ndarray, np.ndarray, int], word
         return False
     baseline, x_top = float(np.median(feet[around])), float(np.median(tops[around]))
     small = baseline - x_top + 1
-    if small < 8:
+    # Small letters taller than the word's own box were measured on other ink (a stamp on the row).
+    if small < 8 or small > word.bbox.height:
         return False
     top, foot = int(tops[glyph].min()), int(feet[glyph].max())
     height = (foot - top + 1) / small

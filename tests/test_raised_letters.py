@@ -4,6 +4,8 @@ rendered text."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -140,3 +142,59 @@ def test_capitals_typed_on_the_line_stay_capitals():
     )
     assert [w.text for w in page.words] == " ".join(t for t, _, _ in typed).split()
     assert layout.lower_raised_capitals(page, image) == (page, 0)
+
+
+def test_a_first_letter_struck_above_the_line_is_lowered_on_a_page_cleaned_to_ink_and_paper():
+    """On a page the cleaning left as ink (0) and paper (255) Otsu's level is the ink's own: the line's
+    ink is what lies at or under it."""
+    image = np.where(_typed(RAISED_FIRST) < 128, 0, 255).astype(np.uint8)
+    paragraphs, _ = ocr.recognise(image, Settings(), 300)
+    page = Page(
+        document="d", number=1, width=image.shape[1], height=image.shape[0], dpi=300, paragraphs=paragraphs
+    )
+    truth = " ".join(b + k + a for b, k, a in RAISED_FIRST).split()
+    read = [w.text for w in page.words]
+    assert sum(a != b for a, b in zip(read, truth, strict=True)) >= 3, read
+    lowered, _ = layout.lower_raised_capitals(page, image)
+    assert [w.text for w in lowered.words] == truth
+
+
+def _as_read(page: Page, capitals: dict[str, str]) -> Page:
+    """The page with some words read otherwise (a small first letter taken for its capital)."""
+    return Page(
+        document=page.document,
+        number=page.number,
+        width=page.width,
+        height=page.height,
+        dpi=page.dpi,
+        paragraphs=tuple(
+            dataclasses.replace(
+                p,
+                lines=tuple(
+                    dataclasses.replace(
+                        ln,
+                        words=tuple(dataclasses.replace(w, text=capitals.get(w.text, w.text)) for w in ln.words),
+                    )
+                    for ln in p.lines
+                ),
+            )
+            for p in page.paragraphs
+        ),
+    )
+
+
+def test_a_small_letter_typed_on_the_line_but_read_as_its_capital_is_lowered():
+    """A small first letter on the line, as tall as the small letters round it, read as its capital (as
+    Tesseract reads a faint carbon's `т`, `п`, `в` now and then) is small; a capital typed on the line,
+    taller, stays."""
+    lines = [("ответ на вопрос о том, что было решено", "", ""), ("и в Политбюро, и в Коминтерне", "", "")]
+    image = _typed(lines)
+    paragraphs, _ = ocr.recognise(image, Settings(), 300)
+    page = Page(
+        document="d", number=1, width=image.shape[1], height=image.shape[0], dpi=300, paragraphs=paragraphs
+    )
+    truth = " ".join(t for t, _, _ in lines).split()
+    assert [w.text for w in page.words] == truth
+    misread = _as_read(page, {"том,": "Том,", "вопрос": "Вопрос"})
+    lowered, count = layout.lower_raised_capitals(misread, image)
+    assert [w.text for w in lowered.words] == truth and count == 2
