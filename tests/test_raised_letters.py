@@ -161,26 +161,16 @@ def test_a_first_letter_struck_above_the_line_is_lowered_on_a_page_cleaned_to_in
 
 def _as_read(page: Page, capitals: dict[str, str]) -> Page:
     """The page with some words read otherwise (a small first letter taken for its capital)."""
-    return Page(
-        document=page.document,
-        number=page.number,
-        width=page.width,
-        height=page.height,
-        dpi=page.dpi,
-        paragraphs=tuple(
-            dataclasses.replace(
-                p,
-                lines=tuple(
-                    dataclasses.replace(
-                        ln,
-                        words=tuple(dataclasses.replace(w, text=capitals.get(w.text, w.text)) for w in ln.words),
-                    )
-                    for ln in p.lines
-                ),
-            )
-            for p in page.paragraphs
-        ),
+
+    def line(ln):
+        return dataclasses.replace(
+            ln, words=tuple(dataclasses.replace(w, text=capitals.get(w.text, w.text)) for w in ln.words)
+        )
+
+    paragraphs = tuple(
+        dataclasses.replace(p, lines=tuple(line(ln) for ln in p.lines)) for p in page.paragraphs
     )
+    return dataclasses.replace(page, paragraphs=paragraphs)
 
 
 def test_a_small_letter_typed_on_the_line_but_read_as_its_capital_is_lowered():
