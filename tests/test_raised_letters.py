@@ -188,3 +188,23 @@ def test_a_small_letter_typed_on_the_line_but_read_as_its_capital_is_lowered():
     misread = _as_read(page, {"том,": "Том,", "вопрос": "Вопрос"})
     lowered, count = layout.lower_raised_capitals(misread, image)
     assert [w.text for w in lowered.words] == truth and count == 2
+
+
+def test_small_letters_measured_taller_than_the_word_leave_it_as_read():
+    """A stamp's or a note's ink on the row makes the small letters round a word measure taller than
+    the word's own box: no height tells a small letter from its capital then."""
+    lines = [("ответ на вопрос о том, что было решено", "", "")]
+    image = _typed(lines)
+    paragraphs, _ = ocr.recognise(image, Settings(), 300)
+    page = Page(
+        document="d", number=1, width=image.shape[1], height=image.shape[0], dpi=300, paragraphs=paragraphs
+    )
+    misread = _as_read(page, {"том,": "Том,"})
+    word = next(w for w in misread.words if w.text == "Том,")
+    # A stamp's dark ink standing on the row either side of the word, from above the line to its foot.
+    stamped = image.copy()
+    top, foot = word.bbox.y1 - 3 * word.bbox.height, word.bbox.y1 - 4
+    stamped[top:foot, word.bbox.x0 - 300 : word.bbox.x0 - 10] = 0
+    stamped[top:foot, word.bbox.x1 + 10 : word.bbox.x1 + 300] = 0
+    assert layout.lower_raised_capitals(misread, image)[1] == 1
+    assert layout.lower_raised_capitals(misread, stamped) == (misread, 0)
