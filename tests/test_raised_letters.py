@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline import layout, lexicon, ocr
 from pipeline.config import Settings
 from pipeline.correct import Corrector
-from pipeline.model import Page
+from pipeline.model import BBox, Page, Word
 
 TYPEWRITER = "/usr/share/fonts/truetype/paratype/PTM55F.ttf"
 # (before, the raised letter, after): each line as typed, one key struck 9 px high.
@@ -191,20 +191,14 @@ def test_a_small_letter_typed_on_the_line_but_read_as_its_capital_is_lowered():
 
 
 def test_small_letters_measured_taller_than_the_word_leave_it_as_read():
-    """A stamp's or a note's ink on the row makes the small letters round a word measure taller than
-    the word's own box: no height tells a small letter from its capital then."""
-    lines = [("ответ на вопрос о том, что было решено", "", "")]
-    image = _typed(lines)
-    paragraphs, _ = ocr.recognise(image, Settings(), 300)
-    page = Page(
-        document="d", number=1, width=image.shape[1], height=image.shape[0], dpi=300, paragraphs=paragraphs
-    )
-    misread = _as_read(page, {"том,": "Том,"})
-    word = next(w for w in misread.words if w.text == "Том,")
-    # A stamp's dark ink standing on the row either side of the word, from above the line to its foot.
-    stamped = image.copy()
-    top, foot = word.bbox.y1 - 3 * word.bbox.height, word.bbox.y1 - 4
-    stamped[top:foot, word.bbox.x0 - 300 : word.bbox.x0 - 10] = 0
-    stamped[top:foot, word.bbox.x1 + 10 : word.bbox.x1 + 300] = 0
-    assert layout.lower_raised_capitals(misread, image)[1] == 1
-    assert layout.lower_raised_capitals(misread, stamped) == (misread, 0)
+    """A stamp's ink on the row (a ring's arc over the line) makes the columns round a word start high:
+    the small letters then measure taller than the word's own box, and any glyph of the word as tall as
+    them. No height tells a small letter from its capital there: the capital stays."""
+    width, baseline = 800, 60
+    columns = np.ones(width, bool)
+    feet = np.full(width, baseline)
+    word = Word("Политбюро", BBox(300, 20, 300 + 9 * 24, 62), 95.0)  # 42 px high, 24 px a letter
+    for ink_top, expected in ((42, True), (10, False)):  # small letters 19 px high, or 51 px on a stamp
+        tops = np.full(width, ink_top)
+        tops[300:324] = ink_top - 2  # the first glyph as tall as the letters round it
+        assert layout._raised_small((columns, tops, feet, 0), word, 0) is expected
