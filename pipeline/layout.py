@@ -163,10 +163,12 @@ FOLIO_PIECE_GAP = 0.06  # inches: pieces of one written number read as words are
 PAGE_NUMBER = re.compile(r"^[-–—_=]{0,3}\s*\d{1,4}\s*[-–—_=]{0,3}$")
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
 OVERTYPE_LETTERS = set("хxжкяХXЖКЯ")  # what Tesseract makes of letters typed over with х
-OVERTYPE_CONF = 80.0  # ... read less surely than this
-OVERTYPE_DENSITY = 1.25  # ... with this many times the ink of the line's typical word
+# ... read less surely than this (on a faint carbon the crosses are thin and a jumble may read 80-89:
+# `кязываякя` 83, `явяяехкя` 87 on tune carbons 4300-4339, taking 1.2-1.4 times its neighbours' ink)
+OVERTYPE_CONF = 90.0
+OVERTYPE_DENSITY = 1.2  # ... with this many times the ink of the line's typical word
 OVERTYPE_FEW_SHARE = 0.25  # ... or only this share of its letters read as crosses (two or more) ...
-OVERTYPE_FEW_DENSITY = 1.4  # ... and this many times the ink
+OVERTYPE_FEW_DENSITY = 1.35  # ... and this many times the ink
 ROMAN_LOOKALIKES = set("XХIІVУТLCСМMП1l")
 TABLE_ROW = re.compile(r"^\s*\d{1,4}[.)]\s*\S")
 
