@@ -124,11 +124,12 @@ EDGE_ROWS = 0.05  # share of the page's height at its top and bottom where its e
 EDGE_ROW_CONF = 30.0  # ... as a line whose words' median confidence is under this (no type reads so)
 # Small letters whose capital has the same shape: a typewriter key struck above the line reads as the
 # capital. Such a first letter is lowered when its glyph is no taller than RAISED_HEIGHT times the small
-# letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20) and its foot stands
-# RAISED_FOOT of that height above their baseline (capitals: 0.04 or less, 19 in 20).
+# letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20; 1.32 or more, 95 in 100
+# of 353 on tune carbons 4300-4339) and its foot stands on or above their baseline (RAISED_FOOT: a
+# small letter typed on the line and read as its capital takes the small letters' height as well).
 SAME_SHAPE_CAPITALS = set("ВГЖЗИЙКЛМНОПСТХЧШЬЫЪЭЮЯ")
 RAISED_HEIGHT = (0.85, 1.2)
-RAISED_FOOT = 0.06
+RAISED_FOOT = -0.06
 RAISED_AROUND = 8  # letters each side of it whose ink gives the small letters' height and baseline
 
 SECRECY = re.compile(
@@ -162,10 +163,12 @@ FOLIO_PIECE_GAP = 0.06  # inches: pieces of one written number read as words are
 PAGE_NUMBER = re.compile(r"^[-–—_=]{0,3}\s*\d{1,4}\s*[-–—_=]{0,3}$")
 STRUCK_LETTERS = set("хxХX")  # typed over a word: `ххххх`, or the word's letters showing through the x's
 OVERTYPE_LETTERS = set("хxжкяХXЖКЯ")  # what Tesseract makes of letters typed over with х
-OVERTYPE_CONF = 80.0  # ... read less surely than this
-OVERTYPE_DENSITY = 1.25  # ... with this many times the ink of the line's typical word
+# ... read less surely than this (on a faint carbon the crosses are thin and a jumble may read 80-89:
+# `кязываякя` 83, `явяяехкя` 87 on tune carbons 4300-4339, taking 1.2-1.4 times its neighbours' ink)
+OVERTYPE_CONF = 90.0
+OVERTYPE_DENSITY = 1.2  # ... with this many times the ink of the line's typical word
 OVERTYPE_FEW_SHARE = 0.25  # ... or only this share of its letters read as crosses (two or more) ...
-OVERTYPE_FEW_DENSITY = 1.4  # ... and this many times the ink
+OVERTYPE_FEW_DENSITY = 1.35  # ... and this many times the ink
 ROMAN_LOOKALIKES = set("XХIІVУТLCСМMП1l")
 TABLE_ROW = re.compile(r"^\s*\d{1,4}[.)]\s*\S")
 
@@ -2109,7 +2112,9 @@ def _line_ink(image: np.ndarray, box: BBox) -> tuple[np.ndarray, np.ndarray, np.
         empty = np.zeros(0, np.int64)
         return empty.astype(bool), empty, empty, x0
     level, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ink = crop < level
+    # At or under Otsu's level is ink, as cv2.threshold parts it: on a page cleaned to ink and paper the
+    # level is the ink's own (0), and `crop < level` would find no ink on the line at all.
+    ink = crop <= level
     tops = np.argmax(ink, axis=0)
     feet = ink.shape[0] - 1 - np.argmax(ink[::-1], axis=0)
     return ink.any(axis=0), tops, feet, x0
@@ -2134,7 +2139,8 @@ def _raised_small(line_ink: tuple[np.ndarray, np.ndarray, np.ndarray, int], word
         return False
     baseline, x_top = float(np.median(feet[around])), float(np.median(tops[around]))
     small = baseline - x_top + 1
-    if small < 8:
+    # Small letters taller than the word's own box were measured on other ink (a stamp on the row).
+    if small < 8 or small > word.bbox.height:
         return False
     top, foot = int(tops[glyph].min()), int(feet[glyph].max())
     height = (foot - top + 1) / small

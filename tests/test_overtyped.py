@@ -91,3 +91,20 @@ def test_a_typed_over_word_read_with_only_two_crosses_is_found_by_its_ink():
     ink[15:35, 25:700:2] = True
     plain = _line(["разложения", "положения", "также", "языком", "кажется"], conf=60.0)
     assert not any(layout._overtyped(w, plain, _found(ink)) for w in plain.words)
+
+
+def test_a_faint_carbon_s_typed_over_word_read_fairly_surely_is_typed_over():
+    """On a faint carbon the crosses are thin: the word holds a little more ink than its neighbours
+    (1.2-1.4 times on the tune carbons) and Tesseract may read its jumble at 80-90 (`кязываякя` 83)."""
+    ink = np.zeros((60, 800), bool)
+    for i in range(5):
+        ink[15:35, 25 + 120 * i : 110 + 120 * i : 4] = True  # ordinary words: a quarter of the box inked
+    ink[15:35, 265:350:3] = True  # the third word: a third, 1.3 times as much
+    line = _line(["слово", "слово", "кажехсях", "слово", "слово"], conf=85.0)
+    assert layout._overtyped(line.words[2], line, _found(ink))
+    # Read at 90 or more, or with no more ink than the rest, it is a word.
+    sure = _line(["слово", "слово", "кажехсях", "слово", "слово"], conf=92.0)
+    assert not layout._overtyped(sure.words[2], sure, _found(ink))
+    ink[15:35, 265:350] = False
+    ink[15:35, 265:350:4] = True
+    assert not layout._overtyped(line.words[2], line, _found(ink))

@@ -4,6 +4,8 @@ rendered text."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -11,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline import layout, lexicon, ocr
 from pipeline.config import Settings
 from pipeline.correct import Corrector
-from pipeline.model import Page
+from pipeline.model import BBox, Page, Word
 
 TYPEWRITER = "/usr/share/fonts/truetype/paratype/PTM55F.ttf"
 # (before, the raised letter, after): each line as typed, one key struck 9 px high.
@@ -140,3 +142,63 @@ def test_capitals_typed_on_the_line_stay_capitals():
     )
     assert [w.text for w in page.words] == " ".join(t for t, _, _ in typed).split()
     assert layout.lower_raised_capitals(page, image) == (page, 0)
+
+
+def test_a_first_letter_struck_above_the_line_is_lowered_on_a_page_cleaned_to_ink_and_paper():
+    """On a page the cleaning left as ink (0) and paper (255) Otsu's level is the ink's own: the line's
+    ink is what lies at or under it."""
+    image = np.where(_typed(RAISED_FIRST) < 128, 0, 255).astype(np.uint8)
+    paragraphs, _ = ocr.recognise(image, Settings(), 300)
+    page = Page(
+        document="d", number=1, width=image.shape[1], height=image.shape[0], dpi=300, paragraphs=paragraphs
+    )
+    truth = " ".join(b + k + a for b, k, a in RAISED_FIRST).split()
+    read = [w.text for w in page.words]
+    assert sum(a != b for a, b in zip(read, truth, strict=True)) >= 3, read
+    lowered, _ = layout.lower_raised_capitals(page, image)
+    assert [w.text for w in lowered.words] == truth
+
+
+def _as_read(page: Page, capitals: dict[str, str]) -> Page:
+    """The page with some words read otherwise (a small first letter taken for its capital)."""
+
+    def line(ln):
+        return dataclasses.replace(
+            ln, words=tuple(dataclasses.replace(w, text=capitals.get(w.text, w.text)) for w in ln.words)
+        )
+
+    paragraphs = tuple(
+        dataclasses.replace(p, lines=tuple(line(ln) for ln in p.lines)) for p in page.paragraphs
+    )
+    return dataclasses.replace(page, paragraphs=paragraphs)
+
+
+def test_a_small_letter_typed_on_the_line_but_read_as_its_capital_is_lowered():
+    """A small first letter on the line, as tall as the small letters round it, read as its capital (as
+    Tesseract reads a faint carbon's `т`, `п`, `в` now and then) is small; a capital typed on the line,
+    taller, stays."""
+    lines = [("ответ на вопрос о том, что было решено", "", ""), ("и в Политбюро, и в Коминтерне", "", "")]
+    image = _typed(lines)
+    paragraphs, _ = ocr.recognise(image, Settings(), 300)
+    page = Page(
+        document="d", number=1, width=image.shape[1], height=image.shape[0], dpi=300, paragraphs=paragraphs
+    )
+    truth = " ".join(t for t, _, _ in lines).split()
+    assert [w.text for w in page.words] == truth
+    misread = _as_read(page, {"том,": "Том,", "вопрос": "Вопрос"})
+    lowered, count = layout.lower_raised_capitals(misread, image)
+    assert [w.text for w in lowered.words] == truth and count == 2
+
+
+def test_small_letters_measured_taller_than_the_word_leave_it_as_read():
+    """A stamp's ink on the row (a ring's arc over the line) makes the columns round a word start high:
+    the small letters then measure taller than the word's own box, and any glyph of the word as tall as
+    them. No height tells a small letter from its capital there: the capital stays."""
+    width, baseline = 800, 60
+    columns = np.ones(width, bool)
+    feet = np.full(width, baseline)
+    word = Word("Политбюро", BBox(300, 20, 300 + 9 * 24, 62), 95.0)  # 42 px high, 24 px a letter
+    for ink_top, expected in ((42, True), (10, False)):  # small letters 19 px high, or 51 px on a stamp
+        tops = np.full(width, ink_top)
+        tops[300:324] = ink_top - 2  # the first glyph as tall as the letters round it
+        assert layout._raised_small((columns, tops, feet, 0), word, 0) is expected
