@@ -1663,8 +1663,11 @@ def apply(
     per_clean = float(np.sqrt(abs(np.linalg.det(np.array(page.transform, float)[:, :2])))) or 1.0
     ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi, min(1.0, per_clean))
     # Lines read again under a stamp may have put a paragraph's box above the text it was read after;
-    # round a stamp a paragraph may run over rows another one holds.
-    body = dataclasses.replace(page, paragraphs=ocr.top_down(split_interleaved(kept_paragraphs)))
+    # round a stamp a paragraph may run over rows another one holds. On two columns, the columns are
+    # put in order again now that the stamp's words are out: read across the gutter, they made a
+    # heading of it for the OCR stage, and the lines read again round it went in Tesseract's order.
+    paragraphs = ocr.columns_apart(split_interleaved(kept_paragraphs), page.width)
+    body = dataclasses.replace(page, paragraphs=ocr.top_down(paragraphs))
     furniture_boxes = [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")]
     body = fill_row_gaps(join_cut_rows(body, furniture_boxes), furniture_boxes)
     # Before the zones are made, so that their text is the page's.
