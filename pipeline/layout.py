@@ -1923,11 +1923,17 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
             top, bottom = max(left.bbox.y0, right.bbox.y0), min(left.bbox.y1, right.bbox.y1)
             if bottom - top < ROW_SHARE * min(left.bbox.height, right.bbox.height):
                 continue
-            # The paper between them and the words either side of it, give or take a row's height:
-            # Tesseract reads a stamp's stroke, or the letters beside it, as a word of its own (`о утем`
-            # for `осуществить это путем`), and a grey stamp's box may fall short of its ring.
+            # The paper between them, and past a stroke read as a letter beside it give or take a row's
+            # height: Tesseract reads a stamp's stroke, or the letter beside it, as a word of its own
+            # (`о утем` for `осуществить это путем`), and a grey stamp's box may fall short of its ring.
             reach = bottom - top
-            gap = BBox(left.words[-1].bbox.x0 - reach, top, right.words[0].bbox.x1 + reach, bottom)
+            last, first = left.words[-1], right.words[0]
+            gap = BBox(
+                last.bbox.x0 - reach if len(_letters(last.text)) <= 2 else left.bbox.x1,
+                top,
+                first.bbox.x1 + reach if len(_letters(first.text)) <= 2 else right.bbox.x0,
+                bottom,
+            )
             if not any(
                 min(gap.x1, f.x1) >= max(gap.x0, f.x0) and min(gap.y1, f.y1) > max(gap.y0, f.y0)
                 for f in furniture
