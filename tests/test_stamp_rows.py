@@ -81,6 +81,11 @@ def test_pieces_join_when_a_stroke_beside_the_stamp_was_read_as_a_letter():
     far = [_line(300, 800, 1000 + 80 * k, f"лево{k} начало{k}") for k in range(3)]
     page = _page([[_line(1410, 2100, 1000 + 80 * k, f"конец{k} право{k}") for k in range(3)], far])
     assert layout.join_cut_rows(page, [BBox(1900, 980, 1950, 1300)]) == page  # no stamp by the cut
+    # A word read in the margin before a row whose first word, a whole word, a stamp lies on: no cut.
+    note = [_line(150, 230, 1000 + 80 * k, f"нет{k}") for k in range(3)]
+    rows = [_line(400, 2100, 1000 + 80 * k, f"занимать{k} печатный{k} лист{k}") for k in range(3)]
+    page = _page([note, rows])
+    assert layout.join_cut_rows(page, [BBox(560, 980, 1000, 1300)]) == page
 
 
 def test_rows_cut_by_a_grey_stamp_below_a_table_are_read_in_their_order(tests_words, tmp_path):
