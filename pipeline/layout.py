@@ -1703,8 +1703,11 @@ def apply(
     per_clean = float(np.sqrt(abs(np.linalg.det(np.array(page.transform, float)[:, :2])))) or 1.0
     ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi, min(1.0, per_clean))
     # Lines read again under a stamp may have put a paragraph's box above the text it was read after;
-    # round a stamp a paragraph may run over rows another one holds.
-    body = dataclasses.replace(page, paragraphs=ocr.top_down(split_interleaved(kept_paragraphs)))
+    # round a stamp a paragraph may run over rows another one holds. On two columns, the columns are
+    # put in order again now that the stamp's words are out: read across the gutter, they made a
+    # heading of it for the OCR stage, and the lines read again round it went in Tesseract's order.
+    paragraphs = ocr.columns_apart(split_interleaved(kept_paragraphs), page.width)
+    body = dataclasses.replace(page, paragraphs=ocr.top_down(paragraphs))
     furniture_boxes = [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")]
     body = fill_row_gaps(join_cut_rows(body, furniture_boxes), furniture_boxes)
     # Before the zones are made, so that their text is the page's.
@@ -1749,7 +1752,14 @@ def reread_under_stamps(
     # which the page's layout analysis reads as a jumble or drops with the stamp.
     # Every 8th pixel each way tells a grey page from ink and paper as well as all do, 60 times faster.
     grey_page = image is not None and _grey_crops([image[::8, ::8]]) is not None
-    stamps = [r for r in found.regions if r.type == "stamp" and (grey_page or not r.ink_removed)]
+    # Grey writing, or a grey stamp's pieces taken for writing, cross type as a grey stamp does: the lines
+    # through it are read again too (not on a page cleaned to grey, whose writing is as dark as its type).
+    stamps = [
+        r
+        for r in found.regions
+        if (r.type == "stamp" and (grey_page or not r.ink_removed))
+        or (r.type == "handwriting" and not grey_page and not r.ink_removed)
+    ]
     if not stamps:
         return page, 0.0
     targets: list[tuple[int, int, BBox]] = []  # paragraph, line, box read again
@@ -1953,7 +1963,17 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
             top, bottom = max(left.bbox.y0, right.bbox.y0), min(left.bbox.y1, right.bbox.y1)
             if bottom - top < ROW_SHARE * min(left.bbox.height, right.bbox.height):
                 continue
-            gap = BBox(left.bbox.x1, top, right.bbox.x0, bottom)
+            # The paper between them, and past a stroke read as a letter beside it give or take a row's
+            # height: Tesseract reads a stamp's stroke, or the letter beside it, as a word of its own
+            # (`о утем` for `осуществить это путем`), and a grey stamp's box may fall short of its ring.
+            reach = bottom - top
+            last, first = left.words[-1], right.words[0]
+            gap = BBox(
+                last.bbox.x0 - reach if len(_letters(last.text)) <= 2 else left.bbox.x1,
+                top,
+                first.bbox.x1 + reach if len(_letters(first.text)) <= 2 else right.bbox.x0,
+                bottom,
+            )
             if not any(
                 min(gap.x1, f.x1) >= max(gap.x0, f.x0) and min(gap.y1, f.y1) > max(gap.y0, f.y0)
                 for f in furniture
@@ -2352,7 +2372,14 @@ def _furniture_of(
 ) -> dict | None:
     """The furniture a word belongs to (an entry is added for folio / page number / struck), or None."""
     owner = _foreign_owner(word.bbox, found)
-    if owner:
+    # A word in small letters read surely on a line of type is that type, though its ink joined a piece
+    # taken for writing (a grey stamp's frame broken by its grain, a stroke across the line).
+    if owner and not (
+        found.regions[owner - 1].type == "handwriting"
+        and word.conf >= STAMP_KEEP_CONF
+        and _body_word(word.text)
+        and _line_of_type(line)
+    ):
         return furniture[owner - 1]
     larger = None
     for entry in furniture:

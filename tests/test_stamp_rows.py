@@ -66,6 +66,49 @@ def test_pieces_beside_a_stamp_join_their_rows_left_to_right():
     assert len(joined.paragraphs) == 1
 
 
+def test_pieces_join_when_a_stroke_beside_the_stamp_was_read_as_a_letter():
+    """Tesseract read a stamp's stroke left of the ring (or the first letter of a word it crosses) as a
+    word of the right piece (`о утем` for `осуществить это путем`), and a grey stamp's box may fall a
+    little short of its ring: the cut is by the stamp, give or take a row's height."""
+    left = [_line(300, 800, 1000 + 80 * k, f"лево{k} начало{k}") for k in range(3)]
+    right = []
+    for k in range(3):
+        rest = _line(1410, 2100, 1000 + 80 * k, f"конец{k} право{k}")
+        stroke = Word("о", BBox(960, 1000 + 80 * k, 985, 1040 + 80 * k), 90.0)
+        right.append(Line((stroke, *rest.words), BBox.enclosing([stroke.bbox, rest.bbox])))
+    joined = layout.join_cut_rows(_page([right, left]), [STAMP])
+    assert [ln.text for ln in joined.lines] == [f"лево{k} начало{k} о конец{k} право{k}" for k in range(3)]
+    far = [_line(300, 800, 1000 + 80 * k, f"лево{k} начало{k}") for k in range(3)]
+    page = _page([[_line(1410, 2100, 1000 + 80 * k, f"конец{k} право{k}") for k in range(3)], far])
+    assert layout.join_cut_rows(page, [BBox(1900, 980, 1950, 1300)]) == page  # no stamp by the cut
+    # A word read in the margin before a row whose first word, a whole word, a stamp lies on: no cut.
+    note = [_line(150, 230, 1000 + 80 * k, f"нет{k}") for k in range(3)]
+    rows = [_line(400, 2100, 1000 + 80 * k, f"занимать{k} печатный{k} лист{k}") for k in range(3)]
+    page = _page([note, rows])
+    assert layout.join_cut_rows(page, [BBox(560, 980, 1000, 1300)]) == page
+
+
+def test_rows_cut_by_a_grey_stamp_below_a_table_are_read_in_their_order(tests_words, tmp_path):
+    """Tune seed 4517: a grey table page with a grey round stamp over the rows below the table; each row
+    was read as its piece right of the ring, then its piece left of it, and a stroke of the ring read
+    as a letter kept the pieces of the second row apart (`о утем нападения` before the first row,
+    `старается` after it)."""
+    page = archival.render_page(tests_words, 4517, fontset="tune", page_type="table", grey=True)
+    rows = [
+        "попытка разрушить, т.е. ликвидировать партии, причем Корш",
+        "старается осуществить это путем нападения извне, а Рут Фишер и",
+    ]
+    assert all(row in page.text.splitlines() for row in rows)  # what this seed renders
+    path = archival.write_pages([page], tmp_path, "tests")[0]
+    settings = Settings(correct=False)
+    text = process_page(load_page(path, 1, settings), "p", settings).page.text
+    lines = text.splitlines()
+    second = next(k for k, ln in enumerate(lines) if "нападения" in ln)
+    assert "старается" in lines[second]
+    assert text.index("ликвидировать") < text.index("старается") < text.index("нападения")
+    assert _inversions(page.text, text) <= 1
+
+
 @pytest.mark.parametrize("stamp", [None, BBox(1000, 2000, 1400, 2300)])
 def test_no_stamp_in_the_gap_leaves_the_pieces_apart(stamp):
     left = [_line(300, 990, 1000 + 80 * k, f"лево{k} начало{k}") for k in range(3)]
