@@ -378,3 +378,23 @@ def test_a_typed_lines_marks_are_stripped_and_a_word_of_marks_alone_keeps_only_i
     assert [len(ln.words) for ln in read[0].lines] == [len(texts), 2]  # every box stays
     assert read[0].lines[0].text.split()[:5] == ["стараясь", "таким", "образом", "в", "замазать"]
     assert read[0].lines[1].text == ""
+
+
+def test_a_faint_carbon_whose_bed_passes_the_small_copys_test_is_not_thresholded_away(
+    tests_words, tmp_path, monkeypatch
+):
+    """Tune seed 4437, grey: a faint carbon (ink 179, paper 251) on a dark bed that the small copy's
+    test lets stay. At full size, smoothed, one threshold over the page with its bed part the bed and
+    a black note from everything else, and the type went with the paper (99 % CER)."""
+    page = archival.render_page(tests_words, 4437, fontset="tune", page_type="carbon", grey=True)
+    text, steps = _read(page, tmp_path / "checked")
+    assert steps["crop_borders"]["scanner_bed"] == "filled", steps["crop_borders"]
+    monkeypatch.setattr(
+        preprocess,
+        "_threshold_with_bed",
+        lambda filled, with_bed, plan: (preprocess.binarise_planned(with_bed, plan), True),
+    )
+    left_in, steps_left_in = _read(page, tmp_path / "left")
+    assert steps_left_in["crop_borders"]["scanner_bed"] == "measured without"
+    cer, cer_left_in = evaluate.score(page.text, text).cer, evaluate.score(page.text, left_in).cer
+    assert cer < 0.05 and cer_left_in > 0.5, (cer, cer_left_in)
