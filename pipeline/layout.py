@@ -1752,14 +1752,7 @@ def reread_under_stamps(
     # which the page's layout analysis reads as a jumble or drops with the stamp.
     # Every 8th pixel each way tells a grey page from ink and paper as well as all do, 60 times faster.
     grey_page = image is not None and _grey_crops([image[::8, ::8]]) is not None
-    # Grey writing, or a grey stamp's pieces taken for writing, cross type as a grey stamp does: the lines
-    # through it are read again too (not on a page cleaned to grey, whose writing is as dark as its type).
-    stamps = [
-        r
-        for r in found.regions
-        if (r.type == "stamp" and (grey_page or not r.ink_removed))
-        or (r.type == "handwriting" and not grey_page and not r.ink_removed)
-    ]
+    stamps = [r for r in found.regions if r.type == "stamp" and (grey_page or not r.ink_removed)]
     if not stamps:
         return page, 0.0
     targets: list[tuple[int, int, BBox]] = []  # paragraph, line, box read again
@@ -2372,14 +2365,7 @@ def _furniture_of(
 ) -> dict | None:
     """The furniture a word belongs to (an entry is added for folio / page number / struck), or None."""
     owner = _foreign_owner(word.bbox, found)
-    # A word in small letters read surely on a line of type is that type, though its ink joined a piece
-    # taken for writing (a grey stamp's frame broken by its grain, a stroke across the line).
-    if owner and not (
-        found.regions[owner - 1].type == "handwriting"
-        and word.conf >= STAMP_KEEP_CONF
-        and _body_word(word.text)
-        and _line_of_type(line)
-    ):
+    if owner:
         return furniture[owner - 1]
     larger = None
     for entry in furniture:

@@ -442,18 +442,3 @@ def test_a_column_broken_by_a_stamp_in_the_gutter_is_read_before_the_next_column
     first_right = right["text"].splitlines()[0]
     assert result.index(first_right) > result.index(last_left)
     assert evaluate.score(page.text, result).cer < 0.02
-
-
-def test_type_under_a_grey_stamp_taken_for_writing_is_read_without_its_ink(tmp_path, test_text):
-    """Tune seed 4509: a grey table page whose grey rectangular stamp over the text (`ПОДЛЕЖИТ ВОЗВРАТУ`)
-    was found only as pieces of writing: the lines through it were not read again (`Фтдельне Инв
-    ватдяТвся` for `отдельные примеры, когда вся`), and a word of type read surely whose ink joined a
-    piece (`выдающихся`) went out of the text with it."""
-    page = archival.render_page(test_text.split(), 4509, fontset="tune", page_type="table", grey=True)
-    assert any(z["text"].startswith("ПОДЛЕЖИТ ВОЗВРАТУ") for z in page.zones if z["type"] == "stamp")
-    under = _lines_under_stamps(page)
-    assert "сотни наиболее выдающихся фактов, нет надобности. Укажу только на" in under
-    text = _read_rendered(page, tmp_path)
-    assert "отдельные примеры, когда вся партия" in text
-    assert "наиболее выдающихся фактов" in text
-    assert evaluate.score(page.text, text).cer < 0.045
