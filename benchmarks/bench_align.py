@@ -33,6 +33,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline import align, corpus, lexicon, process, report, synth
+from pipeline.batch import code_identity
 from pipeline.config import Settings
 from pipeline.correct import Corrector
 from pipeline.ocr_files import _read_plain
@@ -174,8 +175,9 @@ def _draw_furniture(image: np.ndarray, marks: list[tuple[str, str, str]], seed: 
 
 def build_cases(split: str, lex) -> list[dict]:  # type: ignore[no-untyped-def]
     """Real archocr OCR of synthetic pages of one corpus split with furniture drawn on them, cached on
-    disk (OCR is the slow part): [{"page": Page, "truth": body text, "marks": [...], "seed": n}]."""
-    cache = OUT / "cache" / f"align-{split}-{min(SEEDS[split])}.pickle"
+    disk under the code's digest (OCR is the slow part; older code's pages are never reused):
+    [{"page": Page, "truth": body text, "marks": [...], "seed": n}]."""
+    cache = OUT / "cache" / f"align-{split}-{min(SEEDS[split])}-{code_identity()}.pickle"
     if cache.is_file():
         return pickle.loads(cache.read_bytes())
     documents = [
@@ -341,7 +343,7 @@ def archival(is_word, lex) -> dict:  # type: ignore[no-untyped-def]
     source = Path(os.environ.get("ARCHOCR_ARCHIVAL_SAMPLE", source))
     if not source.is_dir():
         source = Path("/work/shared/archival-sample")
-    cache = OUT / "cache" / "align-archival.pickle"
+    cache = OUT / "cache" / f"align-archival-{code_identity()}.pickle"
     if cache.is_file():
         pages = pickle.loads(cache.read_bytes())
     else:
