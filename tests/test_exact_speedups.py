@@ -120,28 +120,6 @@ def test_grey_crops_share_their_histograms_only_when_all_are_grey():
     assert np.array_equal(paper, layout._white_paper(grey)) and paper.max() == 255
 
 
-def _plain_flatten(grey: np.ndarray) -> np.ndarray:
-    small, scale = preprocess.downscale(grey, 600, exact=True)
-    kernel = max(3, int(round(min(small.shape[:2]) / 40)) | 1)
-    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
-    paper = cv2.GaussianBlur(paper, (0, 0), kernel / 2)
-    if scale < 1.0:
-        paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return cv2.divide(grey, np.maximum(paper, 1), scale=255)
-
-
-def test_flattening_without_the_pass_for_zeros_matches_the_plain_one():
-    rng = np.random.default_rng(5)
-    light = np.clip(rng.normal(200, 25, (1300, 917)), 0, 255).astype(np.uint8)
-    light[300:340, 100:800] = 20  # a line of type
-    dark_band = light.copy()
-    dark_band[:, :260] = 0  # black scanner bed: its paper is 0 and must be taken as 1
-    one = np.clip(rng.normal(2, 1, (700, 500)), 0, 255).astype(np.uint8)  # levels of 1 after blurring
-    colour = np.dstack([light, dark_band, np.roll(light, 50, axis=1)])
-    for grey in (light, dark_band, one, light[:500, :400], colour):
-        assert np.array_equal(preprocess.flatten_background(grey), _plain_flatten(grey))
-
-
 def test_in_place_speck_removal_gives_the_copy_s_page():
     rng = np.random.default_rng(3)
     page = np.where(rng.random((400, 500)) < 0.01, 0, 255).astype(np.uint8)

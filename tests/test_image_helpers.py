@@ -180,6 +180,18 @@ def test_flattening_floors_the_paper_at_one_as_numpy_did():
         assert np.array_equal(flat[:, :, channel], _numpy_flatten(image))
 
 
+def test_flattening_without_the_pass_for_zeros_matches_the_plain_one():
+    rng = np.random.default_rng(5)
+    light = np.clip(rng.normal(200, 25, (1300, 917)), 0, 255).astype(np.uint8)
+    light[300:340, 100:800] = 20  # a line of type
+    dark_band = light.copy()
+    dark_band[:, :260] = 0  # black scanner bed: its paper is 0 and must be taken as 1
+    one = np.clip(rng.normal(2, 1, (700, 500)), 0, 255).astype(np.uint8)  # levels of 1 after blurring
+    colour = np.dstack([light, dark_band, np.roll(light, 50, axis=1)])
+    for grey in (light, dark_band, one, light[:500, :400], colour):
+        assert np.array_equal(preprocess.flatten_background(grey), _numpy_flatten(grey))
+
+
 def test_lifting_dark_ink_raises_it_to_the_level_as_numpy_maximum():
     rng = np.random.default_rng(13)
     page = np.clip(rng.normal(235, 3, (800, 600)), 0, 255).astype(np.uint8)
