@@ -1764,6 +1764,7 @@ def reread_under_stamps(
     stamp_boxes = [r.bbox for r in stamps]
     frame = _column_frame(page, stamp_boxes)
     frames = _stamped_columns(page, stamp_boxes) if frame[0] >= frame[1] else None
+    word_boxes = np.array([(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for w in page.words], np.int64)
     for i, paragraph in enumerate(page.paragraphs):
         for j, line in enumerate(paragraph.lines):
             if len(line.words) < 2:
@@ -1771,9 +1772,11 @@ def reread_under_stamps(
             # On a page in two columns, the line's own column's edges.
             edges = frame if frames is None else frames[(line.bbox.x0 + line.bbox.x1) / 2 >= frames[2]]
             # Read surely already; on two columns, unless it stops short of its column's edge at a stamp
-            # (on one column a short line beside a stamp is as often a registration's or a signature's).
+            # (on one column a short line beside a stamp is as often a registration's or a signature's);
+            # on a grey page, unless its row leaves a gap under a stamp between two words of type.
             if min(w.conf for w in line.words) >= UNDER_STAMP_READ and not (
-                frames is not None and _cut_at_stamp(line.bbox, edges, stamp_boxes, half)
+                (frames is not None and _cut_at_stamp(line.bbox, edges, stamp_boxes, half))
+                or (grey_page and _gap_at_stamp(line, word_boxes, stamp_boxes, half))
             ):
                 continue
             middles = [(w.bbox.y0 + w.bbox.y1) / 2 for w in line.words]
@@ -2183,13 +2186,16 @@ def _type_only(crop: np.ndarray, share: float) -> np.ndarray:
 
 def _grey_crops(crops: list[np.ndarray]) -> list[np.ndarray] | None:
     """Each crop's histogram (np.bincount of its levels) when every crop is grey, not ink and paper;
-    else None (at the first that is not). The paper's level of a grey crop comes from the same counts."""
+    else None (at the first that is not). The paper's level of a grey crop comes from the same counts.
+    Grey is judged by what is not white: the cleaning's flattening makes a carbon's paper 255, and on a
+    page of wide margins most pixels are that paper (tune carbon 4923: 22 % of its pixels between the
+    two ends, yet grey), while ink and paper hold no level between 0 and 255 at all."""
     counts = []
     for crop in crops:
         if crop.ndim != 2:
             return None
         counts.append(np.bincount(crop.ravel(), minlength=256))
-        if not int(counts[-1][1:255].sum()) > 0.5 * crop.size:
+        if not int(counts[-1][1:255].sum()) > 0.5 * int(counts[-1][:255].sum()):
             return None
     return counts
 
@@ -2307,6 +2313,28 @@ def _cut_at_stamp(line: BBox, edges: tuple[int, int], stamps: list[BBox], half: 
     for gap in (BBox(edges[0], line.y0, line.x0, line.y1), BBox(line.x1, line.y0, edges[1], line.y1)):
         if gap.width > half and any(_overlap(gap, s) > 0 for s in stamps):
             return True
+    return False
+
+
+def _gap_at_stamp(line: Line, words: np.ndarray, stamps: list[BBox], half: float) -> bool:
+    """Whether the row of a line leaves a gap under a stamp between two of its words (`words`: the page's
+    word boxes, x0 y0 x1 y1): Tesseract reads the type either side of a stamp's strokes surely and
+    leaves out, without a sign, the words the strokes cross (`властно решать хозяйственные, военные
+    вопросы`: `и иные` under a frame), or reads the rest of the row past a ring as a line of its own.
+    The row's words are the line's and those of other lines whose middles lie within `half` of its
+    middle; a gap counts when it is wider than two `half`s (a word or more) and a stamp lies in it.
+    A short line beside a stamp with nothing of its row past it (a registration) leaves no gap."""
+    middle = ocr.line_middle(line)
+    row = words[np.abs((words[:, 1] + words[:, 3]) / 2 - middle) < half]
+    row = row[np.argsort(row[:, 0])]
+    if len(row) < 2:
+        return False
+    reach = np.maximum.accumulate(row[:, 2])[:-1]  # right end of what lies left of each word
+    for left, right in zip(reach, row[1:, 0], strict=True):
+        if right - left > 2 * half:
+            gap = BBox(int(left), int(middle - half), int(right), int(middle + half))
+            if any(_overlap(gap, s) > 0 for s in stamps):
+                return True
     return False
 
 
