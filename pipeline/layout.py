@@ -114,6 +114,10 @@ UNDER_STAMP_SURE = 70.0  # a line read again under a grey stamp replaces the fir
 UNDER_STAMP_GAIN = 3  # ... letters read at least this surely, by this many, and a higher mean confidence
 UNDER_STAMP_KEPT = 0.8  # ... or holds this share of the words it read surely, in order, and more letters
 UNDER_STAMP_MATCH = 80.0  # a word is held when its letters match some of the new reading's this well (0-100)
+STAMP_BESIDE_INK = 230  # grey (paper 255) under which a pixel beside the stamps is the type's ink ...
+STAMP_TYPE_DARK = 3.0  # ... whose percentile a stamp's stroke is darker than, inside the stamp's box
+STAMP_LEVEL_SIGMA = 3.0  # pixels: the stroke's own level is its mean over about this reach
+STAMP_MIN_PIXELS = 50  # fewer pixels of type beside the stamp, or of its strokes: the crop is left as it is
 ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lower one's height
 ROW_WIDE = 3.0  # the page's lines are this many times as wide as high (median) when they run across it
 GAP_SLACK = 4  # pixels a piece put into a gap of its row's line may overlap the words beside it
@@ -1827,7 +1831,12 @@ def reread_under_stamps(
         # A carbon copy read from its grey page: its stamp's ink is as dark as the type or darker, so no
         # cut between the two inks keeps the type alone; the line is read from the grey page on its own,
         # out of reach of the page's layout analysis, which took the stamp and the type for a picture.
-        crops = [_white_paper(c, n) for c, n in zip(cleaned, counts, strict=True)]
+        crops = [
+            _stamp_divided(
+                _white_paper(c, n), [s.shifted(-box.x0, -box.y0) for s in stamp_boxes if _overlap(box, s) > 0]
+            )
+            for c, n, (_, _, box) in zip(cleaned, counts, targets, strict=True)
+        ]
     else:
         greys = [read_crop(Region("stamp", "", box)) for _, _, box in targets]
         crops = [_type_only(g, level) for level in UNDER_STAMP_LEVELS for g in greys]
@@ -2198,6 +2207,35 @@ def _grey_crops(crops: list[np.ndarray]) -> list[np.ndarray] | None:
         if not int(counts[-1][1:255].sum()) > 0.5 * int(counts[-1][:255].sum()):
             return None
     return counts
+
+
+def _stamp_divided(crop: np.ndarray, stamps: list[BBox]) -> np.ndarray:
+    """A grey crop (its paper white) with the ink of a stamp darker than the type divided out where the
+    stamp's strokes lie (`stamps`: the stamps' boxes in the crop's frame). Inks mix as their
+    transmittances multiply, so where a stroke crosses a letter the pixel is darker than the stroke alone
+    and dividing by the stroke's own level leaves the letter (`при`, `внутрипартийного` under a ring's
+    strokes on tune carbon 4923), where painting the stroke with paper had taken the letter with it. The
+    stroke is what lies inside a stamp's box darker than the type's darkest ink beside it (its
+    STAMP_TYPE_DARK percentile, outside every stamp); its level, the stroke's own mean round each pixel
+    (a normalised Gaussian of STAMP_LEVEL_SIGMA pixels), since a stamp's inking is uneven."""
+    inside = np.zeros(crop.shape, bool)
+    for s in stamps:
+        inside[max(0, s.y0) : max(0, s.y1), max(0, s.x0) : max(0, s.x1)] = True
+    beside = crop[~inside]
+    ink = beside[beside < STAMP_BESIDE_INK]
+    if ink.size < STAMP_MIN_PIXELS or not inside.any():
+        return crop
+    stroke = (crop < np.percentile(ink, STAMP_TYPE_DARK)) & inside
+    if int(stroke.sum()) < STAMP_MIN_PIXELS:
+        return crop  # a stamp no darker than the type (a lifted one's traces): nothing to divide
+    weight = cv2.GaussianBlur(stroke.astype(np.float32), (0, 0), STAMP_LEVEL_SIGMA)
+    level = cv2.GaussianBlur(np.where(stroke, crop, 0).astype(np.float32), (0, 0), STAMP_LEVEL_SIGMA)
+    level /= np.maximum(weight, 1e-3)
+    # The stroke's soft edge too, a pixel round it: left, it reads as a letter's stroke.
+    zone = cv2.dilate(stroke.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    out = crop.copy()
+    out[zone] = np.clip(crop[zone] * (255.0 / np.maximum(level[zone], 1.0)), 0, 255).astype(np.uint8)
+    return out
 
 
 def _white_paper(crop: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:

@@ -486,3 +486,26 @@ def test_a_row_gap_under_a_stamp_is_told_from_a_line_ending_beside_one():
     for ln, stamps, gapped in ((cut, stamp, True), (short, stamp, False), (clear, [], False)):
         boxes = np.array([(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for w in ln.words], np.int64)
         assert layout._gap_at_stamp(ln, boxes, stamps, 25.0) is gapped
+
+
+def test_a_stamp_darker_than_the_type_is_divided_out_of_a_line_read_again(tmp_path, test_text):
+    """Tune seed 4939: a grey carbon copy, a rectangular registration stamp darker than the faint type
+    over the first line of the body. Read again from the cleaned grey with the stamp's strokes in it,
+    the line came out `как о. том уже 1` (its start lost in the strokes); with the strokes divided by
+    their own level, the letters they cross stay and the line reads nearly whole."""
+    page = archival.render_page(test_text.split(), 4939, fontset="tune", page_type="carbon", grey=True)
+    assert "партии, так как об этом уже говорилось выше. Еще раз: что" in page.text.splitlines()
+    assert "партии, так как об этом уже" in _read_rendered(page, tmp_path)
+
+
+def test_a_stamps_stroke_is_divided_out_and_the_letter_under_it_stays():
+    crop = np.full((40, 120), 255, np.uint8)
+    crop[10:30, 10:14] = 180  # a letter's stem beside the stamp: the type's ink
+    crop[10:30, 60:64] = 180  # the same stem under the stamp's stroke
+    crop[18:22, 40:110] = 120  # the stroke, darker than the type
+    crop[18:22, 60:64] = 120 * 180 // 255  # inks multiply where they cross
+    out = layout._stamp_divided(crop, [BBox(35, 0, 120, 40)])
+    assert out[20, 90] > 240  # the stroke alone is paper again
+    # The stem under it stays ink, fainter: the crossing darkens the stroke's measured level.
+    assert out[20, 62] < 225 and out[12, 62] == 180
+    assert np.array_equal(out[:, :35], crop[:, :35])  # nothing outside the stamp changes
