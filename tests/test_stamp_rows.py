@@ -243,7 +243,10 @@ def test_columns_and_specks_between_rows_cut_no_paragraph():
 
 def test_rows_round_a_stamp_on_a_grey_carbon_are_read_in_their_order(tests_words, tmp_path, monkeypatch):
     """Tune seed 3639: a grey carbon with a round stamp at the foot of its text; Tesseract makes one
-    paragraph of the rows above and below the row it reads with the stamp, and puts that row after."""
+    paragraph of the rows above and below the row it reads with the stamp, and puts that row after. Rows
+    read surely round a gap under a stamp are not read again here (`_gap_at_stamp`): read whole, they
+    leave split_interleaved nothing to do on this seed."""
+    monkeypatch.setattr(layout, "_gap_at_stamp", lambda *args: False)
     page = archival.render_page(tests_words, 3639, fontset="tune", page_type="carbon", grey=True)
     path = archival.write_pages([page], tmp_path, "tests")[0]
     settings = Settings(correct=False)
