@@ -1831,9 +1831,11 @@ def reread_under_stamps(
         # A carbon copy read from its grey page: its stamp's ink is as dark as the type or darker, so no
         # cut between the two inks keeps the type alone; the line is read from the grey page on its own,
         # out of reach of the page's layout analysis, which took the stamp and the type for a picture.
+        # A lifted coloured stamp's traces are lighter than its ink was: only stamps left on the page.
+        dark_stamps = [r.bbox for r in stamps if not r.ink_removed]
         crops = [
             _stamp_divided(
-                _white_paper(c, n), [s.shifted(-box.x0, -box.y0) for s in stamp_boxes if _overlap(box, s) > 0]
+                _white_paper(c, n), [s.shifted(-box.x0, -box.y0) for s in dark_stamps if _overlap(box, s) > 0]
             )
             for c, n, (_, _, box) in zip(cleaned, counts, targets, strict=True)
         ]
