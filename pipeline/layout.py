@@ -1768,7 +1768,9 @@ def reread_under_stamps(
     stamp_boxes = [r.bbox for r in stamps]
     frame = _column_frame(page, stamp_boxes)
     frames = _stamped_columns(page, stamp_boxes) if frame[0] >= frame[1] else None
-    word_boxes = np.array([(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for w in page.words], np.int64)
+    word_boxes = np.array(
+        [(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for w in page.words], np.int64
+    ).reshape(-1, 4)
     for i, paragraph in enumerate(page.paragraphs):
         for j, line in enumerate(paragraph.lines):
             if len(line.words) < 2:
@@ -2215,8 +2217,9 @@ def _stamp_divided(crop: np.ndarray, stamps: list[BBox]) -> np.ndarray:
     """A grey crop (its paper white) with the ink of a stamp darker than the type divided out where the
     stamp's strokes lie (`stamps`: the stamps' boxes in the crop's frame). Inks mix as their
     transmittances multiply, so where a stroke crosses a letter the pixel is darker than the stroke alone
-    and dividing by the stroke's own level leaves the letter (`при`, `внутрипартийного` under a ring's
-    strokes on tune carbon 4923), where painting the stroke with paper had taken the letter with it. The
+    and dividing by the stroke's own level leaves the letter (tune carbon 4939's first line under a
+    registration stamp, read `как о. том уже 1` with the strokes in, reads whole), where painting the
+    stroke with paper had taken the letter with it. The
     stroke is what lies inside a stamp's box darker than the type's darkest ink beside it (its
     STAMP_TYPE_DARK percentile, outside every stamp); its level, the stroke's own mean round each pixel
     (a normalised Gaussian of STAMP_LEVEL_SIGMA pixels), since a stamp's inking is uneven."""
