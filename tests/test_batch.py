@@ -2,6 +2,8 @@
 a killed worker (its scratch image removed), a killed run started again, Tesseract crashing or hanging
 on a page. More faults of a bad inbox or a bad night: tests/test_reliability_batch.py."""
 
+import ctypes
+import ctypes.util
 import json
 import os
 import signal
@@ -14,7 +16,7 @@ import psutil
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline import synth
+from pipeline import batch, synth
 
 from .conftest import ROOT, archocr, load_json
 
@@ -202,3 +204,41 @@ def test_local_workers_keep_glibc_malloc_defaults_and_a_run_leaves_no_dask_varia
         os.environ.clear()
         os.environ.update(before)
     assert list(malloc.values()) == [None] and list(omp.values()) == ["1"]  # Dask's other settings stay
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def test_a_page_sized_block_comes_from_the_heap_not_a_fresh_mapping():
+    """After keep_freed_memory, a block the size of a float copy of a page is not mapped on its own
+    (glibc counts such mappings in mallinfo2's hblkhd), so freeing it keeps its memory for the next."""
+    if not batch.keep_freed_memory():
+        pytest.skip("the C library has no mallopt (not glibc)")
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    if not hasattr(libc, "mallinfo2"):
+        pytest.skip("glibc before 2.33 has no mallinfo2")
+    libc.mallinfo2.restype = _MallInfo2
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, (ctypes.c_size_t,)
+    libc.free.argtypes = (ctypes.c_void_p,)
+    mapped = libc.mallinfo2().hblkhd
+    block = libc.malloc(100 * 2**20)
+    try:
+        assert block
+        assert libc.mallinfo2().hblkhd == mapped
+    finally:
+        libc.free(block)
