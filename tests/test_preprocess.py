@@ -304,3 +304,15 @@ def test_a_lit_faint_page_keeps_its_type_under_one_threshold_once_deskewed():
     assert cleaned.plan is not None and cleaned.plan.threshold == "grey"
     under = _under_otsu(cleaned.image, np.ones(cleaned.image.shape, bool))
     assert 0.8 < under / (typed > 0).mean() < 1.25
+
+
+def test_dark_bands_along_the_sheets_edge_do_not_hide_a_faint_type_from_the_lift():
+    # A faint carbon with a black note (0.6 % of the page) and a dark band along its right edge (0.7 %,
+    # a lit sheet flattened beside a brighter lid): together they are over the 1 % under which dark ink
+    # is too little to be the type, yet the band is no type. Lifted, one threshold keeps the type.
+    image, typed = _faint_typed_page(0.0)
+    image[2000:2100, 200:460] = 40  # the note
+    image[:, -12:] = 120  # the band, reaching the edge
+    lifted, level = preprocess.lift_dark_minority(image)
+    assert level is not None and 40 < level < 238
+    assert _under_otsu(lifted, typed) > 0.95
