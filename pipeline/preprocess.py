@@ -427,43 +427,17 @@ def _rot90_matrix(degrees_clockwise: int, w: int, h: int) -> np.ndarray:
     return np.eye(3)
 
 
-def deskew(grey: np.ndarray, angle: float, fill: int | None = 255) -> tuple[np.ndarray, np.ndarray]:
-    """Rotate by `angle` degrees (counter-clockwise positive) on a canvas that keeps every corner, its
-    corners filled with `fill` or, when None, with the image's edge drawn out. Returns the image and the
-    3x3 matrix from input to output pixels."""
+def deskew(grey: np.ndarray, angle: float, fill: int = 255) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate by `angle` degrees (counter-clockwise positive) on a canvas that keeps every corner.
+    Returns the image and the 3x3 matrix from input to output pixels."""
     h, w = grey.shape
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
     new_w, new_h = int(round(h * sin + w * cos)), int(round(h * cos + w * sin))
     matrix[0, 2] += new_w / 2 - w / 2
     matrix[1, 2] += new_h / 2 - h / 2
-    if fill is None:
-        out = cv2.warpAffine(
-            grey, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-    else:
-        out = cv2.warpAffine(grey, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderValue=fill)
+    out = cv2.warpAffine(grey, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderValue=fill)
     return out, np.vstack([matrix, [0, 0, 1]])
-
-
-EDGE_ROWS_MEASURED = 8  # pixels: the rows (columns) along each edge whose mean stands for it ...
-EDGE_SMOOTHING = 101  # ... averaged over this many pixels along it (grain and specks out, light kept)
-
-
-def _edges_smoothed(grey: np.ndarray) -> np.ndarray:
-    """A copy of `grey` whose outermost rows and columns are the page's edge without its grain: the
-    mean of the rows (columns) next to it, averaged along it. Drawn out into a deskew's corners, they
-    carry on the paper's level and its light, and no streak."""
-    out = grey.copy()
-    band = min(EDGE_ROWS_MEASURED, *grey.shape)
-    along = (EDGE_SMOOTHING, 1)
-    for row, rows in ((0, grey[:band]), (-1, grey[-band:])):
-        line = cv2.reduce(rows, 0, cv2.REDUCE_AVG, dtype=cv2.CV_32F)
-        out[row, :] = np.round(cv2.blur(line, along)).astype(np.uint8)[0]
-    for col, cols in ((0, grey[:, :band]), (-1, grey[:, -band:])):
-        line = cv2.reduce(cols, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)
-        out[:, col] = np.round(cv2.blur(line, along[::-1])).astype(np.uint8)[:, 0]
-    return out
 
 
 def binarise(grey: np.ndarray, method: str, dpi: int) -> np.ndarray:
@@ -910,12 +884,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
         angle = typed if abs(typed - angle) >= EDGE_BAND_SKEW else angle
     paper = int(level_percentile(small, 90) if small_paper is None else small_paper)
     if abs(angle) >= 0.05:
-        # The corners carry on the page's own edge, smoothed: filled with the paper's level, they were
-        # brighter than a page lit unevenly beside them, the flattening took them for its paper there
-        # and left a dark band along them that one threshold over a faint page found instead of the
-        # type (tune carbon 5333: 92 % CER, the type's ink measured at 205 from the band). Drawn out
-        # as it is, the edge's grain made streaks that Tesseract read on a faint page (test carbon 236).
-        grey, forward = deskew(_edges_smoothed(grey), angle, fill=None)
+        grey, forward = deskew(grey, angle, fill=paper)
         to_source = to_source @ np.linalg.inv(forward)
     else:
         angle = 0.0

@@ -270,25 +270,6 @@ def _under_otsu(image: np.ndarray, where: np.ndarray) -> float:
     return float((image[where] <= level).mean())
 
 
-def test_a_lit_faint_page_keeps_its_type_under_one_threshold_once_deskewed():
-    # A faint carbon lying 2 degrees askew and lit from the right (its left edge at 0.62 of the light):
-    # the corners the deskew adds carry on the page's own edge, so the flattening sees no paper brighter
-    # than the page beside them and leaves no dark band there for one threshold over the page (as
-    # Tesseract puts it on a grey page) to find instead of the type (tune carbon 5333: 92 % CER).
-    typed = np.zeros((3300, 2500), np.uint8)
-    for i, row in enumerate(range(300, 3000, 70)):
-        cv2.putText(
-            typed, f"faint carbon line {i} abcdefghijklmn", (200, row), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 255, 4
-        )
-    typed = preprocess.deskew(typed, 2.0, fill=0)[0]
-    light = np.linspace(0.62, 1.0, typed.shape[1])[None, :]
-    image = np.where(typed > 0, 238.0, 254.0) * light + np.random.default_rng(3).normal(0, 1.5, typed.shape)
-    cleaned = preprocess.clean(np.clip(image, 0, 255).astype(np.uint8), 300, Settings())
-    assert cleaned.plan is not None and cleaned.plan.threshold == "grey"
-    under = _under_otsu(cleaned.image, np.ones(cleaned.image.shape, bool))
-    assert 0.8 < under / (typed > 0).mean() < 1.25
-
-
 def test_dark_bands_along_the_sheets_edge_do_not_hide_a_faint_type_from_the_lift():
     # A faint carbon with a black note (0.6 % of the page) and a dark band along its right edge (0.7 %,
     # a lit sheet flattened beside a brighter lid): together they are over the 1 % under which dark ink
