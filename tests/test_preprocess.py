@@ -280,3 +280,20 @@ def test_dark_bands_along_the_sheets_edge_do_not_hide_a_faint_type_from_the_lift
     lifted, level = preprocess.lift_dark_minority(image)
     assert level is not None and 40 < level < 238
     assert _under_otsu(lifted, typed) > 0.95
+
+
+def test_dark_specks_that_pull_otsu_under_a_faint_type_are_lifted():
+    # Specks on 0.4 % of the page: one Otsu level over it (Tesseract's on a grey page) parts them from
+    # all the rest, and the type goes with the paper; lifted, the level keeps the type and not the paper.
+    image, typed = _faint_typed_page(0.004)
+    assert _under_otsu(image, typed) < 0.05
+    lifted, floor = preprocess.lift_below_type(image, preprocess.measure_page(image))
+    assert floor is not None and floor < 238
+    assert _under_otsu(lifted, typed) > 0.95 and _under_otsu(lifted, ~typed) < 0.01
+
+
+def test_a_faint_page_whose_threshold_keeps_its_type_is_left():
+    image, typed = _faint_typed_page(0.0)
+    assert _under_otsu(image, typed) > 0.95
+    same, floor = preprocess.lift_below_type(image, preprocess.measure_page(image))
+    assert floor is None and same is image
