@@ -242,3 +242,58 @@ def test_the_dark_ink_is_found_and_the_page_measured_alike_from_the_shared_small
     shared, own = preprocess.measure_page(flat, reduced), preprocess.measure_page(flat)
     assert shared == own
     assert 26 <= shared.glyph_height <= 34 and 3.0 <= shared.stroke_width <= 5.5, shared
+
+
+def _faint_typed_page(specks: float) -> tuple[np.ndarray, np.ndarray]:
+    """A faint carbon (type 238 on paper 254, light grain) with a share of dark specks (150) strewn over it,
+    as bleed and JPEG grain leave at full size; and the type's own pixels, from the rendering."""
+    typed = np.zeros((2400, 1800), np.uint8)
+    for i, row in enumerate(range(150, 2250, 70)):
+        cv2.putText(
+            typed,
+            f"faint carbon typed line {i} abcdefghij",
+            (100, row),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            1.6,
+            255,
+            4,
+        )
+    rng = np.random.default_rng(3)
+    image = np.where(typed > 0, 238.0, 254.0) + rng.normal(0, 1.5, typed.shape)
+    ys = rng.integers(0, typed.shape[0], int(specks * typed.size))
+    image[ys, rng.integers(0, typed.shape[1], ys.size)] = 150
+    return np.clip(image, 0, 255).astype(np.uint8), typed > 0
+
+
+def _under_otsu(image: np.ndarray, where: np.ndarray) -> float:
+    level = preprocess._otsu_level(cv2.calcHist([image], [0], None, [256], [0, 256]).ravel())
+    return float((image[where] <= level).mean())
+
+
+def test_dark_bands_along_the_sheets_edge_do_not_hide_a_faint_type_from_the_lift():
+    # A faint carbon with a black note (0.6 % of the page) and a dark band along its right edge (0.7 %,
+    # a lit sheet flattened beside a brighter lid): together they are over the 1 % under which dark ink
+    # is too little to be the type, yet the band is no type. Lifted, one threshold keeps the type.
+    image, typed = _faint_typed_page(0.0)
+    image[2000:2100, 200:460] = 40  # the note
+    image[:, -12:] = 120  # the band, reaching the edge
+    lifted, level = preprocess.lift_dark_minority(image)
+    assert level is not None and 40 < level < 238
+    assert _under_otsu(lifted, typed) > 0.95
+
+
+def test_dark_specks_that_pull_otsu_under_a_faint_type_are_lifted():
+    # Specks on 0.4 % of the page: one Otsu level over it (Tesseract's on a grey page) parts them from
+    # all the rest, and the type goes with the paper; lifted, the level keeps the type and not the paper.
+    image, typed = _faint_typed_page(0.004)
+    assert _under_otsu(image, typed) < 0.05
+    lifted, floor = preprocess.lift_below_type(image, preprocess.measure_page(image))
+    assert floor is not None and floor < 238
+    assert _under_otsu(lifted, typed) > 0.95 and _under_otsu(lifted, ~typed) < 0.01
+
+
+def test_a_faint_page_whose_threshold_keeps_its_type_is_left():
+    image, typed = _faint_typed_page(0.0)
+    assert _under_otsu(image, typed) > 0.95
+    same, floor = preprocess.lift_below_type(image, preprocess.measure_page(image))
+    assert floor is None and same is image
