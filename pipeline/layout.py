@@ -31,7 +31,7 @@ import math
 import re
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -1593,14 +1593,18 @@ def missed_bands(page: Page, image: np.ndarray, small: np.ndarray | None = None)
     ]
 
 
+def _word_boxes(words: Iterable[Word]) -> np.ndarray:
+    """The words' boxes as rows x0, y0, x1, y1 (shape (0, 4) for none), for comparing against all at once."""
+    return np.array([(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for w in words], np.int64).reshape(-1, 4)
+
+
 def _with_words(page: Page, lines: list[Line]) -> Page:
     """The page with the new words of `lines`: a word that a word read before overlaps is dropped; the
     rest join the line they continue (same height, beside it) or come in as a line of their own, put
     into the paragraph whose span it falls in or after the nearest paragraph above it."""
     paragraphs = [list(p.lines) for p in page.paragraphs]
     blocks = [p.block for p in page.paragraphs]
-    known = np.array([(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for w in page.words], np.int64)
-    known = known.reshape(-1, 4)  # rows x0, y0, x1, y1 (none on a page without words)
+    known = _word_boxes(page.words)
     for line in sorted(lines, key=lambda ln: ln.bbox.y0):
         new = tuple(w for w in line.words if not np.any(_overlaps(w.bbox, known) > 0.3))
         if not new:
@@ -1768,9 +1772,7 @@ def reread_under_stamps(
     stamp_boxes = [r.bbox for r in stamps]
     frame = _column_frame(page, stamp_boxes)
     frames = _stamped_columns(page, stamp_boxes) if frame[0] >= frame[1] else None
-    word_boxes = np.array(
-        [(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for w in page.words], np.int64
-    ).reshape(-1, 4)
+    word_boxes = _word_boxes(page.words)
     for i, paragraph in enumerate(page.paragraphs):
         for j, line in enumerate(paragraph.lines):
             if len(line.words) < 2:
@@ -1878,9 +1880,7 @@ def reread_under_stamps(
     # Words of other lines that a new line's words cover (the rest of a line cut short at the ring,
     # read as a line of its own) are read by the new line now.
     added = [*new_lines.values(), *(ln for rows in new_rows.values() for ln in rows)]
-    new_boxes = np.array(
-        [(w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for ln in added for w in ln.words], np.int64
-    ).reshape(-1, 4)
+    new_boxes = _word_boxes(w for ln in added for w in ln.words)
     out = []
     for i, paragraph in enumerate(page.paragraphs):
         lines = []

@@ -743,9 +743,8 @@ def lift_dark_minority(flat: np.ndarray, reduced: np.ndarray | None = None) -> t
         # Dark bands along the sheet's edge (a lit sheet flattened beside a brighter scanner lid) are no
         # type either: counted with the stamp and the notes, they hid a faint page's type (tune carbon
         # 5319: 1.5 % of the page under Otsu's level, half of it such bands).
-        _, labels, stats, _ = components((small <= first).astype(np.uint8))
-        areas = stats[1:, cv2.CC_STAT_AREA]
-        dark_share = (areas.sum() - stats[_edge_labels(labels), cv2.CC_STAT_AREA].sum()) / total
+        dark = (small <= first).astype(np.uint8)
+        dark_share = (np.count_nonzero(dark) - np.count_nonzero(_touching_edge(dark))) / total
     if dark_share >= DARK_MINORITY:
         return flat, None
     rest = counts.copy()
