@@ -117,7 +117,11 @@ UNDER_STAMP_MATCH = 80.0  # a word is held when its letters match some of the ne
 STAMP_BESIDE_INK = 230  # grey (paper 255) under which a pixel beside the stamps is the type's ink ...
 STAMP_TYPE_DARK = 3.0  # ... whose percentile a stamp's stroke is darker than, inside the stamp's box
 STAMP_LEVEL_SIGMA = 3.0  # pixels: the stroke's own level is its mean over about this reach
+PARTED_INK = 0.5  # summed optical density (3 channels) over which a pixel of a colour crop is ink ...
+PARTED_DARK = 3.0  # ... and under which it is type, not a scan's dark border
+PARTED_PAPER = 15  # pixels of the crops' quarter-size copy: the max filter that finds their paper
 STAMP_MIN_PIXELS = 50  # fewer pixels of type beside the stamp, or of its strokes: the crop is left as it is
+ROW_HALF = 0.85  # half a crop read again, in the type's word heights
 ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lower one's height
 ROW_WIDE = 3.0  # the page's lines are this many times as wide as high (median) when they run across it
 GAP_SLACK = 4  # pixels a piece put into a gap of its row's line may overlap the words beside it
@@ -524,7 +528,7 @@ def source_crop(
         matrix,
         (max(1, box.width), max(1, box.height)),
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderValue=fill,
+        borderValue=(fill, fill, fill) if source.ndim == 3 else fill,
     )
 
 
@@ -1671,12 +1675,14 @@ def apply(
     image: np.ndarray,
     seconds: float = 0.0,
     reread_seconds: float = 0.0,
+    read_colour: Callable[[BBox], np.ndarray] | None = None,
 ) -> Page:
     """Sort the page's words into the document's text and furniture; return the page with its zones.
 
     `read_crop` gives a region's own ink (from the scan) in the cleaned frame, for reading it; `image`
     is the cleaned page (the glyphs of raised letters are measured on it); `seconds` the stage's time
-    so far, of which `reread_seconds` Tesseract's (`recover_lines`)."""
+    so far, of which `reread_seconds` Tesseract's (`recover_lines`); `read_colour` the scan's colour
+    (RGB) under a box of the cleaned frame, on a colour scan."""
     started = time.perf_counter()
     # A faint page (a carbon copy) reads its own type with less confidence: so may the type on a stamp.
     confs = [w.conf for w in page.words if w.conf >= 0]
@@ -1685,7 +1691,7 @@ def apply(
     furniture: list[dict] = [
         {"type": r.type, "role": r.role, "bbox": r.bbox, "region": r, "words": []} for r in found.regions
     ]
-    page, reread = reread_under_stamps(page, found, read_crop, settings, image)
+    page, reread = reread_under_stamps(page, found, read_crop, settings, image, read_colour)
     reread_seconds += reread
     kept_paragraphs: list[Paragraph] = []
     slivers = _edge_slivers(page)
@@ -1745,6 +1751,7 @@ def reread_under_stamps(
     read_crop: Callable[[Region], np.ndarray],
     settings: Settings,
     image: np.ndarray | None = None,
+    read_colour: Callable[[BBox], np.ndarray] | None = None,
 ) -> tuple[Page, float]:
     """Lines of type through a grey stamp read again from the scan with the stamp's ink left out.
 
@@ -1754,7 +1761,10 @@ def reread_under_stamps(
     and the stamp's (the darkest of three levels: paper, stamp, type), all in one Tesseract call (psm 6);
     the new reading replaces the line when Tesseract reads more of it surely. On a page cleaned to grey
     (`image`, a faint carbon copy) each line is read from the cleaned grey instead. Coloured stamps were
-    lifted off the page before the OCR and are left alone. Returns the page and Tesseract's seconds."""
+    lifted off the page before the OCR and are left alone. On a colour scan (`read_colour`, the scan's
+    colour under a box), a stamp left on the page whose hue differs from the type's is taken out of each
+    line by its hue (a violet carbon under a stamp as dark as its type: no level parts them), and such
+    a page's rows are looked at as a grey page's are. Returns the page and Tesseract's seconds."""
     # On a page cleaned to grey (a carbon copy) the type under a coloured stamp is read from the cleaned
     # grey too: lifting or dividing out the stamp's ink leaves its strokes' traces and thinned letters,
     # which the page's layout analysis reads as a jumble or drops with the stamp.
@@ -1763,12 +1773,20 @@ def reread_under_stamps(
     stamps = [r for r in found.regions if r.type == "stamp" and (grey_page or not r.ink_removed)]
     if not stamps:
         return page, 0.0
+    # On a colour scan, a stamp left on the page whose hue differs from the type's (a blue or violet
+    # stamp over a violet carbon, both as dark) is parted from the type by its hue in the lines read again.
+    hues = (
+        _stamp_hues(read_colour, [r.bbox for r in stamps if not r.ink_removed], page.width, page.height)
+        if read_colour is not None
+        else []
+    )
+    parted = bool(hues)
     targets: list[tuple[int, int, BBox]] = []  # paragraph, line, box read again
     # The type's height from well-read words: a piece of a ring read with a word makes its box taller.
     heights = [w.bbox.height for w in page.words if w.conf >= UNDER_STAMP_SURE and len(w.text) > 2]
     if not heights:
         return page, 0.0
-    half = 0.5 * float(np.median(heights)) * 1.7
+    half = float(np.median(heights)) * ROW_HALF
     stamp_boxes = [r.bbox for r in stamps]
     frame = _column_frame(page, stamp_boxes)
     frames = _stamped_columns(page, stamp_boxes) if frame[0] >= frame[1] else None
@@ -1784,11 +1802,11 @@ def reread_under_stamps(
             # on a grey page, unless its row leaves a gap under a stamp between two words of type.
             if min(w.conf for w in line.words) >= UNDER_STAMP_READ and not (
                 (frames is not None and _cut_at_stamp(line.bbox, edges, stamp_boxes, half))
-                or (grey_page and _gap_at_stamp(line, word_boxes, stamp_boxes, half))
+                or ((grey_page or parted) and _gap_at_stamp(line, word_boxes, stamp_boxes, half))
             ):
                 continue
             middles = [(w.bbox.y0 + w.bbox.y1) / 2 for w in line.words]
-            if grey_page and max(middles) - min(middles) > half:
+            if (grey_page or parted) and max(middles) - min(middles) > half:
                 continue  # pieces of two rows read as one line: read again as those rows (below)
             # Across its paragraph's width, or the text's when it runs in one column: Tesseract may have
             # cut the line short at the ring, or read the pieces beside a stamp as paragraphs of their own.
@@ -1808,7 +1826,7 @@ def reread_under_stamps(
     targets.sort(key=lambda t: -len(page.paragraphs[t[0]].lines[t[1]].words))
     # Rows a stamp crosses that no line was read on: the page's layout analysis took them with
     # the stamp for a picture, and a jumble read there (`мн е а`, `связи с в рбах`) holds no row.
-    if grey_page and frame[0] < frame[1]:
+    if (grey_page or parted) and frame[0] < frame[1]:
         rows = [
             (
                 -1 - i,
@@ -1820,7 +1838,10 @@ def reread_under_stamps(
                     min(page.height, int(m + half)),
                 ),
             )
-            for i, j, m in _missing_rows(page, stamp_boxes)
+            for i, j, m in (
+                (i, j, _ink_row(image, m, half, frame, stamp_boxes) if image is not None else m)
+                for i, j, m in _missing_rows(page, stamp_boxes)
+            )
         ]
         # A line with fewer than two words read surely (`е К`) gives way to a row there.
         sure = [t for t in targets if len(_sure_words(page.paragraphs[t[0]].lines[t[1]].words)) >= 2]
@@ -1843,9 +1864,18 @@ def reread_under_stamps(
             )
             for c, n, (_, _, box) in zip(cleaned, counts, targets, strict=True)
         ]
+    elif parted and read_colour is not None:
+        # A line under a stamp parted by its hue is read from the scan's colour with the stamp taken out.
+        crops = [_hue_parted(read_colour(box), _hues_in(hues, box)) for _, _, box in targets]
     else:
         greys = [read_crop(Region("stamp", "", box)) for _, _, box in targets]
         crops = [_type_only(g, level) for level in UNDER_STAMP_LEVELS for g in greys]
+    if parted and read_colour is not None and cleaned and counts is not None:
+        # On a page cleaned to grey too, a line under a stamp parted by its hue is read from the colour.
+        for k, (_, _, box) in enumerate(targets):
+            own = _hues_in(hues, box)
+            if own:
+                crops[k] = _hue_parted(read_colour(box), own)
     montage, spans = ocr.stacked(crops, gap)
     paragraphs, step = ocr.recognise(montage, settings.replace(psm=6), page.dpi)
     seconds = float(step.settings.get("tesseract_seconds", step.seconds))
@@ -2243,6 +2273,97 @@ def _stamp_divided(crop: np.ndarray, stamps: list[BBox]) -> np.ndarray:
     return out
 
 
+def _colour_density(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A colour crop's optical density (minus the log of each channel's share of its paper's light,
+    the paper a max filter's on a quarter-size copy), smoothed over 3 x 3 pixels (a scan's colour is
+    coarser than its grey), and its grey share of the paper's light, unsmoothed."""
+    rgb = rgb[..., :3].astype(np.float32)
+    height, width = rgb.shape[:2]
+    small = cv2.resize(rgb, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    paper = cv2.dilate(small, np.ones((PARTED_PAPER, PARTED_PAPER), np.uint8))
+    paper = np.maximum(cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR), 1.0)
+    shares = np.clip(rgb / paper, 1e-3, 1.0)
+    return cv2.blur(-np.log(shares), (3, 3)), shares @ GREY_WEIGHTS
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-6)
+
+
+def _stamp_hue(density: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The type's and a stamp's inks as directions of optical density (unit vectors), from a colour crop
+    round the stamp (`inside`: its box), or None when they cannot be told apart by their hues. The
+    type's is the median direction of the ink beside the stamp; the stamp's that of the ink in its box
+    further from the type's than the type's own spread (its 90th percentile) and UNMIX_MIN_DEGREES:
+    where the stamp's ink has the type's hue, no more than the grain's."""
+    total = density.sum(axis=-1)
+    ink = total > PARTED_INK
+    away = _unit(density[ink & ~inside & (total < PARTED_DARK)])
+    under = _unit(density[ink & inside])
+    if len(away) < STAMP_MIN_PIXELS or len(under) < STAMP_MIN_PIXELS:
+        return None
+    typed = _unit(np.median(away, axis=0))
+    spread = np.degrees(np.arccos(np.clip(away @ typed, -1.0, 1.0)))
+    angle = np.degrees(np.arccos(np.clip(under @ typed, -1.0, 1.0)))
+    far = under[angle > max(float(np.percentile(spread, 90)), UNMIX_MIN_DEGREES)]
+    if len(far) < STAMP_MIN_PIXELS:
+        return None
+    stamp = _unit(np.median(far, axis=0))
+    if float(stamp @ typed) > np.cos(np.radians(UNMIX_MIN_DEGREES)):
+        return None
+    return typed, stamp
+
+
+def _stamp_hues(
+    read_colour: Callable[[BBox], np.ndarray], stamps: list[BBox], width: int, height: int
+) -> list[tuple[BBox, np.ndarray, np.ndarray]]:
+    """Each stamp whose ink's hue parts it from the type's, with the two inks' directions
+    (`_stamp_hue`), measured on the scan's colour round it (half its size each way)."""
+    hues = []
+    for s in stamps:
+        box = BBox(
+            max(0, s.x0 - s.width // 2),
+            max(0, s.y0 - s.height // 2),
+            min(width, s.x1 + s.width // 2),
+            min(height, s.y1 + s.height // 2),
+        )
+        if box.width < 2 or box.height < 2:
+            continue
+        density, _ = _colour_density(read_colour(box))
+        inside = np.zeros(density.shape[:2], bool)
+        inside[s.y0 - box.y0 : s.y1 - box.y0, s.x0 - box.x0 : s.x1 - box.x0] = True
+        hue = _stamp_hue(density, inside)
+        if hue is not None:
+            hues.append((s, *hue))
+    return hues
+
+
+def _hues_in(
+    hues: list[tuple[BBox, np.ndarray, np.ndarray]], box: BBox
+) -> list[tuple[BBox, np.ndarray, np.ndarray]]:
+    """The stamps parted by their hues (`_stamp_hues`) that a crop's box meets, in the crop's frame."""
+    return [(s.shifted(-box.x0, -box.y0), t, h) for s, t, h in hues if _overlap(box, s) > 0]
+
+
+def _hue_parted(rgb: np.ndarray, hues: list[tuple[BBox, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """A colour crop in grey (its paper white) with each stamp's ink taken out by its hue (`hues`: the
+    stamps in the crop's frame and the type's and the stamp's ink directions). Inks multiply on paper,
+    so in optical density a pixel is the sum of each ink's direction times its strength: least squares
+    gives the type's strength, whose light in grey is kept where the stamp's strength is at least
+    UNMIX_STAMP_MIN inside its box; elsewhere the crop's grey is left as it is."""
+    density, share = _colour_density(rgb)
+    for s, typed, stamp in hues:
+        y0, y1, x0, x1 = max(0, s.y0), max(0, s.y1), max(0, s.x0), max(0, s.x1)
+        part = density[y0:y1, x0:x1]
+        if part.size == 0:
+            continue
+        unmix = np.linalg.pinv(np.stack([typed, stamp], axis=1)).astype(np.float32)
+        strength = np.clip(part @ unmix[0], 0.0, None)
+        parted = np.exp(-strength * float(GREY_WEIGHTS @ typed))
+        share[y0:y1, x0:x1] = np.where(part @ unmix[1] >= UNMIX_STAMP_MIN, parted, share[y0:y1, x0:x1])
+    return np.clip(share * 255.0, 0, 255).astype(np.uint8)
+
+
 def _white_paper(crop: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
     """A grey crop with its paper (its 90th percentile) made white, as round it in a montage: an edge of
     grey paper there reads as a letter. `counts`: the crop's histogram, when counted already."""
@@ -2295,6 +2416,32 @@ def _missing_rows(page: Page, stamps: list[BBox]) -> list[tuple[int, int, float]
             if any(s.y0 <= m <= s.y1 for s in stamps) and len(_sure_words(on_row)) < 2:
                 missing.append((i, j, m))
     return missing
+
+
+def _ink_row(
+    image: np.ndarray, middle: float, half: float, frame: tuple[int, int], stamps: list[BBox]
+) -> float:
+    """The middle of the row of ink nearest a row put at the line pitch (`middle`, within `half`): the
+    most ink in a band of the type's height (`half` / ROW_HALF) across the text's width (`frame`) clear
+    of the stamps. An addressee typed under a registration stamp above the body stands off the body's
+    pitch, and a crop at the pitch cuts its letters in half (tune carbon 4928: `ЧЛЕНАМ И КАНДИДАТАМ
+    ПОЛИТБЮРО` 26 pixels above the row put there)."""
+    if image.ndim != 2:
+        return middle
+    y0, y1 = max(0, int(middle - 2 * half)), min(image.shape[0], int(middle + 2 * half))
+    x0, x1 = max(0, frame[0]), min(image.shape[1], frame[1])
+    if y1 - y0 < 3 or x1 - x0 < 3:
+        return middle
+    dark = 255 - image[y0:y1, x0:x1].astype(np.int32)
+    for s in stamps:
+        dark[:, max(0, s.x0 - x0) : max(0, s.x1 - x0)] = 0
+    glyph = max(1, int(round(half / ROW_HALF)))
+    profile = np.convolve(dark.sum(axis=1).astype(np.float64), np.ones(glyph), "same")
+    near = np.arange(y0, y1)
+    near_row = np.abs(near - middle) <= half
+    if not profile[near_row].any():
+        return middle
+    return float(near[near_row][np.argmax(profile[near_row])])
 
 
 def _type_beside(words: tuple[Word, ...], stamps: list[BBox]) -> bool:

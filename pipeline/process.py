@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__, layout, ocr, preprocess
 from .config import Settings
-from .model import Page, Step
+from .model import BBox, Page, Step
 from .scans import PageImage
 
 # Below this mean word confidence a page may be upside down or sideways: ask Tesseract's OSD.
@@ -159,7 +159,7 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
 
     if settings.layout:
         started = time.perf_counter()
-        page = _layout(page, cleaned, scan_grey, grey, colour, settings, reduced)
+        page = _layout(page, cleaned, scan_grey, grey, colour, settings, reduced, scan.pixels)
         timings["layout"] += time.perf_counter() - started
 
     # Marks no typewriter types, read from a carbon's specks, are taken off a typed page's words once
@@ -277,9 +277,11 @@ def _layout(
     colour: np.ndarray | None,
     settings: Settings,
     reduced: np.ndarray | None = None,
+    pixels: np.ndarray | None = None,
 ) -> Page:
     """Find the furniture on the page, keep it out of the text, and give the page its zones. `reduced`:
-    the cleaned image's ocr.reduced_copy, if the OCR stage made one."""
+    the cleaned image's ocr.reduced_copy, if the OCR stage made one; `pixels`: the scan, whose colour
+    parts a stamp from the type by their hues."""
     started = time.perf_counter()  # the search for missed bands is the stage's own time too
     binary = _cleaned_binary(cleaned)
     # One copy of the page's ink at analysis scale serves the search for missed bands and find_regions,
@@ -308,6 +310,10 @@ def _layout(
             crop = np.where(own > 0, crop, 255).astype(np.uint8)
         return crop
 
+    def read_colour(box: BBox) -> np.ndarray:
+        return layout.source_crop(pixels[..., :3], cleaned.transform, box)
+
+    colour_scan = pixels is not None and pixels.ndim == 3 and pixels.shape[2] >= 3
     return layout.apply(
         page,
         found,
@@ -316,4 +322,5 @@ def _layout(
         cleaned.image,
         seconds=time.perf_counter() - started,
         reread_seconds=reread_seconds,
+        read_colour=read_colour if colour_scan else None,
     )
