@@ -119,6 +119,7 @@ STAMP_TYPE_DARK = 3.0  # ... whose percentile a stamp's stroke is darker than, i
 STAMP_LEVEL_SIGMA = 3.0  # pixels: the stroke's own level is its mean over about this reach
 PARTED_INK = 0.5  # summed optical density (3 channels) over which a pixel of a colour crop is ink ...
 PARTED_DARK = 3.0  # ... and under which it is type, not a scan's dark border
+HUE_PIXELS = 20000  # pixels of each ink the inks' directions are measured on, at most
 PARTED_PAPER = 15  # pixels of the crops' quarter-size copy: the max filter that finds their paper
 STAMP_MIN_PIXELS = 50  # fewer pixels of type beside the stamp, or of its strokes: the crop is left as it is
 ROW_HALF = 0.85  # half a crop read again, in the type's word heights
@@ -2273,17 +2274,21 @@ def _stamp_divided(crop: np.ndarray, stamps: list[BBox]) -> np.ndarray:
     return out
 
 
-def _colour_density(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A colour crop's optical density (minus the log of each channel's share of its paper's light,
-    the paper a max filter's on a quarter-size copy), smoothed over 3 x 3 pixels (a scan's colour is
-    coarser than its grey), and its grey share of the paper's light, unsmoothed."""
+def _colour_shares(rgb: np.ndarray) -> np.ndarray:
+    """Each channel of a colour crop as its share of the paper's light (0..1), the paper a max filter's
+    on a quarter-size copy."""
     rgb = rgb[..., :3].astype(np.float32)
     height, width = rgb.shape[:2]
     small = cv2.resize(rgb, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
     paper = cv2.dilate(small, np.ones((PARTED_PAPER, PARTED_PAPER), np.uint8))
     paper = np.maximum(cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR), 1.0)
-    shares = np.clip(rgb / paper, 1e-3, 1.0)
-    return cv2.blur(-np.log(shares), (3, 3)), shares @ GREY_WEIGHTS
+    return np.clip(rgb / paper, 1e-3, 1.0)
+
+
+def _density(shares: np.ndarray) -> np.ndarray:
+    """Optical density (minus the log of the light's share) in each channel, smoothed over 3 x 3 pixels:
+    a scan's colour is coarser than its grey."""
+    return cv2.blur(-np.log(shares), (3, 3))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -2298,8 +2303,10 @@ def _stamp_hue(density: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.
     where the stamp's ink has the type's hue, no more than the grain's."""
     total = density.sum(axis=-1)
     ink = total > PARTED_INK
-    away = _unit(density[ink & ~inside & (total < PARTED_DARK)])
-    under = _unit(density[ink & inside])
+    # At most HUE_PIXELS of each, evenly spread: a median needs no more.
+    away, under = density[ink & ~inside & (total < PARTED_DARK)], density[ink & inside]
+    away = _unit(away[:: max(1, len(away) // HUE_PIXELS)])
+    under = _unit(under[:: max(1, len(under) // HUE_PIXELS)])
     if len(away) < STAMP_MIN_PIXELS or len(under) < STAMP_MIN_PIXELS:
         return None
     typed = _unit(np.median(away, axis=0))
@@ -2329,7 +2336,7 @@ def _stamp_hues(
         )
         if box.width < 2 or box.height < 2:
             continue
-        density, _ = _colour_density(read_colour(box))
+        density = _density(_colour_shares(read_colour(box)))
         inside = np.zeros(density.shape[:2], bool)
         inside[s.y0 - box.y0 : s.y1 - box.y0, s.x0 - box.x0 : s.x1 - box.x0] = True
         hue = _stamp_hue(density, inside)
@@ -2351,12 +2358,13 @@ def _hue_parted(rgb: np.ndarray, hues: list[tuple[BBox, np.ndarray, np.ndarray]]
     so in optical density a pixel is the sum of each ink's direction times its strength: least squares
     gives the type's strength, whose light in grey is kept where the stamp's strength is at least
     UNMIX_STAMP_MIN inside its box; elsewhere the crop's grey is left as it is."""
-    density, share = _colour_density(rgb)
+    shares = _colour_shares(rgb)
+    share = shares @ GREY_WEIGHTS
     for s, typed, stamp in hues:
         y0, y1, x0, x1 = max(0, s.y0), max(0, s.y1), max(0, s.x0), max(0, s.x1)
-        part = density[y0:y1, x0:x1]
-        if part.size == 0:
+        if shares[y0:y1, x0:x1].size == 0:
             continue
+        part = _density(shares[y0:y1, x0:x1])
         unmix = np.linalg.pinv(np.stack([typed, stamp], axis=1)).astype(np.float32)
         strength = np.clip(part @ unmix[0], 0.0, None)
         parted = np.exp(-strength * float(GREY_WEIGHTS @ typed))

@@ -310,10 +310,12 @@ def _layout(
             crop = np.where(own > 0, crop, 255).astype(np.uint8)
         return crop
 
-    def read_colour(box: BBox) -> np.ndarray:
-        return layout.source_crop(pixels[..., :3], cleaned.transform, box)
-
     colour_scan = pixels is not None and pixels.ndim == 3 and pixels.shape[2] >= 3
+    rgb = np.ascontiguousarray(pixels[..., :3]) if colour_scan and pixels is not None else np.zeros((1, 1, 3))
+
+    def read_colour(box: BBox) -> np.ndarray:
+        return layout.source_crop(rgb, cleaned.transform, box)
+
     return layout.apply(
         page,
         found,

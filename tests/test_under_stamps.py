@@ -539,7 +539,7 @@ def test_a_stamp_of_the_types_darkness_is_parted_from_violet_carbon_type_by_its_
     and the ink in its box, and a stroke alone becomes paper while a letter under it stays."""
     for stamp_ink in ("stamp_blue", "stamp_violet"):
         image, box = _violet_carbon_under_a_stamp(stamp_ink)
-        density, _ = layout._colour_density(image)
+        density = layout._density(layout._colour_shares(image))
         inside = np.zeros(image.shape[:2], bool)
         inside[box.y0 : box.y1, box.x0 : box.x1] = True
         hue = layout._stamp_hue(density, inside)
@@ -559,7 +559,7 @@ def test_a_stamp_of_the_types_darkness_is_parted_from_violet_carbon_type_by_its_
 
 def test_a_stamp_of_the_types_own_hue_is_not_parted():
     image, box = _violet_carbon_under_a_stamp("carbon_violet")
-    density, _ = layout._colour_density(image)
+    density = layout._density(layout._colour_shares(image))
     inside = np.zeros(image.shape[:2], bool)
     inside[box.y0 : box.y1, box.x0 : box.x1] = True
     assert layout._stamp_hue(density, inside) is None
