@@ -173,6 +173,11 @@ OVERTYPE_CONF = 90.0
 OVERTYPE_DENSITY = 1.2  # ... with this many times the ink of the line's typical word
 OVERTYPE_FEW_SHARE = 0.25  # ... or only this share of its letters read as crosses (two or more) ...
 OVERTYPE_FEW_DENSITY = 1.35  # ... and this many times the ink
+# On a typed page a word typed over may read as small letters with one cross or none left (`вабамеке`,
+# `мнакиникленных`): with a lexicon at hand, a word of small letters holding an х, ж, к or я, read
+# under OVERTYPE_CONF with this many times its line's typical ink and no word within one misreading of
+# it, is struck too (type words that heavy are capitals, names and misreadings of known words).
+OVERTYPE_UNKNOWN_DENSITY = 1.15
 ROMAN_LOOKALIKES = set("XХIІVУТLCСМMП1l")
 TABLE_ROW = re.compile(r"^\s*\d{1,4}[.)]\s*\S")
 
@@ -1671,12 +1676,14 @@ def apply(
     image: np.ndarray,
     seconds: float = 0.0,
     reread_seconds: float = 0.0,
+    near_word: Callable[[str], bool] | None = None,
 ) -> Page:
     """Sort the page's words into the document's text and furniture; return the page with its zones.
 
     `read_crop` gives a region's own ink (from the scan) in the cleaned frame, for reading it; `image`
     is the cleaned page (the glyphs of raised letters are measured on it); `seconds` the stage's time
-    so far, of which `reread_seconds` Tesseract's (`recover_lines`)."""
+    so far, of which `reread_seconds` Tesseract's (`recover_lines`); `near_word` tells a reading that is
+    a word, or one misreading away from one (the corrector's lexicon), when the run corrects."""
     started = time.perf_counter()
     # A faint page (a carbon copy) reads its own type with less confidence: so may the type on a stamp.
     confs = [w.conf for w in page.words if w.conf >= 0]
@@ -1689,6 +1696,8 @@ def apply(
     reread_seconds += reread
     kept_paragraphs: list[Paragraph] = []
     slivers = _edge_slivers(page)
+    # Only on a typewritten page: a printed old page's spellings are unknown words too.
+    near = near_word if near_word is not None and ocr.typed_letter_width(page.paragraphs) else None
     for paragraph in page.paragraphs:
         lines = []
         for line in paragraph.lines:
@@ -1697,7 +1706,7 @@ def apply(
                 _shared_entry(furniture, "graphic", line)["words"].extend(line.words)
                 continue
             for word in line.words:
-                target = _furniture_of(word, line, furniture, found, page.width, page.height, page.dpi)
+                target = _furniture_of(word, line, furniture, found, page.width, page.height, page.dpi, near)
                 if target is None:
                     words.append(word)
                 else:
@@ -2432,7 +2441,14 @@ def _foreign_owner(word: BBox, found: Found) -> int:
 
 
 def _furniture_of(
-    word: Word, line: Line, furniture: list[dict], found: Found, width: int, height: int, dpi: int = 300
+    word: Word,
+    line: Line,
+    furniture: list[dict],
+    found: Found,
+    width: int,
+    height: int,
+    dpi: int = 300,
+    near_word: Callable[[str], bool] | None = None,
 ) -> dict | None:
     """The furniture a word belongs to (an entry is added for folio / page number / struck), or None."""
     owner = _foreign_owner(word.bbox, found)
@@ -2510,7 +2526,7 @@ def _furniture_of(
     if beside is not None:
         beside["bbox"] = beside["bbox"].union(word.bbox)
         return beside
-    if _struck(text) or _overtyped(word, line, found):
+    if _struck(text) or _overtyped(word, line, found) or _overtyped_unknown(word, line, found, near_word):
         entry = {"type": "struck", "role": "", "bbox": word.bbox, "region": None, "words": []}
         furniture.append(entry)
         return entry
@@ -2675,6 +2691,25 @@ def _overtyped(word: Word, line: Line, found: Found) -> bool:
     own = next(d for w, d in zip(line.words, density, strict=True) if w is word)
     ratio = own / max(float(np.median(density)), 1e-9)
     return ratio >= (OVERTYPE_DENSITY if jumbled else OVERTYPE_FEW_DENSITY)
+
+
+def _overtyped_unknown(word: Word, line: Line, found: Found, near_word: Callable[[str], bool] | None) -> bool:
+    """A word typed over with `х` that Tesseract read as small letters, the crosses mostly lost in
+    them (`вабамеке`, `мнакиникленных`): no word is one misreading away from it, and it holds more ink
+    than its line's typical word (OVERTYPE_UNKNOWN_DENSITY)."""
+    core = word.text.strip(".,;:!?»«\"'()-")
+    if near_word is None or len(core) < 3 or not core.isalpha() or word.conf >= OVERTYPE_CONF:
+        return False
+    if not core.islower() or not any(c in OVERTYPE_LETTERS for c in core):
+        return False  # capitals (`ВКП`, `РГАСПИ`) and names are heavy type
+    stamped = any(r.type == "stamp" and _overlap(word.bbox, r.bbox) > 0 for r in found.regions)
+    if len(line.words) < 2 or stamped:
+        return False  # a stamp's ink makes the type under or beside it heavy and its readings poor
+    density = [_ink_density(w.bbox, line.bbox, found) for w in line.words]
+    own = next(d for w, d in zip(line.words, density, strict=True) if w is word)
+    if own < OVERTYPE_UNKNOWN_DENSITY * float(np.median(density)):
+        return False
+    return not near_word(core)
 
 
 def _ink_density(box: BBox, line_box: BBox, found: Found) -> float:
