@@ -2568,22 +2568,25 @@ def _writing_beside(word: Word, line: Line, furniture: list[dict], found: Found,
 
 def _written_on_typed_page(line: Line, letter: float, height: int, found: Found) -> tuple[Word, ...]:
     """The words of a resolution that Tesseract read (surely, as it often does) on a line of a typed
-    page's top: a word of five letters or more wider a letter than the typewriter's letter width
-    (WRITTEN_WIDTH), with the wide words before it and the initials after it. Words on a stamp are
-    left to the stamp (its ink swells the boxes of the type under it); `letter` is 0 on a page not
-    typewritten, which has no such measure."""
-    if not letter:
+    page's top: a word of five letters or more, not in capitals, wider a letter than the typewriter's
+    letter width (WRITTEN_WIDTH), with the wide words before it and the initials after it. Printed
+    lines are as wide (a letterhead in its own face, `Москва, Кузнецкий мост`): the writing is taken
+    only when initials follow it or a typed word (as wide as its letters) shares its line, and never
+    from a letterhead's or secrecy mark's line or from capitals. Words on a stamp are left to the
+    stamp (its ink swells the boxes of the type under it). `letter` is 0 on a page not typewritten."""
+    if not letter or LETTERHEAD.search(line.text) or SECRECY.search(line.text):
         return ()
     words = line.words
+
+    def width(w: Word) -> float:
+        return w.bbox.width / (letter * max(1, len(w.text)))
 
     def wide(w: Word) -> bool:
         middle = (w.bbox.y0 + w.bbox.y1) / 2
         stamped = any(r.type == "stamp" and _overlap(w.bbox, r.bbox) > 0 for r in found.regions)
-        return (
-            middle < height * RESOLUTION_TOP
-            and w.bbox.width >= WRITTEN_WIDTH * letter * len(w.text)
-            and not stamped
-        )
+        letters = [c for c in w.text if c.isalpha()]
+        capitals = len(letters) >= 2 and all(c.isupper() for c in letters)
+        return middle < height * RESOLUTION_TOP and width(w) >= WRITTEN_WIDTH and not stamped and not capitals
 
     chosen: set[int] = set()
     for k, word in enumerate(words):
@@ -2592,13 +2595,22 @@ def _written_on_typed_page(line: Line, letter: float, height: int, found: Found)
         first = k
         while first > 0 and len(words[first - 1].text) >= 2 and wide(words[first - 1]):
             first -= 1
-        last = k
-        while last + 1 < len(words) and (
-            WRITTEN_INITIALS.match(words[last + 1].text)
-            or (len(words[last + 1].text) >= 2 and wide(words[last + 1]))
-        ):
+        last, initials = k, False
+        while last + 1 < len(words):
+            after = words[last + 1]
+            if WRITTEN_INITIALS.match(after.text):
+                initials = True
+            elif not (len(after.text) >= 2 and wide(after)):
+                break
             last += 1
-        chosen.update(range(first, last + 1))
+        typed = any(
+            not first <= i <= last
+            and sum(c.isalnum() for c in w.text) >= 4
+            and 1 / WRITTEN_WIDTH < width(w) < WRITTEN_WIDTH
+            for i, w in enumerate(words)
+        )
+        if initials or typed:
+            chosen.update(range(first, last + 1))
     return tuple(words[k] for k in sorted(chosen))
 
 
@@ -2773,9 +2785,8 @@ def _overtyped_unknown(word: Word, line: Line, found: Found, near_word: Callable
         return False
     if not core.islower() or not any(c in OVERTYPE_LETTERS for c in core):
         return False  # capitals (`ВКП`, `РГАСПИ`) and names are heavy type
-    stamped = any(r.type == "stamp" and _overlap(word.bbox, r.bbox) > 0 for r in found.regions)
-    if len(line.words) < 2 or stamped:
-        return False  # a stamp's ink makes the type under or beside it heavy and its readings poor
+    if len(line.words) < 2 or any(_overlap(word.bbox, r.bbox) > 0 for r in found.regions):
+        return False  # a stamp's or pen's ink makes the type under or beside it heavy, its readings poor
     density = [_ink_density(w.bbox, line.bbox, found) for w in line.words]
     own = next(d for w, d in zip(line.words, density, strict=True) if w is word)
     if own < OVERTYPE_UNKNOWN_DENSITY * float(np.median(density)):

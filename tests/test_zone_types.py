@@ -332,6 +332,18 @@ def test_a_resolution_read_surely_into_a_typed_line_at_the_top_is_handwriting():
     assert not layout._written_on_typed_page(line, 0.0, 3500, found)
     low, _ = _typed_top([("возражаю.", 1.19)], y0=900)
     assert not layout._written_on_typed_page(low, letter, 3500, found)
+    # Print in a face of its own at the top (a letterhead, a mark, capitals), or a wide line with no typed
+    # word and no initials beside it, is no resolution (mixed tune 5700-5727's letterheads).
+    for text in ("Москва, Кузнецкий мост, 21", "Пролетарии всех стран, соединяйтесь!", "Совершенно секретно"):
+        printed = Line.of(
+            [
+                Word(w, BBox(600 + 400 * i, 300, 600 + 400 * i + 30 * len(w), 350), 95.0)
+                for i, w in enumerate(text.split())
+            ]
+        )
+        assert not layout._written_on_typed_page(printed, letter, 3500, found), text
+    capitals, _ = _typed_top([("ЦЕНТРАЛЬНЫЙ", 1.3), ("КОМИТЕТ", 1.3)])
+    assert not layout._written_on_typed_page(capitals, letter, 3500, found)
     stamp = layout.Region("stamp", "rect", BBox(line.bbox.x1 - 400, 300, line.bbox.x1 + 100, 500))
     stamped = dataclasses.replace(found, regions=[stamp])
     assert not layout._written_on_typed_page(line, letter, 3500, stamped)
