@@ -143,7 +143,7 @@ def test_a_word_typed_over_read_as_small_letters_unknown_to_the_lexicon_is_struc
     stamp = layout.Region("stamp", "round", BBox(240, 0, 600, 60))
     stamped = layout.Found(regions=[stamp], labels=np.zeros(ink.shape, np.int32), ink=ink, scale=1.0)
     assert not layout._overtyped_unknown(line.words[2], line, stamped, near_word)
-    # ... or under a pen's writing (mixed tune 5717: `квалификации в` read `квалификацииив` through it).
+    # ... or under a pen's writing found on the page (its ink swells the boxes of the type under it).
     writing = layout.Region("handwriting", "", BBox(300, 0, 700, 60))
     written = layout.Found(regions=[writing], labels=np.zeros(ink.shape, np.int32), ink=ink, scale=1.0)
     assert not layout._overtyped_unknown(line.words[2], line, written, near_word)
