@@ -2574,7 +2574,9 @@ def _written_on_typed_page(line: Line, letter: float, height: int, found: Found)
     only when initials follow it or a typed word (as wide as its letters) shares its line, and never
     from a letterhead's or secrecy mark's line or from capitals. Words on a stamp are left to the
     stamp (its ink swells the boxes of the type under it). `letter` is 0 on a page not typewritten."""
-    if not letter or LETTERHEAD.search(line.text) or SECRECY.search(line.text):
+    if not letter or line.bbox.y0 >= height * RESOLUTION_TOP:
+        return ()
+    if LETTERHEAD.search(line.text) or SECRECY.search(line.text):
         return ()
     words = line.words
 
@@ -2582,11 +2584,12 @@ def _written_on_typed_page(line: Line, letter: float, height: int, found: Found)
         return w.bbox.width / (letter * max(1, len(w.text)))
 
     def wide(w: Word) -> bool:
-        middle = (w.bbox.y0 + w.bbox.y1) / 2
-        stamped = any(r.type == "stamp" and _overlap(w.bbox, r.bbox) > 0 for r in found.regions)
+        if (w.bbox.y0 + w.bbox.y1) / 2 >= height * RESOLUTION_TOP or width(w) < WRITTEN_WIDTH:
+            return False
         letters = [c for c in w.text if c.isalpha()]
-        capitals = len(letters) >= 2 and all(c.isupper() for c in letters)
-        return middle < height * RESOLUTION_TOP and width(w) >= WRITTEN_WIDTH and not stamped and not capitals
+        if len(letters) >= 2 and all(c.isupper() for c in letters):
+            return False
+        return not any(r.type == "stamp" and _overlap(w.bbox, r.bbox) > 0 for r in found.regions)
 
     chosen: set[int] = set()
     for k, word in enumerate(words):
