@@ -48,6 +48,8 @@ _FINAL_HARD_SIGN = re.compile("[бвгджзклмнпрстфхцчшщ](ъ|Ъ|
 # A known but unused word is taken for a misreading only of a word this frequent in the period's texts.
 REAL_WORD_MIN_FREQUENCY = 20
 REAL_WORD_MAX_COST = 0.5
+# A reading with a candidate this cheap is a misread word; with none, a jumble (a word typed over).
+NEAR_WORD_COST = 1.0
 # A known word with a capital inside it (`коТорой`) is lowered when the period's texts use it this often.
 RAISED_LETTER_MIN_FREQUENCY = 1
 _MIXED_CASE = re.compile(r"^[А-ЯЁа-яё][а-яё]*[А-ЯЁ][А-ЯЁа-яё]*$")
@@ -156,6 +158,13 @@ class Corrector:
         if fold(word) in self.document_names or self.lexicon.is_word(word):
             return True
         return "-" in word and all(self.lexicon.is_word(p) for p in word.split("-") if p)
+
+    def near_word(self, word: str) -> bool:
+        """A known word, or one misreading from one (a candidate costing NEAR_WORD_COST or less): what
+        Tesseract makes of a typed word, not of a word typed over with `х` (see layout._overtyped_unknown)."""
+        if self.known(word):
+            return True
+        return min(self.candidates(fold(word)).values(), default=9.0) <= NEAR_WORD_COST
 
     def _abbreviation_prefix(self, core: str) -> bool:
         """`недоразум.`, `предприн.`: a word cut short with a full stop, the start of a known word."""

@@ -105,6 +105,13 @@ RULE_LENGTH = 0.8  # inches: a straight line of ink this long is a rule, no stro
 RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
 WRITING_BESIDE = 0.5  # inches: a larger word this near a piece of handwriting on its rows is of that writing
 WRITING_MARKS = 4  # ... when it has no more letters and digits than this (initials, `Д.Б.`, a number)
+# On a typewritten page every typed word is as wide as its letters (`ocr.typed_letter_width`): at the top
+# of tune carbons 6200-6239 typed words of five letters or more took 0.94-1.04 letter widths a letter
+# (370 of 371), resolutions read surely into the registration's or addressee's line (`Не возражаю.`,
+# `Ускорить.`, `Ознакомился.`) 1.05-1.21. Wider than this, such a word is handwriting ...
+WRITTEN_WIDTH = 1.045
+# ... and so are the initials written after it (`Б. Чу.`, `ЧИ.`)
+WRITTEN_INITIALS = re.compile(r"^[А-ЯЁ][А-ЯЁа-яё]?\.$")
 PRINT_CONF = 85.0  # unread ink that Tesseract reads this surely as words is type the body OCR missed
 # Where between the type's and the stamp's ink levels a grey stamp's line is cut: each line is cut at each
 # (faded type is as light as the stamp).
@@ -178,6 +185,11 @@ OVERTYPE_CONF = 90.0
 OVERTYPE_DENSITY = 1.2  # ... with this many times the ink of the line's typical word
 OVERTYPE_FEW_SHARE = 0.25  # ... or only this share of its letters read as crosses (two or more) ...
 OVERTYPE_FEW_DENSITY = 1.35  # ... and this many times the ink
+# On a typed page a word typed over may read as small letters with one cross or none left (`вабамеке`,
+# `мнакиникленных`): with a lexicon at hand, a word of small letters holding an х, ж, к or я, read
+# under OVERTYPE_CONF with this many times its line's typical ink and no word within one misreading of
+# it, is struck too (type words that heavy are capitals, names and misreadings of known words).
+OVERTYPE_UNKNOWN_DENSITY = 1.15
 ROMAN_LOOKALIKES = set("XХIІVУТLCСМMП1l")
 TABLE_ROW = re.compile(r"^\s*\d{1,4}[.)]\s*\S")
 
@@ -1677,13 +1689,15 @@ def apply(
     seconds: float = 0.0,
     reread_seconds: float = 0.0,
     read_colour: Callable[[BBox], np.ndarray] | None = None,
+    near_word: Callable[[str], bool] | None = None,
 ) -> Page:
     """Sort the page's words into the document's text and furniture; return the page with its zones.
 
     `read_crop` gives a region's own ink (from the scan) in the cleaned frame, for reading it; `image`
     is the cleaned page (the glyphs of raised letters are measured on it); `seconds` the stage's time
     so far, of which `reread_seconds` Tesseract's (`recover_lines`); `read_colour` the scan's colour
-    (RGB) under a box of the cleaned frame, on a colour scan."""
+    (RGB) under a box of the cleaned frame, on a colour scan; `near_word` tells a reading that is
+    a word, or one misreading away from one (the corrector's lexicon), when the run corrects."""
     started = time.perf_counter()
     # A faint page (a carbon copy) reads its own type with less confidence: so may the type on a stamp.
     confs = [w.conf for w in page.words if w.conf >= 0]
@@ -1696,6 +1710,9 @@ def apply(
     reread_seconds += reread
     kept_paragraphs: list[Paragraph] = []
     slivers = _edge_slivers(page)
+    # Only on a typewritten page: a printed old page's spellings are unknown words too.
+    letter = ocr.typed_letter_width(page.paragraphs)
+    near = near_word if near_word is not None and letter else None
     for paragraph in page.paragraphs:
         lines = []
         for line in paragraph.lines:
@@ -1703,8 +1720,11 @@ def apply(
             if any(line is sliver for sliver in slivers):
                 _shared_entry(furniture, "graphic", line)["words"].extend(line.words)
                 continue
+            written = _written_on_typed_page(line, letter, page.height, found)
             for word in line.words:
-                target = _furniture_of(word, line, furniture, found, page.width, page.height, page.dpi)
+                target = _furniture_of(word, line, furniture, found, page.width, page.height, page.dpi, near)
+                if target is None and any(word is w for w in written):
+                    target = _resolution_entry(furniture, written, page.dpi)
                 if target is None:
                     words.append(word)
                 else:
@@ -2587,7 +2607,14 @@ def _foreign_owner(word: BBox, found: Found) -> int:
 
 
 def _furniture_of(
-    word: Word, line: Line, furniture: list[dict], found: Found, width: int, height: int, dpi: int = 300
+    word: Word,
+    line: Line,
+    furniture: list[dict],
+    found: Found,
+    width: int,
+    height: int,
+    dpi: int = 300,
+    near_word: Callable[[str], bool] | None = None,
 ) -> dict | None:
     """The furniture a word belongs to (an entry is added for folio / page number / struck), or None."""
     owner = _foreign_owner(word.bbox, found)
@@ -2665,7 +2692,7 @@ def _furniture_of(
     if beside is not None:
         beside["bbox"] = beside["bbox"].union(word.bbox)
         return beside
-    if _struck(text) or _overtyped(word, line, found):
+    if _struck(text) or _overtyped(word, line, found) or _overtyped_unknown(word, line, found, near_word):
         entry = {"type": "struck", "role": "", "bbox": word.bbox, "region": None, "words": []}
         furniture.append(entry)
         return entry
@@ -2692,6 +2719,81 @@ def _writing_beside(word: Word, line: Line, furniture: list[dict], found: Found,
         if rows >= 0.5 * box.height and box.x1 >= other.x0 - reach and box.x0 <= other.x1 + reach:
             return entry
     return None
+
+
+def _written_on_typed_page(line: Line, letter: float, height: int, found: Found) -> tuple[Word, ...]:
+    """The words of a resolution that Tesseract read (surely, as it often does) on a line of a typed
+    page's top: a word of five letters or more, not in capitals, wider a letter than the typewriter's
+    letter width (WRITTEN_WIDTH), with the wide words before it and the initials after it. Printed
+    lines are as wide (a letterhead in its own face, `Москва, Кузнецкий мост`): the writing is taken
+    only when initials follow it or a typed word (as wide as its letters) shares its line, and never
+    from a letterhead's or secrecy mark's line or from capitals. Words on a stamp are left to the
+    stamp (its ink swells the boxes of the type under it). `letter` is 0 on a page not typewritten."""
+    if not letter or line.bbox.y0 >= height * RESOLUTION_TOP:
+        return ()
+    if LETTERHEAD.search(line.text) or SECRECY.search(line.text):
+        return ()
+    words = line.words
+
+    def width(w: Word) -> float:
+        return w.bbox.width / (letter * max(1, len(w.text)))
+
+    def wide(w: Word) -> bool:
+        if (w.bbox.y0 + w.bbox.y1) / 2 >= height * RESOLUTION_TOP or width(w) < WRITTEN_WIDTH:
+            return False
+        letters = [c for c in w.text if c.isalpha()]
+        if len(letters) >= 2 and all(c.isupper() for c in letters):
+            return False
+        return not any(r.type == "stamp" and _overlap(w.bbox, r.bbox) > 0 for r in found.regions)
+
+    chosen: set[int] = set()
+    for k, word in enumerate(words):
+        if k in chosen or sum(c.isalpha() for c in word.text) < 5 or not wide(word):
+            continue
+        first = k
+        while first > 0 and len(words[first - 1].text) >= 2 and wide(words[first - 1]):
+            first -= 1
+        last, initials = k, False
+        while last + 1 < len(words):
+            after = words[last + 1]
+            if WRITTEN_INITIALS.match(after.text):
+                initials = True
+            elif not (len(after.text) >= 2 and wide(after)):
+                break
+            last += 1
+        typed = any(
+            not first <= i <= last
+            and sum(c.isalnum() for c in w.text) >= 4
+            and 1 / WRITTEN_WIDTH < width(w) < WRITTEN_WIDTH
+            for i, w in enumerate(words)
+        )
+        if initials or typed:
+            chosen.update(range(first, last + 1))
+    return tuple(words[k] for k in sorted(chosen))
+
+
+def _resolution_entry(furniture: list[dict], written: tuple[Word, ...], dpi: int) -> dict:
+    """The handwriting entry of a resolution's words read in a line of type (`_written_on_typed_page`):
+    a handwriting region found beside them on their rows (what Tesseract left unread of the writing),
+    or an entry of their own."""
+    box = BBox.enclosing([w.bbox for w in written])
+    reach = WRITING_BESIDE * dpi
+    for entry in furniture:
+        region = entry.get("region")
+        if entry.get("resolution_of") is written:
+            return entry
+        if region is None or region.type != "handwriting":
+            continue
+        other = region.bbox
+        rows = min(box.y1, other.y1) - max(box.y0, other.y0)
+        if rows >= 0.5 * box.height and box.x1 >= other.x0 - reach and box.x0 <= other.x1 + reach:
+            entry["bbox"] = entry["bbox"].union(box)
+            entry["resolution_of"] = written
+            return entry
+    entry = {"type": "handwriting", "role": "resolution", "bbox": box, "region": None, "words": []}
+    entry["resolution_of"] = written
+    furniture.append(entry)
+    return entry
 
 
 def _edge_slivers(page: Page) -> list[Line]:
@@ -2830,6 +2932,24 @@ def _overtyped(word: Word, line: Line, found: Found) -> bool:
     own = next(d for w, d in zip(line.words, density, strict=True) if w is word)
     ratio = own / max(float(np.median(density)), 1e-9)
     return ratio >= (OVERTYPE_DENSITY if jumbled else OVERTYPE_FEW_DENSITY)
+
+
+def _overtyped_unknown(word: Word, line: Line, found: Found, near_word: Callable[[str], bool] | None) -> bool:
+    """A word typed over with `х` that Tesseract read as small letters, the crosses mostly lost in
+    them (`вабамеке`, `мнакиникленных`): no word is one misreading away from it, and it holds more ink
+    than its line's typical word (OVERTYPE_UNKNOWN_DENSITY)."""
+    core = word.text.strip(".,;:!?»«\"'()-")
+    if near_word is None or len(core) < 3 or not core.isalpha() or word.conf >= OVERTYPE_CONF:
+        return False
+    if not core.islower() or not any(c in OVERTYPE_LETTERS for c in core):
+        return False  # capitals (`ВКП`, `РГАСПИ`) and names are heavy type
+    if len(line.words) < 2 or any(_overlap(word.bbox, r.bbox) > 0 for r in found.regions):
+        return False  # a stamp's or pen's ink makes the type under or beside it heavy, its readings poor
+    density = [_ink_density(w.bbox, line.bbox, found) for w in line.words]
+    own = next(d for w, d in zip(line.words, density, strict=True) if w is word)
+    if own < OVERTYPE_UNKNOWN_DENSITY * float(np.median(density)):
+        return False
+    return not near_word(core)
 
 
 def _ink_density(box: BBox, line_box: BBox, found: Found) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,7 +160,9 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
 
     if settings.layout:
         started = time.perf_counter()
-        page = _layout(page, cleaned, scan_grey, grey, colour, settings, reduced, scan.pixels)
+        # The corrector's lexicon tells the layout stage a jumble from a misread word (struck words).
+        near_word = getattr(corrector, "near_word", None) if settings.correct else None
+        page = _layout(page, cleaned, scan_grey, grey, colour, settings, reduced, scan.pixels, near_word)
         timings["layout"] += time.perf_counter() - started
 
     # Marks no typewriter types, read from a carbon's specks, are taken off a typed page's words once
@@ -278,10 +281,11 @@ def _layout(
     settings: Settings,
     reduced: np.ndarray | None = None,
     pixels: np.ndarray | None = None,
+    near_word: Callable[[str], bool] | None = None,
 ) -> Page:
     """Find the furniture on the page, keep it out of the text, and give the page its zones. `reduced`:
     the cleaned image's ocr.reduced_copy, if the OCR stage made one; `pixels`: the scan, whose colour
-    parts a stamp from the type by their hues."""
+    parts a stamp from the type by their hues; `near_word`: see layout.apply."""
     started = time.perf_counter()  # the search for missed bands is the stage's own time too
     binary = _cleaned_binary(cleaned)
     # One copy of the page's ink at analysis scale serves the search for missed bands and find_regions,
@@ -325,4 +329,5 @@ def _layout(
         seconds=time.perf_counter() - started,
         reread_seconds=reread_seconds,
         read_colour=read_colour if colour_scan else None,
+        near_word=near_word,
     )

@@ -108,3 +108,60 @@ def test_a_faint_carbon_s_typed_over_word_read_fairly_surely_is_typed_over():
     ink[15:35, 265:350] = False
     ink[15:35, 265:350:4] = True
     assert not layout._overtyped(line.words[2], line, _found(ink))
+
+
+@pytest.fixture(scope="module")
+def near_word():
+    from pipeline import lexicon
+    from pipeline.correct import Corrector
+
+    return Corrector(lexicon.load("default")).near_word
+
+
+def test_a_word_typed_over_read_as_small_letters_unknown_to_the_lexicon_is_struck(near_word):
+    """Tesseract's readings of words the tune carbons 6200-6239 have typed over (their truth zones say
+    struck): a cross or two left among small letters, no word one misreading away, more ink than the
+    line's other words, yet too few crosses for `_overtyped`."""
+    ink = np.zeros((60, 800), bool)
+    for i in range(5):
+        ink[15:35, 25 + 120 * i : 110 + 120 * i : 5] = True  # ordinary words: a fifth of the box inked
+    ink[15:35, 265:350] = False
+    ink[15:35, 265:350:4] = True  # the third word: a quarter, 1.25 times as much
+    for jumble in ("вабамеке", "мнакиникленных", "мяехвянию", "ивкявннем"):
+        line = _line(["слово", "слово", jumble, "слово", "слово"], conf=55.0)
+        assert not layout._overtyped(line.words[2], line, _found(ink))
+        assert layout._overtyped_unknown(line.words[2], line, _found(ink), near_word), jumble
+        assert not layout._overtyped_unknown(line.words[2], line, _found(ink), None)  # no lexicon, no test
+    # Heavy type: a word misread by a letter, a known word, capitals, a name.
+    for word in ("расиространения", "организации", "ВКП", "Кяна"):
+        line = _line(["слово", "слово", word, "слово", "слово"], conf=55.0)
+        assert not layout._overtyped_unknown(line.words[2], line, _found(ink), near_word), word
+    # The jumble read surely, or with no more ink than the rest, or on a stamp, stays.
+    sure = _line(["слово", "слово", "вабамеке", "слово", "слово"], conf=92.0)
+    assert not layout._overtyped_unknown(sure.words[2], sure, _found(ink), near_word)
+    line = _line(["слово", "слово", "вабамеке", "слово", "слово"], conf=55.0)
+    stamp = layout.Region("stamp", "round", BBox(240, 0, 600, 60))
+    stamped = layout.Found(regions=[stamp], labels=np.zeros(ink.shape, np.int32), ink=ink, scale=1.0)
+    assert not layout._overtyped_unknown(line.words[2], line, stamped, near_word)
+    # ... or under a pen's writing found on the page (its ink swells the boxes of the type under it).
+    writing = layout.Region("handwriting", "", BBox(300, 0, 700, 60))
+    written = layout.Found(regions=[writing], labels=np.zeros(ink.shape, np.int32), ink=ink, scale=1.0)
+    assert not layout._overtyped_unknown(line.words[2], line, written, near_word)
+    ink[15:35, 265:350] = False
+    ink[15:35, 265:350:5] = True
+    assert not layout._overtyped_unknown(line.words[2], line, _found(ink), near_word)
+
+
+def test_the_layout_stage_sorts_an_unknown_heavy_word_as_struck_only_with_a_lexicon(near_word):
+    words = ["является", "которые", "работа", "комиссии", "вабамеке", "отношении", "поэтому", "партии"]
+    line = Line.of(
+        [Word(w, BBox(30 + 300 * i, 0, 30 + 300 * i + 30 * len(w), 40), 55.0) for i, w in enumerate(words)]
+    )
+    ink = np.zeros((60, 2500), bool)
+    ink[:, ::4] = True
+    ink[0:40, 1230:1470:3] = True  # `вабамеке` holds more ink than the rest of its line
+    found = _found(ink)
+    entry = layout._furniture_of(line.words[4], line, [], found, 2500, 3500, 300, near_word)
+    assert entry is not None and entry["type"] == "struck"
+    assert layout._furniture_of(line.words[4], line, [], found, 2500, 3500, 300) is None
+    assert layout._furniture_of(line.words[3], line, [], found, 2500, 3500, 300, near_word) is None

@@ -301,3 +301,76 @@ def test_a_secrecy_mark_in_a_ruled_box_taken_for_a_stamp_stays_in_the_text():
     entry = {"type": "stamp", "role": "rect", "bbox": frame.bbox, "region": frame, "words": []}
     assert all(layout._furniture_of(w, mark, [entry], found, 2646, 3623) is None for w in mark.words)
     assert layout._furniture_of(stamps_own.words[0], stamps_own, [entry], found, 2646, 3623) is entry
+
+
+def _typed_top(resolution: list[tuple[str, float]], y0: int = 400) -> tuple[Line, float]:
+    """A line at the top of a typed page (24 px a letter): `№ 14949/с` typed, then words written by hand
+    (text, width per letter in typed letters), as Tesseract reads a resolution into the registration."""
+    typed = _line("№ 14949/с", 300, y0)
+    words, x = list(typed.words), typed.bbox.x1 + 200
+    for text, width in resolution:
+        box = BBox(x, y0 - 10, x + round(24 * width * len(text)), y0 + 50)
+        words.append(Word(text, box, 94.0))
+        x = box.x1 + 20
+    return Line(tuple(words), BBox.enclosing([w.bbox for w in words])), 24.0
+
+
+def test_a_resolution_read_surely_into_a_typed_line_at_the_top_is_handwriting():
+    # Tune carbons 6200-6239: `Ускорить. Б. ЧИ.` read at 93-94 after the registration number.
+    line, letter = _typed_top([("Не", 1.5), ("возражаю.", 1.19), ("Б.", 0.9), ("Чу.", 0.85)])
+    found = layout.Found([], np.zeros((350, 250), np.int32), np.zeros((350, 250), bool), 0.1)
+    written = layout._written_on_typed_page(line, letter, 3500, found)
+    assert [w.text for w in written] == ["Не", "возражаю.", "Б.", "Чу."]
+    furniture: list[dict] = []
+    entry = layout._resolution_entry(furniture, written, 300)
+    assert entry["type"] == "handwriting" and entry["bbox"] == BBox.enclosing([w.bbox for w in written])
+    assert layout._resolution_entry(furniture, written, 300) is entry and len(furniture) == 1
+    # Typed words as wide as the type's letters stay; so does the line on a page not typewritten, or
+    # below the top, or on a stamp.
+    typed, _ = _typed_top([("возражаю.", 1.0), ("Б.", 0.9)])
+    assert not layout._written_on_typed_page(typed, letter, 3500, found)
+    assert not layout._written_on_typed_page(line, 0.0, 3500, found)
+    low, _ = _typed_top([("возражаю.", 1.19)], y0=900)
+    assert not layout._written_on_typed_page(low, letter, 3500, found)
+    # Print in a face of its own at the top (a letterhead, a mark, capitals), or a wide line with no typed
+    # word and no initials beside it, is no resolution (mixed tune 5700-5727's letterheads).
+    for text in ("Москва, Кузнецкий мост, 21", "Пролетарии всех стран, соединяйтесь!", "Совершенно секретно"):
+        printed = Line.of(
+            [
+                Word(w, BBox(600 + 400 * i, 300, 600 + 400 * i + 30 * len(w), 350), 95.0)
+                for i, w in enumerate(text.split())
+            ]
+        )
+        assert not layout._written_on_typed_page(printed, letter, 3500, found), text
+    capitals, _ = _typed_top([("ЦЕНТРАЛЬНЫЙ", 1.3), ("КОМИТЕТ", 1.3)])
+    assert not layout._written_on_typed_page(capitals, letter, 3500, found)
+    stamp = layout.Region("stamp", "rect", BBox(line.bbox.x1 - 400, 300, line.bbox.x1 + 100, 500))
+    stamped = dataclasses.replace(found, regions=[stamp])
+    assert not layout._written_on_typed_page(line, letter, 3500, stamped)
+
+
+def test_a_resolution_read_into_the_registration_line_joins_the_writing_found_beside_it():
+    line, letter = _typed_top([("Ускорить.", 1.06), ("Б.", 0.9), ("ЧИ.", 0.85)])
+    found = layout.Found([], np.zeros((350, 250), np.int32), np.zeros((350, 250), bool), 0.1)
+    written = layout._written_on_typed_page(line, letter, 3500, found)
+    assert [w.text for w in written] == ["Ускорить.", "Б.", "ЧИ."]
+    region = layout.Region(
+        "handwriting", "", BBox(line.bbox.x1 + 40, 380, line.bbox.x1 + 300, 470), unread=True
+    )
+    furniture = [{"type": "handwriting", "role": "", "bbox": region.bbox, "region": region, "words": []}]
+    assert layout._resolution_entry(furniture, written, 300) is furniture[0]
+    assert furniture[0]["bbox"].x0 == written[0].bbox.x0
+
+
+def test_a_carbons_resolution_read_into_the_registration_line_stays_out_of_the_text(tests_words):
+    """Tune seed 6221: a grey carbon whose resolution `Ускорить. Б. Ча.` Tesseract reads surely on one
+    line with the registration number."""
+    page = archival.render_page(tests_words, 6221, fontset="tune", page_type="carbon", grey=True)
+    written = next(z for z in page.zones if z["type"] == "handwriting" and z["role"] == "resolution")
+    with tempfile.TemporaryDirectory() as folder:
+        path = archival.write_pages([page], Path(folder), "tests")[0]
+        settings = Settings(correct=False)
+        read = process_page(load_page(path, 1, settings), "p", settings).page
+    first_word = written["text"].split(".")[0]
+    assert first_word not in read.text
+    assert [z for z in read.zones if z.type == "handwriting" and first_word[:4] in z.text]
