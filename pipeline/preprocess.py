@@ -150,15 +150,52 @@ def median_deviation(values: np.ndarray) -> float:
     return deviation
 
 
-def flatten_background(grey: np.ndarray) -> np.ndarray:
+def deskew_corners(shape: tuple[int, int], forward: np.ndarray, canvas: tuple[int, int]) -> list[np.ndarray]:
+    """The triangles `deskew` adds at the canvas's corners (no page under them): each between one edge
+    of the page of `shape` (height, width) as `forward` maps it and the canvas corner outside that edge."""
+    h, w = shape
+    page = (forward[:2, :2] @ np.array([[0, w, w, 0], [0, 0, h, h]], float) + forward[:2, 2:]).T
+    ch, cw = canvas
+    ends = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], float)
+    centre = page.mean(axis=0)
+    triangles = []
+    for a, b in zip(page, np.roll(page, -1, axis=0), strict=True):
+        normal = np.array([b[1] - a[1], a[0] - b[0]])
+        normal *= np.sign(normal @ (a - centre)) or 1.0  # pointing away from the page
+        corner = ends[np.argmax((ends - a) @ normal)]
+        if (corner - a) @ normal > 0.5:
+            triangles.append(np.array([a, b, corner]))
+    return triangles
+
+
+def flatten_background(grey: np.ndarray, corners: list[np.ndarray] | None = None) -> np.ndarray:
     """Divide out uneven lighting and stains: estimate the paper's brightness with a max filter
     (which erases dark text) on a small copy, and scale every pixel by it. A colour image has each
-    channel flattened on its own, as if it were grey (one call is faster than three)."""
+    channel flattened on its own, as if it were grey (one call is faster than three). `corners`: the
+    deskew's new corners (`deskew_corners`), left out of the paper's estimate and set white."""
     # Shrunk by area exactly: the paper divides every pixel Tesseract reads (`shrink`'s copy moved the
     # flattened page by a third of a level on average, and with it the readings of faint pages).
     small, scale = downscale(grey, 600, exact=True)
     kernel = max(3, int(round(min(small.shape[:2]) / 40)) | 1)
-    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    element = cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
+    outside = None
+    if corners:
+        # The corners' fill is no paper: brighter than a page lit from one side, the maximum filter
+        # would take it for the paper and divide the page beside it into a black band (tune carbon
+        # 5333). They are zero for the filter, then take the estimate of the paper nearest them.
+        outside = np.zeros(small.shape[:2], np.uint8)
+        for triangle in corners:
+            cv2.fillConvexPoly(outside, np.round(triangle * scale * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+        outside = cv2.dilate(outside, np.ones((3, 3), np.uint8)) > 0  # pixels mixing page and fill too
+        small = small.copy()
+        small[outside] = 0
+    paper = cv2.dilate(small, element)
+    if outside is not None:
+        for _ in range(8):
+            hole = outside & (paper == 0 if paper.ndim == 2 else (paper == 0).any(axis=2))
+            if not hole.any():
+                break
+            paper[hole] = cv2.dilate(paper, element)[hole]
     paper = cv2.GaussianBlur(paper, (0, 0), kernel / 2)
     # No zero to divide by: bilinear enlarging never falls below the least of the levels it weighs, so a
     # small copy without a zero (nearly every page) needs no pass over the whole page for it.
