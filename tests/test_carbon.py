@@ -125,7 +125,7 @@ def test_a_carbon_scanned_askew_on_a_dark_bed_is_read(tests_words, tmp_path, mon
     monkeypatch.setattr(preprocess, "lift_below_type", lambda grey, measures: (grey, None))
     left_in, _ = _read(page, tmp_path / "left")
     cer, cer_left_in = evaluate.score(page.text, text).cer, evaluate.score(page.text, left_in).cer
-    assert cer < 0.05 and cer_left_in > 0.08, (cer, cer_left_in)
+    assert cer < 0.05 and cer_left_in > 0.5, (cer, cer_left_in)
 
 
 @pytest.mark.parametrize("seed, most_cer", [(204, 0.05), (212, 0.35)])
@@ -416,10 +416,7 @@ def test_a_faint_carbon_whose_bed_passes_the_small_copys_test_is_not_thresholded
 ):
     """Tune seed 4437, grey: a faint carbon (ink 179, paper 251) on a dark bed that the small copy's
     test lets stay. At full size, smoothed, one threshold over the page with its bed part the bed and
-    a black note from everything else, and the type went with the paper (99 % CER while the deskew's
-    corners were flattened as paper: their dark band pulled the level under the type's ink). With the
-    corners left out of the flattening the level (200) lies over the measured ink (179, the type's
-    darker quarter) but keeps only half of the filled page's ink: 11 % CER left in, 1.8 % filled."""
+    a black note from everything else, and the type went with the paper (99 % CER)."""
     page = archival.render_page(tests_words, 4437, fontset="tune", page_type="carbon", grey=True)
     text, steps = _read(page, tmp_path / "checked")
     assert steps["crop_borders"]["scanner_bed"] == "filled", steps["crop_borders"]
@@ -429,4 +426,4 @@ def test_a_faint_carbon_whose_bed_passes_the_small_copys_test_is_not_thresholded
     left_in, steps_left_in = _read(page, tmp_path / "left")
     assert steps_left_in["crop_borders"]["scanner_bed"] == "measured without"
     cer, cer_left_in = evaluate.score(page.text, text).cer, evaluate.score(page.text, left_in).cer
-    assert cer < 0.05 and cer_left_in > 0.08, (cer, cer_left_in)
+    assert cer < 0.05 and cer_left_in > 0.5, (cer, cer_left_in)
