@@ -172,7 +172,8 @@ def flatten_background(grey: np.ndarray, corners: list[np.ndarray] | None = None
     """Divide out uneven lighting and stains: estimate the paper's brightness with a max filter
     (which erases dark text) on a small copy, and scale every pixel by it. A colour image has each
     channel flattened on its own, as if it were grey (one call is faster than three). `corners`: the
-    deskew's new corners (`deskew_corners`), left out of the paper's estimate and set white."""
+    deskew's new corners (`deskew_corners`), left out of the paper's estimate (they take the estimate
+    of the paper nearest them)."""
     # Shrunk by area exactly: the paper divides every pixel Tesseract reads (`shrink`'s copy moved the
     # flattened page by a third of a level on average, and with it the readings of faint pages).
     small, scale = downscale(grey, 600, exact=True)
