@@ -321,3 +321,19 @@ def test_the_deskews_corners_do_not_darken_a_page_lit_from_one_side():
     assert np.percentile(before[inside], 0.5) < 215  # the band the corners made
     assert np.percentile(after[inside], 0.5) >= 240
     assert np.array_equal(preprocess.flatten_background(page, []), preprocess.flatten_background(page))
+
+
+def test_a_dark_band_reaching_the_deskews_corners_counts_as_the_edge():
+    # As above, but the band lies along the sheet's edge a little inside the image (the scan's own
+    # bright corner between, tune carbon 1432) and meets a corner the deskew added: the corners count
+    # as the image's edge, so the band is no type and the page is lifted.
+    image, typed = _faint_typed_page(0.0)
+    image[2000:2100, 200:460] = 40  # the note
+    h, w = image.shape
+    image[60 : h - 300, w - 40 : w - 28] = 120  # the band, 28 px from the edges
+    corner = np.array([[w - 30.0, 0.0], [w, 0.0], [w, h - 1.0]])  # narrowing to the canvas's corner
+    _, cut_off = preprocess.lift_dark_minority(image)
+    assert cut_off is None  # counted as the page's dark ink, the band and the note hide the type
+    lifted, level = preprocess.lift_dark_minority(image, corners=[corner])
+    assert level is not None and 40 < level < 238
+    assert _under_otsu(lifted, typed) > 0.95
