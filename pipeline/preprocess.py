@@ -150,15 +150,53 @@ def median_deviation(values: np.ndarray) -> float:
     return deviation
 
 
-def flatten_background(grey: np.ndarray) -> np.ndarray:
+def deskew_corners(shape: tuple[int, int], forward: np.ndarray, canvas: tuple[int, int]) -> list[np.ndarray]:
+    """The triangles `deskew` adds at the canvas's corners (no page under them): each between one edge
+    of the page of `shape` (height, width) as `forward` maps it and the canvas corner outside that edge."""
+    h, w = shape
+    page = (forward[:2, :2] @ np.array([[0, w, w, 0], [0, 0, h, h]], float) + forward[:2, 2:]).T
+    ch, cw = canvas
+    ends = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], float)
+    centre = page.mean(axis=0)
+    triangles = []
+    for a, b in zip(page, np.roll(page, -1, axis=0), strict=True):
+        normal = np.array([b[1] - a[1], a[0] - b[0]])
+        normal *= np.sign(normal @ (a - centre)) or 1.0  # pointing away from the page
+        corner = ends[np.argmax((ends - a) @ normal)]
+        if (corner - a) @ normal > 0.5:
+            triangles.append(np.array([a, b, corner]))
+    return triangles
+
+
+def flatten_background(grey: np.ndarray, corners: list[np.ndarray] | None = None) -> np.ndarray:
     """Divide out uneven lighting and stains: estimate the paper's brightness with a max filter
     (which erases dark text) on a small copy, and scale every pixel by it. A colour image has each
-    channel flattened on its own, as if it were grey (one call is faster than three)."""
+    channel flattened on its own, as if it were grey (one call is faster than three). `corners`: the
+    deskew's new corners (`deskew_corners`), left out of the paper's estimate (they take the estimate
+    of the paper nearest them)."""
     # Shrunk by area exactly: the paper divides every pixel Tesseract reads (`shrink`'s copy moved the
     # flattened page by a third of a level on average, and with it the readings of faint pages).
     small, scale = downscale(grey, 600, exact=True)
     kernel = max(3, int(round(min(small.shape[:2]) / 40)) | 1)
-    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    element = cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
+    outside = None
+    if corners:
+        # The corners' fill is no paper: brighter than a page lit from one side, the maximum filter
+        # would take it for the paper and divide the page beside it into a black band (tune carbon
+        # 5333). They are zero for the filter, then take the estimate of the paper nearest them.
+        outside = np.zeros(small.shape[:2], np.uint8)
+        for triangle in corners:
+            cv2.fillConvexPoly(outside, np.round(triangle * scale * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+        outside = cv2.dilate(outside, np.ones((3, 3), np.uint8)) > 0  # pixels mixing page and fill too
+        small = small.copy()
+        small[outside] = 0
+    paper = cv2.dilate(small, element)
+    if outside is not None:
+        for _ in range(8):
+            hole = outside & (paper == 0 if paper.ndim == 2 else (paper == 0).any(axis=2))
+            if not hole.any():
+                break
+            paper[hole] = cv2.dilate(paper, element)[hole]
     paper = cv2.GaussianBlur(paper, (0, 0), kernel / 2)
     # No zero to divide by: bilinear enlarging never falls below the least of the levels it weighs, so a
     # small copy without a zero (nearly every page) needs no pass over the whole page for it.
@@ -324,7 +362,10 @@ def fill_scanner_bed(
 
 
 def _flat_with_bed(grey: np.ndarray, angle: float, paper: int) -> np.ndarray:
-    """The page as scanned, bed and all, deskewed and flattened as `clean` does the filled one."""
+    """The page as scanned, bed and all, deskewed and flattened as `clean` does the filled one, but for
+    the deskew's corners: they lie against the bed, not the sheet, and taken for paper they keep the bed
+    beside them dark, as the threshold it is kept for wants (left out, the bed there was divided by its
+    own level into grey: two real pages with their bed in read 0.7 points worse)."""
     if angle:
         grey = deskew(grey, angle, fill=paper)[0]
     return flatten_background(grey)
@@ -724,14 +765,18 @@ def _otsu_level(counts: np.ndarray) -> int:
     return int(np.argmax(np.nan_to_num(between[:-1], nan=-1.0)))
 
 
-def lift_dark_minority(flat: np.ndarray, reduced: np.ndarray | None = None) -> tuple[np.ndarray, int | None]:
+def lift_dark_minority(
+    flat: np.ndarray, reduced: np.ndarray | None = None, corners: list[np.ndarray] | None = None
+) -> tuple[np.ndarray, int | None]:
     """The flattened page with ink darker than its type lifted to the type's level, when a little dark
     ink (a note in black pen, a word typed over, a stamp on a grey scan) is all that one threshold over
     the page finds: then Otsu's threshold, ours and Tesseract's, parts that ink from the rest and a
     faint carbon's type falls on the paper's side with the paper, as does its measured ink level.
     The type is the fainter ink that then shows between that threshold and the paper. Returns the
     page and the level (None: the page's darkest ink is its type, left as it is). From the page's
-    histogram alone: a few milliseconds. `reduced`: a smaller copy of `flat` made already, to shrink."""
+    histogram alone: a few milliseconds. `reduced`: a smaller copy of `flat` made already, to shrink.
+    `corners`: the deskew's new corners (`deskew_corners`, in `flat`'s pixels), which count as the
+    image's edge."""
     # Counted on a copy at most ANALYSIS_SIDE long: its averaging takes out the grain that at full size
     # puts a grainy page's paper and type below Otsu's threshold with the dark ink.
     small = downscale(flat if reduced is None else reduced)[0]
@@ -744,7 +789,18 @@ def lift_dark_minority(flat: np.ndarray, reduced: np.ndarray | None = None) -> t
         # type either: counted with the stamp and the notes, they hid a faint page's type (tune carbon
         # 5319: 1.5 % of the page under Otsu's level, half of it such bands).
         dark = (small <= first).astype(np.uint8)
-        dark_share = (np.count_nonzero(dark) - np.count_nonzero(_touching_edge(dark))) / total
+        edge = dark
+        if corners:
+            # A band along a sheet deskewed on a canvas of its own meets the canvas's corners, not the
+            # image's edge: where the scan's own bright corners lie between, the flattening makes the
+            # sheet's shadowed edge a ramp that touches them (tune carbon 1432). Drawn with their
+            # blended edge pixel, the corners join such a band to the image's edge.
+            scale = small.shape[1] / flat.shape[1]
+            edge = np.zeros_like(dark)
+            for triangle in corners:
+                cv2.fillConvexPoly(edge, np.round(triangle * scale * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+            edge = cv2.dilate(edge, np.ones((3, 3), np.uint8)) | dark
+        dark_share = (np.count_nonzero(dark) - np.count_nonzero(_touching_edge(edge) & (dark > 0))) / total
     if dark_share >= DARK_MINORITY:
         return flat, None
     rest = counts.copy()
@@ -898,15 +954,18 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
         typed = estimate_skew(without)[0]
         angle = typed if abs(typed - angle) >= EDGE_BAND_SKEW else angle
     paper = int(level_percentile(small, 90) if small_paper is None else small_paper)
+    corners: list[np.ndarray] | None = None
     if abs(angle) >= 0.05:
-        grey, forward = deskew(grey, angle, fill=paper)
+        turned, forward = deskew(grey, angle, fill=paper)
+        corners = deskew_corners(grey.shape[:2], forward, turned.shape[:2])
+        grey = turned
         to_source = to_source @ np.linalg.inv(forward)
     else:
         angle = 0.0
     timings["deskew"] = time.perf_counter() - t2
 
     t3 = time.perf_counter()
-    flat = flatten_background(grey)
+    flat = flatten_background(grey, corners)
     measures: PageMeasures | None = None
     plan: CleaningPlan | None = None
     lifted = None
@@ -915,7 +974,7 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
     if settings.binarise == "auto":
         # One copy 2000 px long serves the dark ink's histogram and the measures (unless ink is lifted).
         reduced = downscale(flat, 2000)
-        flat, lifted = lift_dark_minority(flat, reduced[0])
+        flat, lifted = lift_dark_minority(flat, reduced[0], corners)
         measures = measure_page(flat, reduced if lifted is None else None)
         plan = plan_cleaning(measures)
         if with_bed is not None and plan.threshold != "grey":

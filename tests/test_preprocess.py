@@ -297,3 +297,43 @@ def test_a_faint_page_whose_threshold_keeps_its_type_is_left():
     assert _under_otsu(image, typed) > 0.95
     same, floor = preprocess.lift_below_type(image, preprocess.measure_page(image))
     assert floor is None and same is image
+
+
+def test_the_deskews_corners_do_not_darken_a_page_lit_from_one_side():
+    """A page lit from one side (paper 159 on the left, 217 on the right, as tune carbon 5333) deskewed
+    with its corners at the bright side's level: taken for paper, the corners made the maximum filter
+    divide the dim side beside them into a dark band. Left out of the estimate, they do not."""
+    h, w = 1800, 1300
+    page = np.tile(np.linspace(159, 217, w), (h, 1)).astype(np.uint8)
+    turned, forward = preprocess.deskew(page, 2.6, fill=217)
+    corners = preprocess.deskew_corners(page.shape, forward, turned.shape)
+    # The triangles are the canvas the page does not cover (its edge pixels blend both).
+    covered, _ = preprocess.deskew(np.full(page.shape, 255, np.uint8), 2.6, fill=0)
+    drawn = np.zeros(turned.shape, np.uint8)
+    for triangle in corners:
+        cv2.fillConvexPoly(drawn, np.round(triangle * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+    inside = cv2.erode((covered == 255).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert not (drawn.astype(bool) & inside).any()
+    outside = cv2.erode((covered == 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert drawn[outside].all()
+    before = preprocess.flatten_background(turned)
+    after = preprocess.flatten_background(turned, corners)
+    assert np.percentile(before[inside], 0.5) < 215  # the band the corners made
+    assert np.percentile(after[inside], 0.5) >= 240
+    assert np.array_equal(preprocess.flatten_background(page, []), preprocess.flatten_background(page))
+
+
+def test_a_dark_band_reaching_the_deskews_corners_counts_as_the_edge():
+    # As above, but the band lies along the sheet's edge a little inside the image (the scan's own
+    # bright corner between, tune carbon 1432) and meets a corner the deskew added: the corners count
+    # as the image's edge, so the band is no type and the page is lifted.
+    image, typed = _faint_typed_page(0.0)
+    image[2000:2100, 200:460] = 40  # the note
+    h, w = image.shape
+    image[60 : h - 300, w - 40 : w - 28] = 120  # the band, 28 px from the edges
+    corner = np.array([[w - 30.0, 0.0], [w, 0.0], [w, h - 1.0]])  # narrowing to the canvas's corner
+    _, cut_off = preprocess.lift_dark_minority(image)
+    assert cut_off is None  # counted as the page's dark ink, the band and the note hide the type
+    lifted, level = preprocess.lift_dark_minority(image, corners=[corner])
+    assert level is not None and 40 < level < 238
+    assert _under_otsu(lifted, typed) > 0.95
