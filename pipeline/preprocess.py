@@ -168,6 +168,15 @@ def deskew_corners(shape: tuple[int, int], forward: np.ndarray, canvas: tuple[in
     return triangles
 
 
+def _corners_drawn(shape: tuple[int, ...], corners: list[np.ndarray], scale: float) -> np.ndarray:
+    """The deskew's corners (`deskew_corners`) drawn at `scale` on an image of `shape` (uint8, 1 inside),
+    with the pixels that blend page and fill at their edges."""
+    drawn = np.zeros(shape[:2], np.uint8)
+    for triangle in corners:
+        cv2.fillConvexPoly(drawn, np.round(triangle * scale * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+    return cv2.dilate(drawn, np.ones((3, 3), np.uint8))
+
+
 def flatten_background(grey: np.ndarray, corners: list[np.ndarray] | None = None) -> np.ndarray:
     """Divide out uneven lighting and stains: estimate the paper's brightness with a max filter
     (which erases dark text) on a small copy, and scale every pixel by it. A colour image has each
@@ -184,10 +193,7 @@ def flatten_background(grey: np.ndarray, corners: list[np.ndarray] | None = None
         # The corners' fill is no paper: brighter than a page lit from one side, the maximum filter
         # would take it for the paper and divide the page beside it into a black band (tune carbon
         # 5333). They are zero for the filter, then take the estimate of the paper nearest them.
-        outside = np.zeros(small.shape[:2], np.uint8)
-        for triangle in corners:
-            cv2.fillConvexPoly(outside, np.round(triangle * scale * 16).astype(np.int32), 1, cv2.LINE_8, 4)
-        outside = cv2.dilate(outside, np.ones((3, 3), np.uint8)) > 0  # pixels mixing page and fill too
+        outside = _corners_drawn(small.shape[:2], corners, scale) > 0
         small = small.copy()
         small[outside] = 0
     paper = cv2.dilate(small, element)
@@ -795,11 +801,7 @@ def lift_dark_minority(
             # image's edge: where the scan's own bright corners lie between, the flattening makes the
             # sheet's shadowed edge a ramp that touches them (tune carbon 1432). Drawn with their
             # blended edge pixel, the corners join such a band to the image's edge.
-            scale = small.shape[1] / flat.shape[1]
-            edge = np.zeros_like(dark)
-            for triangle in corners:
-                cv2.fillConvexPoly(edge, np.round(triangle * scale * 16).astype(np.int32), 1, cv2.LINE_8, 4)
-            edge = cv2.dilate(edge, np.ones((3, 3), np.uint8)) | dark
+            edge = _corners_drawn(dark.shape, corners, small.shape[1] / flat.shape[1]) | dark
         dark_share = (np.count_nonzero(dark) - np.count_nonzero(_touching_edge(edge) & (dark > 0))) / total
     if dark_share >= DARK_MINORITY:
         return flat, None
