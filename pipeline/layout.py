@@ -1878,25 +1878,22 @@ def reread_under_stamps(
         # cut between the two inks keeps the type alone; the line is read from the grey page on its own,
         # out of reach of the page's layout analysis, which took the stamp and the type for a picture.
         # A lifted coloured stamp's traces are lighter than its ink was: only stamps left on the page.
+        # On such a page too, a line under a stamp parted by its hue is read from the scan's colour.
         dark_stamps = [r.bbox for r in stamps if not r.ink_removed]
-        crops = [
-            _stamp_divided(
-                _white_paper(c, n), [s.shifted(-box.x0, -box.y0) for s in dark_stamps if _overlap(box, s) > 0]
-            )
-            for c, n, (_, _, box) in zip(cleaned, counts, targets, strict=True)
-        ]
+        crops = []
+        for c, n, (_, _, box) in zip(cleaned, counts, targets, strict=True):
+            own = _hues_in(hues, box) if read_colour is not None else []
+            if own and read_colour is not None:
+                crops.append(_hue_parted(read_colour(box), own))
+            else:
+                shifted = [s.shifted(-box.x0, -box.y0) for s in dark_stamps if _overlap(box, s) > 0]
+                crops.append(_stamp_divided(_white_paper(c, n), shifted))
     elif parted and read_colour is not None:
         # A line under a stamp parted by its hue is read from the scan's colour with the stamp taken out.
         crops = [_hue_parted(read_colour(box), _hues_in(hues, box)) for _, _, box in targets]
     else:
         greys = [read_crop(Region("stamp", "", box)) for _, _, box in targets]
         crops = [_type_only(g, level) for level in UNDER_STAMP_LEVELS for g in greys]
-    if parted and read_colour is not None and cleaned and counts is not None:
-        # On a page cleaned to grey too, a line under a stamp parted by its hue is read from the colour.
-        for k, (_, _, box) in enumerate(targets):
-            own = _hues_in(hues, box)
-            if own:
-                crops[k] = _hue_parted(read_colour(box), own)
     montage, spans = ocr.stacked(crops, gap)
     paragraphs, step = ocr.recognise(montage, settings.replace(psm=6), page.dpi)
     seconds = float(step.settings.get("tesseract_seconds", step.seconds))
