@@ -1737,6 +1737,10 @@ def apply(
     # image for Tesseract, but the crops come from the scan, and interpolating them blurs a stamp's rim.
     per_clean = float(np.sqrt(abs(np.linalg.det(np.array(page.transform, float)[:, :2])))) or 1.0
     ocr_seconds = _read_furniture(furniture, read_crop, settings, page.dpi, min(1.0, per_clean))
+    if letter:
+        # Only on a typewritten page: on a printed one a picture may be taken for a stamp, and its reading
+        # holds the print under it (a real 18th-century page lost an `Еще`).
+        kept_paragraphs = _stamp_wording_out(kept_paragraphs, furniture)
     # Lines read again under a stamp may have put a paragraph's box above the text it was read after;
     # round a stamp a paragraph may run over rows another one holds. On two columns, the columns are
     # put in order again now that the stamp's words are out: read across the gutter, they made a
@@ -2966,6 +2970,78 @@ def _shared_entry(furniture: list[dict], kind: str, line: Line, key: Line | None
     entry = {"type": kind, "role": "", "bbox": line.bbox, "region": None, "words": [], "line": key}
     furniture.append(entry)
     return entry
+
+
+def _wording(text: str) -> str:
+    """A word as a stamp's wording is compared: its letters and digits, in capitals, ё as е."""
+    return "".join(c for c in text.upper().replace("Ё", "Е") if c.isalnum())
+
+
+def _stamp_wording_out(paragraphs: list[Paragraph], furniture: list[dict]) -> list[Paragraph]:
+    """The paragraphs without the words a stamp's own reading holds, read surely inside that stamp: its
+    wording (`СЕКРЕТНЫЙ ОТДЕЛ`, `ОГПУ ОСОБЫЙ СЕКТОР`) read into the body's lines, where a word read surely
+    on a stamp is kept as the type under it. Each goes to its stamp's words. A word in small letters is
+    type, and so is a short one (`_stamp_like`); so is a word the line's type runs on into, one word's
+    gap from type outside the stamp (an addressee `Секретарю ЦК ВКП(б)` under a stamp `ЦК ВКП(б)`)."""
+    stamps = [
+        (e, {_wording(t) for t in e.get("text", "").split()} - {""})
+        for e in furniture
+        if e["type"] == "stamp" and e.get("region") is not None and e.get("text")
+    ]
+    if not stamps:
+        return paragraphs
+    out = []
+    for paragraph in paragraphs:
+        lines = []
+        for line in paragraph.lines:
+            kept: list[Word] = []
+            running: list[Word] = []  # kept words the line's type runs on from, outside a stamp or into it
+            for word in line.words:
+                owner = next(
+                    (
+                        e
+                        for e, wording in stamps
+                        if _inside(word.bbox, e["region"])
+                        and len(key := _wording(word.text)) >= 2
+                        and key in wording
+                        and _stamp_like(word.text)
+                    ),
+                    None,
+                )
+                previous = _previous(line, word)
+                if owner is not None and previous is not None and any(w is previous for w in running):
+                    gap = word.bbox.x0 - previous.bbox.x1
+                    if gap < 1.5 * max(word.bbox.height, previous.bbox.height):
+                        owner = None  # the line's type running on under the stamp
+                        running.append(word)
+                if owner is None:
+                    kept.append(word)
+                    inside = any(_inside(word.bbox, e["region"]) for e, _ in stamps)
+                    if not inside and len(_letters(word.text)) >= 2:
+                        running.append(word)
+                else:
+                    owner["words"].append(word)
+            if kept:
+                lines.append(Line.of(tuple(kept), line.baseline))
+        if lines:
+            out.append(Paragraph.of(lines, paragraph.block))
+    return out
+
+
+def _stamp_like(text: str) -> bool:
+    """Whether a word may be a stamp's wording: not in small letters (`_body_word`), no figure in it, and
+    of three letters or more unless in capitals (`ЦК`). The stamp's reading holds the type under it too:
+    a short word in small letters there (`не`, `ни`) or a table's figures are as likely in it."""
+    letters = _letters(text)
+    if any(c.isdigit() for c in letters):
+        return False
+    return not _body_word(text) and (len(letters) >= 3 or letters.isupper())
+
+
+def _previous(line: Line, word: Word) -> Word | None:
+    """The word before `word` on its line, if any."""
+    at = next(k for k, w in enumerate(line.words) if w is word)
+    return line.words[at - 1] if at else None
 
 
 def _read_furniture(

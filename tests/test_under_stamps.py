@@ -593,3 +593,48 @@ def test_a_violet_carbon_under_a_stamp_of_its_darkness_is_read_with_its_addresse
     assert "ЧЛЕНАМ И КАНДИДАТАМ ПОЛИТБЮРО" in text
     for piece in ("о передвижки срока на 1 апреля", "крайнему сроку, я поступлю так"):
         assert fuzz.partial_ratio(piece, text) >= 85, piece
+
+
+def _typed_line(text: str, x0: int, y0: int, height: int = 40, letter: int = 24) -> Line:
+    words, x = [], x0
+    for word in text.split():
+        words.append(Word(word, BBox(x, y0, x + letter * len(word), y0 + height), 90.0))
+        x += letter * (len(word) + 1)
+    return Line.of(words)
+
+
+def test_a_stamps_own_wording_read_surely_into_the_text_is_the_stamps():
+    stamp = layout.Region("stamp", "rect", BBox(1800, 250, 2400, 600))
+    entry = {"type": "stamp", "role": "rect", "bbox": stamp.bbox, "region": stamp, "words": []}
+    # The stamp's reading holds a short word of the type under it too (`не`).
+    entry["text"] = "ЦК ВКП(б) СЕКРЕТНЫЙ ОТДЕЛ Вх. № не 193 г. 1930"
+    date = _typed_line("«25» февраля 1930 г. К СЕКРЕТНЫЙ ОТДЕЛ", 360, 300)
+    # Moved under the stamp: `К` (a piece of its `ЦК`) and its wording.
+    date = Line.of(date.words[:4] + tuple(_at(w, 1100) for w in date.words[4:]))
+    addressee = _typed_line("Секретарю ЦК ВКП(б)", 1550, 400)  # typed on under the stamp
+    body = _typed_line("работе не отдела 1930", 1900, 500)  # small letters and figures: type
+    out = layout._stamp_wording_out([Paragraph.of([date, addressee, body])], [entry])
+    text = [ln.text for p in out for ln in p.lines]
+    assert text == ["«25» февраля 1930 г. К", "Секретарю ЦК ВКП(б)", "работе не отдела 1930"]
+    assert [w.text for w in entry["words"]] == ["СЕКРЕТНЫЙ", "ОТДЕЛ"]
+    # Without the stamp's reading, nothing is taken.
+    entry["text"] = ""
+    assert layout._stamp_wording_out([Paragraph.of([date])], [entry])[0].lines[0].text == date.text
+
+
+def _at(word: Word, dx: int) -> Word:
+    return Word(word.text, word.bbox.shifted(dx, 0), word.conf)
+
+
+def test_a_grey_registration_stamps_wording_stays_out_of_the_registration(tmp_path, tests_words):
+    """Tune seed 6705: a violet carbon copy scanned in grey, the registration stamp `СЕКРЕТАРИАТ ЦКК
+    Получено Вх. №` beside the typed registration. Tesseract read the stamp's capitals surely, and a word
+    read surely on a stamp is kept as the type under it: `№ 43010 В ло СЕКРЕТАРИАТ ЦКК 19;`, `«24» ноября
+    1938 г. Получено`. The stamp's own reading holds those words: they are its."""
+    page = archival.render_page(tests_words, 6705, fontset="tune", page_type="carbon", grey=True)
+    stamp = [z for z in page.zones if z["type"] == "stamp"]
+    assert [z["text"] for z in stamp] == ["СЕКРЕТАРИАТ ЦКК Получено Вх. №"]  # what this seed renders
+    text = _read_rendered(page, tmp_path)
+    head = " ".join(text.splitlines()[:4])
+    assert "«24» ноября 1938 г." in head and "оргбюро цк" in head.lower()
+    assert not {"СЕКРЕТАРИАТ", "Получено"} & set(head.split())
