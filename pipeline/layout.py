@@ -1886,8 +1886,7 @@ def reread_under_stamps(
         dark_stamps = [r.bbox for r in stamps if not r.ink_removed]
         crops = []
         for c, n, (_, _, box) in zip(cleaned, counts, targets, strict=True):
-            own = _hues_in(hues, box) if read_colour is not None else []
-            if own and read_colour is not None:
+            if read_colour is not None and (own := _hues_in(hues, box)):
                 crops.append(_hue_parted(read_colour(box), own))
             else:
                 shifted = [s.shifted(-box.x0, -box.y0) for s in dark_stamps if _overlap(box, s) > 0]
@@ -2974,7 +2973,7 @@ def _shared_entry(furniture: list[dict], kind: str, line: Line, key: Line | None
 
 def _wording(text: str) -> str:
     """A word as a stamp's wording is compared: its letters and digits, in capitals, ё as е."""
-    return "".join(c for c in text.upper().replace("Ё", "Е") if c.isalnum())
+    return _letters(text).upper().replace("Ё", "Е")
 
 
 def _stamp_wording_out(paragraphs: list[Paragraph], furniture: list[dict]) -> list[Paragraph]:
@@ -2983,10 +2982,11 @@ def _stamp_wording_out(paragraphs: list[Paragraph], furniture: list[dict]) -> li
     on a stamp is kept as the type under it. Each goes to its stamp's words. A word in small letters is
     type, and so is a short one (`_stamp_like`); so is a word the line's type runs on into, one word's
     gap from type outside the stamp (an addressee `Секретарю ЦК ВКП(б)` under a stamp `ЦК ВКП(б)`)."""
+    # Every entry has its region once the furniture is read (`_read_furniture`).
     stamps = [
-        (e, {_wording(t) for t in e.get("text", "").split()} - {""})
+        (e, {_wording(t) for t in e["text"].split()} - {""})
         for e in furniture
-        if e["type"] == "stamp" and e.get("region") is not None and e.get("text")
+        if e["type"] == "stamp" and e.get("text")
     ]
     if not stamps:
         return paragraphs
@@ -2995,37 +2995,36 @@ def _stamp_wording_out(paragraphs: list[Paragraph], furniture: list[dict]) -> li
         lines = []
         for line in paragraph.lines:
             kept: list[Word] = []
-            running: list[Word] = []  # kept words the line's type runs on from, outside a stamp or into it
+            previous: Word | None = None
+            previous_runs = False  # the previous word is the line's type, outside a stamp or run on into it
             for word in line.words:
-                owner = next(
-                    (
-                        e
-                        for e, wording in stamps
-                        if _inside(word.bbox, e["region"])
-                        and len(key := _wording(word.text)) >= 2
-                        and key in wording
-                        and _stamp_like(word.text)
-                    ),
-                    None,
-                )
-                previous = _previous(line, word)
-                if owner is not None and previous is not None and any(w is previous for w in running):
+                owner = _wording_owner(word, stamps)
+                runs = False
+                if owner is not None and previous is not None and previous_runs:
                     gap = word.bbox.x0 - previous.bbox.x1
                     if gap < 1.5 * max(word.bbox.height, previous.bbox.height):
-                        owner = None  # the line's type running on under the stamp
-                        running.append(word)
+                        owner, runs = None, True  # the line's type running on under the stamp
                 if owner is None:
                     kept.append(word)
                     inside = any(_inside(word.bbox, e["region"]) for e, _ in stamps)
-                    if not inside and len(_letters(word.text)) >= 2:
-                        running.append(word)
+                    runs = runs or (not inside and len(_letters(word.text)) >= 2)
                 else:
                     owner["words"].append(word)
+                previous, previous_runs = word, runs
             if kept:
                 lines.append(Line.of(tuple(kept), line.baseline))
         if lines:
             out.append(Paragraph.of(lines, paragraph.block))
     return out
+
+
+def _wording_owner(word: Word, stamps: list[tuple[dict, set[str]]]) -> dict | None:
+    """The stamp (furniture entry) inside which `word` lies and whose reading (its `_wording`s) holds it,
+    when the word may be a stamp's wording at all (`_stamp_like`)."""
+    key = _wording(word.text)
+    if len(key) < 2 or not _stamp_like(word.text):
+        return None
+    return next((e for e, wording in stamps if key in wording and _inside(word.bbox, e["region"])), None)
 
 
 def _stamp_like(text: str) -> bool:
@@ -3036,12 +3035,6 @@ def _stamp_like(text: str) -> bool:
     if any(c.isdigit() for c in letters):
         return False
     return not _body_word(text) and (len(letters) >= 3 or letters.isupper())
-
-
-def _previous(line: Line, word: Word) -> Word | None:
-    """The word before `word` on its line, if any."""
-    at = next(k for k, w in enumerate(line.words) if w is word)
-    return line.words[at - 1] if at else None
 
 
 def _read_furniture(
