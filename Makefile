@@ -23,6 +23,9 @@ system-packages:
 	[ -d /usr/share/fonts/truetype/gnutypewriter ] || missing="$$missing fonts-gnutypewriter"; \
 	[ -d /usr/share/fonts/truetype/anonymous-pro ] || missing="$$missing fonts-anonymous-pro"; \
 	[ -d /usr/share/fonts/truetype/charis ] || missing="$$missing fonts-sil-charis"; \
+	[ -d /usr/share/fonts/truetype/cmu ] || missing="$$missing fonts-cmu"; \
+	[ -d /usr/share/fonts/truetype/jetbrains-mono ] || missing="$$missing fonts-jetbrains-mono"; \
+	[ -d /usr/share/fonts/truetype/hack ] || missing="$$missing fonts-hack"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \

@@ -116,7 +116,7 @@ def _report(truths, results, summaries, fontset: str = FONTSET) -> dict:  # type
     title = (
         "held-out archival pages ({}; fonts, seeds and degradations never tuned on)"
         if fontset == FONTSET
-        else "TUNE archival pages ({}; fonts and seeds the code may be tuned on)"
+        else f"{fontset.upper()} archival pages ({{}}; fonts and seeds the code may be developed on)"
     )
     table(
         title.format(len(truths)),
@@ -235,9 +235,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=len(SEEDS))
     parser.add_argument("--tune", action="store_true", help="tune faces and degradations, tests split text")
+    parser.add_argument("--dev", action="store_true", help="dev faces (neither set's), tests text")
     parser.add_argument("--first-seed", type=int, default=None)
     args = parser.parse_args()
-    first = args.first_seed if args.first_seed is not None else (100 if args.tune else SEEDS[0])
-    if args.tune and first >= 9000:
+    developing = args.tune or args.dev
+    first = args.first_seed if args.first_seed is not None else (100 if developing else SEEDS[0])
+    if developing and first >= 9000:
         parser.error("seeds from 9000 are the held-out benchmark's")
-    main(args.pages, list(range(first, first + args.pages)), "tune" if args.tune else FONTSET)
+    fontset = "dev" if args.dev else "tune" if args.tune else FONTSET
+    main(args.pages, list(range(first, first + args.pages)), fontset)

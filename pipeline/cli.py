@@ -290,8 +290,9 @@ def _choice_option(name: str, choices: list[str], help_text: str) -> Any:
 )
 @_choice_option(
     "--fontset",
-    ["tune", "heldout"],
-    "Archival: faces and degradations to develop on (tune) or to measure on only (heldout).",
+    ["tune", "dev", "heldout"],
+    "Archival: faces and degradations to develop on (tune), other faces to check a change on before "
+    "it is measured (dev), or to measure on only (heldout).",
 )
 @_choice_option(
     "--split", ["tests", "bench"], "Archival without TEXTFILE: the corpus split the text comes from."

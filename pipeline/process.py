@@ -129,12 +129,14 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
     cleaned = preprocess.clean(grey, scan.dpi, settings)
     timings["clean"] = _seconds(cleaned.steps)
     if settings.orient and cleaned.orientation:
-        # Our own test found the lines running down the page; only OSD can tell 90 from 270.
+        # Our own test found the lines running down the page; only OSD can tell 90 from 270. OSD also
+        # undoes a wrong turn: a sheet's back showing through a faint carbon fills the gaps between
+        # its lines, and a typewriter's columns of letters then outweigh them (dev carbons 7200, 7216).
         started = time.perf_counter()
         rotate, confidence = ocr.detect_orientation(cleaned.image, settings)
         timings["osd"] = time.perf_counter() - started
-        if rotate == 180 and confidence >= OSD_MIN_CONFIDENCE:
-            turn = (cleaned.orientation + 180) % 360
+        if rotate and confidence >= OSD_MIN_CONFIDENCE:
+            turn = (cleaned.orientation + rotate) % 360
             cleaned = preprocess.clean(grey, scan.dpi, settings, orientation=turn)
             timings["clean"] += _seconds(cleaned.steps)
     page, reduced = _ocr(cleaned, scan, document, settings)

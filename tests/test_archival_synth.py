@@ -45,10 +45,12 @@ def test_text_is_fitted_to_the_glyphs_a_face_has():
     assert archival.fit_text("«Ёлка» № 5", "PTM55F.ttf") == "«Ёлка» № 5"
 
 
-def test_tune_and_heldout_share_no_face_and_heldout_has_its_own_degradations():
-    tune = {f for faces in archival.FONTSETS["tune"].values() for f in faces}
-    heldout = {f for faces in archival.FONTSETS["heldout"].values() for f in faces}
-    assert not tune & heldout
+def test_tune_dev_and_heldout_share_no_face_and_heldout_has_its_own_degradations():
+    tune, dev, heldout = (
+        {f for faces in archival.FONTSETS[s].values() for f in faces} for s in ("tune", "dev", "heldout")
+    )
+    assert not tune & heldout and not dev & heldout and not tune & dev
+    assert set(archival.DEGRADATION_SETS["dev"]) == set(archival.DEGRADATION_SETS["tune"])
     assert set(archival.HELDOUT_ONLY) <= set(archival.DEGRADATION_SETS["heldout"])
     assert not set(archival.HELDOUT_ONLY) & set(archival.DEGRADATION_SETS["tune"])
 

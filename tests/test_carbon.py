@@ -427,3 +427,18 @@ def test_a_faint_carbon_whose_bed_passes_the_small_copys_test_is_not_thresholded
     assert steps_left_in["crop_borders"]["scanner_bed"] == "measured without"
     cer, cer_left_in = evaluate.score(page.text, text).cer, evaluate.score(page.text, left_in).cer
     assert cer < 0.05 and cer_left_in > 0.5, (cer, cer_left_in)
+
+
+def test_a_turn_our_own_test_took_wrongly_is_undone_by_osd(tests_words, tmp_path, monkeypatch):
+    """The sheet's back showing through a faint carbon fills the gaps between its lines, and the
+    typewriter's columns of letters can then make the page look sideways to our own test (dev carbons
+    7200, 7216). OSD, asked which way the turned page's text runs, turns it back."""
+    page = archival.render_page(tests_words, 122, fontset="tune", page_type="carbon")
+    path = archival.write_pages([page], tmp_path, "tests")[0]
+    settings = Settings(correct=False)
+    scan = load_page(path, 1, settings)
+    upright = process.process_page(scan, "p", settings).page
+    monkeypatch.setattr(preprocess, "estimate_orientation", lambda mask: 90)
+    turned = process.process_page(scan, "p", settings).page
+    assert turned.orientation == 0 and upright.orientation == 0
+    assert evaluate.score(page.text, turned.text).cer < 0.05

@@ -337,3 +337,77 @@ def test_a_dark_band_reaching_the_deskews_corners_counts_as_the_edge():
     lifted, level = preprocess.lift_dark_minority(image, corners=[corner])
     assert level is not None and 40 < level < 238
     assert _under_otsu(lifted, typed) > 0.95
+
+
+def _carbon_with_its_back(text: str, back: bool) -> tuple[np.ndarray, str, np.ndarray]:
+    """Faint carbon lines, with (when `back`) other lines of the text showing through from the sheet's
+    back: mirrored, blurred by the paper, a little fainter than the type and lying between its lines.
+    Returns the page, its text and where its type's ink is."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from pipeline.synth import available_fonts
+
+    mono = next(p for p, style in available_fonts() if style == "typewriter")
+    font = ImageFont.truetype(str(mono), 46)
+
+    def ink_of(words: list[str], top: int) -> tuple[np.ndarray, list[str]]:
+        lines, line = [], ""
+        for word in words:
+            if font.getlength(f"{line} {word}") > 1700 and line:
+                lines.append(line)
+                line = word
+                if len(lines) == 8:
+                    break
+            else:
+                line = f"{line} {word}".strip()
+        canvas = Image.new("L", (1900, 800), 0)
+        draw = ImageDraw.Draw(canvas)
+        for i, text_line in enumerate(lines):
+            draw.text((100, top + 80 * i), text_line, font=font, fill=255)
+        return np.asarray(canvas, np.float32) / 255, lines
+
+    words = text.split()
+    front, lines = ink_of(words[:200], 60)
+    front = cv2.GaussianBlur(front, (0, 0), 0.7)
+    image = 240 * (1 - 0.25 * front)
+    if back:
+        behind, _ = ink_of(words[200:400], 100)  # its lines fall between the front's
+        behind = cv2.GaussianBlur(cv2.flip(behind, 1), (0, 0), 3.0)
+        image *= 1 - 0.2 * behind
+    image += np.random.default_rng(4).normal(0, 3, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8), "\n".join(lines), front > 0.5
+
+
+def test_the_sheets_back_showing_through_a_carbon_is_lifted_and_its_type_kept(test_text):
+    image, _, typed = _carbon_with_its_back(test_text, back=True)
+    measures = preprocess.measure_page(image)
+    lifted, share = preprocess.lift_show_through(image, measures)
+    assert share >= preprocess.SHOW_THROUGH_SHARE
+    back = (image < 225) & ~cv2.dilate(typed.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert back.sum() > 0.3 * typed.sum()  # the back is there, about as much ink as the type
+    assert np.mean(lifted[back] == 255) > 0.8
+    assert np.mean(lifted[typed] == image[typed]) > 0.98
+
+
+def test_a_carbon_without_a_back_showing_through_is_left_as_it_is(test_text):
+    image, _, _ = _carbon_with_its_back(test_text, back=False)
+    same, share = preprocess.lift_show_through(image, preprocess.measure_page(image))
+    assert same is image and share < preprocess.SHOW_THROUGH_SHARE
+
+
+@pytest.mark.slow
+def test_tesseract_reads_most_of_what_a_carbons_back_hid_once_it_is_lifted(test_text, monkeypatch):
+    from pipeline import evaluate, ocr
+
+    def cer(image: np.ndarray, truth: str) -> float:
+        cleaned = preprocess.clean(image, 300, Settings())
+        paragraphs, _ = ocr.recognise(cleaned.image, Settings(), cleaned.dpi)
+        return evaluate.score(truth, "\n".join(ln.text for p in paragraphs for ln in p.lines)).cer
+
+    image, truth, _ = _carbon_with_its_back(test_text, back=True)
+    clear = cer(_carbon_with_its_back(test_text, back=False)[0], truth)
+    lifted = cer(image, truth)
+    monkeypatch.setattr(preprocess, "SHOW_THROUGH_SHARE", 2.0)  # never lifted
+    left = cer(image, truth)
+    # Left, the back runs Tesseract's lines into each other and nearly nothing is read.
+    assert clear < 0.03 and left > 0.5 and lifted < left / 3, (clear, lifted, left)
