@@ -159,15 +159,15 @@ def test_isolated_specks_go_but_dots_and_full_stops_beside_letters_stay():
     assert preprocess.remove_isolated_specks(binary, measures, 300)[215, 250] == 255
 
 
-def _faint_carbon_lines(text: str, contrast: float, seed: int = 3) -> tuple[np.ndarray, str]:
-    """A few lines of a thin typewriter face, faint on grainy paper: the look of a carbon copy."""
+def _typed_ink(words: list[str], top: int = 60, height: int | None = None) -> tuple[np.ndarray, list[str]]:
+    """Up to eight lines of the words in a typewriter face, as ink (1) on a 1900 px wide canvas."""
     from PIL import Image, ImageDraw, ImageFont
 
     from pipeline.synth import available_fonts
 
     mono = next(p for p, style in available_fonts() if style == "typewriter")
     font = ImageFont.truetype(str(mono), 46)
-    words, lines, line = text.split()[:400], [], ""
+    lines, line = [], ""
     for word in words:
         if font.getlength(f"{line} {word}") > 1700 and line:
             lines.append(line)
@@ -176,11 +176,16 @@ def _faint_carbon_lines(text: str, contrast: float, seed: int = 3) -> tuple[np.n
                 break
         else:
             line = f"{line} {word}".strip()
-    canvas = Image.new("L", (1900, 110 + 80 * len(lines)), 0)
+    canvas = Image.new("L", (1900, height or top + 50 + 80 * len(lines)), 0)
     draw = ImageDraw.Draw(canvas)
     for i, text_line in enumerate(lines):
-        draw.text((100, 60 + 80 * i), text_line, font=font, fill=255)
-    ink = np.asarray(canvas, np.float32) / 255
+        draw.text((100, top + 80 * i), text_line, font=font, fill=255)
+    return np.asarray(canvas, np.float32) / 255, lines
+
+
+def _faint_carbon_lines(text: str, contrast: float, seed: int = 3) -> tuple[np.ndarray, str]:
+    """A few lines of a thin typewriter face, faint on grainy paper: the look of a carbon copy."""
+    ink, lines = _typed_ink(text.split()[:400])
     ink = cv2.erode(ink, np.ones((2, 2), np.uint8))  # worn, thin strokes
     ink = cv2.GaussianBlur(ink, (0, 0), 0.8)
     rng = np.random.default_rng(seed)
@@ -343,35 +348,12 @@ def _carbon_with_its_back(text: str, back: bool) -> tuple[np.ndarray, str, np.nd
     """Faint carbon lines, with (when `back`) other lines of the text showing through from the sheet's
     back: mirrored, blurred by the paper, a little fainter than the type and lying between its lines.
     Returns the page, its text and where its type's ink is."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    from pipeline.synth import available_fonts
-
-    mono = next(p for p, style in available_fonts() if style == "typewriter")
-    font = ImageFont.truetype(str(mono), 46)
-
-    def ink_of(words: list[str], top: int) -> tuple[np.ndarray, list[str]]:
-        lines, line = [], ""
-        for word in words:
-            if font.getlength(f"{line} {word}") > 1700 and line:
-                lines.append(line)
-                line = word
-                if len(lines) == 8:
-                    break
-            else:
-                line = f"{line} {word}".strip()
-        canvas = Image.new("L", (1900, 800), 0)
-        draw = ImageDraw.Draw(canvas)
-        for i, text_line in enumerate(lines):
-            draw.text((100, top + 80 * i), text_line, font=font, fill=255)
-        return np.asarray(canvas, np.float32) / 255, lines
-
     words = text.split()
-    front, lines = ink_of(words[:200], 60)
+    front, lines = _typed_ink(words[:200], 60, 800)
     front = cv2.GaussianBlur(front, (0, 0), 0.7)
     image = 240 * (1 - 0.25 * front)
     if back:
-        behind, _ = ink_of(words[200:400], 100)  # its lines fall between the front's
+        behind, _ = _typed_ink(words[200:400], 100, 800)  # its lines fall between the front's
         behind = cv2.GaussianBlur(cv2.flip(behind, 1), (0, 0), 3.0)
         image *= 1 - 0.2 * behind
     image += np.random.default_rng(4).normal(0, 3, image.shape)
