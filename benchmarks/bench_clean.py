@@ -46,7 +46,9 @@ HELDOUT_CARBON_FONTS = (
     ("PTM75F.ttf", True),
     ("LiberationMono-Italic.ttf", True),
 )
-ARCHIVAL_TUNE = Path(os.environ.get("ARCHOCR_ARCHIVAL_TUNE", "/work/wt/data/archival-tune"))
+# Rendered tune archival pages to add, when a folder of them is marked READY (`archocr synth --layout
+# archival --fontset tune --out bench-out/archival-tune-pages`, then `touch .../READY`).
+ARCHIVAL_TUNE = Path(os.environ.get("ARCHOCR_ARCHIVAL_TUNE", OUT / "archival-tune-pages"))
 AUGRAPHY_PAGES = Path(os.environ.get("ARCHOCR_AUGRAPHY_PAGES", OUT / "augraphy-pages"))
 REAL_PAGES = 12
 

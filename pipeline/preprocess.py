@@ -893,10 +893,10 @@ def _show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndarray 
     letters = (height <= SHOW_THROUGH_LINES * measures.glyph_height) & (height >= measures.glyph_height / 3)
     letters[0] = False
     # A letter of the type struck lightly or blurred has few steep pixels too, but it stands in a line
-    # of the type, beside letters that have them: a piece half covered by that line stays (tune
-    # carbon 6515's letters printed off the line).
+    # of the type, beside letters that have them: a piece half covered by that line (the type near
+    # steep pixels, spread a glyph's height either way along the row) stays (tune carbons 6515, 515).
     typed = cv2.bitwise_and(near, cv2.subtract(ink, away))
-    along = cv2.dilate(typed, np.ones((1, int(measures.glyph_height) | 1), np.uint8))
+    along = cv2.dilate(typed, np.ones((1, int(2 * measures.glyph_height) | 1), np.uint8))
     # Counted at the pieces' own pixels only (a few in a hundred of the page's).
     points = cv2.findNonZero(away)
     if points is None:
