@@ -867,7 +867,8 @@ def _show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndarray 
     steep = cv2.threshold(gradient, SHOW_THROUGH_EDGE * typical, 1, cv2.THRESH_BINARY)[1]
     # A stroke's inside lies within a stroke's width of one of its two edges.
     stroke = min(measures.stroke_width, 9.0)
-    near = cv2.dilate(steep, np.ones((int(2 * stroke) + 1,) * 2, np.uint8))
+    reach = np.ones((int(2 * stroke) + 1,) * 2, np.uint8)  # a stroke's width every way
+    near = cv2.dilate(steep, reach)
     # ... and fainter than the type: a blotted letter's dark middle is no back (tune carbon 6515).
     fainter = cv2.threshold(flat, measures.ink, 1, cv2.THRESH_BINARY)[1]
     away = cv2.bitwise_and(cv2.subtract(ink, near), fainter)
@@ -883,8 +884,8 @@ def _show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndarray 
     inside = np.zeros_like(away)
     inside[y0 : y1 + 1, x0 : x1 + 1] = 1
     away = cv2.bitwise_and(away, inside)
-    if cv2.countNonZero(away) < SHOW_THROUGH_SHARE * inked:
-        return None, cv2.countNonZero(away) / inked  # too little even before the pieces are looked at
+    if (share := cv2.countNonZero(away) / inked) < SHOW_THROUGH_SHARE:
+        return None, share  # too little even before the pieces are looked at
     # The back's letters run along lines a few letters high; a band down the sheet's shadowed edge
     # is far taller (lifting one read tune carbon 6517 4.7 -> 16.3 %: Tesseract's threshold then fell
     # under the faint type).
@@ -897,11 +898,8 @@ def _show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndarray 
     # steep pixels, spread a glyph's height either way along the row) stays (tune carbons 6515, 515).
     typed = cv2.bitwise_and(near, cv2.subtract(ink, away))
     along = cv2.dilate(typed, np.ones((1, int(2 * measures.glyph_height) | 1), np.uint8))
-    # Counted at the pieces' own pixels only (a few in a hundred of the page's).
-    points = cv2.findNonZero(away)
-    if points is None:
-        return None, 0.0
-    xs, ys = points.reshape(-1, 2).T
+    # Counted at the pieces' own pixels only (a few in a hundred of the page's; some, by the share above).
+    xs, ys = cv2.findNonZero(away).reshape(-1, 2).T
     piece = labels[ys, xs]
     covered = np.bincount(piece, weights=along[ys, xs], minlength=count)
     letters &= covered <= 0.5 * stats[:, cv2.CC_STAT_AREA]
@@ -914,7 +912,7 @@ def _show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndarray 
     # The back's rim has steep pixels of its own; around the back, what is lighter than halfway from
     # the back's level to the type's goes with it (the type is the darker: on its own it would stay
     # a hollow outline of each letter, which Tesseract reads as letters).
-    around = cv2.dilate(away, np.ones((int(2 * stroke) + 1,) * 2, np.uint8))
+    around = cv2.dilate(away, reach)
     back_counts = cv2.calcHist([flat], [0], away, [256], [0, 256]).ravel()
     back_level = float(np.searchsorted(np.cumsum(back_counts), 0.5 * back_counts.sum()))
     lighter = cv2.threshold(flat, (back_level + measures.ink) / 2, 1, cv2.THRESH_BINARY)[1]
