@@ -393,3 +393,81 @@ def test_tesseract_reads_most_of_what_a_carbons_back_hid_once_it_is_lifted(test_
     left = cer(image, truth)
     # Left, the back runs Tesseract's lines into each other and nearly nothing is read.
     assert clear < 0.03 and left > 0.5 and lifted < left / 3, (clear, lifted, left)
+
+
+def _folded(image: np.ndarray, across: bool, at: float, depth: float, width: float = 8.0) -> np.ndarray:
+    """`image` with the soft shade of a fold: across the page (a row band) or down it, `depth` of the
+    light taken at its middle, falling off over `width` pixels either side."""
+    axis = 0 if across else 1
+    shade = 1 - depth * np.exp(-(((np.arange(image.shape[axis], dtype=np.float32) - at) / width) ** 2))
+    shade = shade[:, None] if across else shade[None, :]
+    if image.ndim == 3:
+        shade = shade[..., None]
+    return np.clip(image.astype(np.float32) * shade, 0, 255).astype(np.uint8)
+
+
+def _faint_page(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Faint typed lines on a page-sized sheet (a carbon's contrast, a little grain); the type's pixels."""
+    ink, _ = _typed_ink(text.split()[:400], 60, 1300)
+    image = 240 * (1 - 0.3 * ink) + np.random.default_rng(5).normal(0, 3, ink.shape)
+    return np.clip(image, 0, 255).astype(np.uint8), ink > 0.5
+
+
+def test_folds_across_and_down_a_faint_page_are_lifted_and_its_type_kept(test_text):
+    page, typed = _faint_page(test_text)
+    folded = _folded(_folded(page, across=True, at=341, depth=0.35), across=False, at=950, depth=0.3)
+    lifted, count = preprocess.lift_creases(folded)
+    assert count == 2
+    near_type = cv2.dilate(typed.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    fold = np.zeros(page.shape, bool)
+    fold[333:350] = True
+    fold[:, 942:959] = True
+    paper = fold & ~near_type
+    # Left, the folds' paper is 50-80 levels darker than the sheet's; lifted, within a few levels of it.
+    assert float(page[paper].mean() - folded[paper].mean()) > 50
+    assert abs(float(lifted[paper].mean()) - float(page[paper].mean())) < 6
+    # The type in the folds is as far below the paper as elsewhere, and away from them it is untouched.
+    assert abs(float(lifted[fold & typed].mean()) - float(page[fold & typed].mean())) < 8
+    assert (
+        lifted[~fold & ~cv2.dilate(fold.astype(np.uint8), np.ones((301, 301), np.uint8)).astype(bool)]
+        == folded[~fold & ~cv2.dilate(fold.astype(np.uint8), np.ones((301, 301), np.uint8)).astype(bool)]
+    ).all()
+
+
+def test_a_page_without_a_fold_and_a_printed_rule_are_left_as_they_are(test_text):
+    page, _ = _faint_page(test_text)
+    same, count = preprocess.lift_creases(page)
+    assert same is page and count == 0
+    for blur in (0.0, 1.5):  # a letterhead's rule, sharp and as a blurred scan has it
+        ruled = page.copy()
+        ruled[898:902, 80:1820] = 70
+        if blur:
+            ruled = cv2.GaussianBlur(ruled, (0, 0), blur)
+        kept, count = preprocess.lift_creases(ruled)
+        assert count == 0 and kept is ruled, blur
+
+
+@pytest.mark.slow
+def test_a_fold_down_a_carbon_no_longer_cuts_its_lines_in_two(tests_words, tmp_path, monkeypatch):
+    """Tune carbon 301 (grey) with a fold's shade down the page, 40 % of the light at its middle. Left,
+    Tesseract takes the fold for the edge of a column and the lines' halves come apart (75 % CER)."""
+    import dataclasses
+
+    from pipeline import archival, evaluate, process
+    from pipeline.scans import load_page
+
+    page = archival.render_page(tests_words, 301, fontset="tune", page_type="carbon", grey=True)
+    folded = dataclasses.replace(page, image=_folded(page.image, False, 0.45 * page.image.shape[1], 0.4))
+
+    def read(folder: str) -> tuple[float, dict]:
+        path = archival.write_pages([folded], tmp_path / folder, "tests")[0]
+        settings = Settings(correct=False)
+        result = process.process_page(load_page(path, 1, settings), "p", settings)
+        binarise = next(s.settings for s in result.page.steps if s.name == "binarise")
+        return evaluate.score(page.text, result.page.text).cer, binarise
+
+    lifted, steps = read("lifted")
+    monkeypatch.setattr(preprocess, "CREASE_DEPTH", 0.0)  # no row is shaded enough: never lifted
+    left, steps_left = read("left")
+    assert steps.get("creases") == 1 and "creases" not in steps_left
+    assert lifted < 0.03 and left > 0.3, (lifted, left)
