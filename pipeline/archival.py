@@ -29,6 +29,7 @@ import numpy as np
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
+from .errors import SetupError
 from .files import atomic_write
 from .model import TEXT_ZONE_TYPES
 from .synth import DPI, PAGE_H, PAGE_W, _blob, _gradient, _low_freq
@@ -273,7 +274,7 @@ def font_path(name: str) -> Path:
     path = _font_index().get(name)
     if path is None:
         package = FONT_PACKAGES.get(name, "fonts-urw-base35" if name.endswith(".otf") else "fonts-*")
-        raise RuntimeError(f"font {name} not found under {FONT_ROOT}: install {package} (`make setup`)")
+        raise SetupError(f"font {name} not found under {FONT_ROOT}: install {package} (`make setup`)")
     return path
 
 

@@ -411,15 +411,19 @@ def _synth_archival(
     stem = textfile.stem if textfile is not None else "archival"
     written = []
     for index, page_seed in enumerate(range(seed, seed + pages)):  # one page in memory at a time
-        rendered = archival.render_pages(
-            words,
-            [page_seed],
-            fontset=fontset,
-            page_types=(kinds[index % len(kinds)],) if kinds else None,
-            degradations=chosen,
-            colour=colour,
-            max_skew=3.0 if max_skew is None else max_skew,
-        )
+        try:
+            rendered = archival.render_pages(
+                words,
+                [page_seed],
+                fontset=fontset,
+                page_types=(kinds[index % len(kinds)],) if kinds else None,
+                degradations=chosen,
+                colour=colour,
+                max_skew=3.0 if max_skew is None else max_skew,
+            )
+        except ArchocrError as exc:  # a face of the set not installed: which one, and its package
+            _fail(exc)
+            return
         written += archival.write_pages(rendered, out_dir, stem, fmt or "jpeg")
     click.echo(
         f"wrote {len(written)} archival page(s) ({fontset}) to {out_dir}: "

@@ -191,6 +191,31 @@ def test_cli_rejects_an_unknown_page_type(tmp_path, test_text: str):
     assert "poster" in result.stderr and "letter" in result.stderr
 
 
+def test_cli_names_a_face_that_is_not_installed_and_its_package(tmp_path, test_text: str, monkeypatch):
+    """A machine set up before the dev faces came (`make setup` installs them): the message says which
+    face is missing and which Debian package has it, with no traceback."""
+    from click.testing import CliRunner
+
+    from pipeline import cli
+
+    source = tmp_path / "text.txt"
+    source.write_text(test_text[:5000], encoding="utf-8")
+    installed = archival._font_index()
+    monkeypatch.setattr(
+        archival, "_font_index", lambda: {k: v for k, v in installed.items() if not k.startswith("cmun")}
+    )
+    archival.charset.cache_clear()  # its faces were looked up through the index before
+    result = CliRunner().invoke(
+        cli.app,
+        ["synth", str(source), "--layout", "archival", "--fontset", "dev", "--pages", "3",
+         "--out", str(tmp_path / "out")],
+    )  # fmt: skip
+    archival.charset.cache_clear()
+    assert result.exit_code == 4, result.output
+    assert "archocr: error: font cmun" in result.stderr and "install fonts-cmu" in result.stderr
+    assert isinstance(result.exception, SystemExit)  # reported, not raised
+
+
 # --- the evaluator the benchmark and the layout work use ---------------------------------------------
 
 
