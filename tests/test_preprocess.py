@@ -428,10 +428,8 @@ def test_folds_across_and_down_a_faint_page_are_lifted_and_its_type_kept(test_te
     assert abs(float(lifted[paper].mean()) - float(page[paper].mean())) < 6
     # The type in the folds is as far below the paper as elsewhere, and away from them it is untouched.
     assert abs(float(lifted[fold & typed].mean()) - float(page[fold & typed].mean())) < 8
-    assert (
-        lifted[~fold & ~cv2.dilate(fold.astype(np.uint8), np.ones((301, 301), np.uint8)).astype(bool)]
-        == folded[~fold & ~cv2.dilate(fold.astype(np.uint8), np.ones((301, 301), np.uint8)).astype(bool)]
-    ).all()
+    far = ~cv2.dilate(fold.astype(np.uint8), np.ones((301, 301), np.uint8)).astype(bool)  # 150 px away
+    assert (lifted[far] == folded[far]).all()
 
 
 def test_a_page_without_a_fold_and_a_printed_rule_are_left_as_they_are(test_text):
