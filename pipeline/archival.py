@@ -8,9 +8,10 @@ zone's polygon goes through the same transform, so boxes are in the final image'
 
 Ground truth: `lines` is the document's text in reading order (letterhead, secrecy mark, registration,
 addressee, headings, body, table rows, typed signature; columns one after another); stamps, handwriting,
-folio and page numbers and typed-over (struck) words are zones outside the text. Two disjoint font sets
-(`tune`, `heldout`) and degradation sets keep what the pipeline is tuned on apart from what it is
-measured on. Everything is drawn from one `numpy.random.Generator` seeded by the page's seed.
+folio and page numbers and typed-over (struck) words are zones outside the text. Disjoint font sets
+(`tune`, `dev`, `heldout`) and degradation sets keep what the pipeline is tuned on apart from what it is
+measured on: the held-out set has degradations of its own, and so has the dev set, drawn another way.
+Everything is drawn from generators seeded by the page's seed.
 """
 
 from __future__ import annotations
@@ -103,7 +104,22 @@ FONT_PACKAGES = {
 }
 DEGRADATION_SETS = {
     "tune": ("texture", "lighting", "stains", "fade", "bleed", "blur", "noise", "borders", "jpeg"),
-    "dev": ("texture", "lighting", "stains", "fade", "bleed", "blur", "noise", "borders", "jpeg"),
+    "dev": (
+        "texture",
+        "lighting",
+        "stains",
+        "fade",
+        "bleed",
+        "blur",
+        "noise",
+        "borders",
+        "jpeg",
+        # the dev set's own, never in the tune or held-out sets:
+        "verso",
+        "crease",
+        "worn_type",
+        "coarse_scan",
+    ),
     "heldout": (
         "texture",
         "lighting",
@@ -122,6 +138,11 @@ DEGRADATION_SETS = {
     ),
 }
 HELDOUT_ONLY = ("show_through", "fold", "holes", "low_res")
+# What a sheet meets that the tune set does not draw, each drawn our own way (not the held-out
+# generator's): the sheet's back, shifted between the front's lines and stronger; soft creases;
+# worn, unevenly inked type; a coarser scan brought back up. Half the dev pages get one, drawn from
+# a generator of their own so that the rest of a dev page is as it was without them.
+DEV_ONLY = ("verso", "crease", "worn_type", "coarse_scan")
 
 # Inks as the colour they leave at full strength on white paper (RGB).
 INKS = {
@@ -1119,6 +1140,7 @@ def _age_and_scan(
     c: _Composer, degradations: tuple[str, ...], angle: float, shift: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     rng = c.rng
+    own = np.random.default_rng([c.seed, 18])  # the dev set's own degradations draw from this alone
     h, w = PAGE_H, PAGE_W
     info: dict[str, Any] = {}
     base = float(rng.uniform(228, 248))  # white to yellowed paper: blue falls most, green a little
@@ -1140,11 +1162,15 @@ def _age_and_scan(
         back = np.asarray(c.canvas.layers[c.text_ink])[:, ::-1].astype(np.float32) / 255.0
         back = cv2.GaussianBlur(back, (0, 0), 2.5) * float(rng.uniform(0.12, 0.25))
         image = image * (1.0 - back[..., None] * 0.8)
+    if "verso" in degradations and c.text_ink in c.canvas.layers:
+        image = image * _verso(np.asarray(c.canvas.layers[c.text_ink]), own)
     for ink, layer in c.canvas.layers.items():
         cov = np.asarray(layer)
         if ink == c.text_ink and c.carbon:
             cov = _carbon(cov, rng)
         cov = cov.astype(np.float32) / 255.0
+        if ink == c.text_ink and "worn_type" in degradations:
+            cov *= _worn(own, h, w)
         if ink in ("typed", "carbon_violet", "carbon_blue", "black"):
             if "bleed" in degradations:
                 spread = cv2.GaussianBlur(cov, (0, 0), float(rng.uniform(0.8, 1.6)))
@@ -1161,6 +1187,8 @@ def _age_and_scan(
         band[pos - 3 : pos + 3] = float(rng.uniform(0.72, 0.88))
         band[pos + 3 : pos + 40] = float(rng.uniform(1.02, 1.05))
         image *= band[:, None, None]
+    if "crease" in degradations:
+        image *= _creases(own, h, w)[..., None]
     if "blur" in degradations:
         image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.6, 1.2)))
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
@@ -1198,6 +1226,11 @@ def _age_and_scan(
         small = cv2.resize(out, (int(w * factor), int(h * factor)), interpolation=cv2.INTER_AREA)
         out = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
         info["low_res_factor"] = round(factor, 3)
+    if "coarse_scan" in degradations:  # scanned coarser, brought back up by the scanner's software
+        factor = float(own.uniform(0.4, 0.7))
+        small = cv2.resize(out, (int(w * factor), int(h * factor)), interpolation=cv2.INTER_AREA)
+        out = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+        info["coarse_scan_factor"] = round(factor, 3)
     if "jpeg" in degradations:
         quality = int(rng.integers(35, 70))
         ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -1206,12 +1239,60 @@ def _age_and_scan(
     return np.ascontiguousarray(out), matrix, info
 
 
-def _pick_degradations(rng: np.random.Generator, fontset: str) -> tuple[str, ...]:
+def _verso(typed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The light the sheet's back lets through (multiply the paper by it): the typed layer mirrored,
+    shifted so that its lines fall between the front's, blurred by the paper, 25-50 % of its ink and a
+    little brown."""
+    ink = cv2.flip(typed, 1).astype(np.float32) / 255.0
+    shift = np.float32([[1, 0, rng.uniform(-40, 40)], [0, 1, rng.uniform(15, 45) * rng.choice([-1, 1])]])
+    ink = cv2.warpAffine(ink, shift, (ink.shape[1], ink.shape[0]))
+    ink = cv2.GaussianBlur(ink, (0, 0), float(rng.uniform(1.2, 2.5)))
+    tint = np.array([1.0, 0.97, 0.93], np.float32)
+    return 1.0 - float(rng.uniform(0.25, 0.5)) * ink[..., None] * tint
+
+
+def _worn(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """What of the typed ink is left (multiply the coverage by it): an uneven ribbon (35-100 % of the
+    ink, in letter-sized patches) and worn or clogged type (gaps 2-4 px across in 3-12 % of it)."""
+    field = cv2.GaussianBlur(rng.random((h, w), dtype=np.float32), (0, 0), float(rng.uniform(8, 20)))
+    field = (field - field.min()) / max(float(field.max() - field.min()), 1e-6)
+    low = float(rng.uniform(0.35, 0.7))
+    inking = low + (1 - low) * np.clip(field * 1.6 - 0.3, 0, 1)
+    spots = cv2.GaussianBlur(rng.random((h, w), dtype=np.float32), (0, 0), float(rng.uniform(1.0, 2.0)))
+    gaps = spots > np.quantile(spots[::4, ::4], 1 - float(rng.uniform(0.03, 0.12)))
+    keep = cv2.GaussianBlur(np.where(gaps, 0.15, 1.0).astype(np.float32), (0, 0), 0.7)
+    return inking * keep
+
+
+def _creases(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """The light of a folded sheet (multiply by it): one or two creases, each a soft shade 4-14 px wide
+    taking 15-45 % of the light at its middle with a lighter rim on one side, within 4 degrees of the
+    sheet's axes, between a quarter and three quarters of it."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = np.ones((h, w), np.float32)
+    for _ in range(int(rng.integers(1, 3))):
+        across = rng.random() < 0.6
+        slope = math.tan(math.radians(float(rng.uniform(-4, 4))))
+        at = float(rng.uniform(0.25, 0.75)) * (h if across else w)
+        d = (yy - at - (xx - w / 2) * slope) if across else (xx - at - (yy - h / 2) * slope)
+        width, depth = float(rng.uniform(4, 14)), float(rng.uniform(0.15, 0.45))
+        rim = (
+            float(rng.uniform(0.02, 0.06)) * np.exp(-np.maximum(d, 0) / float(rng.uniform(20, 60))) * (d > 0)
+        )
+        light *= (1 - depth * np.exp(-((d / width) ** 2))) * (1 + rim)
+    return light
+
+
+def _pick_degradations(rng: np.random.Generator, fontset: str, seed: int) -> tuple[str, ...]:
     pool = DEGRADATION_SETS[fontset]
+    common = tuple(d for d in pool if d not in DEV_ONLY)
     count = int(rng.integers(2, 6))
-    chosen = {pool[int(i)] for i in rng.choice(len(pool), size=count, replace=False)}
+    chosen = {common[int(i)] for i in rng.choice(len(common), size=count, replace=False)}
     if fontset == "heldout" and rng.random() < 0.5:
         chosen.add(HELDOUT_ONLY[int(rng.integers(len(HELDOUT_ONLY)))])
+    own = np.random.default_rng([seed, 17])
+    if fontset == "dev" and own.random() < 0.5:
+        chosen.add(DEV_ONLY[int(own.integers(len(DEV_ONLY)))])
     return tuple(d for d in pool if d in chosen)
 
 
@@ -1236,7 +1317,7 @@ def render_page(
         raise ValueError(f"unknown page type {kind!r}; one of {PAGE_TYPES}")
     c = _Composer(seed, fontset, words, kind, furniture)
     _compose(c)
-    chosen = degradations if degradations is not None else _pick_degradations(c.rng, fontset)
+    chosen = degradations if degradations is not None else _pick_degradations(c.rng, fontset, seed)
     angle = float(c.rng.uniform(-max_skew, max_skew)) if max_skew > 0 else 0.0
     shift = (float(c.rng.normal(0, 12)), float(c.rng.normal(0, 12)))
     image, matrix, info = _age_and_scan(c, chosen, angle, shift)
@@ -1263,6 +1344,7 @@ def render_page(
         "p_underline": c.p_underline,
         "degradations": list(chosen),
         "heldout_only_degradations": [d for d in chosen if d in HELDOUT_ONLY],
+        "dev_only_degradations": [d for d in chosen if d in DEV_ONLY],
         "skew": round(angle, 4),
         "skew_convention": "positive = counter-clockwise (cv2.getRotationMatrix2D)",
         "affine_page_to_image": [[round(float(v), 6) for v in row] for row in matrix],

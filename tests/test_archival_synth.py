@@ -50,9 +50,26 @@ def test_tune_dev_and_heldout_share_no_face_and_heldout_has_its_own_degradations
         {f for faces in archival.FONTSETS[s].values() for f in faces} for s in ("tune", "dev", "heldout")
     )
     assert not tune & heldout and not dev & heldout and not tune & dev
-    assert set(archival.DEGRADATION_SETS["dev"]) == set(archival.DEGRADATION_SETS["tune"])
+    assert set(archival.DEGRADATION_SETS["dev"]) == set(archival.DEGRADATION_SETS["tune"]) | set(
+        archival.DEV_ONLY
+    )
+    assert not set(archival.DEV_ONLY) & set(archival.DEGRADATION_SETS["heldout"])
     assert set(archival.HELDOUT_ONLY) <= set(archival.DEGRADATION_SETS["heldout"])
     assert not set(archival.HELDOUT_ONLY) & set(archival.DEGRADATION_SETS["tune"])
+
+
+@pytest.mark.parametrize("own", ["crease", "worn_type"])
+def test_the_dev_sets_own_degradations_leave_the_rest_of_the_page_as_it_was(words: list[str], own: str):
+    """They draw from a generator of their own, so a dev page is the page it was without them plus
+    the degradation: a fold shades a few bands, worn type takes ink from the type only."""
+    base = ("texture", "noise")
+    plain = archival.render_page(words, 7301, fontset="dev", page_type="carbon", degradations=base)
+    worn = archival.render_page(words, 7301, fontset="dev", page_type="carbon", degradations=(*base, own))
+    assert worn.lines == plain.lines and worn.params["dev_only_degradations"] == [own]
+    changed = np.abs(worn.image.astype(int) - plain.image.astype(int)).max(axis=2) > 2
+    assert 0.002 < changed.mean() < 0.15, changed.mean()
+    if own == "worn_type":
+        assert (worn.image.astype(int) >= plain.image.astype(int) - 1).all()  # ink taken, none added
 
 
 def test_every_character_drawn_is_in_its_face(stamped: archival.ArchivalPage):
