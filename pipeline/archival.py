@@ -102,47 +102,21 @@ FONT_PACKAGES = {
     "CharisSIL-Regular.ttf": "fonts-sil-charis",
     "CharisSIL-Italic.ttf": "fonts-sil-charis",
 }
-DEGRADATION_SETS = {
-    "tune": ("texture", "lighting", "stains", "fade", "bleed", "blur", "noise", "borders", "jpeg"),
-    "dev": (
-        "texture",
-        "lighting",
-        "stains",
-        "fade",
-        "bleed",
-        "blur",
-        "noise",
-        "borders",
-        "jpeg",
-        # the dev set's own, never in the tune or held-out sets:
-        "verso",
-        "crease",
-        "worn_type",
-        "coarse_scan",
-    ),
-    "heldout": (
-        "texture",
-        "lighting",
-        "stains",
-        "fade",
-        "bleed",
-        "blur",
-        "noise",
-        "borders",
-        "jpeg",
-        # never in the tune set:
-        "show_through",
-        "fold",
-        "holes",
-        "low_res",
-    ),
-}
+# Every set draws from these ...
+COMMON_DEGRADATIONS = ("texture", "lighting", "stains", "fade", "bleed", "blur", "noise", "borders", "jpeg")
+# ... and the held-out set also from these, never in the tune or dev sets ...
 HELDOUT_ONLY = ("show_through", "fold", "holes", "low_res")
-# What a sheet meets that the tune set does not draw, each drawn our own way (not the held-out
-# generator's): the sheet's back, shifted between the front's lines and stronger; soft creases;
-# worn, unevenly inked type; a coarser scan brought back up. Half the dev pages get one, drawn from
-# a generator of their own so that the rest of a dev page is as it was without them.
+# ... and the dev set from these: what a sheet meets that the tune set does not draw, each drawn our
+# own way (not the held-out generator's): the sheet's back, shifted between the front's lines and
+# stronger; soft creases; worn, unevenly inked type; a coarser scan brought back up. Half the dev
+# pages get one, drawn from a generator of their own so that the rest of a dev page is as it was
+# without them.
 DEV_ONLY = ("verso", "crease", "worn_type", "coarse_scan")
+DEGRADATION_SETS = {
+    "tune": COMMON_DEGRADATIONS,
+    "dev": COMMON_DEGRADATIONS + DEV_ONLY,
+    "heldout": COMMON_DEGRADATIONS + HELDOUT_ONLY,
+}
 
 # Inks as the colour they leave at full strength on white paper (RGB).
 INKS = {
@@ -1223,13 +1197,11 @@ def _age_and_scan(
     out = np.clip(image, 0, 255).astype(np.uint8)
     if "low_res" in degradations:
         factor = float(rng.uniform(0.45, 0.65))
-        small = cv2.resize(out, (int(w * factor), int(h * factor)), interpolation=cv2.INTER_AREA)
-        out = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        out = _scanned_coarser(out, factor, cv2.INTER_LINEAR)
         info["low_res_factor"] = round(factor, 3)
     if "coarse_scan" in degradations:  # scanned coarser, brought back up by the scanner's software
         factor = float(own.uniform(0.4, 0.7))
-        small = cv2.resize(out, (int(w * factor), int(h * factor)), interpolation=cv2.INTER_AREA)
-        out = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+        out = _scanned_coarser(out, factor, cv2.INTER_CUBIC)
         info["coarse_scan_factor"] = round(factor, 3)
     if "jpeg" in degradations:
         quality = int(rng.integers(35, 70))
@@ -1237,6 +1209,14 @@ def _age_and_scan(
         out = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1] if ok else out
         info["jpeg_quality"] = quality
     return np.ascontiguousarray(out), matrix, info
+
+
+def _scanned_coarser(image: np.ndarray, factor: float, enlarge: int) -> np.ndarray:
+    """`image` as a scan at `factor` of its resolution (area averaging), brought back to its size with
+    the `enlarge` interpolation."""
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (int(w * factor), int(h * factor)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=enlarge)
 
 
 def _verso(typed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -1290,8 +1270,7 @@ def _pick_degradations(rng: np.random.Generator, fontset: str, seed: int) -> tup
     chosen = {common[int(i)] for i in rng.choice(len(common), size=count, replace=False)}
     if fontset == "heldout" and rng.random() < 0.5:
         chosen.add(HELDOUT_ONLY[int(rng.integers(len(HELDOUT_ONLY)))])
-    own = np.random.default_rng([seed, 17])
-    if fontset == "dev" and own.random() < 0.5:
+    if fontset == "dev" and (own := np.random.default_rng([seed, 17])).random() < 0.5:
         chosen.add(DEV_ONLY[int(own.integers(len(DEV_ONLY)))])
     return tuple(d for d in pool if d in chosen)
 
