@@ -109,6 +109,11 @@ def downscale(
     return (cv2.resize(grey, size, interpolation=cv2.INTER_AREA) if exact else shrink(grey, size)), scale
 
 
+def _halved(image: np.ndarray) -> np.ndarray:
+    """`image` at half its size (rounded down) by area averaging: a pixel of it is two of `image`'s."""
+    return cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+
+
 def _quantile_of_counts(counts: np.ndarray, q: float) -> float | None:
     """np.percentile's value at `q` (0-100) of the values 0, 1, ... counted in `counts`, when the order
     statistics either side of q's position are one value (then no interpolation can differ); else None."""
@@ -857,7 +862,7 @@ def lift_creases(flat: np.ndarray) -> tuple[np.ndarray, int]:
         return flat, 0  # a line or a word cut out of a page: too short to tell a crease from its neighbours
     # Found on a half-size copy (a quarter of the time), lifted at full size: halved, a narrow crease
     # is shallower and wider, and dividing by that left its core as a dark rule with a light rim.
-    half = cv2.resize(flat, (flat.shape[1] // 2, flat.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    half = _halved(flat)
     half = cv2.blur(half, (3, 3))  # the brightest level of grain is a level too bright
     count = 0
     lifted = flat
@@ -961,7 +966,7 @@ def lift_show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndar
     drawing: 15.8 % CER against 2.2 % without it). Returns the page (as it was when such ink is too
     little: then it is grain) and the share of the ink it is."""
     # Judged at half size, a quarter of the time: the back's blur spans more than a pixel halved.
-    half = cv2.resize(flat, (flat.shape[1] // 2, flat.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    half = _halved(flat)
     back, share = _show_through(half, _scaled(measures, 0.5))
     if back is None:
         return flat, share
