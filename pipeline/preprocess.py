@@ -11,6 +11,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -45,6 +46,14 @@ EDGE_BAND_SKEW = 0.5  # degrees: the angle without such bands is taken when this
 SHOW_THROUGH_EDGE = 0.5  # a steep (typed) edge's gradient: at least this share of the ink's 90th percentile
 SHOW_THROUGH_SHARE = 0.02  # faint ink away from steep edges: the sheet's back, lifted from this share of ink
 SHOW_THROUGH_LINES = 3.0  # ... in pieces a third of a glyph to this many glyphs high (taller: a shadow)
+STRIP_GLYPHS = 12  # width of the strips a back's rows are told from the type's in (glyph heights)
+TYPED_EDGES = 0.4  # a row of the type has at least this share of the most edged rows' steep pixels per ink
+BETWEEN_GLYPHS = 2.5  # a back's rows have rows of the type within this many glyph heights above and below
+LAYER_BIN = 5  # grey levels: the bins a page's pieces are counted in by their darkest pixel
+LAYER_VALLEY = 0.25  # a gap: a bin with at most this share of the lighter group's fullest bin
+LAYER_SHARE = 0.05  # ... the lighter group holding at least this share of the letters
+LAYER_MIN_PIECES = 50  # ... and at least this many
+LAYER_CORE = 0.3  # a row of a letter's body: at least this share of the fullest row near it
 CREASE_STRIP = 40  # pixels of the half-size page along a row over which its brightest level is the paper's
 CREASE_DEPTH = 0.9  # a row's brightest level below this share of its neighbours' is shaded ...
 CREASE_SPAN = 0.5  # ... and when it is so across this share of the page's width, the row lies in a crease
@@ -963,8 +972,10 @@ def lift_show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndar
     carbon's type, however faint, is edges all round: ink farther than a stroke's width from any steep
     edge is the back (or a stain). Filling the gaps between the lines, the back made Tesseract read
     one line into the next and the page be taken for sideways (dev carbons with a back of our own
-    drawing: 15.8 % CER against 2.2 % without it). Returns the page (as it was when such ink is too
-    little: then it is grain) and the share of the ink it is."""
+    drawing: 15.8 % CER against 2.2 % without it). A back with edges of its own goes too: pieces in
+    rows with few edges for their ink between rows of the type (`_between_lines`), and a lighter layer
+    than the type off its letters' rows (`_lighter_layer`). Returns the page (as it was when such ink
+    is too little: then it is grain) and the share of the ink it is."""
     # Judged at half size, a quarter of the time: the back's blur spans more than a pixel halved.
     half = _halved(flat)
     back, share = _show_through(half, _scaled(measures, 0.5))
@@ -1006,8 +1017,12 @@ def _show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndarray 
     inside = np.zeros_like(away)
     inside[y0 : y1 + 1, x0 : x1 + 1] = 1
     away = cv2.bitwise_and(away, inside)
+    # A back as dark as the type, or lighter but close under its lines, has edges enough to stay
+    # near steep pixels: it is told from the type by its rows and its darkness instead.
+    pieces = _Pieces.of(cv2.bitwise_and(ink, inside))
+    between = cv2.bitwise_or(_between_lines(pieces, steep, measures), _lighter_layer(flat, pieces, measures))
     if (share := cv2.countNonZero(away) / inked) < SHOW_THROUGH_SHARE:
-        return None, share  # too little even before the pieces are looked at
+        return _enough(between, inked)  # too little even before the pieces are looked at
     # The back's letters run along lines a few letters high; a band down the sheet's shadowed edge
     # is far taller (lifting one read tune carbon 6517 4.7 -> 16.3 %: Tesseract's threshold then fell
     # under the faint type).
@@ -1030,7 +1045,7 @@ def _show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndarray 
     away[ys[keep], xs[keep]] = 1
     share = cv2.countNonZero(away) / inked
     if share < SHOW_THROUGH_SHARE:
-        return None, share
+        return _enough(between, inked)
     # The back's rim has steep pixels of its own; around the back, what is lighter than halfway from
     # the back's level to the type's goes with it (the type is the darker: on its own it would stay
     # a hollow outline of each letter, which Tesseract reads as letters).
@@ -1038,7 +1053,159 @@ def _show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndarray 
     back_counts = cv2.calcHist([flat], [0], away, [256], [0, 256]).ravel()
     back_level = float(np.searchsorted(np.cumsum(back_counts), 0.5 * back_counts.sum()))
     lighter = cv2.threshold(flat, (back_level + measures.ink) / 2, 1, cv2.THRESH_BINARY)[1]
-    return cv2.bitwise_or(away, cv2.bitwise_and(around, lighter)), share
+    back = cv2.bitwise_or(cv2.bitwise_or(away, cv2.bitwise_and(around, lighter)), between)
+    return back, cv2.countNonZero(back) / inked
+
+
+def _enough(back: np.ndarray, inked: int) -> tuple[np.ndarray | None, float]:
+    """`back` and its share of the ink, or None when that share is too little to be the sheet's back."""
+    share = cv2.countNonZero(back) / inked
+    return (back if share >= SHOW_THROUGH_SHARE else None), share
+
+
+class _Pieces(NamedTuple):
+    """An ink mask's 8-connected pieces and its pixels, found once for the tests that read them."""
+
+    mask: np.ndarray
+    count: int
+    labels: np.ndarray
+    stats: np.ndarray
+    ys: np.ndarray  # the ink's pixels
+    xs: np.ndarray
+    piece: np.ndarray  # each pixel's piece
+
+    @classmethod
+    def of(cls, mask: np.ndarray) -> _Pieces:
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        ys, xs = np.nonzero(mask)
+        return cls(mask, count, labels, stats, ys, xs, labels[ys, xs])
+
+    def drawn(self, keep: np.ndarray) -> np.ndarray:
+        """A mask (1) of the pixels where `keep` (one flag a pixel) is set."""
+        out = np.zeros_like(self.mask)
+        out[self.ys[keep], self.xs[keep]] = 1
+        return out
+
+
+def _lighter_layer(flat: np.ndarray, ink: _Pieces, measures: PageMeasures) -> np.ndarray:
+    """Ink of a second, lighter layer between the type's lines. A back lighter than the type, blurred
+    close under its lines, has edges enough and touches the type's rows, but none of its letters is as
+    dark as the type's: the darkest pixels of the page's letter-sized pieces fall in two groups with a
+    gap between (dev carbon 7422: the type's at 135-185, the back's at 195-215, none at 190-195). Then
+    what is lighter than the gap, farther than a stroke from the type's darker pixels and off the rows
+    of its letters' bodies (a letter of the type struck lightly stands in them) is the back, where it
+    lies between lines of the type (a patch of faded type is a lighter layer too: tune carbon 3109).
+    A page of one layer shows no such gap: its pieces' darkest levels fall away from the type's."""
+    darkest = np.full(ink.count, 255, np.int32)
+    np.minimum.at(darkest, ink.piece, flat[ink.ys, ink.xs].astype(np.int32))
+    height = ink.stats[:, cv2.CC_STAT_HEIGHT]
+    # Letters, not punctuation (a full stop's blurred middle is lighter than a letter's).
+    letters = (height >= 0.5 * measures.glyph_height) & (height <= SHOW_THROUGH_LINES * measures.glyph_height)
+    letters[0] = False
+    cut = _layer_gap(darkest[letters])
+    if cut is None:
+        return np.zeros_like(ink.mask)
+    dark = cv2.threshold(flat, cut - 1, 1, cv2.THRESH_BINARY_INV)[1]
+    stroke = int(max(1.0, measures.stroke_width)) | 1
+    near = cv2.dilate(dark, np.ones((stroke, stroke), np.uint8))
+    strip = _strip(measures)
+    core = _core_rows(dark, strip, measures)
+    column = ink.xs // strip
+    on_core = core[ink.ys, column] > 0
+    between = _between_rows(core, measures)[ink.ys, column] > 0
+    return ink.drawn((near[ink.ys, ink.xs] == 0) & ~on_core & between)
+
+
+def _strip(measures: PageMeasures) -> int:
+    """Width of the strips the type's rows are found in, each on its own (residual skew, short lines)."""
+    return max(32, int(STRIP_GLYPHS * measures.glyph_height))
+
+
+def _per_strip_row(mask: np.ndarray, strip: int) -> np.ndarray:
+    """`mask`'s pixels counted in each row of each strip (rows x strips)."""
+    h, w = mask.shape
+    cols = -(-w // strip)
+    padded = np.zeros((h, cols * strip), np.uint8)
+    padded[:, :w] = mask
+    return padded.reshape(h, cols, strip).sum(axis=2, dtype=np.int32).astype(np.float32)
+
+
+def _core_rows(dark: np.ndarray, strip: int, measures: PageMeasures) -> np.ndarray:
+    """The rows of the type's letters' bodies, strip by strip (rows x strips, 1): rows with at least
+    LAYER_CORE of the most dark pixels any row within a glyph has (a descender's rows have few, and a
+    back close under the lines lies there)."""
+    counts = _per_strip_row(dark, strip)
+    glyph = int(measures.glyph_height) | 1
+    fullest = cv2.dilate(counts, np.ones((glyph, 1), np.uint8))
+    return ((counts >= LAYER_CORE * fullest) & (counts > 0)).astype(np.uint8)
+
+
+def _layer_gap(levels: np.ndarray) -> int | None:
+    """The level above a gap between the type's pieces and a lighter group holding enough of them
+    (pieces counted by their darkest pixel, in bins); None when there is none. The gap is the bin
+    emptiest against the fullest lighter one, when at most LAYER_VALLEY of it: a type's light tail
+    only thins out, it does not rise again."""
+    if len(levels) < LAYER_MIN_PIECES:
+        return None
+    counts = np.bincount(levels // LAYER_BIN, minlength=256 // LAYER_BIN + 1).astype(float)
+    typed = int(np.argmax(counts))  # most pieces are letters of the type
+    enough = max(LAYER_MIN_PIECES, LAYER_SHARE * len(levels))
+    best, best_depth = None, LAYER_VALLEY
+    for gap in range(typed + 1, len(counts) - 1):
+        above = counts[gap + 1 :]
+        if above.sum() < enough:
+            break
+        if (depth := counts[gap] / above.max()) <= best_depth:
+            best, best_depth = gap, depth
+    return None if best is None else (best + 1) * LAYER_BIN
+
+
+def _between_rows(rows: np.ndarray, measures: PageMeasures) -> np.ndarray:
+    """Per strip (columns of `rows`, rows of the type marked 1): the rows with rows of the type within
+    BETWEEN_GLYPHS glyph heights both above and below, where a back's line lies. A patch of faded type
+    has none round it: its rows are not between."""
+    h, cols = rows.shape
+    span = int(BETWEEN_GLYPHS * measures.glyph_height)
+    total = np.vstack([np.zeros((1, cols), np.int32), np.cumsum(rows, axis=0, dtype=np.int32)])
+    y = np.arange(h)
+    above = total[y] - total[np.maximum(0, y - span)]
+    below = total[np.minimum(h, y + span + 1)] - total[y + 1]
+    return ((above > 0) & (below > 0)).astype(np.uint8)
+
+
+def _between_lines(ink: _Pieces, steep: np.ndarray, measures: PageMeasures) -> np.ndarray:
+    """Ink lying between the type's lines: pieces mostly in rows where the ink has few steep edges.
+
+    A back as dark as a faint carbon's type has steep pixels of its own, but far fewer for its ink
+    than the type: in a strip a dozen letters wide, a row of the type has about as many steep pixels
+    as inked ones, a row of the back a tenth of that (dev carbon 7208). Measured along rows, a row
+    of a short line's few letters (a margin's strip) counts like any other."""
+    strip = _strip(measures)
+    inked = cv2.blur(_per_strip_row(ink.mask, strip), (1, 3))
+    edges = cv2.blur(_per_strip_row(steep, strip), (1, 3))
+    ratio = edges / np.maximum(inked, 1.0)
+    if not (inked > 0).any():
+        return np.zeros_like(ink.mask)
+    # The type's rows are the well-inked rows with the most edges for their ink.
+    full = inked >= 0.5 * np.percentile(inked[inked > 0], 75)
+    typed = np.percentile(ratio[full], 90)
+    rows = ((ratio >= TYPED_EDGES * typed) & (inked > 0)).astype(np.uint8)
+    reach = max(1, int(0.3 * measures.glyph_height))  # the ends of a line's rows: a faint descender
+    kept = cv2.dilate(rows, np.ones((2 * reach + 1, 1), np.uint8))
+    # A back's rows lie between the type's, with rows of the type a line's height above and below; a
+    # patch of faded type has none around it (tune carbon 3109: its faded strips, blurred, have the
+    # back's few edges, and went with them: 5.7 -> 26.2 % CER).
+    kept |= 1 - _between_rows(rows, measures)
+    on_rows = np.bincount(ink.piece, weights=kept[ink.ys, ink.xs // strip], minlength=ink.count)
+    area = ink.stats[:, cv2.CC_STAT_AREA]
+    stroke = max(1.0, measures.stroke_width)
+    # A letter's size: taller or longer pieces are a sheet's edge, a rule or a stamp's ring.
+    letters = (ink.stats[:, cv2.CC_STAT_HEIGHT] <= SHOW_THROUGH_LINES * measures.glyph_height) & (
+        ink.stats[:, cv2.CC_STAT_WIDTH] <= STRIP_GLYPHS * measures.glyph_height
+    )
+    between = letters & (on_rows <= 0.5 * area) & (area >= stroke * stroke)
+    between[0] = False
+    return ink.drawn(between[ink.piece])
 
 
 def plain_clean(grey: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:

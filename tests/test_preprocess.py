@@ -344,18 +344,21 @@ def test_a_dark_band_reaching_the_deskews_corners_counts_as_the_edge():
     assert _under_otsu(lifted, typed) > 0.95
 
 
-def _carbon_with_its_back(text: str, back: bool) -> tuple[np.ndarray, str, np.ndarray]:
+def _carbon_with_its_back(
+    text: str, back: bool, *, back_ink: float = 0.2, blur: float = 3.0, top: int = 100
+) -> tuple[np.ndarray, str, np.ndarray]:
     """Faint carbon lines, with (when `back`) other lines of the text showing through from the sheet's
-    back: mirrored, blurred by the paper, a little fainter than the type and lying between its lines.
+    back: mirrored, blurred by the paper (`blur`), a little fainter than the type (`back_ink` against
+    its 0.25) and lying between its lines (`top`: 100 halfway, the type's lines at 60 + 80 k).
     Returns the page, its text and where its type's ink is."""
     words = text.split()
     front, lines = _typed_ink(words[:200], 60, 800)
     front = cv2.GaussianBlur(front, (0, 0), 0.7)
     image = 240 * (1 - 0.25 * front)
     if back:
-        behind, _ = _typed_ink(words[200:400], 100, 800)  # its lines fall between the front's
-        behind = cv2.GaussianBlur(cv2.flip(behind, 1), (0, 0), 3.0)
-        image *= 1 - 0.2 * behind
+        behind, _ = _typed_ink(words[200:400], top, 800)
+        behind = cv2.GaussianBlur(cv2.flip(behind, 1), (0, 0), blur)
+        image *= 1 - back_ink * behind
     image += np.random.default_rng(4).normal(0, 3, image.shape)
     return np.clip(image, 0, 255).astype(np.uint8), "\n".join(lines), front > 0.5
 
@@ -369,6 +372,64 @@ def test_the_sheets_back_showing_through_a_carbon_is_lifted_and_its_type_kept(te
     assert back.sum() > 0.3 * typed.sum()  # the back is there, about as much ink as the type
     assert np.mean(lifted[back] == 255) > 0.8
     assert np.mean(lifted[typed] == image[typed]) > 0.98
+
+
+def _off_the_type(image: np.ndarray, typed: np.ndarray, rows: bool = False) -> np.ndarray:
+    """The back's ink: darker than the paper and away from the type (`rows`: off the type's rows)."""
+    if rows:
+        on_rows = cv2.dilate(typed.any(axis=1).astype(np.uint8)[:, None], np.ones((9, 1), np.uint8))
+        away = ~np.broadcast_to(on_rows.reshape(-1, 1) > 0, typed.shape)
+    else:
+        away = ~cv2.dilate(typed.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    return (image < 225) & away
+
+
+def test_a_back_as_dark_as_the_type_is_lifted_between_its_lines(test_text):
+    # The back as dark as the type: its edges are steep enough to pass for the type's here and there,
+    # but its rows have a tenth of the type's edges for their ink (dev carbon 7208).
+    image, _, typed = _carbon_with_its_back(test_text, back=True, back_ink=0.25, blur=2.5)
+    lifted, share = preprocess.lift_show_through(image, preprocess.measure_page(image))
+    back = _off_the_type(image, typed)
+    assert back.sum() > 0.3 * typed.sum()
+    assert share >= preprocess.SHOW_THROUGH_SHARE
+    assert np.mean(lifted[back] == 255) > 0.75
+    assert np.mean(lifted[typed] == image[typed]) > 0.98
+
+
+def test_a_lighter_back_close_under_the_lines_is_lifted_off_the_type_rows(test_text):
+    # Close under the type's lines, sharp, lighter than the type: touching its rows, with edges as
+    # steep (dev carbon 7422); its letters' darkest pixels are all lighter than the type's.
+    image, _, typed = _carbon_with_its_back(test_text, back=True, back_ink=0.13, blur=1.2, top=92)
+    lifted, share = preprocess.lift_show_through(image, preprocess.measure_page(image))
+    back = _off_the_type(image, typed, rows=True)
+    assert back.sum() > 0.1 * typed.sum()
+    assert share >= preprocess.SHOW_THROUGH_SHARE
+    assert np.mean(lifted[back] == 255) > 0.75
+    assert np.mean(lifted[typed] == image[typed]) > 0.98
+
+
+def test_a_patch_of_faded_blurred_type_is_not_taken_for_a_back(test_text):
+    # A patch of the type faded and blurred by the ribbon and the copy has the back's few edges for
+    # its ink, but no rows of sharper type above and below it (tune carbon 3109: 5.7 -> 26.2 % CER
+    # when such patches were lifted).
+    image, _, typed = _carbon_with_its_back(test_text, back=False)
+    faded = cv2.GaussianBlur(image, (0, 0), 1.6)
+    patch = np.s_[:, 1000:1600]
+    image[patch] = np.clip(255 - 0.6 * (255 - faded[patch].astype(np.float32)), 0, 255).astype(np.uint8)
+    lifted, _ = preprocess.lift_show_through(image, preprocess.measure_page(image))
+    type_ink = typed & (image < 225)
+    assert np.mean(lifted[type_ink] == image[type_ink]) > 0.98
+
+
+def test_a_lighter_layer_is_a_gap_in_the_pieces_darkest_levels():
+    rng = np.random.default_rng(5)
+    typed = rng.normal(155, 10, 1200).clip(120, 186).astype(int)
+    back = rng.normal(206, 4, 300).astype(int)
+    cut = preprocess._layer_gap(np.concatenate([typed, back]))
+    assert cut is not None and 186 <= cut <= 200
+    one_layer = rng.normal(155, 14, 1500).astype(int)  # a tail of light pieces, no gap
+    assert preprocess._layer_gap(one_layer) is None
+    assert preprocess._layer_gap(np.concatenate([typed, back[:20]])) is None  # too few to be a back
 
 
 def test_a_carbon_without_a_back_showing_through_is_left_as_it_is(test_text):
