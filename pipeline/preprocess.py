@@ -1203,7 +1203,11 @@ def _between_lines(ink: _Pieces, steep: np.ndarray, measures: PageMeasures) -> n
     letters = (ink.stats[:, cv2.CC_STAT_HEIGHT] <= SHOW_THROUGH_LINES * measures.glyph_height) & (
         ink.stats[:, cv2.CC_STAT_WIDTH] <= STRIP_GLYPHS * measures.glyph_height
     )
-    between = letters & (on_rows <= 0.5 * area) & (area >= stroke * stroke)
+    # ... and itself blurred like a back: a letter of the type in such a row (a secrecy mark beside a
+    # stamp's faint ink, whose few edges pull its row under: tune carbon 3620) has the type's edges.
+    own_edges = np.bincount(ink.piece, weights=steep[ink.ys, ink.xs], minlength=ink.count)
+    blurred = own_edges < TYPED_EDGES * typed * area
+    between = letters & blurred & (on_rows <= 0.5 * area) & (area >= stroke * stroke)
     between[0] = False
     return ink.drawn(between[ink.piece])
 
