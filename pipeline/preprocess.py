@@ -1053,8 +1053,7 @@ def _show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndarray 
     back_counts = cv2.calcHist([flat], [0], away, [256], [0, 256]).ravel()
     back_level = float(np.searchsorted(np.cumsum(back_counts), 0.5 * back_counts.sum()))
     lighter = cv2.threshold(flat, (back_level + measures.ink) / 2, 1, cv2.THRESH_BINARY)[1]
-    back = cv2.bitwise_or(cv2.bitwise_or(away, cv2.bitwise_and(around, lighter)), between)
-    return back, cv2.countNonZero(back) / inked
+    return _enough(cv2.bitwise_or(cv2.bitwise_or(away, cv2.bitwise_and(around, lighter)), between), inked)
 
 
 def _enough(back: np.ndarray, inked: int) -> tuple[np.ndarray | None, float]:
@@ -1182,10 +1181,9 @@ def _between_lines(ink: _Pieces, steep: np.ndarray, measures: PageMeasures) -> n
     of a short line's few letters (a margin's strip) counts like any other."""
     strip = _strip(measures)
     inked = cv2.blur(_per_strip_row(ink.mask, strip), (1, 3))
-    edges = cv2.blur(_per_strip_row(steep, strip), (1, 3))
-    ratio = edges / np.maximum(inked, 1.0)
     if not (inked > 0).any():
         return np.zeros_like(ink.mask)
+    ratio = cv2.blur(_per_strip_row(steep, strip), (1, 3)) / np.maximum(inked, 1.0)
     # The type's rows are the well-inked rows with the most edges for their ink.
     full = inked >= 0.5 * np.percentile(inked[inked > 0], 75)
     typed = np.percentile(ratio[full], 90)
