@@ -432,6 +432,19 @@ def test_a_lighter_layer_is_a_gap_in_the_pieces_darkest_levels():
     assert preprocess._layer_gap(np.concatenate([typed, back[:20]])) is None  # too few to be a back
 
 
+@pytest.mark.parametrize("level", [255, 128, 0, -1])
+def test_a_blank_dark_or_noise_page_comes_back_from_the_show_through_lift_untouched(level):
+    # Nothing to label, or nothing letter-sized: the page comes back as it was (-1: pure noise).
+    rng = np.random.default_rng(2)
+    image = (
+        rng.integers(0, 256, (1200, 900), dtype=np.uint8)
+        if level < 0
+        else np.full((1200, 900), level, np.uint8)
+    )
+    same, share = preprocess.lift_show_through(image, preprocess.measure_page(image))
+    assert same is image and share < preprocess.SHOW_THROUGH_SHARE
+
+
 def test_a_carbon_without_a_back_showing_through_is_left_as_it_is(test_text):
     image, _, _ = _carbon_with_its_back(test_text, back=False)
     same, share = preprocess.lift_show_through(image, preprocess.measure_page(image))
