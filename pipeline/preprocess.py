@@ -21,6 +21,7 @@ from .config import Settings
 from .model import Step
 
 ANALYSIS_SIDE = 1400  # long side, in pixels, of the copy used to estimate angles and borders
+PAPER_SIDE = 600  # long side, in pixels, of the copy the paper's level is estimated on
 MAX_SKEW = 15.0
 TARGET_GLYPH_HEIGHT = 30  # Tesseract reads best with capitals about 20-40 px high
 GREY_GRAIN = 0.12  # noise against contrast above which a faint grey page is smoothed for Tesseract
@@ -118,9 +119,49 @@ def downscale(
     return (cv2.resize(grey, size, interpolation=cv2.INTER_AREA) if exact else shrink(grey, size)), scale
 
 
+def paper_copy(grey: np.ndarray) -> tuple[np.ndarray, float]:
+    """`grey` at most PAPER_SIDE long by area averaging (`area_shrink`), and its scale: the copy the
+    paper's level is estimated on (a max filter and a blur wider than any letter follow)."""
+    scale = min(1.0, PAPER_SIDE / max(grey.shape[:2]))
+    if scale >= 1.0:
+        return grey, 1.0
+    size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+    return area_shrink(grey, size), scale
+
+
+def area_shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`image` shrunk to `size` (width, height) by area averaging, halved by 2x2 means first while it is
+    twice as large: OpenCV's area resampling by a factor that is no whole number is a scalar loop
+    (13-16 ms on a page), its halving a fast path (2 ms). Each halving's pixel is the mean of whole
+    pixels, so the copy differs from one area resampling only where a pixel's window cuts a pixel."""
+    while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
+        image = _halved(image)
+    if (image.shape[1], image.shape[0]) == tuple(size):
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def area_scaled(image: np.ndarray, factor: float) -> np.ndarray:
+    """`image` scaled by `factor` (below 1) by area averaging: halved by 2x2 means while at least half
+    is still to go, then the rest by OpenCV's area resampling on a quarter of the pixels or fewer (its
+    slow path, a factor that is no whole number, took 16 ms on a page). Pixel x of it is source pixel
+    x / factor, as one resampling by `factor` maps them (a halving's pixel is the mean of whole pixels;
+    the odd last row or column it drops lies beyond the copy's own last pixel)."""
+    done = 1.0
+    while factor / done <= 0.5 and min(image.shape[:2]) >= 2:
+        image = _halved(image)
+        done *= 0.5
+    rest = factor / done
+    return image if rest == 1.0 else cv2.resize(image, None, fx=rest, fy=rest, interpolation=cv2.INTER_AREA)
+
+
 def _halved(image: np.ndarray) -> np.ndarray:
-    """`image` at half its size (rounded down) by area averaging: a pixel of it is two of `image`'s."""
-    return cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    """`image` at half its size (rounded down) by area averaging: a pixel of it is the mean of 2x2 of
+    `image`'s. Asked by factor, not by size: OpenCV takes its fast path only when the factor is exactly
+    2, and a size asked of an odd side is no such factor (the slow path took 18 ms on a page, and its
+    windows drifted half a pixel across it)."""
+    halved = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    return halved[: image.shape[0] // 2, : image.shape[1] // 2]
 
 
 def _quantile_of_counts(counts: np.ndarray, q: float) -> float | None:
@@ -210,7 +251,7 @@ def flatten_background(grey: np.ndarray, corners: list[np.ndarray] | None = None
     of the paper nearest them)."""
     # Shrunk by area exactly: the paper divides every pixel Tesseract reads (`shrink`'s copy moved the
     # flattened page by a third of a level on average, and with it the readings of faint pages).
-    small, scale = downscale(grey, 600, exact=True)
+    small, scale = paper_copy(grey)
     kernel = max(3, int(round(min(small.shape[:2]) / 40)) | 1)
     element = cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
     outside = None
@@ -899,13 +940,8 @@ def lift_creases(flat: np.ndarray) -> tuple[np.ndarray, int]:
 def _strip_brightest(rows: np.ndarray, strip: int) -> np.ndarray:
     """Each row's brightest level in each strip `strip` pixels long across it: rows by strips."""
     edges = np.linspace(0, rows.shape[1], max(1, round(rows.shape[1] / strip)) + 1).astype(int)
-    return np.stack(
-        [
-            cv2.reduce(rows[:, a:b], 1, cv2.REDUCE_MAX).ravel()
-            for a, b in zip(edges[:-1], edges[1:], strict=True)
-        ],
-        axis=1,
-    ).astype(np.float32)
+    # One pass over the rows for all strips: a fifth of the time of one reduction a strip.
+    return np.maximum.reduceat(rows, edges[:-1], axis=1).astype(np.float32)
 
 
 def _valley(brightest: np.ndarray, reach: int) -> np.ndarray:
