@@ -138,6 +138,9 @@ SLIVER_TALL = 2.0  # a line read at the page's edge this many times as high as t
 SLIVER_EDGE = 0.05  # share of the page's width from either side that is its edge
 EDGE_ROWS = 0.05  # share of the page's height at its top and bottom where its edge's shadow is read ...
 EDGE_ROW_CONF = 30.0  # ... as a line whose words' median confidence is under this (no type reads so)
+BACK_LINE_CONF = 50.0  # a typed page's line read under this median confidence ...
+BACK_LINE_WORDS = 0.6  # ... with fewer than this share of words (or near words) is its sheet's back
+_WORD_EDGES = re.compile(r"^\W+|\W+$")
 # Small letters whose capital has the same shape: a typewriter key struck above the line reads as the
 # capital. Such a first letter is lowered when its glyph is no taller than RAISED_HEIGHT times the small
 # letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20; 1.32 or more, 95 in 100
@@ -1720,6 +1723,11 @@ def apply(
             if any(line is sliver for sliver in slivers):
                 _shared_entry(furniture, "graphic", line)["words"].extend(line.words)
                 continue
+            if near is not None and _read_from_back(line, near):
+                entry = _shared_entry(furniture, "graphic", line)
+                entry["role"] = "show_through"
+                entry["words"].extend(line.words)
+                continue
             written = _written_on_typed_page(line, letter, page.height, found)
             for word in line.words:
                 target = _furniture_of(word, line, furniture, found, page.width, page.height, page.dpi, near)
@@ -2958,6 +2966,23 @@ def _ink_density(box: BBox, line_box: BBox, found: Found) -> float:
     x0, x1 = int(box.x0 * s), max(int(box.x0 * s) + 1, int(np.ceil(box.x1 * s)))
     y0, y1 = int(box.y0 * s), max(int(box.y0 * s) + 1, int(np.ceil(box.y1 * s)))
     return float(found.ink[y0:y1, x0:x1].sum()) / max(1.0, (x1 - x0) * line_box.height * s)
+
+
+def _read_from_back(line: Line, near_word: Callable[[str], bool]) -> bool:
+    """Whether a typed page's line is the sheet's back (or a stain) read as text: read unsurely (median
+    word confidence under BACK_LINE_CONF) and, of its words of three letters or more, fewer than
+    BACK_LINE_WORDS known or a misreading from a known word. A back that no cleaning lifted, lighter
+    than the type but sharp, is read between the type's lines as a jumble of mirrored letters (dev
+    protocol 7518: 24 such lines at confidence 10-46 among the type's at 57-96; 89 % CER). A line of
+    the type read as poorly is still mostly words (none of 2,114 lines of 48 tune and dev pages went
+    but the back's), and a line of numbers or short marks is left."""
+    confs = [w.conf for w in line.words if w.text.strip() and w.conf >= 0]
+    if not confs or _median(confs) >= BACK_LINE_CONF:
+        return False
+    cores = [c for c in (_WORD_EDGES.sub("", w.text) for w in line.words) if len(c) >= 3 and c.isalpha()]
+    if len(cores) < 2:
+        return False
+    return sum(near_word(c) for c in cores) < BACK_LINE_WORDS * len(cores)
 
 
 def _shared_entry(furniture: list[dict], kind: str, line: Line, key: Line | None = None) -> dict:
