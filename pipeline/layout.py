@@ -139,8 +139,9 @@ SLIVER_EDGE = 0.05  # share of the page's width from either side that is its edg
 EDGE_ROWS = 0.05  # share of the page's height at its top and bottom where its edge's shadow is read ...
 EDGE_ROW_CONF = 30.0  # ... as a line whose words' median confidence is under this (no type reads so)
 BACK_LINE_CONF = 50.0  # a typed page's line read under this median confidence ...
-BACK_LINE_WORDS = 0.6  # ... with fewer than this share of words (or near words) is its sheet's back
-_WORD_EDGES = re.compile(r"^\W+|\W+$")
+BACK_LINE_LETTERS = 10  # ... with this many letters or more ...
+BACK_LINE_WORDS = 0.5  # ... fewer than this share of them in (near) words is its sheet's back
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 # Small letters whose capital has the same shape: a typewriter key struck above the line reads as the
 # capital. Such a first letter is lowered when its glyph is no taller than RAISED_HEIGHT times the small
 # letters around it (capitals on the tune carbon pages: 1.26 or more, 19 in 20; 1.32 or more, 95 in 100
@@ -2970,19 +2971,27 @@ def _ink_density(box: BBox, line_box: BBox, found: Found) -> float:
 
 def _read_from_back(line: Line, near_word: Callable[[str], bool]) -> bool:
     """Whether a typed page's line is the sheet's back (or a stain) read as text: read unsurely (median
-    word confidence under BACK_LINE_CONF) and, of its words of three letters or more, fewer than
-    BACK_LINE_WORDS known or a misreading from a known word. A back that no cleaning lifted, lighter
-    than the type but sharp, is read between the type's lines as a jumble of mirrored letters (dev
-    protocol 7518: 24 such lines at confidence 10-46 among the type's at 57-96; 89 % CER). A line of
-    the type read as poorly is still mostly words (none of 2,114 lines of 48 tune and dev pages went
-    but the back's), and a line of numbers or short marks is left."""
+    word confidence under BACK_LINE_CONF), with BACK_LINE_LETTERS letters or more, under BACK_LINE_WORDS
+    of them in words of four letters or more, in one case, known or a misreading from a known word. A
+    back that no cleaning lifted, lighter than the type but sharp, is read between the type's lines as a
+    jumble of mirrored letters (dev protocol 7518: 24 such lines at confidence 0-50 among the type's at
+    57-96; 89 % CER), whose short runs of capitals are often near an abbreviation of the lexicon. A line
+    of the type read as poorly is still mostly words (none of 2,114 lines of 48 tune and dev pages went
+    but jumbles), and a short line (a number, a mark) is left."""
     confs = [w.conf for w in line.words if w.text.strip() and w.conf >= 0]
     if not confs or _median(confs) >= BACK_LINE_CONF:
         return False
-    cores = [c for c in (_WORD_EDGES.sub("", w.text) for w in line.words) if len(c) >= 3 and c.isalpha()]
-    if len(cores) < 2:
+    runs = [run for w in line.words for run in _LETTER_RUN.findall(w.text)]
+    letters = sum(map(len, runs))
+    if letters < BACK_LINE_LETTERS:
         return False
-    return sum(near_word(c) for c in cores) < BACK_LINE_WORDS * len(cores)
+    worded = sum(len(r) for r in runs if len(r) >= 4 and _one_case(r) and near_word(r))
+    return worded < BACK_LINE_WORDS * letters
+
+
+def _one_case(word: str) -> bool:
+    """Small letters, capitals, or a capital and small letters: as a word is typed (`пОоНап` is not)."""
+    return word.islower() or word.isupper() or (word[:1].isupper() and word[1:].islower())
 
 
 def _shared_entry(furniture: list[dict], kind: str, line: Line, key: Line | None = None) -> dict:

@@ -380,3 +380,47 @@ def test_a_carbons_resolution_read_into_the_registration_line_stays_out_of_the_t
     first_word = written["text"].split(".")[0]
     assert first_word not in read.text
     assert [z for z in read.zones if z.type == "handwriting" and first_word[:4] in z.text]
+
+
+def _unsure(text: str, x0: int, y0: int, conf: float) -> Line:
+    line = _line(text, x0, y0)
+    return Line(tuple(Word(w.text, w.bbox, conf) for w in line.words), line.bbox)
+
+
+@pytest.fixture(scope="module")
+def near_word():
+    from pipeline.correct import page_corrector
+
+    return page_corrector(Settings()).near_word
+
+
+def test_a_sheets_back_read_between_the_lines_is_no_text(near_word):
+    """Dev protocol 7518: the back, lighter than the type but sharp, was read between its lines as
+    mirrored jumble at confidence 10-46 (89 % CER). Such lines go to a graphic zone; a line of the type
+    read as unsurely but of words, and a poorly read line of numbers, stay in the text."""
+    body = _body(600, rows=8)
+    back = [
+        _unsure("ОН ^ мч Ц Им ЕБИ пОоНап: Минин ЧП мояЕя’.Н тТ9", 300, 630, 27.0),
+        _unsure("Пя м онд9Э`нн ^ 9Эмто 090089 *‘. 8 нмепиудл * ужэ’ саенн", 300, 750, 32.0),
+    ]
+    faint = _unsure("совершенно ложными рассчитанными на обман партии", 300, 1200, 35.0)
+    numbers = _unsure("№ 57044 /сс", 300, 1300, 23.0)
+    page = dataclasses.replace(
+        _page([body, _paragraph(*back), _paragraph(faint), _paragraph(numbers)]),
+        transform=((1, 0, 0), (0, 1, 0)),
+    )
+    shape = (350, 250)
+    found = layout.Found([], np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1)
+
+    def read(region):
+        return np.full((10, 10), 255, np.uint8)
+
+    image = np.full((3500, 2500), 255, np.uint8)
+    out = layout.apply(page, found, read, Settings(), image, near_word=near_word)
+    assert "ЕБИ" not in out.text and "нмепиудл" not in out.text
+    assert "рассчитанными" in out.text and "57044" in out.text and body.lines[0].text in out.text
+    backs = [z for z in out.zones if z.type == "graphic" and z.role == "show_through"]
+    assert sorted(z.text for z in backs) == sorted(ln.text for ln in back)
+    # Without a lexicon (a run that does not correct) nothing is judged by its words.
+    plain = layout.apply(page, found, read, Settings(), image)
+    assert "ЕБИ" in plain.text
