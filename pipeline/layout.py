@@ -2972,7 +2972,7 @@ def _ink_density(box: BBox, line_box: BBox, found: Found) -> float:
 def _read_from_back(line: Line, near_word: Callable[[str], bool]) -> bool:
     """Whether a typed page's line is the sheet's back (or a stain) read as text: read unsurely (median
     word confidence under BACK_LINE_CONF), with BACK_LINE_LETTERS letters or more, under BACK_LINE_WORDS
-    of them in words of four letters or more, in one case, known or a misreading from a known word. A
+    of them in words of four letters or more (in any case), known or a misreading from a known word. A
     back that no cleaning lifted, lighter than the type but sharp, is read between the type's lines as a
     jumble of mirrored letters (dev protocol 7518: 24 such lines at confidence 0-50 among the type's at
     57-96; 89 % CER), whose short runs of capitals are often near an abbreviation of the lexicon. A line
@@ -2985,13 +2985,9 @@ def _read_from_back(line: Line, near_word: Callable[[str], bool]) -> bool:
     letters = sum(map(len, runs))
     if letters < BACK_LINE_LETTERS:
         return False
-    worded = sum(len(r) for r in runs if len(r) >= 4 and _one_case(r) and near_word(r))
+    # In any case: a typewriter's raised letters read as capitals inside a word (`ПосТановили:`, tune 6804).
+    worded = sum(len(r) for r in runs if len(r) >= 4 and near_word(r))
     return worded < BACK_LINE_WORDS * letters
-
-
-def _one_case(word: str) -> bool:
-    """Small letters, capitals, or a capital and small letters: as a word is typed (`пОоНап` is not)."""
-    return word.islower() or word.isupper() or (word[:1].isupper() and word[1:].islower())
 
 
 def _shared_entry(furniture: list[dict], kind: str, line: Line, key: Line | None = None) -> dict:

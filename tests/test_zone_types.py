@@ -397,7 +397,8 @@ def near_word():
 def test_a_sheets_back_read_between_the_lines_is_no_text(near_word):
     """Dev protocol 7518: the back, lighter than the type but sharp, was read between its lines as
     mirrored jumble at confidence 10-46 (89 % CER). Such lines go to a graphic zone; a line of the type
-    read as unsurely but of words, and a poorly read line of numbers, stay in the text."""
+    read as unsurely but of words (one with a raised letter read as a capital too), and a poorly read
+    line of numbers, stay in the text."""
     body = _body(600, rows=8)
     back = [
         _unsure("ОН ^ мч Ц Им ЕБИ пОоНап: Минин ЧП мояЕя’.Н тТ9", 300, 630, 27.0),
@@ -405,8 +406,9 @@ def test_a_sheets_back_read_between_the_lines_is_no_text(near_word):
     ]
     faint = _unsure("совершенно ложными рассчитанными на обман партии", 300, 1200, 35.0)
     numbers = _unsure("№ 57044 /сс", 300, 1300, 23.0)
+    raised = _unsure("ПосТановили:", 300, 1400, 5.0)  # a typewriter's raised letter read as a capital
     page = dataclasses.replace(
-        _page([body, _paragraph(*back), _paragraph(faint), _paragraph(numbers)]),
+        _page([body, _paragraph(*back), _paragraph(faint), _paragraph(numbers), _paragraph(raised)]),
         transform=((1, 0, 0), (0, 1, 0)),
     )
     shape = (350, 250)
@@ -419,6 +421,7 @@ def test_a_sheets_back_read_between_the_lines_is_no_text(near_word):
     out = layout.apply(page, found, read, Settings(), image, near_word=near_word)
     assert "ЕБИ" not in out.text and "нмепиудл" not in out.text
     assert "рассчитанными" in out.text and "57044" in out.text and body.lines[0].text in out.text
+    assert "ПосТановили:" in out.text
     backs = [z for z in out.zones if z.type == "graphic" and z.role == "show_through"]
     assert sorted(z.text for z in backs) == sorted(ln.text for ln in back)
     # Without a lexicon (a run that does not correct) nothing is judged by its words.
