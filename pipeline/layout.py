@@ -360,8 +360,8 @@ def grey_without_colour_ink(
     grey = preprocess.to_grey(pixels)
     if mask is None:
         return grey
-    # Shrunk as flatten_background's copy: the paper here is what the cleaned page holds.
-    small, factor = preprocess.paper_copy(grey)
+    # Shrunk by area exactly, as flatten_background's copy: the paper here is what the cleaned page holds.
+    small, factor = preprocess.downscale(grey, 600, exact=True)
     kernel = max(15, int(round(min(small.shape) / 40)) | 1)  # wider than any stroke on the small copy
     paper_small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
     if rgb is None or rgb.ndim != 3 or rgb.shape[:2] != grey.shape:
@@ -504,7 +504,7 @@ def to_clean_frame(
     per_clean = float(np.sqrt(abs(np.linalg.det(to_source[:2, :2])))) or 1.0  # source px per cleaned px
     shrink = min(1.0, scale / per_clean)
     if shrink < 0.9:
-        source = preprocess.area_scaled(source, shrink)
+        source = cv2.resize(source, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
     else:
         shrink = 1.0
     matrix = (np.diag([shrink, shrink, 1.0]) @ to_source @ np.diag([1 / scale, 1 / scale, 1.0]))[:2]

@@ -21,7 +21,6 @@ from .config import Settings
 from .model import Step
 
 ANALYSIS_SIDE = 1400  # long side, in pixels, of the copy used to estimate angles and borders
-PAPER_SIDE = 600  # long side, in pixels, of the copy the paper's level is estimated on
 MAX_SKEW = 15.0
 TARGET_GLYPH_HEIGHT = 30  # Tesseract reads best with capitals about 20-40 px high
 GREY_GRAIN = 0.12  # noise against contrast above which a faint grey page is smoothed for Tesseract
@@ -117,42 +116,6 @@ def downscale(
         return grey, 1.0
     size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
     return (cv2.resize(grey, size, interpolation=cv2.INTER_AREA) if exact else shrink(grey, size)), scale
-
-
-def paper_copy(grey: np.ndarray) -> tuple[np.ndarray, float]:
-    """`grey` at most PAPER_SIDE long by area averaging (`area_shrink`), and its scale: the copy the
-    paper's level is estimated on (a max filter and a blur wider than any letter follow)."""
-    scale = min(1.0, PAPER_SIDE / max(grey.shape[:2]))
-    if scale >= 1.0:
-        return grey, 1.0
-    size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
-    return area_shrink(grey, size), scale
-
-
-def area_shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """`image` shrunk to `size` (width, height) by area averaging, halved by 2x2 means first while it is
-    twice as large: OpenCV's area resampling by a factor that is no whole number is a scalar loop
-    (13-16 ms on a page), its halving a fast path (2 ms). Each halving's pixel is the mean of whole
-    pixels, so the copy differs from one area resampling only where a pixel's window cuts a pixel."""
-    while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
-        image = _halved(image)
-    if (image.shape[1], image.shape[0]) == tuple(size):
-        return image
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
-def area_scaled(image: np.ndarray, factor: float) -> np.ndarray:
-    """`image` scaled by `factor` (below 1) by area averaging: halved by 2x2 means while at least half
-    is still to go, then the rest by OpenCV's area resampling on a quarter of the pixels or fewer (its
-    slow path, a factor that is no whole number, took 16 ms on a page). Pixel x of it is source pixel
-    x / factor, as one resampling by `factor` maps them (a halving's pixel is the mean of whole pixels;
-    the odd last row or column it drops lies beyond the copy's own last pixel)."""
-    done = 1.0
-    while factor / done <= 0.5 and min(image.shape[:2]) >= 2:
-        image = _halved(image)
-        done *= 0.5
-    rest = factor / done
-    return image if rest == 1.0 else cv2.resize(image, None, fx=rest, fy=rest, interpolation=cv2.INTER_AREA)
 
 
 def _halved(image: np.ndarray) -> np.ndarray:
@@ -251,7 +214,7 @@ def flatten_background(grey: np.ndarray, corners: list[np.ndarray] | None = None
     of the paper nearest them)."""
     # Shrunk by area exactly: the paper divides every pixel Tesseract reads (`shrink`'s copy moved the
     # flattened page by a third of a level on average, and with it the readings of faint pages).
-    small, scale = paper_copy(grey)
+    small, scale = downscale(grey, 600, exact=True)
     kernel = max(3, int(round(min(small.shape[:2]) / 40)) | 1)
     element = cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
     outside = None
@@ -1013,7 +976,10 @@ def lift_show_through(flat: np.ndarray, measures: PageMeasures) -> tuple[np.ndar
     than the type off its letters' rows (`_lighter_layer`). Returns the page (as it was when such ink
     is too little: then it is grain) and the share of the ink it is."""
     # Judged at half size, a quarter of the time: the back's blur spans more than a pixel halved.
-    half = _halved(flat)
+    # By OpenCV's area resampling to half the size, the copy its rules were measured on: on an odd side
+    # its windows drift by up to half a pixel across the page, and the 2x2 means of `_halved` moved the
+    # reading of a secrecy mark beside a stamp (tune carbon 3620: `секретн`).
+    half = cv2.resize(flat, (flat.shape[1] // 2, flat.shape[0] // 2), interpolation=cv2.INTER_AREA)
     back, share = _show_through(half, _scaled(measures, 0.5))
     if back is None:
         return flat, share

@@ -194,32 +194,6 @@ def test_halving_is_the_2x2_means_on_odd_and_even_sides():
         assert np.abs(halved.astype(int) - _two_by_two_means(image)).max() <= 1
 
 
-def test_area_shrinking_by_halves_keeps_the_size_and_the_levels_of_area_resampling():
-    rng = np.random.default_rng(32)
-    page = cv2.GaussianBlur(rng.integers(0, 256, (1753, 1241)).astype(np.uint8), (0, 0), 3)
-    size = (425, 600)
-    shrunk = preprocess.area_shrink(page, size)
-    exact = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
-    assert shrunk.shape == exact.shape
-    # Smooth content: the windows cut pixels differently, the means stay within a level or two.
-    assert np.abs(shrunk.astype(int) - exact).mean() < 1.0
-    small, scale = preprocess.paper_copy(page)
-    assert max(small.shape) == preprocess.PAPER_SIDE and scale == preprocess.PAPER_SIDE / 1753
-    assert preprocess.paper_copy(page[:500, :300])[0] is not None  # small enough: the page itself
-    assert preprocess.paper_copy(page[:500, :300])[1] == 1.0
-
-
-def test_area_scaling_maps_pixels_as_one_resampling_by_the_factor():
-    page = np.full((1400, 1000), 255, np.uint8)
-    page[700:720, 400:600] = 0  # a bar whose place must come out where the factor puts it
-    for factor in (0.285, 0.5, 0.7):
-        scaled = preprocess.area_scaled(page, factor)
-        exact = cv2.resize(page, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-        assert abs(scaled.shape[0] - exact.shape[0]) <= 1 and abs(scaled.shape[1] - exact.shape[1]) <= 1
-        rows = np.flatnonzero(scaled.min(axis=1) < 128)
-        assert abs(rows.mean() - 710 * factor) <= 1.0
-
-
 def test_strip_brightest_is_each_strip_s_maximum():
     rng = np.random.default_rng(33)
     rows = rng.integers(0, 256, (90, 1003)).astype(np.uint8)

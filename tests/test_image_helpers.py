@@ -158,7 +158,7 @@ def test_edge_labels_are_the_pieces_on_the_four_edge_lines_each_once():
 
 def _numpy_flatten(grey: np.ndarray) -> np.ndarray:
     """The former formula of preprocess.flatten_background: the paper's floor of 1 by np.maximum."""
-    small, scale = preprocess.paper_copy(grey)
+    small, scale = preprocess.downscale(grey, 600, exact=True)
     kernel = max(3, int(round(min(small.shape[:2]) / 40)) | 1)
     paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
     paper = cv2.GaussianBlur(paper, (0, 0), kernel / 2)
