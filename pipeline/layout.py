@@ -1724,11 +1724,6 @@ def apply(
             if any(line is sliver for sliver in slivers):
                 _shared_entry(furniture, "graphic", line)["words"].extend(line.words)
                 continue
-            if near is not None and _read_from_back(line, near):
-                entry = _shared_entry(furniture, "graphic", line)
-                entry["role"] = "show_through"
-                entry["words"].extend(line.words)
-                continue
             written = _written_on_typed_page(line, letter, page.height, found)
             for word in line.words:
                 target = _furniture_of(word, line, furniture, found, page.width, page.height, page.dpi, near)
@@ -1738,7 +1733,13 @@ def apply(
                     words.append(word)
                 else:
                     target["words"].append(word)
-            if words:
+            # Judged on the words left to the text: a line of the type crossed by handwriting reads
+            # unsurely only where the writing is, and those words are the writing's (tune 6817).
+            if words and near is not None and _read_from_back(Line.of(words), near):
+                entry = _shared_entry(furniture, "graphic", line)
+                entry["role"] = "show_through"
+                entry["words"].extend(words)
+            elif words:
                 lines.append(Line.of(words))
         if lines:
             kept_paragraphs.append(Paragraph.of(lines, paragraph.block))
