@@ -407,8 +407,21 @@ def test_a_sheets_back_read_between_the_lines_is_no_text(near_word):
     faint = _unsure("совершенно ложными рассчитанными на обман партии", 300, 1200, 35.0)
     numbers = _unsure("№ 57044 /сс", 300, 1300, 23.0)
     raised = _unsure("ПосТановили:", 300, 1400, 5.0)  # a typewriter's raised letter read as a capital
+    # A line garbled where handwriting crossed it, its other words read surely (tune 6817).
+    crossed = _unsure("стенографичеекоро- ' на все, аслова как", 300, 1500, 30.0)
+    sure = tuple(Word(w.text, w.bbox, 95.0 if w.text in ("аслова", "как") else w.conf) for w in crossed.words)
+    crossed = Line(sure, crossed.bbox)
     page = dataclasses.replace(
-        _page([body, _paragraph(*back), _paragraph(faint), _paragraph(numbers), _paragraph(raised)]),
+        _page(
+            [
+                body,
+                _paragraph(*back),
+                _paragraph(faint),
+                _paragraph(numbers),
+                _paragraph(raised),
+                _paragraph(crossed),
+            ]
+        ),
         transform=((1, 0, 0), (0, 1, 0)),
     )
     shape = (350, 250)
@@ -421,7 +434,7 @@ def test_a_sheets_back_read_between_the_lines_is_no_text(near_word):
     out = layout.apply(page, found, read, Settings(), image, near_word=near_word)
     assert "ЕБИ" not in out.text and "нмепиудл" not in out.text
     assert "рассчитанными" in out.text and "57044" in out.text and body.lines[0].text in out.text
-    assert "ПосТановили:" in out.text
+    assert "ПосТановили:" in out.text and "аслова" in out.text
     backs = [z for z in out.zones if z.type == "graphic" and z.role == "show_through"]
     assert sorted(z.text for z in backs) == sorted(ln.text for ln in back)
     # Without a lexicon (a run that does not correct) nothing is judged by its words.
