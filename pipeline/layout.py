@@ -1718,6 +1718,7 @@ def apply(
     # Only on a typewritten page: a printed old page's spellings are unknown words too.
     letter = ocr.typed_letter_width(page.paragraphs)
     near = near_word if near_word is not None and letter else None
+    stamp_boxes = [r.bbox for r in found.regions if r.type == "stamp"]
     for paragraph in page.paragraphs:
         lines = []
         for line in paragraph.lines:
@@ -1735,8 +1736,14 @@ def apply(
                 else:
                     target["words"].append(word)
             # Judged on the words left to the text: a line of the type crossed by handwriting reads
-            # unsurely only where the writing is, and those words are the writing's (tune 6817).
-            if words and near is not None and _read_from_back(Line.of(words), near):
+            # unsurely only where the writing is, and those words are the writing's (tune 6817). A line
+            # through a stamp read as a jumble is the type under it (dev 7609), no sheet's back.
+            if (
+                words
+                and near is not None
+                and not any(_overlap(line.bbox, box) > 0 for box in stamp_boxes)
+                and _read_from_back(Line.of(words), near)
+            ):
                 entry = _shared_entry(furniture, "graphic", line)
                 entry["role"] = "show_through"
                 entry["words"].extend(words)

@@ -206,7 +206,8 @@ def test_a_line_read_again_keeps_the_types_lighter_words_away_from_the_stamp():
         x += width + 40
     ring_x = (boxes[3][0] + boxes[3][1]) // 2  # the stamp over `stamp`, well right of `under`
     cv2.circle(image, (ring_x, 60), 120, 150, 9)
-    stamp = BBox(ring_x - 130, 0, ring_x + 130, 120)
+    # The stamp's box begins inside `the`.
+    stamp = BBox((boxes[2][0] + boxes[2][1]) // 2, 0, ring_x + 130, 120)
     assert stamp.x0 > boxes[1][1] + 20
     cleaned = cv2.threshold(image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]  # the page as read
     cut = layout._type_only(image, layout.UNDER_STAMP_LEVELS[0])
@@ -217,6 +218,9 @@ def test_a_line_read_again_keeps_the_types_lighter_words_away_from_the_stamp():
     assert np.mean(cut[light & left_of_stamp] == 255) > 0.9  # the cut alone loses `under`
     assert np.mean(line[light & left_of_stamp] == 0) > 0.6  # beside the stamp it is the page's ink
     assert np.mean(line[light & ~left_of_stamp] == 255) > 0.9  # the ring's ink goes under the stamp
+    # A word the box's edge crosses is cut whole, not half of it as read and half cut.
+    the = slice(boxes[2][0] - 2, boxes[2][1] + 2)
+    assert np.array_equal(line[:, the], cut[:, the]) and not np.array_equal(line[:, the], cleaned[:, the])
     config = Settings(lang="eng", psm=7)
     text = " ".join(w.text for p in ocr.recognise(line, config, 300)[0] for ln in p.lines for w in ln.words)
     assert "under" in text.lower()

@@ -440,3 +440,25 @@ def test_a_sheets_back_read_between_the_lines_is_no_text(near_word):
     # Without a lexicon (a run that does not correct) nothing is judged by its words.
     plain = layout.apply(page, found, read, Settings(), image)
     assert "ЕБИ" in plain.text
+
+
+def test_a_line_read_as_a_jumble_through_a_stamp_is_the_type_under_it(near_word):
+    """Dev 7609: a typed line under two grey stamps read as a jumble went to the sheet's back, and the
+    document lost the line. A line a stamp crosses is the type under it: it stays in the text."""
+    body = _body(600, rows=8)
+    jumble = _unsure("ОН ^ мч Ц Им ЕБИ пОоНап: Минин ЧП мояЕя’.Н тТ9", 300, 630, 27.0)
+    page = dataclasses.replace(_page([body, _paragraph(jumble)]), transform=((1, 0, 0), (0, 1, 0)))
+    shape = (350, 250)
+    box = jumble.bbox
+    stamp = layout.Region("stamp", "round", BBox(box.x0 + 200, box.y0 - 150, box.x0 + 600, box.y1 + 150))
+
+    def read(region):
+        return np.full((10, 10), 255, np.uint8)
+
+    image = np.full((3500, 2500), 255, np.uint8)
+    for regions, kept in (([stamp], True), ([], False)):
+        found = layout.Found(regions, np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1)
+        out = layout.apply(page, found, read, Settings(), image, near_word=near_word)
+        # The words under the stamp are the stamp's to judge (read unsurely there, they go to it).
+        assert ("Минин" in out.text) is kept
+        assert bool([z for z in out.zones if z.role == "show_through"]) is not kept
