@@ -2284,7 +2284,7 @@ def _cut_under_stamps(cut: np.ndarray, image: np.ndarray | None, box: BBox, stam
         return cut
     inked = np.concatenate([[True], (out < 128).sum(axis=0) > 1, [True]])  # the crop's edges stop a search
     gap = max(3, round(WORD_GAP * out.shape[0]))
-    # Each column's distance to the nearest run of `gap` blank columns, leftwards and rightwards.
+    # Where each run of `gap` blank columns starts (in `inked`'s columns).
     blank_run = np.convolve(~inked, np.ones(gap, int), "valid") == gap  # run starting at each column
     starts = np.flatnonzero(blank_run)
     for stamp in stamps:
