@@ -130,7 +130,6 @@ HUE_PIXELS = 20000  # pixels of each ink the inks' directions are measured on, a
 PARTED_PAPER = 15  # pixels of the crops' quarter-size copy: the max filter that finds their paper
 STAMP_MIN_PIXELS = 50  # fewer pixels of type beside the stamp, or of its strokes: the crop is left as it is
 ROW_HALF = 0.85  # half a crop read again, in the type's word heights
-WORD_GAP = 0.2  # blank columns, in a crop read again's heights, that part two words of type
 ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lower one's height
 ROW_WIDE = 3.0  # the page's lines are this many times as wide as high (median) when they run across it
 GAP_SLACK = 4  # pixels a piece put into a gap of its row's line may overlap the words beside it
@@ -1914,11 +1913,7 @@ def reread_under_stamps(
         crops = [_hue_parted(read_colour(box), _hues_in(hues, box)) for _, _, box in targets]
     else:
         greys = [read_crop(Region("stamp", "", box)) for _, _, box in targets]
-        crops = [
-            _cut_under_stamps(_type_only(g, level), image, box, stamp_boxes)
-            for level in UNDER_STAMP_LEVELS
-            for g, (_, _, box) in zip(greys, targets, strict=True)
-        ]
+        crops = [_type_only(g, level) for level in UNDER_STAMP_LEVELS for g in greys]
     montage, spans = ocr.stacked(crops, gap)
     paragraphs, step = ocr.recognise(montage, settings.replace(psm=6), page.dpi)
     seconds = float(step.settings.get("tesseract_seconds", step.seconds))
@@ -2268,37 +2263,6 @@ def _type_only(crop: np.ndarray, share: float) -> np.ndarray:
     # Below `level` is ink (0), the rest paper (255): for 8-bit levels that is above ceil(level) - 1.
     _, cut = cv2.threshold(crop, math.ceil(level) - 1, 255, cv2.THRESH_BINARY)
     return cv2.medianBlur(cut, 3)
-
-
-def _cut_under_stamps(cut: np.ndarray, image: np.ndarray | None, box: BBox, stamps: list[BBox]) -> np.ndarray:
-    """`cut` (a line's crop cut between the type's ink and a stamp's, `_type_only`) where a stamp lies,
-    and the cleaned page (`image`, ink and paper) as the page's reading saw it elsewhere: the cut drops
-    the type's lighter letters with the stamp's ink (uneven typewriter strikes are as light as a grey
-    stamp), and away from the stamp they had been read (dev 7603: `ЦК отказаться` beside a stamp read
-    again as `Ц* отказтьс`). The cut reaches out of the stamp's box to the next gap between words: a
-    word half of one and half of the other lost its letters at the seam (dev 7607: `боеспособности`)."""
-    if image is None or image.ndim != 2 or image.shape[0] < box.y1 or image.shape[1] < box.x1:
-        return cut
-    out = image[box.y0 : box.y1, box.x0 : box.x1].copy()
-    if out.shape != cut.shape:
-        return cut
-    inked = np.concatenate([[True], (out < 128).sum(axis=0) > 1, [True]])  # the crop's edges stop a search
-    gap = max(3, round(WORD_GAP * out.shape[0]))
-    # Where each run of `gap` blank columns starts (in `inked`'s columns).
-    blank_run = np.convolve(~inked, np.ones(gap, int), "valid") == gap  # run starting at each column
-    starts = np.flatnonzero(blank_run)
-    for stamp in stamps:
-        s = stamp.shifted(-box.x0, -box.y0)
-        x0, y0, x1, y1 = max(0, s.x0), max(0, s.y0), min(out.shape[1], s.x1), min(out.shape[0], s.y1)
-        if not (x0 < x1 and y0 < y1):
-            continue
-        # Columns of `inked` are the crop's shifted by one: a run starting there ends `gap` later.
-        left = starts[starts + gap - 1 <= x0]
-        right = starts[starts >= x1 + 1]
-        x0 = int(left[-1] + gap - 1) if left.size else 0
-        x1 = int(right[0] - 1) if right.size else out.shape[1]
-        out[:, x0:x1] = cut[:, x0:x1]
-    return out
 
 
 def _grey_crops(crops: list[np.ndarray]) -> list[np.ndarray] | None:

@@ -193,41 +193,6 @@ def test_a_line_is_cut_between_the_types_ink_and_the_stamps():
     assert fuzz.ratio(cut_text.lower(), "paper under the stamp ring") >= 90
 
 
-def test_a_line_read_again_keeps_the_types_lighter_words_away_from_the_stamp():
-    """Uneven typewriter strikes leave some words as light as a grey stamp's ink: the cut between the two
-    inks drops them with the stamp. Only under the stamp is the line cut; beside it the cleaned page,
-    which the page's reading saw, stays (dev 7603: `ЦК отказаться` beside a stamp read `Ц* отказтьс`)."""
-    image = np.full((120, 1500), 235, np.uint8)
-    x, boxes = 40, []
-    for word, level in (("paper", 40), ("under", 150), ("the", 40), ("stamp", 40), ("ring", 40)):
-        cv2.putText(image, word, (x, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.6, level, 4, cv2.LINE_AA)
-        width = cv2.getTextSize(word, cv2.FONT_HERSHEY_SIMPLEX, 1.6, 4)[0][0]
-        boxes.append((x, x + width))
-        x += width + 40
-    ring_x = (boxes[3][0] + boxes[3][1]) // 2  # the stamp over `stamp`, well right of `under`
-    cv2.circle(image, (ring_x, 60), 120, 150, 9)
-    # The stamp's box begins inside `the`.
-    stamp = BBox((boxes[2][0] + boxes[2][1]) // 2, 0, ring_x + 130, 120)
-    assert stamp.x0 > boxes[1][1] + 20
-    cleaned = cv2.threshold(image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]  # the page as read
-    cut = layout._type_only(image, layout.UNDER_STAMP_LEVELS[0])
-    line = layout._cut_under_stamps(cut, cleaned, BBox(0, 0, 1500, 120), [stamp])
-    light = (image > 120) & (image < 180)
-    left_of_stamp = np.zeros_like(light)
-    left_of_stamp[:, : stamp.x0] = True
-    assert np.mean(cut[light & left_of_stamp] == 255) > 0.9  # the cut alone loses `under`
-    assert np.mean(line[light & left_of_stamp] == 0) > 0.6  # beside the stamp it is the page's ink
-    assert np.mean(line[light & ~left_of_stamp] == 255) > 0.9  # the ring's ink goes under the stamp
-    # A word the box's edge crosses is cut whole, not half of it as read and half cut.
-    the = slice(boxes[2][0] - 2, boxes[2][1] + 2)
-    assert np.array_equal(line[:, the], cut[:, the]) and not np.array_equal(line[:, the], cleaned[:, the])
-    config = Settings(lang="eng", psm=7)
-    text = " ".join(w.text for p in ocr.recognise(line, config, 300)[0] for ln in p.lines for w in ln.words)
-    assert "under" in text.lower()
-    # A page without its cleaned ink (or of another size) is cut as before.
-    assert layout._cut_under_stamps(cut, None, BBox(0, 0, 1500, 120), [stamp]) is cut
-
-
 def _par(*lines: Line) -> Paragraph:
     return Paragraph(tuple(lines), BBox.enclosing([ln.bbox for ln in lines]))
 
