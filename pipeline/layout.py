@@ -1740,8 +1740,8 @@ def apply(
             if (
                 words
                 and near is not None
-                and not any(_overlap(line.bbox, box) > 0 for box in stamp_boxes)
                 and _read_from_back(Line.of(words), near)
+                and not any(_overlap(line.bbox, box) > 0 for box in stamp_boxes)
             ):
                 entry = _shared_entry(furniture, "graphic", line)
                 entry["role"] = "show_through"
