@@ -73,6 +73,7 @@ CIRCLE_INSIDE_COVER = 0.75  # ... while a circle over dense type finds ink nearl
 CIRCLE_WHOLE_RIM = 0.85  # ... which a stamp over dense print may too, if its rim is inked this much
 CIRCLE_SHIFT = 0.35  # share of its radius a circle's rough centre may be off its rim's
 CIRCLE_RIM_CONTRAST = 0.1  # ... and the rim is more inked than a band just outside it
+UNCOLOURED_RIM_CONTRAST = 0.38  # ... by this much over dense type when the rim's ink is not coloured
 RIM_BAND = (-1.5, -0.5, 0.5, 1.5)  # pixels off a circle's radius that count as its rim
 BROKEN_RIM_OUTSIDE = 0.3  # ... and a rim inked less than CIRCLE_RIM_COVER has at most this share outside
 OUTER_RING = 1.3  # a round stamp's outer ring, 1.1-1.5 times the radius of its inner ring
@@ -880,7 +881,8 @@ def _rim_in_piece(
     if not (2 * low <= min(w, h) and max(w, h) <= 3 * high and 0.6 < w / h < 1.67):
         return None
     rough_r = min((w + h) / 4, high)
-    return _stamp_rim(ink > 0, x + w / 2, y + h / 2, rough_r)
+    rim = _stamp_rim(ink > 0, x + w / 2, y + h / 2, rough_r)
+    return None if rim is None else rim[:3]
 
 
 def _stamp_ink(flat: np.ndarray, colour_small: np.ndarray | None) -> np.ndarray:
@@ -925,8 +927,13 @@ def _round_stamps(
             if guess > high * 1.15:
                 continue
             rim_circle = _stamp_rim(ink, float(rough_x), float(rough_y), float(guess))
-            if rim_circle is not None:
-                cx, cy, radius = rim_circle
+            if rim_circle is None:
+                continue
+            cx, cy, radius, contrast, inside = rim_circle
+            removed = colour_small is not None and _removed(*_ring_ink(ink, colour_small, cx, cy, radius))
+            # Lines of dense type ink some circle through them nearly all round, a little less the band
+            # outside it: over dense type, a rim not of coloured ink must stand out from that band by more.
+            if removed or inside <= CIRCLE_INSIDE_COVER or contrast >= UNCOLOURED_RIM_CONTRAST:
                 break
         else:
             continue
@@ -934,7 +941,6 @@ def _round_stamps(
         box = _unscale(int(x0), int(y0), int(cx + radius + 2 - x0), int(cy + radius + 2 - y0), scale)
         if any(_overlap(box, other.bbox) > 0.5 for other in regions):
             continue
-        removed = colour_small is not None and _removed(*_ring_ink(ink, colour_small, cx, cy, radius))
         regions.append(
             Region(
                 "stamp",
@@ -950,11 +956,13 @@ def _round_stamps(
 
 def _stamp_rim(
     ink: np.ndarray, rough_x: float, rough_y: float, rough_r: float
-) -> tuple[float, float, float] | None:
-    """(cx, cy, r) of a round stamp's rim near a rough circle, or None. A rough centre and radius are
-    off (type inside a grey stamp pulls the accumulator's off): the rim is the best-inked circle near
-    them. It counts when ink lies on it nearly all the way round, the band just outside it is less
-    inked, and inside it is not the solid ink of dense type."""
+) -> tuple[float, float, float, float, float] | None:
+    """(cx, cy, r, contrast, inside) of a round stamp's rim near a rough circle, or None; `contrast` is
+    the share of directions in which the rim is inked less that of the band just outside it, `inside`
+    that of a band halfway to the centre. A rough centre and radius are off (type inside a grey stamp
+    pulls the accumulator's off): the rim is the best-inked circle near them. It counts when ink lies
+    on it nearly all the way round, the band
+    just outside it is less inked, and inside it is not the solid ink of dense type."""
     cx, cy, rim, radius = _best_rim(ink, rough_x, rough_y, rough_r)
     outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
     inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
@@ -965,7 +973,7 @@ def _stamp_rim(
     # A broken rim over print: the print inks part of any circle, so the band outside must be mostly paper.
     clear = rim >= CIRCLE_RIM_COVER or outside <= BROKEN_RIM_OUTSIDE
     if rim >= CIRCLE_RIM_COVER - 0.05 and not crowded and rim - outside >= contrast and clear:
-        return cx, cy, radius
+        return cx, cy, radius, rim - outside, inside
     return None
 
 
@@ -1762,8 +1770,8 @@ def apply(
     # round a stamp a paragraph may run over rows another one holds. On two columns, the columns are
     # put in order again now that the stamp's words are out: read across the gutter, they made a
     # heading of it for the OCR stage, and the lines read again round it went in Tesseract's order.
-    paragraphs = ocr.columns_apart(split_interleaved(kept_paragraphs), page.width)
-    body = dataclasses.replace(page, paragraphs=ocr.top_down(paragraphs))
+    paragraphs = ocr.reading_order(split_interleaved(kept_paragraphs), page.width)
+    body = dataclasses.replace(page, paragraphs=paragraphs)
     furniture_boxes = [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")]
     body = fill_row_gaps(join_cut_rows(body, furniture_boxes), furniture_boxes)
     # Before the zones are made, so that their text is the page's.

@@ -379,6 +379,51 @@ def top_down(paragraphs: tuple[Paragraph, ...]) -> tuple[Paragraph, ...]:
     return tuple(out)
 
 
+def reading_order(paragraphs: tuple[Paragraph, ...], width: int) -> tuple[Paragraph, ...]:
+    """Tesseract's paragraphs in reading order: columns apart (`columns_apart`), a paragraph above
+    another in its column first (`top_down`), and, on a page not in two columns, short lines in the
+    order of their rows (`rows_in_order`)."""
+    return rows_in_order(top_down(columns_apart(paragraphs, width)), width)
+
+
+def rows_in_order(paragraphs: tuple[Paragraph, ...], width: int) -> tuple[Paragraph, ...]:
+    """Tesseract makes a block of each side of a document's head (a registration number at the left,
+    a secrecy mark and the date at the right) and reads the left one first, the secrecy mark above it
+    after it. On a page not in two printed columns, a paragraph of one line
+    - lying wholly above the paragraphs read last before it is read before them (a speck read at the
+      sheet's top edge may come first of all);
+    - on the row of an earlier one-line paragraph, to its right, is read just after it (the date at
+      the end of the registration number's row).
+    Longer paragraphs keep their places: beside the other column of a page in columns that was not
+    told for one, a column's first paragraph lies above the other column's last ones."""
+    if len(paragraphs) < 2 or two_columns([ln for p in paragraphs for ln in p.lines], width) is not None:
+        return paragraphs
+    out: list[Paragraph] = []
+    for par in paragraphs:
+        if len(par.lines) != 1:
+            out.append(par)
+            continue
+        line = par.lines[0].bbox
+        under = len(out)  # where the paragraphs read last, all of them below this line, begin
+        while under and line.y1 <= out[under - 1].bbox.y0 + 0.5 * line.height:
+            under -= 1
+        if under == len(out):
+            beside = [
+                i
+                for i, q in enumerate(out)
+                if len(q.lines) == 1 and q.bbox.x1 <= line.x0 and _on_row(q.bbox, line)
+            ]
+            under = beside[-1] + 1 if beside else len(out)
+        out.insert(under, par)
+    return tuple(out)
+
+
+def _on_row(a: BBox, b: BBox) -> bool:
+    """Whether two lines' boxes share most of the taller one's height: one row of the page (a sheet's
+    edge read as a tall line beside a page's last lines is none: a real 18th-century page)."""
+    return min(a.y1, b.y1) - max(a.y0, b.y0) > 0.5 * max(a.height, b.height)
+
+
 def _column_by_column(
     paragraphs: list[Paragraph], side: Callable[[Line], str], split: int
 ) -> tuple[Paragraph, ...]:

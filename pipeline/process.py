@@ -48,7 +48,7 @@ def _ocr(
     """The page as Tesseract reads it, and the cleaned image's ocr.reduced_copy when one was made (the
     layout stage shrinks it further instead of the whole page again)."""
     paragraphs, step = ocr.recognise(cleaned.image, settings, cleaned.dpi)
-    paragraphs = ocr.top_down(ocr.columns_apart(paragraphs, cleaned.image.shape[1]))
+    paragraphs = ocr.reading_order(paragraphs, cleaned.image.shape[1])
     reduced = None
     if settings.psm in REREAD_PSM:
         # Lines of type the page layout dropped round a stamp are read again as a plain block.
