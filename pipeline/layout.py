@@ -958,11 +958,11 @@ def _stamp_rim(
     ink: np.ndarray, rough_x: float, rough_y: float, rough_r: float
 ) -> tuple[float, float, float, float, float] | None:
     """(cx, cy, r, contrast, inside) of a round stamp's rim near a rough circle, or None; `contrast` is
-    the share of directions in which the rim is inked less that of the band just outside it, `inside`
+    the share of directions in which the rim is inked minus that of the band just outside it, `inside`
     that of a band halfway to the centre. A rough centre and radius are off (type inside a grey stamp
     pulls the accumulator's off): the rim is the best-inked circle near them. It counts when ink lies
-    on it nearly all the way round, the band
-    just outside it is less inked, and inside it is not the solid ink of dense type."""
+    on it nearly all the way round, the band just outside it is less inked, and inside it is not the
+    solid ink of dense type."""
     cx, cy, rim, radius = _best_rim(ink, rough_x, rough_y, rough_r)
     outside = _circle_cover(ink, cx, cy, radius + 4, radius + 7)
     inside = _circle_cover(ink, cx, cy, radius * 0.3, radius * 0.5)
