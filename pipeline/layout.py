@@ -49,6 +49,17 @@ COLOURED_TYPE_SHARE = 0.35  # ... of which at most this share may look like the 
 UNMIX_MIN_DEGREES = 5.0  # coloured type is parted from a stamp when their inks' densities are this far apart
 UNMIX_MIN_SIDE = 0.6  # inches: ... in a patch of a stamp's size (a note's one line hides few letters)
 UNMIX_STAMP_MIN = 0.1  # ... where the stamp's optical density is at least this (its soft edge included)
+# A violet or blue carbon's back showing through (`grey_without_uncoloured_ink`):
+UNCOLOURED_MIN_DENSITY = 0.3  # summed optical density of a pixel that counts as ink ...
+UNCOLOURED_MAX_DENSITY = 3.0  # ... at most this when the type's hue is judged (denser: a scanner's bed)
+TYPED_COLOUR_SHARE = 0.002  # share of the page's pixels that must be such ink for its hue to be judged
+TYPED_BLUE_DENSITY = 0.9  # the ink's blue density over its red, on its most coloured third: blue or violet
+UNCOLOURED_FAINT = 1.0  # ... and its summed density (median) at most this: a carbon's faint type
+UNCOLOURED_TYPE_SHARE = 0.25  # a piece with this share of a typical typed piece's hue, or less, has none
+UNCOLOURED_PIECE = (9e-4, 0.13)  # square inches: a piece of ink of a letter's size, a comma's to a word's
+UNCOLOURED_BACK_SHARE = 0.06  # ... of whose ink this share in pieces without the hue is a back
+TYPE_NEAR = 0.3  # the type's strength, against its typical strength, of a pixel the back is not lifted at
+UNCOLOURED_BLACK = 2.0  # a neutral layer this many times the type's density is black print, not lifted
 GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # RGB to grey, as cv2.cvtColor
 FAINT_STAMP = 0.15  # a stamp's strength (0..1) under which a pixel of a patch counts as no stamp ink
 CHROMA_BLUE_INK = 25  # ... and for blue and violet ink (stamps, pens), faint as it may be
@@ -305,6 +316,115 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
         mask, box = _enlarged_nearest(mask, pixels.shape[:2])
     # The stroke's soft edge is less saturated than its middle: take it too.
     return _around_ink(mask, 2, lambda part: cv2.dilate(part, np.ones((3, 3), np.uint8)), box)
+
+
+def grey_without_uncoloured_ink(
+    pixels: np.ndarray, grey: np.ndarray, found: np.ndarray | None, dpi: int = 300
+) -> np.ndarray:
+    """On a colour scan typed in violet or blue (a carbon copy) with the sheet's back showing through,
+    `grey` with the back taken out by its lack of hue; any other page: `grey` itself.
+
+    In optical density (minus the log of each channel's share of the paper's light) inks on paper add:
+    a pixel is the type's density, a fixed direction of its hue, times its strength, plus a neutral
+    layer (the back, which the paper greys). Least squares parts the two (the colour deconvolution of
+    stained slides). The type is blue or violet when the most coloured third of the ink beyond `found`
+    (`colour_ink`'s stamps and notes) lets the blue through; a back shows when pieces of ink of a
+    letter's size with little of the type's hue are much of such ink. Then the neutral layer is
+    divided out of the grey, except near the type's strokes and where it is far denser than the type
+    (black print, a letterhead, the scanner's bed)."""
+    if pixels.ndim != 3 or pixels.shape[2] < 3 or pixels.shape[:2] != grey.shape:
+        return grey
+    # The hue is judged on a quarter-size copy (a few hundred thousand pixels), on the ink that is
+    # neither `colour_ink`'s stamps and notes nor as dense as the scanner's bed.
+    small = preprocess.shrink(pixels[:, :, :3], (pixels.shape[1] // 4, pixels.shape[0] // 4))
+    density = _page_density(small)
+    total = density.sum(axis=2)
+    ink = (total >= UNCOLOURED_MIN_DENSITY) & (total <= UNCOLOURED_MAX_DENSITY)
+    if found is not None:
+        ink &= cv2.resize(found, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA) == 0
+    inked = density[ink]
+    if len(inked) < TYPED_COLOUR_SHARE * ink.size:
+        return grey
+    # Blue and violet ink lets the blue through: its density in blue is well under its density in red.
+    # Counted on the ink's most coloured third (a back can be half the ink): on carbons of ours 0.73-0.87,
+    # on pages typed in black, whose stains take more of the blue, 0.94-1.05.
+    blue_to_red = inked[:, 2] / np.maximum(inked[:, 0], 1e-3)
+    if float(np.percentile(blue_to_red, 33)) > TYPED_BLUE_DENSITY:
+        return grey
+    # ... and a carbon's type is faint: an old book's blue-black print is far denser (summed density,
+    # median of the ink: 0.38-0.76 on carbons of ours, 1.17 on a real 18th-century page whose
+    # print lets the blue through, read 12.1 -> 16.5 % CER with its "back" lifted).
+    if float(np.median(inked.sum(axis=1))) > UNCOLOURED_FAINT:
+        return grey
+    # The type's hue is that of its most coloured third (the rest is blurred, or mixed with the back).
+    most_coloured = inked[blue_to_red <= np.percentile(blue_to_red, 33)]
+    typed = np.median(most_coloured, axis=0)
+    typed /= max(float(np.linalg.norm(typed)), 1e-6)
+    neutral = np.full(3, 1 / np.sqrt(3), np.float32)
+    if float(typed @ neutral) > np.cos(np.radians(UNMIX_MIN_DEGREES)):
+        return grey
+    unmix = np.linalg.pinv(np.stack([typed, neutral], axis=1)).astype(np.float32)
+    type_level = float(np.median(most_coloured @ unmix[0]))
+    # Judged piece by piece: a scan's colour is coarser than its grey (JPEG keeps it at half size), so
+    # a pixel's hue is uncertain at a stroke's edge, but a piece of ink's is not.
+    ink = (total >= UNCOLOURED_MIN_DENSITY).astype(np.uint8)
+    count, labels = cv2.connectedComponents(ink, connectivity=8)
+    strength = np.clip(cv2.transform(density, unmix), 0.0, None)
+    ys, xs = np.nonzero(ink)
+    piece = labels[ys, xs]
+    of_type = np.bincount(piece, weights=strength[ys, xs, 0], minlength=count)
+    of_neutral = np.bincount(piece, weights=strength[ys, xs, 1], minlength=count)
+    area = np.bincount(piece, minlength=count)
+    # The back: pieces with little of the hue the type's pieces have (their share of the type's density
+    # is a fraction of the typical piece's: on a noisy JPEG a letter's colour is half lost, the back
+    # has none), and no denser than the type (black print, a letterhead, the scanner's bed stays).
+    share = of_type / np.maximum(of_type + of_neutral, 1e-6)
+    typical = _weighted_quantile(share[1:], area[1:], 0.75)
+    back = (share < UNCOLOURED_TYPE_SHARE * typical) & (
+        of_neutral <= UNCOLOURED_BLACK * type_level * np.maximum(area, 1)
+    )
+    back[0] = False
+    # A back showing through is much of the page's ink in letter-sized pieces; without one, such
+    # pieces are grain, and letters whose colour a stain or a JPEG's blocks took away: at most 2.4 %
+    # of that ink on 16 colour carbons of ours without a back (dev 7508: 5.9 %); 6.2-38 % on 10 of 12
+    # dev carbons with one (7908: 17 %).
+    letters = (area >= UNCOLOURED_PIECE[0] * (dpi / 4) ** 2) & (area <= UNCOLOURED_PIECE[1] * (dpi / 4) ** 2)
+    letters[0] = False
+    if area[back & letters].sum() < UNCOLOURED_BACK_SHARE * max(int(area[letters].sum()), 1):
+        return grey
+    # Then the neutral layer is divided out of the grey as a smooth gain, so that the grey keeps its
+    # detail: not near the type's strokes (their soft edges have less of its hue than their middles,
+    # and lightening them cost tune carbons 1-5 points of CER) nor where it is far denser than the type.
+    # At half size: the back's letters, blurred as they are, are a few pixels across there.
+    half = preprocess.shrink(pixels[:, :, :3], (pixels.shape[1] // 2, pixels.shape[0] // 2))
+    strength = np.clip(cv2.transform(_page_density(half), unmix), 0.0, None)
+    neutral_layer = cv2.blur(strength[..., 1], (3, 3))
+    neutral_layer *= np.clip((UNCOLOURED_BLACK * type_level - neutral_layer) / (0.5 * type_level), 0.0, 1.0)
+    near_type = cv2.dilate(
+        (strength[..., 0] >= TYPE_NEAR * type_level).astype(np.uint8), np.ones((3, 3), np.uint8)
+    )
+    neutral_layer[near_type > 0] = 0
+    gain = cv2.resize(
+        np.exp(neutral_layer / np.sqrt(3)), (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR
+    )
+    return np.clip(grey * gain, 0, 255).astype(np.uint8)
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The `q` quantile of `values`, each counted `weights` times (0 when there are none)."""
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, q * cumulative[-1])]) if len(values) else 0.0
+
+
+# Optical density of each level of a flattened channel (paper 255): minus the log of its share of the light.
+_LEVEL_DENSITY = -np.log(np.maximum(np.arange(256, dtype=np.float32), 1.0) / 255.0)
+
+
+def _page_density(rgb: np.ndarray) -> np.ndarray:
+    """Optical density in each channel of a colour page (unsmoothed, unlike `_density`'s of a crop),
+    each channel's paper found as `preprocess.flatten_background` finds it."""
+    return cv2.LUT(preprocess.flatten_background(np.ascontiguousarray(rgb[:, :, :3])), _LEVEL_DENSITY)
 
 
 def _enlarged_nearest(

@@ -121,7 +121,12 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
     # from it as it is.
     scan_grey = preprocess.to_grey(scan.pixels) if settings.layout else scan.pixels
     grey = (
-        layout.grey_without_colour_ink(scan_grey, colour, scan.pixels, scan.dpi)
+        layout.grey_without_colour_ink(
+            layout.grey_without_uncoloured_ink(scan.pixels, scan_grey, colour, scan.dpi),
+            colour,
+            scan.pixels,
+            scan.dpi,
+        )
         if settings.layout
         else scan.pixels
     )
