@@ -379,7 +379,7 @@ def grey_without_uncoloured_ink(
     # is a fraction of the typical piece's: on a noisy JPEG a letter's colour is half lost, the back
     # has none), and no denser than the type (black print, a letterhead, the scanner's bed stays).
     share = of_type / np.maximum(of_type + of_neutral, 1e-6)
-    typical = _weighted_quantile(share[1:], area[1:], 0.75)
+    typical = float(np.quantile(share[1:], 0.75, weights=area[1:], method="inverted_cdf"))
     back = (share < UNCOLOURED_TYPE_SHARE * typical) & (
         of_neutral <= UNCOLOURED_BLACK * type_level * np.maximum(area, 1)
     )
@@ -408,13 +408,6 @@ def grey_without_uncoloured_ink(
         np.exp(neutral_layer / np.sqrt(3)), (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR
     )
     return np.clip(grey * gain, 0, 255).astype(np.uint8)
-
-
-def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The `q` quantile of `values`, each counted `weights` times (0 when there are none)."""
-    order = np.argsort(values)
-    cumulative = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cumulative, q * cumulative[-1])]) if len(values) else 0.0
 
 
 # Optical density of each level of a flattened channel (paper 255): minus the log of its share of the light.
