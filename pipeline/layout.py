@@ -349,7 +349,8 @@ def grey_without_uncoloured_ink(
     # Counted on the ink's most coloured third (a back can be half the ink): on carbons of ours 0.73-0.87,
     # on pages typed in black, whose stains take more of the blue, 0.94-1.05.
     blue_to_red = inked[:, 2] / np.maximum(inked[:, 0], 1e-3)
-    if float(np.percentile(blue_to_red, 33)) > TYPED_BLUE_DENSITY:
+    most_coloured_level = float(np.percentile(blue_to_red, 33))
+    if most_coloured_level > TYPED_BLUE_DENSITY:
         return grey
     # ... and a carbon's type is faint: an old book's blue-black print is far denser (summed density,
     # median of the ink: 0.38-0.76 on carbons of ours, 1.17 on a real 18th-century page whose
@@ -357,20 +358,18 @@ def grey_without_uncoloured_ink(
     if float(np.median(inked.sum(axis=1))) > UNCOLOURED_FAINT:
         return grey
     # The type's hue is that of its most coloured third (the rest is blurred, or mixed with the back).
-    most_coloured = inked[blue_to_red <= np.percentile(blue_to_red, 33)]
-    typed = np.median(most_coloured, axis=0)
-    typed /= max(float(np.linalg.norm(typed)), 1e-6)
-    neutral = np.full(3, 1 / np.sqrt(3), np.float32)
-    if float(typed @ neutral) > np.cos(np.radians(UNMIX_MIN_DEGREES)):
+    most_coloured = inked[blue_to_red <= most_coloured_level]
+    typed = _unit(np.median(most_coloured, axis=0))
+    unmix = _unmixing(typed, np.full(3, 1 / np.sqrt(3), np.float32))
+    if unmix is None:
         return grey
-    unmix = np.linalg.pinv(np.stack([typed, neutral], axis=1)).astype(np.float32)
     type_level = float(np.median(most_coloured @ unmix[0]))
     # Judged piece by piece: a scan's colour is coarser than its grey (JPEG keeps it at half size), so
     # a pixel's hue is uncertain at a stroke's edge, but a piece of ink's is not.
-    ink = (total >= UNCOLOURED_MIN_DENSITY).astype(np.uint8)
-    count, labels = cv2.connectedComponents(ink, connectivity=8)
+    any_ink = (total >= UNCOLOURED_MIN_DENSITY).astype(np.uint8)  # the stamps' and the bed's too
+    count, labels = cv2.connectedComponents(any_ink, connectivity=8)
     strength = np.clip(cv2.transform(density, unmix), 0.0, None)
-    ys, xs = np.nonzero(ink)
+    ys, xs = np.nonzero(any_ink)
     piece = labels[ys, xs]
     of_type = np.bincount(piece, weights=strength[ys, xs, 0], minlength=count)
     of_neutral = np.bincount(piece, weights=strength[ys, xs, 1], minlength=count)
@@ -595,12 +594,21 @@ def _coloured_type_share(
     if np.linalg.norm(stamp) == 0 or np.linalg.norm(typed) == 0:
         return None
     stamp, typed = stamp / np.linalg.norm(stamp), typed / np.linalg.norm(typed)
-    if float(stamp @ typed) > np.cos(np.radians(UNMIX_MIN_DEGREES)):
+    unmix = _unmixing(typed, stamp)
+    if unmix is None:
         return None
-    unmix = np.linalg.pinv(np.stack([typed, stamp], axis=1)).astype(np.float32)
     strength = np.clip(density @ unmix[0], 0.0, None)
     parted = np.exp(-strength * float(GREY_WEIGHTS @ typed))
     return np.where(density @ unmix[1] >= UNMIX_STAMP_MIN, parted, np.clip(grey / paper, 0.0, 1.0))
+
+
+def _unmixing(typed: np.ndarray, other: np.ndarray) -> np.ndarray | None:
+    """The least-squares rows (2 x 3) that part a pixel's optical density into the strengths of two
+    inks (their densities' unit directions: the type's, then the other's), or None when the two are
+    within UNMIX_MIN_DEGREES of each other and cannot be told apart."""
+    if float(typed @ other) > np.cos(np.radians(UNMIX_MIN_DEGREES)):
+        return None
+    return np.linalg.pinv(np.stack([typed, other], axis=1)).astype(np.float32)
 
 
 def to_clean_frame(
