@@ -57,7 +57,9 @@ TYPED_BLUE_DENSITY = 0.9  # the ink's blue density over its red, on its most col
 UNCOLOURED_FAINT = 1.0  # ... and its summed density (median) at most this: a carbon's faint type
 UNCOLOURED_TYPE_SHARE = 0.25  # a piece with this share of a typical typed piece's hue, or less, has none
 UNCOLOURED_PIECE = (9e-4, 0.13)  # square inches: a piece of ink of a letter's size, a comma's to a word's
-UNCOLOURED_BACK_SHARE = 0.06  # ... of whose ink this share in pieces without the hue is a back
+UNCOLOURED_BACK_SHARE = 0.06  # ... of whose ink this share in pieces without the hue is a back ...
+UNCOLOURED_BACK_MANY = 0.15  # ... when under this share, only if those pieces are lighter than the type's:
+UNCOLOURED_BACK_LIGHTER = 0.85  # their median density at most this share of the type's pieces' (median)
 TYPE_NEAR = 0.3  # the type's strength, against its typical strength, of a pixel the back is not lifted at
 UNCOLOURED_BLACK = 2.0  # a neutral layer this many times the type's density is black print, not lifted
 GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # RGB to grey, as cv2.cvtColor
@@ -113,10 +115,15 @@ FRAMED_READ_SHARE = 0.4  # unread ink whose box is this much read words is a fra
 TALL_WORD = 1.5  # times the height of a well-read typed word: larger writing than the type
 LARGER_ON_LINE = 1.3  # ... and, above RESOLUTION_TOP, this many times the words beside it on its line
 RESOLUTION_TOP = 0.15  # share of the page's height above which resolutions are written over the letterhead
+WRITTEN_LARGER = 1.2  # times the type's height (median): each word of a resolution written at the top ...
+WRITTEN_LINE = 1.4  # ... and a line of them alone (median), `Согласен. А. Ка.` over the registration
 RULE_LENGTH = 0.8  # inches: a straight line of ink this long is a rule, no stroke of a pen
 RULED_SHARE = 0.9  # a row or column of a piece of ink this much inked is a rule
 WRITING_BESIDE = 0.5  # inches: a larger word this near a piece of handwriting on its rows is of that writing
 WRITING_MARKS = 4  # ... when it has no more letters and digits than this (initials, `Д.Б.`, a number)
+STAMP_FILL_REACH = 0.3  # inches: a number written into a stamp's blank (`Вх. № 3494`) runs out of it so far
+STAMP_FILL_DIGITS = 3  # ... and holds this many digits or more, and few letters (`5286/ос`)
+STAMP_FILL_OFF_ROW = 0.5  # ... and its middle is this many type heights off the middle of its line's type
 # On a typewritten page every typed word is as wide as its letters (`ocr.typed_letter_width`): at the top
 # of tune carbons 6200-6239 typed words of five letters or more took 0.94-1.04 letter widths a letter
 # (370 of 371), resolutions read surely into the registration's or addressee's line (`Не возражаю.`,
@@ -389,8 +396,19 @@ def grey_without_uncoloured_ink(
     # dev carbons with one (7908: 17 %).
     letters = (area >= UNCOLOURED_PIECE[0] * (dpi / 4) ** 2) & (area <= UNCOLOURED_PIECE[1] * (dpi / 4) ** 2)
     letters[0] = False
-    if area[back & letters].sum() < UNCOLOURED_BACK_SHARE * max(int(area[letters].sum()), 1):
+    back_share = area[back & letters].sum() / max(int(area[letters].sum()), 1)
+    if back_share < UNCOLOURED_BACK_SHARE:
         return grey
+    # A few hue-less letters as dense as the type are the type's own, their hue taken by a JPEG's
+    # blocks, blur and the paper's grain (dev colour carbons 8200-8211 with texture, stains, blur and
+    # JPEG: 6.7-10.3 % of the letters' ink, 0.91-1.12 of the type's density, and lifted they lost
+    # letters: 8204 0.97 -> 13.2 % CER); a back seen through the paper is lighter (0.55-0.82 on dev
+    # carbons with a back under 15 %), unless it is much of the page's ink (7908: 17 %, 0.88).
+    if back_share < UNCOLOURED_BACK_MANY:
+        piece_density = (of_type + of_neutral) / np.maximum(area, 1)
+        lighter = float(np.median(piece_density[back & letters]))
+        if lighter > UNCOLOURED_BACK_LIGHTER * float(np.median(piece_density[letters & ~back])):
+            return grey
     # Then the neutral layer is divided out of the grey as a smooth gain, so that the grey keeps its
     # detail: not near the type's strokes (their soft edges have less of its hue than their middles,
     # and lightening them cost tune carbons 1-5 points of CER) nor where it is far denser than the type.
@@ -1854,7 +1872,9 @@ def apply(
             if any(line is sliver for sliver in slivers):
                 _shared_entry(furniture, "graphic", line)["words"].extend(line.words)
                 continue
-            written = _written_on_typed_page(line, letter, page.height, found)
+            written = _written_on_typed_page(line, letter, page.height, found) or _written_larger_at_top(
+                line, letter, page.height, found
+            )
             for word in line.words:
                 target = _furniture_of(word, line, furniture, found, page.width, page.height, page.dpi, near)
                 if target is None and any(word is w for w in written):
@@ -2831,6 +2851,8 @@ def _furniture_of(
         edge = rest.bbox.y1 < height * 0.12 or rest.bbox.y0 > height * 0.88
         if centred and edge:
             return _shared_entry(furniture, "page_number", rest, line)
+    if _written_into_stamp(word, line, found, dpi):
+        return _stamp_fill_entry(furniture, word)
     if larger is not None:
         return larger  # unless it is the sheet or page number, written larger than the type
     below_top = word.bbox.y0 > height * RESOLUTION_TOP  # see _writing_beside
@@ -2865,6 +2887,52 @@ def _writing_beside(word: Word, line: Line, furniture: list[dict], found: Found,
         if rows >= 0.5 * box.height and box.x1 >= other.x0 - reach and box.x0 <= other.x1 + reach:
             return entry
     return None
+
+
+def _written_into_stamp(word: Word, line: Line, found: Found, dpi: int) -> bool:
+    """A number written into a stamp's blank (an incoming stamp's `Вх. №`, its date): a number, or
+    unsure larger writing than the type (what Tesseract makes of a written number), beside a stamp
+    and off the rows of the type, as the pen runs out of the blank and between the lines. Tesseract
+    may read a number surely (`7869`, 96), so its confidence tells nothing then; a typed number stands
+    on its line's row of type. Words on the stamp itself are left to it (see _furniture_of)."""
+    text = word.text.strip(".,;:()")
+    digits = sum(c.isdigit() for c in text)
+    number = digits >= STAMP_FILL_DIGITS and digits >= 2 * sum(c.isalpha() for c in text)
+    larger = word.bbox.height >= found.tall_word and word.conf < TYPED_LINE_CONF and not _body_word(text)
+    if not (number or larger):
+        return False
+    reach = STAMP_FILL_REACH * dpi
+    stamps = [r for r in found.regions if r.type == "stamp"]
+    if any(_inside(word.bbox, r) for r in stamps):
+        return False
+    if not any(_box_gap(word.bbox, r.bbox) <= reach for r in stamps):
+        return False
+    typed = [
+        w.bbox
+        for w in line.words
+        if w is not word and w.conf >= TYPED_LINE_CONF and w.bbox.height < found.tall_word
+    ]
+    if not typed:
+        return True  # alone on its line
+    middle = _median([(b.y0 + b.y1) / 2 for b in typed])
+    height = _median([b.height for b in typed])
+    return abs((word.bbox.y0 + word.bbox.y1) / 2 - middle) > STAMP_FILL_OFF_ROW * height
+
+
+def _stamp_fill_entry(furniture: list[dict], word: Word) -> dict:
+    """The handwriting entry of a number written into a stamp: the writing found in the unread ink
+    there, or another piece of the number read beside it, or an entry of its own."""
+    for entry in furniture:
+        if entry["type"] == "handwriting" and _box_gap(entry["bbox"], word.bbox) <= word.bbox.height / 2:
+            region = entry.get("region")
+            if region is None or region.unread:
+                entry["bbox"] = entry["bbox"].union(word.bbox)
+                if not entry["role"]:
+                    entry["role"] = "stamp_fill"
+                return entry
+    entry = {"type": "handwriting", "role": "stamp_fill", "bbox": word.bbox, "region": None, "words": []}
+    furniture.append(entry)
+    return entry
 
 
 def _written_on_typed_page(line: Line, letter: float, height: int, found: Found) -> tuple[Word, ...]:
@@ -2916,6 +2984,49 @@ def _written_on_typed_page(line: Line, letter: float, height: int, found: Found)
         if initials or typed:
             chosen.update(range(first, last + 1))
     return tuple(words[k] for k in sorted(chosen))
+
+
+def _written_larger_at_top(line: Line, letter: float, height: int, found: Found) -> tuple[Word, ...]:
+    """The words of a resolution written at the page's top larger than the type, which Tesseract read
+    as a line of their own (`Согласен. А. Ка.`, `Возражаю`) or onto the end or start of a printed line
+    (`За. В. Уг.` before `Москва, Кузнецкий мост`), in a hand as narrow as the typewriter's letters
+    (which `_written_on_typed_page` passes over): a run of two words or more larger than the line's
+    print, with a short word ending in a stop (its initials); or a whole line larger than the type,
+    in small letters, read unsurely or ending in initials. Capitals (`ЦЕНТРАЛЬНЫЙ КОМИТЕТ`,
+    `Р. С. Ф. С. Р.`) are a letterhead's print. Only on a typewritten page (`letter` not 0): an old
+    printed page's running head is larger print too (a real 18th-century page lost its `(XII)`)."""
+    if not letter or not np.isfinite(found.tall_word) or line.bbox.y0 >= height * RESOLUTION_TOP:
+        return ()
+    typed = found.tall_word / TALL_WORD
+
+    def larger(w: Word) -> bool:
+        letters = [c for c in w.text if c.isalpha()]
+        capitals = len(letters) >= 3 and all(c.isupper() for c in letters)
+        top = (w.bbox.y0 + w.bbox.y1) / 2 < height * RESOLUTION_TOP
+        return top and not capitals and w.bbox.height >= WRITTEN_LARGER * typed
+
+    def initials(w: Word) -> bool:
+        return w.text.endswith((".", ":")) and sum(c.isalnum() for c in w.text) <= 3
+
+    words = line.words
+    marks = [larger(w) for w in words]
+    if all(marks):
+        if LETTERHEAD.search(line.text) or SECRECY.search(line.text):
+            return ()
+        small = any(sum(c.islower() for c in w.text) >= 2 for w in words)
+        unsure = _median([w.conf for w in words]) < TYPED_LINE_CONF
+        tall = _median([w.bbox.height for w in words]) >= WRITTEN_LINE * typed
+        return words if small and tall and (unsure or initials(words[-1])) else ()
+    # A run at either end of a printed line, larger than the rest of it.
+    for run in (words[: marks.index(False)], words[len(marks) - marks[::-1].index(False) :]):
+        rest = [w.bbox.height for w in words if not any(w is r for r in run)]
+        if (
+            len(run) >= 2
+            and any(initials(w) for w in run)
+            and _median([w.bbox.height for w in run]) >= LARGER_ON_LINE * _median(rest)
+        ):
+            return tuple(run)
+    return ()
 
 
 def _resolution_entry(furniture: list[dict], written: tuple[Word, ...], dpi: int) -> dict:
@@ -3298,6 +3409,7 @@ def _furniture_zones(entries: list[dict], body: Page) -> list[Zone]:
             region is not None
             and region.unread
             and region.role != "margin_note"
+            and role != "stamp_fill"
             and printed
             and not sheet_number
         ):

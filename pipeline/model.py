@@ -130,7 +130,8 @@ class Zone:
     `paragraphs` are indices into `Page.paragraphs` of the text read from this zone (text zones);
     furniture zones keep their reading in `text`/`conf` and have no paragraphs, so nothing of a stamp
     or a resolution reaches NNNN.txt. `role` refines the type: `signature`, `resolution`,
-    `margin_note` for handwriting; `round`, `rect` for stamps."""
+    `margin_note`, `stamp_fill` (a number written into a stamp's blank) for handwriting; `round`,
+    `rect` for stamps."""
 
     id: str
     type: str

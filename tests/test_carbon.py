@@ -498,6 +498,21 @@ def test_a_page_without_a_back_showing_through_keeps_its_grey(tests_words, tmp_p
     assert layout.grey_without_uncoloured_ink(image, grey, layout.colour_ink(image)) is grey
 
 
+@pytest.mark.parametrize("seed", [8204, 8209])
+def test_a_colour_carbon_whose_letters_lost_their_hue_keeps_its_grey(tests_words, tmp_path, seed):
+    """Texture, stains, blur and a JPEG take the hue from a tenth of a colour carbon's letters, as dense
+    as the rest of its type: they are no back showing through (dev 8204 read 0.97 % from its grey,
+    13.2 % with those letters lightened away)."""
+    degradations = ("texture", "stains", "blur", "jpeg")
+    page = archival.render_page(
+        tests_words, seed, fontset="dev", page_type="carbon", grey=False, degradations=degradations
+    )
+    assert page.params["text_ink"].startswith("carbon")
+    image = load_page(archival.write_pages([page], tmp_path, "tests")[0], 1, Settings()).pixels
+    grey = preprocess.to_grey(image)
+    assert layout.grey_without_uncoloured_ink(image, grey, layout.colour_ink(image)) is grey
+
+
 def test_a_blue_carbon_with_its_back_showing_through_is_read(tests_words, tmp_path):
     """Dev carbon 7908 itself (dev faces, the sheet's back drawn our own way): 72.8 % CER without the
     back taken out by its hue."""

@@ -462,3 +462,70 @@ def test_a_line_read_as_a_jumble_through_a_stamp_is_the_type_under_it(near_word)
         # The words under the stamp are the stamp's to judge (read unsurely there, they go to it).
         assert ("Минин" in out.text) is kept
         assert bool([z for z in out.zones if z.role == "show_through"]) is not kept
+
+
+def test_a_number_written_beside_a_stamp_off_the_rows_of_type_is_handwriting():
+    # Dev 8200-8223: `Вх. № 7869` written into an incoming stamp's blank runs out below its frame, between
+    # two lines of type; Tesseract read it at 96 as a word of the text.
+    stamp = layout.Region("stamp", "rect", BBox(575, 2520, 1068, 2751))
+    shape = (350, 250)
+    found = layout.Found([stamp], np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1, tall_word=60.0)
+    number = Word("7869", BBox(984, 2785, 1089, 2830), 96.5)
+    alone = Line.of([number])
+    furniture: list[dict] = []
+    entry = layout._furniture_of(number, alone, furniture, found, 2500, 3500)
+    assert entry is not None and (entry["type"], entry["role"]) == ("handwriting", "stamp_fill")
+    assert entry["bbox"] == number.bbox
+    # Read into a line of type below its row, it is the stamp's too.
+    below = _line("задания по отделу", 1120, 2830)
+    between = Line.of([*below.words, number])
+    assert layout._furniture_of(number, between, [], found, 2500, 3500) is not None
+    # A typed number on its line's row, a number far from any stamp, and a word that is no number stay
+    # in the text.
+    typed = _line("постановление № 7869 от", 700, 2790)
+    assert all(layout._furniture_of(w, typed, [], found, 2500, 3500) is None for w in typed.words)
+    far = Word("7869", BBox(1984, 1785, 2089, 1830), 96.5)
+    assert layout._furniture_of(far, Line.of([far]), [], found, 2500, 3500) is None
+    word = Word("Вход", BBox(984, 2785, 1089, 2830), 96.5)
+    assert layout._furniture_of(word, Line.of([word]), [], found, 2500, 3500) is None
+
+
+def _written_line(words: list[tuple[str, int, float]], y_middle: int = 520) -> Line:
+    """A line of (text, height, confidence) words, 30 px apart, centred on one row."""
+    out, x = [], 300
+    for text, height, conf in words:
+        box = BBox(x, y_middle - height // 2, x + 26 * len(text), y_middle + height // 2)
+        out.append(Word(text, box, conf))
+        x = box.x1 + 30
+    return Line.of(out)
+
+
+def test_a_resolution_written_at_the_top_larger_than_the_type_is_handwriting():
+    # Tune 8200-8223: resolutions written over the registration, in a narrow hand Tesseract reads
+    # as wide as the type (so the typed letter-width test passes them over), 1.4-2 times its height.
+    shape = (350, 250)
+    found = layout.Found([], np.zeros(shape, np.int32), np.zeros(shape, bool), 0.1, tall_word=1.5 * 31)
+    alone = _written_line([("Согласен.", 45, 36.0), ("А.", 52, 97.0), ("Ка.", 45, 97.0)])
+    assert layout._written_larger_at_top(alone, 24.0, 3600, found) == alone.words
+    unsure = _written_line([("Возражаю", 56, 14.0)])
+    assert layout._written_larger_at_top(unsure, 24.0, 3600, found) == unsure.words
+    joined = _written_line([("За.", 49, 93.0), ("В.", 49, 96.0), ("Уг.", 66, 15.0), ("Москва,", 33, 96.0),
+                            ("Кузнецкий", 37, 97.0), ("мост,", 27, 96.0)])  # fmt: skip
+    assert [w.text for w in layout._written_larger_at_top(joined, 24.0, 3600, found)] == ["За.", "В.", "Уг."]
+    furniture: list[dict] = []
+    entry = layout._resolution_entry(furniture, layout._written_larger_at_top(joined, 24.0, 3600, found), 300)
+    assert (entry["type"], entry["role"]) == ("handwriting", "resolution")
+    # A letterhead's print: capitals, or a whole line read surely with no initials, or as high as the
+    # type; and nothing below the top of the page.
+    for printed in (
+        _written_line([("ЦЕНТРАЛЬНЫЙ", 59, 96.0), ("КОМИТЕТ", 50, 96.0)]),
+        _written_line(
+            [("Р.", 50, 90.0), ("С.", 50, 90.0), ("Ф.", 50, 90.0), ("С.", 50, 90.0), ("Р.", 50, 90.0)]
+        ),
+        _written_line([("Организационный", 48, 96.0), ("отдел", 48, 96.0)]),
+        _written_line([("Согласен.", 33, 36.0), ("А.", 33, 97.0), ("Ка.", 33, 97.0)]),
+    ):
+        assert not layout._written_larger_at_top(printed, 24.0, 3600, found), printed.text
+    assert not layout._written_larger_at_top(_written_line([("Возражаю", 56, 14.0)], 1500), 24.0, 3600, found)
+    # An old printed page's running head, larger than its print and read unsurely, is print.
+    assert not layout._written_larger_at_top(unsure, 0.0, 3600, found)
