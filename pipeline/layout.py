@@ -60,6 +60,7 @@ UNCOLOURED_PIECE = (9e-4, 0.13)  # square inches: a piece of ink of a letter's s
 UNCOLOURED_BACK_SHARE = 0.06  # ... of whose ink this share in pieces without the hue is a back ...
 UNCOLOURED_BACK_MANY = 0.15  # ... when under this share, only if those pieces are lighter than the type's:
 UNCOLOURED_BACK_LIGHTER = 0.85  # their median density at most this share of the type's pieces' (median)
+UNCOLOURED_BACK_COVERS = 0.33  # ... or a back whose letters touch the type's: this share of the ink's pixels
 TYPE_NEAR = 0.3  # the type's strength, against its typical strength, of a pixel the back is not lifted at
 UNCOLOURED_BLACK = 2.0  # a neutral layer this many times the type's density is black print, not lifted
 GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # RGB to grey, as cv2.cvtColor
@@ -336,9 +337,10 @@ def grey_without_uncoloured_ink(
     layer (the back, which the paper greys). Least squares parts the two (the colour deconvolution of
     stained slides). The type is blue or violet when the most coloured third of the ink beyond `found`
     (`colour_ink`'s stamps and notes) lets the blue through; a back shows when pieces of ink of a
-    letter's size with little of the type's hue are much of such ink. Then the neutral layer is
-    divided out of the grey, except near the type's strokes and where it is far denser than the type
-    (black print, a letterhead, the scanner's bed)."""
+    letter's size with little of the type's hue are much of such ink, or pixels with little of it
+    are, where the back's letters run into the type's. Then the neutral layer's share of each pixel's
+    ink is taken out of the grey, except near the type's strokes and where it is far denser than the
+    type (black print, a letterhead, the scanner's bed)."""
     if pixels.ndim != 3 or pixels.shape[2] < 3 or pixels.shape[:2] != grey.shape:
         return grey
     # The hue is judged on a quarter-size copy (a few hundred thousand pixels), on the ink that is
@@ -374,7 +376,7 @@ def grey_without_uncoloured_ink(
     # Judged piece by piece: a scan's colour is coarser than its grey (JPEG keeps it at half size), so
     # a pixel's hue is uncertain at a stroke's edge, but a piece of ink's is not.
     any_ink = (total >= UNCOLOURED_MIN_DENSITY).astype(np.uint8)  # the stamps' and the bed's too
-    count, labels = cv2.connectedComponents(any_ink, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(any_ink, connectivity=8)
     strength = np.clip(cv2.transform(density, unmix), 0.0, None)
     ys, xs = np.nonzero(any_ink)
     piece = labels[ys, xs]
@@ -397,34 +399,58 @@ def grey_without_uncoloured_ink(
     letters = (area >= UNCOLOURED_PIECE[0] * (dpi / 4) ** 2) & (area <= UNCOLOURED_PIECE[1] * (dpi / 4) ** 2)
     letters[0] = False
     back_share = area[back & letters].sum() / max(int(area[letters].sum()), 1)
-    if back_share < UNCOLOURED_BACK_SHARE:
+    # A back so dense that its letters run into the type's makes pieces of lines, which the count above
+    # leaves out: then it is told pixel by pixel (dev 8310 and 8330, dark backs: 5.5 and 0.7 % of the
+    # letters' ink in hue-less pieces; read at 81 % CER with the back left in).
+    covers = _neutral_pixel_share(strength, ink, labels, stats, dpi) >= UNCOLOURED_BACK_COVERS
+    if back_share < UNCOLOURED_BACK_SHARE and not covers:
         return grey
     # A few hue-less letters as dense as the type are the type's own, their hue taken by a JPEG's
     # blocks, blur and the paper's grain (dev colour carbons 8200-8211 with texture, stains, blur and
     # JPEG: 6.7-10.3 % of the letters' ink, 0.91-1.12 of the type's density, and lifted they lost
     # letters: 8204 0.97 -> 13.2 % CER); a back seen through the paper is lighter (0.55-0.82 on dev
     # carbons with a back under 15 %), unless it is much of the page's ink (7908: 17 %, 0.88).
-    if back_share < UNCOLOURED_BACK_MANY:
+    if back_share < UNCOLOURED_BACK_MANY and not covers:
         piece_density = (of_type + of_neutral) / np.maximum(area, 1)
         lighter = float(np.median(piece_density[back & letters]))
         if lighter > UNCOLOURED_BACK_LIGHTER * float(np.median(piece_density[letters & ~back])):
             return grey
-    # Then the neutral layer is divided out of the grey as a smooth gain, so that the grey keeps its
-    # detail: not near the type's strokes (their soft edges have less of its hue than their middles,
-    # and lightening them cost tune carbons 1-5 points of CER) nor where it is far denser than the type.
-    # At half size: the back's letters, blurred as they are, are a few pixels across there.
+    # Then the neutral layer is taken out of the grey: not near the type's strokes (their soft edges
+    # have less of its hue than their middles, and lightening them cost tune carbons 1-5 points of
+    # CER) nor where it is far denser than the type. Its share of each pixel's ink is judged at half
+    # size (the colour is coarser than the grey) and taken from the grey's own density at full size:
+    # a gain from the half-size layer itself, blurred, left a back's letters half as dark as they were.
     half = preprocess.shrink(pixels[:, :, :3], (pixels.shape[1] // 2, pixels.shape[0] // 2))
     strength = np.clip(cv2.transform(_page_density(half), unmix), 0.0, None)
-    neutral_layer = cv2.blur(strength[..., 1], (3, 3))
-    neutral_layer *= np.clip((UNCOLOURED_BLACK * type_level - neutral_layer) / (0.5 * type_level), 0.0, 1.0)
+    typed_layer, neutral_layer = cv2.blur(strength[..., 0], (3, 3)), cv2.blur(strength[..., 1], (3, 3))
+    neutral_share = neutral_layer / np.maximum(typed_layer + neutral_layer, 1e-3)
+    neutral_share *= np.clip((UNCOLOURED_BLACK * type_level - neutral_layer) / (0.5 * type_level), 0.0, 1.0)
     near_type = cv2.dilate(
         (strength[..., 0] >= TYPE_NEAR * type_level).astype(np.uint8), np.ones((3, 3), np.uint8)
     )
-    neutral_layer[near_type > 0] = 0
-    gain = cv2.resize(
-        np.exp(neutral_layer / np.sqrt(3)), (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR
-    )
+    neutral_share[near_type > 0] = 0
+    neutral_share = cv2.resize(neutral_share, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    gain = np.exp(neutral_share * cv2.LUT(preprocess.flatten_background(grey), _LEVEL_DENSITY))
     return np.clip(grey * gain, 0, 255).astype(np.uint8)
+
+
+def _neutral_pixel_share(
+    strength: np.ndarray, ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, dpi: int
+) -> float:
+    """The share of the ink's pixels (`ink`, on the quarter-size copy) whose neutral layer is more than
+    twice the type's, both averaged over 3 x 3 pixels, in pieces of a letter's size or more that do not
+    touch the page's edge (grain, and a scanner's dark border, are no back). Where a back's letters
+    touch the type's, the pieces run into lines and the count of hue-less pieces misses the back (dev
+    colour carbons with one: 0.42-0.65; without: 0.24 at most, on noisy JPEGs whose letters lost
+    their hue)."""
+    height, width = labels.shape
+    x0, y0, w, h, area = (stats[:, i] for i in range(5))
+    counted = (area >= UNCOLOURED_PIECE[0] * (dpi / 4) ** 2) & (x0 > 0) & (y0 > 0)
+    counted &= (x0 + w < width) & (y0 + h < height)
+    counted[0] = False
+    pixels = counted[labels] & ink
+    typed, neutral = cv2.blur(strength[..., 0], (3, 3)), cv2.blur(strength[..., 1], (3, 3))
+    return float(np.count_nonzero(pixels & (neutral > 2 * typed)) / max(int(np.count_nonzero(pixels)), 1))
 
 
 # Optical density of each level of a flattened channel (paper 255): minus the log of its share of the light.

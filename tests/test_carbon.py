@@ -480,7 +480,8 @@ def test_the_sheets_back_is_taken_out_of_a_colour_carbon_by_its_lack_of_hue(test
     darkness = lambda g, where: paper - float(np.mean(g[where]))  # noqa: E731
     assert darkness(grey, back) > 0.6 * darkness(grey, typed)
     out = layout.grey_without_uncoloured_ink(image, grey, layout.colour_ink(image))
-    assert darkness(out, back) < 0.35 * darkness(grey, back)
+    # 0.25 of its darkness was left with a gain from the neutral layer at half size, blurred.
+    assert darkness(out, back) < 0.2 * darkness(grey, back)
     assert darkness(out, typed) > 0.9 * darkness(grey, typed)
     assert darkness(out, black) > 0.95 * darkness(grey, black)
 
@@ -520,3 +521,28 @@ def test_a_blue_carbon_with_its_back_showing_through_is_read(tests_words, tmp_pa
     assert "verso" in page.params["degradations"] and page.params["text_ink"] == "carbon_blue"
     text, _ = _read(page, tmp_path)
     assert evaluate.score(page.text, text).cer < 0.2
+
+
+@pytest.mark.parametrize(
+    ("seed", "degradations", "most_cer"),
+    [
+        (8321, ("stains", "bleed", "blur", "noise", "jpeg", "verso"), 0.2),
+        (8327, ("texture", "stains", "noise", "verso"), 0.3),
+    ],
+)
+def test_a_colour_carbon_whose_back_runs_into_its_type_is_read(
+    tests_words, tmp_path, seed, degradations, most_cer
+):
+    """A back as dark as the type, whose letters touch the type's, makes pieces of ink as long as lines:
+    the count of hue-less pieces of a letter's size misses it (dev 8321: 9 % of the letters' ink, as
+    dense as the type), and the grey was read as it was, back and all (60.5 and 80.1 % CER). Told
+    pixel by pixel, the back is lifted (9.2 and 18.6 %)."""
+    page = archival.render_page(
+        tests_words, seed, fontset="dev", page_type="carbon", grey=False, degradations=degradations
+    )
+    assert page.params["text_ink"].startswith("carbon")
+    image = load_page(archival.write_pages([page], tmp_path / "gate", "tests")[0], 1, Settings()).pixels
+    grey = preprocess.to_grey(image)
+    assert layout.grey_without_uncoloured_ink(image, grey, layout.colour_ink(image)) is not grey
+    text, _ = _read(page, tmp_path)
+    assert evaluate.score(page.text, text).cer < most_cer
