@@ -60,7 +60,8 @@ UNCOLOURED_PIECE = (9e-4, 0.13)  # square inches: a piece of ink of a letter's s
 UNCOLOURED_BACK_SHARE = 0.06  # ... of whose ink this share in pieces without the hue is a back ...
 UNCOLOURED_BACK_MANY = 0.15  # ... when under this share, only if those pieces are lighter than the type's:
 UNCOLOURED_BACK_LIGHTER = 0.85  # their median density at most this share of the type's pieces' (median)
-UNCOLOURED_BACK_COVERS = 0.33  # ... or a back whose letters touch the type's: this share of the ink's pixels
+UNCOLOURED_BACK_COVERS = 0.32  # ... or a back whose letters touch the type's: this share of the ink's pixels
+UNCOLOURED_PIXEL_SHARE = 0.5  # ... each with at most this share of a typical typed piece's hue
 TYPE_NEAR = 0.3  # the type's strength, against its typical strength, of a pixel the back is not lifted at
 UNCOLOURED_BLACK = 2.0  # a neutral layer this many times the type's density is black print, not lifted
 GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # RGB to grey, as cv2.cvtColor
@@ -402,7 +403,7 @@ def grey_without_uncoloured_ink(
     # A back so dense that its letters run into the type's makes pieces of lines, which the count above
     # leaves out: then it is told pixel by pixel (dev 8310 and 8330, dark backs: 5.5 and 0.7 % of the
     # letters' ink in hue-less pieces; read at 81 % CER with the back left in).
-    covers = _neutral_pixel_share(strength, ink, labels, stats, dpi) >= UNCOLOURED_BACK_COVERS
+    covers = _neutral_pixel_share(strength, typical, ink, labels, stats, dpi) >= UNCOLOURED_BACK_COVERS
     if back_share < UNCOLOURED_BACK_SHARE and not covers:
         return grey
     # A few hue-less letters as dense as the type are the type's own, their hue taken by a JPEG's
@@ -435,14 +436,15 @@ def grey_without_uncoloured_ink(
 
 
 def _neutral_pixel_share(
-    strength: np.ndarray, ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, dpi: int
+    strength: np.ndarray, typical: float, ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, dpi: int
 ) -> float:
-    """The share of the ink's pixels (`ink`, on the quarter-size copy) whose neutral layer is more than
-    twice the type's, both averaged over 3 x 3 pixels, in pieces of a letter's size or more that do not
-    touch the page's edge (grain, and a scanner's dark border, are no back). Where a back's letters
-    touch the type's, the pieces run into lines and the count of hue-less pieces misses the back (dev
-    colour carbons with one: 0.42-0.65; without: 0.24 at most, on noisy JPEGs whose letters lost
-    their hue)."""
+    """The share of the ink's pixels (`ink`, on the quarter-size copy) with at most half the share of
+    the type's hue that a typical typed piece has (`typical`), both layers averaged over 3 x 3 pixels,
+    in pieces of a letter's size or more that do not touch the page's edge (grain, and a scanner's
+    dark border, are no back). Where a back's letters touch the type's, the pieces run into lines and
+    the count of hue-less pieces misses the back (dev colour carbons with one: 0.36-0.62; without:
+    0.27 at most). Judged against the typical piece, not against a fixed share: a faded carbon whose
+    type has kept little hue (tune 3620, typical 0.18) is no back."""
     height, width = labels.shape
     x0, y0, w, h, area = (stats[:, i] for i in range(5))
     counted = (area >= UNCOLOURED_PIECE[0] * (dpi / 4) ** 2) & (x0 > 0) & (y0 > 0)
@@ -450,7 +452,8 @@ def _neutral_pixel_share(
     counted[0] = False
     pixels = counted[labels] & ink
     typed, neutral = cv2.blur(strength[..., 0], (3, 3)), cv2.blur(strength[..., 1], (3, 3))
-    return float(np.count_nonzero(pixels & (neutral > 2 * typed)) / max(int(np.count_nonzero(pixels)), 1))
+    hue_less = typed < UNCOLOURED_PIXEL_SHARE * typical * (typed + neutral)
+    return float(np.count_nonzero(pixels & hue_less) / max(int(np.count_nonzero(pixels)), 1))
 
 
 # Optical density of each level of a flattened channel (paper 255): minus the log of its share of the light.
