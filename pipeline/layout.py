@@ -402,8 +402,12 @@ def grey_without_uncoloured_ink(
     back_share = area[back & letters].sum() / max(int(area[letters].sum()), 1)
     # A back so dense that its letters run into the type's makes pieces of lines, which the count above
     # leaves out: then it is told pixel by pixel (dev 8310 and 8330, dark backs: 5.5 and 0.7 % of the
-    # letters' ink in hue-less pieces; read at 81 % CER with the back left in).
-    covers = _neutral_pixel_share(strength, typical, ink, labels, stats, dpi) >= UNCOLOURED_BACK_COVERS
+    # letters' ink in hue-less pieces; read at 81 % CER with the back left in). Not needed, and not
+    # counted, when the pieces alone already make it a back.
+    covers = (
+        back_share < UNCOLOURED_BACK_MANY
+        and _neutral_pixel_share(strength, typical, ink, labels, stats, dpi) >= UNCOLOURED_BACK_COVERS
+    )
     if back_share < UNCOLOURED_BACK_SHARE and not covers:
         return grey
     # A few hue-less letters as dense as the type are the type's own, their hue taken by a JPEG's
