@@ -328,7 +328,7 @@ def colour_ink(pixels: np.ndarray, dpi: int = 300) -> np.ndarray | None:
 
 
 def grey_without_uncoloured_ink(
-    pixels: np.ndarray, grey: np.ndarray, found: np.ndarray | None, dpi: int = 300
+    pixels: np.ndarray, grey: np.ndarray, found: np.ndarray | None, dpi: int = 300, *, always: bool = False
 ) -> np.ndarray:
     """On a colour scan typed in violet or blue (a carbon copy) with the sheet's back showing through,
     `grey` with the back taken out by its lack of hue; any other page: `grey` itself.
@@ -341,7 +341,9 @@ def grey_without_uncoloured_ink(
     letter's size with little of the type's hue are much of such ink, or pixels with little of it
     are, where the back's letters run into the type's. Then the neutral layer's share of each pixel's
     ink is taken out of the grey, except near the type's strokes and where it is far denser than the
-    type (black print, a letterhead, the scanner's bed)."""
+    type (black print, a letterhead, the scanner's bed). `always`: on a carbon typed in violet or blue,
+    the neutral layer is taken out whether or not a back was seen (a back as light as the type's soft
+    edges is not seen; `process` then keeps the better reading)."""
     if pixels.ndim != 3 or pixels.shape[2] < 3 or pixels.shape[:2] != grey.shape:
         return grey
     # The hue is judged on a quarter-size copy (a few hundred thousand pixels), on the ink that is
@@ -374,6 +376,33 @@ def grey_without_uncoloured_ink(
     if unmix is None:
         return grey
     type_level = float(np.median(most_coloured @ unmix[0]))
+    if not always and not _back_shows(density, total, ink, unmix, type_level, dpi):
+        return grey
+    # Then the neutral layer is taken out of the grey: not near the type's strokes (their soft edges
+    # have less of its hue than their middles, and lightening them cost tune carbons 1-5 points of
+    # CER) nor where it is far denser than the type. Its share of each pixel's ink is judged at half
+    # size (the colour is coarser than the grey) and taken from the grey's own density at full size:
+    # a gain from the half-size layer itself, blurred, left a back's letters half as dark as they were.
+    half = preprocess.shrink(pixels[:, :, :3], (pixels.shape[1] // 2, pixels.shape[0] // 2))
+    strength = np.clip(cv2.transform(_page_density(half), unmix), 0.0, None)
+    typed_layer, neutral_layer = cv2.blur(strength[..., 0], (3, 3)), cv2.blur(strength[..., 1], (3, 3))
+    neutral_share = neutral_layer / np.maximum(typed_layer + neutral_layer, 1e-3)
+    neutral_share *= np.clip((UNCOLOURED_BLACK * type_level - neutral_layer) / (0.5 * type_level), 0.0, 1.0)
+    near_type = cv2.dilate(
+        (strength[..., 0] >= TYPE_NEAR * type_level).astype(np.uint8), np.ones((3, 3), np.uint8)
+    )
+    neutral_share[near_type > 0] = 0
+    neutral_share = cv2.resize(neutral_share, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    gain = np.exp(neutral_share * cv2.LUT(preprocess.flatten_background(grey), _LEVEL_DENSITY))
+    return np.clip(grey * gain, 0, 255).astype(np.uint8)
+
+
+def _back_shows(
+    density: np.ndarray, total: np.ndarray, ink: np.ndarray, unmix: np.ndarray, type_level: float, dpi: int
+) -> bool:
+    """Whether the sheet's back shows through a colour carbon (`grey_without_uncoloured_ink`), judged on
+    the quarter-size copy's `density` (its sum `total`, the ink the type's hue was judged on `ink`),
+    parted by `unmix` into the type and a neutral layer."""
     # Judged piece by piece: a scan's colour is coarser than its grey (JPEG keeps it at half size), so
     # a pixel's hue is uncertain at a stroke's edge, but a piece of ink's is not.
     any_ink = (total >= UNCOLOURED_MIN_DENSITY).astype(np.uint8)  # the stamps' and the bed's too
@@ -409,7 +438,7 @@ def grey_without_uncoloured_ink(
         and _neutral_pixel_share(strength, typical, ink, labels, stats, dpi) >= UNCOLOURED_BACK_COVERS
     )
     if back_share < UNCOLOURED_BACK_SHARE and not covers:
-        return grey
+        return False
     # A few hue-less letters as dense as the type are the type's own, their hue taken by a JPEG's
     # blocks, blur and the paper's grain (dev colour carbons 8200-8211 with texture, stains, blur and
     # JPEG: 6.7-10.3 % of the letters' ink, 0.91-1.12 of the type's density, and lifted they lost
@@ -418,25 +447,8 @@ def grey_without_uncoloured_ink(
     if back_share < UNCOLOURED_BACK_MANY and not covers:
         piece_density = (of_type + of_neutral) / np.maximum(area, 1)
         lighter = float(np.median(piece_density[back & letters]))
-        if lighter > UNCOLOURED_BACK_LIGHTER * float(np.median(piece_density[letters & ~back])):
-            return grey
-    # Then the neutral layer is taken out of the grey: not near the type's strokes (their soft edges
-    # have less of its hue than their middles, and lightening them cost tune carbons 1-5 points of
-    # CER) nor where it is far denser than the type. Its share of each pixel's ink is judged at half
-    # size (the colour is coarser than the grey) and taken from the grey's own density at full size:
-    # a gain from the half-size layer itself, blurred, left a back's letters half as dark as they were.
-    half = preprocess.shrink(pixels[:, :, :3], (pixels.shape[1] // 2, pixels.shape[0] // 2))
-    strength = np.clip(cv2.transform(_page_density(half), unmix), 0.0, None)
-    typed_layer, neutral_layer = cv2.blur(strength[..., 0], (3, 3)), cv2.blur(strength[..., 1], (3, 3))
-    neutral_share = neutral_layer / np.maximum(typed_layer + neutral_layer, 1e-3)
-    neutral_share *= np.clip((UNCOLOURED_BLACK * type_level - neutral_layer) / (0.5 * type_level), 0.0, 1.0)
-    near_type = cv2.dilate(
-        (strength[..., 0] >= TYPE_NEAR * type_level).astype(np.uint8), np.ones((3, 3), np.uint8)
-    )
-    neutral_share[near_type > 0] = 0
-    neutral_share = cv2.resize(neutral_share, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-    gain = np.exp(neutral_share * cv2.LUT(preprocess.flatten_background(grey), _LEVEL_DENSITY))
-    return np.clip(grey * gain, 0, 255).astype(np.uint8)
+        return not lighter > UNCOLOURED_BACK_LIGHTER * float(np.median(piece_density[letters & ~back]))
+    return True
 
 
 def _neutral_pixel_share(

@@ -33,6 +33,11 @@ PLAIN_INK_RATIO = (0.5, 2.0)
 # ... and that reading is kept when it has this many times the characters read with PLAIN_SURE_CONF.
 PLAIN_BETTER = 1.15
 PLAIN_SURE_CONF = 70.0
+# Below this mean word confidence a carbon typed in violet or blue whose back was not seen is read again
+# with the neutral layer taken out, and that reading kept when it has this many times the characters
+# read with PLAIN_SURE_CONF.
+BACK_CHECK_CONFIDENCE = 85.0
+BACK_BETTER = 1.15
 
 
 @dataclass(frozen=True)
@@ -120,14 +125,14 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
     # The scan in grey once: the cleaning gets it with the coloured ink lifted, the furniture is read
     # from it as it is.
     scan_grey = preprocess.to_grey(scan.pixels) if settings.layout else scan.pixels
-    grey = (
-        layout.grey_without_colour_ink(
-            layout.grey_without_uncoloured_ink(scan.pixels, scan_grey, colour, scan.dpi),
-            colour,
-            scan.pixels,
-            scan.dpi,
-        )
+    without_back = (
+        layout.grey_without_uncoloured_ink(scan.pixels, scan_grey, colour, scan.dpi)
         if settings.layout
+        else None
+    )
+    grey = (
+        layout.grey_without_colour_ink(without_back, colour, scan.pixels, scan.dpi)
+        if without_back is not None
         else scan.pixels
     )
     timings["layout"] = time.perf_counter() - started
@@ -159,6 +164,11 @@ def process_page(scan: PageImage, document: str, settings: Settings, corrector: 
             _add_ocr(timings, turned.steps[-1])
             if _quality(turned) > _quality(page):
                 page, cleaned, reduced = turned, turned_clean, turned_reduced
+
+    if scan.pixels.ndim == 3 and without_back is scan_grey and page.mean_confidence < BACK_CHECK_CONFIDENCE:
+        page, cleaned, reduced, grey = _without_back_if_better(
+            page, cleaned, reduced, grey, scan_grey, colour, scan, document, settings, timings
+        )
 
     if settings.binarise == "auto" and page.mean_confidence < PLAIN_CHECK_CONFIDENCE:
         page, cleaned, reduced = _plain_if_better(
@@ -257,6 +267,46 @@ def _plain_if_better(
         page, steps=(*page.steps[:-1], dataclasses.replace(step, settings={**step.settings, **record}))
     )
     return page, cleaned, reduced
+
+
+def _without_back_if_better(
+    page: Page,
+    cleaned: preprocess.Cleaned,
+    reduced: np.ndarray | None,
+    grey: np.ndarray,
+    scan_grey: np.ndarray,
+    colour: np.ndarray | None,
+    scan: PageImage,
+    document: str,
+    settings: Settings,
+    timings: dict[str, float],
+) -> tuple[Page, preprocess.Cleaned, np.ndarray | None, np.ndarray]:
+    """A doubtful carbon typed in violet or blue whose back the layout stage did not see is read again
+    with the neutral layer taken out (`layout.grey_without_uncoloured_ink`'s `always`): a back about as
+    light as the type's soft edges lies on the type's lines, and its letters are not told apart, but it
+    halves the reading. That reading, its image and its grey are kept when it reads BACK_BETTER times
+    the characters surely; without a back the lift thins letters whose hue a JPEG or blur took, and
+    the first reading stays."""
+    started = time.perf_counter()
+    lifted = layout.grey_without_uncoloured_ink(scan.pixels, scan_grey, colour, scan.dpi, always=True)
+    if lifted is scan_grey:  # no carbon typed in colour
+        timings["layout"] += time.perf_counter() - started
+        return page, cleaned, reduced, grey
+    lifted = layout.grey_without_colour_ink(lifted, colour, scan.pixels, scan.dpi)
+    timings["layout"] += time.perf_counter() - started
+    lifted_clean = preprocess.clean(lifted, scan.dpi, settings, orientation=cleaned.orientation or None)
+    timings["clean"] += _seconds(lifted_clean.steps)
+    lifted_page, lifted_reduced = _ocr(lifted_clean, scan, document, settings)
+    _add_ocr(timings, lifted_page.steps[-1])
+    chosen = sure_characters(lifted_page) > BACK_BETTER * sure_characters(page)
+    if chosen:
+        page, cleaned, reduced, grey = lifted_page, lifted_clean, lifted_reduced, lifted
+    step = page.steps[-1]
+    record = {"back_read": True, "back_chosen": chosen}
+    page = dataclasses.replace(
+        page, steps=(*page.steps[:-1], dataclasses.replace(step, settings={**step.settings, **record}))
+    )
+    return page, cleaned, reduced, grey
 
 
 def _seconds(steps: tuple[Step, ...]) -> float:
