@@ -294,7 +294,8 @@ def _without_back_if_better(
         return page, cleaned, reduced, grey
     lifted = layout.grey_without_colour_ink(lifted, colour, scan.pixels, scan.dpi)
     timings["layout"] += time.perf_counter() - started
-    lifted_clean = preprocess.clean(lifted, scan.dpi, settings, orientation=cleaned.orientation or None)
+    # Turned as the first reading was: only the back differs between the two.
+    lifted_clean = preprocess.clean(lifted, scan.dpi, settings, orientation=cleaned.orientation)
     timings["clean"] += _seconds(lifted_clean.steps)
     lifted_page, lifted_reduced = _ocr(lifted_clean, scan, document, settings)
     _add_ocr(timings, lifted_page.steps[-1])
