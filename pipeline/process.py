@@ -30,14 +30,13 @@ PLAIN_CHECK_CONFIDENCE = 85.0
 # or its ink outside this range of the cleaned page's (Tesseract's time goes where a reading may differ) ...
 PLAIN_ANGLE_APART = 1.0
 PLAIN_INK_RATIO = (0.5, 2.0)
-# ... and that reading is kept when it has this many times the characters read with PLAIN_SURE_CONF.
-PLAIN_BETTER = 1.15
-PLAIN_SURE_CONF = 70.0
+# ... and that reading is kept when it has this many times the characters read with SURE_CONF
+# (`surer_reading`).
+SURER_BY = 1.15
+SURE_CONF = 70.0
 # Below this mean word confidence a carbon typed in violet or blue whose back was not seen is read again
-# with the neutral layer taken out, and that reading kept when it has this many times the characters
-# read with PLAIN_SURE_CONF.
+# with the neutral layer taken out, and that reading kept as the plain image's is (`surer_reading`).
 BACK_CHECK_CONFIDENCE = 85.0
-BACK_BETTER = 1.15
 
 
 @dataclass(frozen=True)
@@ -211,7 +210,7 @@ def plain_cleaned(grey: np.ndarray, dpi: int) -> preprocess.Cleaned:
     )
 
 
-def sure_characters(page: Page, conf: float = PLAIN_SURE_CONF) -> int:
+def sure_characters(page: Page, conf: float = SURE_CONF) -> int:
     """Letters and digits of the words Tesseract read at least `conf` surely."""
     return sum(sum(c.isalnum() for c in w.text) for w in page.words if w.conf >= conf)
 
@@ -231,11 +230,20 @@ def plain_differs(cleaned: preprocess.Cleaned, plain: preprocess.Cleaned) -> boo
     return not low * plain_ink <= cleaned_ink <= high * plain_ink
 
 
-def prefer_plain(cleaned_page: Page, plain_page: Page) -> bool:
-    """Whether the plain image's reading is clearly the better one, judged by Tesseract's own
-    confidence: it reads PLAIN_BETTER times the characters surely, or the cleaned page reads none."""
-    cleaned_sure, plain_sure = sure_characters(cleaned_page), sure_characters(plain_page)
-    return plain_sure > PLAIN_BETTER * cleaned_sure and plain_sure > 0
+def surer_reading(first: Page, second: Page) -> bool:
+    """Whether `second`, the page read again from another image (the plain one, or one without the
+    sheet's back), is clearly the better reading, judged by Tesseract's own confidence: it reads
+    SURER_BY times the characters surely, or `first` reads none."""
+    first_sure, second_sure = sure_characters(first), sure_characters(second)
+    return second_sure > SURER_BY * first_sure and second_sure > 0
+
+
+def _with_record(page: Page, record: dict[str, Any]) -> Page:
+    """`page` with `record` (which readings were made and which was kept) in its OCR step's settings."""
+    step = page.steps[-1]
+    return dataclasses.replace(
+        page, steps=(*page.steps[:-1], dataclasses.replace(step, settings={**step.settings, **record}))
+    )
 
 
 def _plain_if_better(
@@ -259,14 +267,9 @@ def _plain_if_better(
         return page, cleaned, reduced
     plain_page, plain_reduced = _ocr(plain, scan, document, settings)
     _add_ocr(timings, plain_page.steps[-1])
-    chosen = prefer_plain(page, plain_page)
+    chosen = surer_reading(page, plain_page)
     page, cleaned, reduced = (plain_page, plain, plain_reduced) if chosen else (page, cleaned, reduced)
-    record = {"plain_read": True, "plain_chosen": chosen}
-    step = page.steps[-1]
-    page = dataclasses.replace(
-        page, steps=(*page.steps[:-1], dataclasses.replace(step, settings={**step.settings, **record}))
-    )
-    return page, cleaned, reduced
+    return _with_record(page, {"plain_read": True, "plain_chosen": chosen}), cleaned, reduced
 
 
 def _without_back_if_better(
@@ -284,8 +287,8 @@ def _without_back_if_better(
     """A doubtful carbon typed in violet or blue whose back the layout stage did not see is read again
     with the neutral layer taken out (`layout.grey_without_uncoloured_ink`'s `always`): a back about as
     light as the type's soft edges lies on the type's lines, and its letters are not told apart, but it
-    halves the reading. That reading, its image and its grey are kept when it reads BACK_BETTER times
-    the characters surely; without a back the lift thins letters whose hue a JPEG or blur took, and
+    halves the reading. That reading, its image and its grey are kept when it is the surer one
+    (`surer_reading`); without a back the lift thins letters whose hue a JPEG or blur took, and
     the first reading stays."""
     started = time.perf_counter()
     lifted = layout.grey_without_uncoloured_ink(scan.pixels, scan_grey, colour, scan.dpi, always=True)
@@ -299,15 +302,10 @@ def _without_back_if_better(
     timings["clean"] += _seconds(lifted_clean.steps)
     lifted_page, lifted_reduced = _ocr(lifted_clean, scan, document, settings)
     _add_ocr(timings, lifted_page.steps[-1])
-    chosen = sure_characters(lifted_page) > BACK_BETTER * sure_characters(page)
+    chosen = surer_reading(page, lifted_page)
     if chosen:
         page, cleaned, reduced, grey = lifted_page, lifted_clean, lifted_reduced, lifted
-    step = page.steps[-1]
-    record = {"back_read": True, "back_chosen": chosen}
-    page = dataclasses.replace(
-        page, steps=(*page.steps[:-1], dataclasses.replace(step, settings={**step.settings, **record}))
-    )
-    return page, cleaned, reduced, grey
+    return _with_record(page, {"back_read": True, "back_chosen": chosen}), cleaned, reduced, grey
 
 
 def _seconds(steps: tuple[Step, ...]) -> float:

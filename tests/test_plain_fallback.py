@@ -28,12 +28,12 @@ def _page(words: list[tuple[str, float]]) -> Page:
 def test_the_plain_reading_is_kept_only_when_clearly_surer():
     cleaned = _page([("партии", 90), ("съезд", 40), ("ЦК", 95)])  # 8 sure letters
     assert process.sure_characters(cleaned) == 8
-    assert process.prefer_plain(cleaned, _page([("партии", 90), ("съезд", 80), ("ЦК", 95)]))
-    assert not process.prefer_plain(cleaned, _page([("партии", 90), ("съезд", 50), ("ЦК", 95)]))
+    assert process.surer_reading(cleaned, _page([("партии", 90), ("съезд", 80), ("ЦК", 95)]))
+    assert not process.surer_reading(cleaned, _page([("партии", 90), ("съезд", 50), ("ЦК", 95)]))
     # Many words read unsurely are no better than few read surely.
-    assert not process.prefer_plain(cleaned, _page([("ш", 30)] * 50))
-    assert not process.prefer_plain(_page([]), _page([]))
-    assert process.prefer_plain(_page([]), _page([("слово", 80)]))
+    assert not process.surer_reading(cleaned, _page([("ш", 30)] * 50))
+    assert not process.surer_reading(_page([]), _page([]))
+    assert process.surer_reading(_page([]), _page([("слово", 80)]))
 
 
 def _misjudged_tilt(real_clean):
