@@ -53,6 +53,8 @@ LAYER_BIN = 5  # grey levels: the bins a page's pieces are counted in by their d
 LAYER_VALLEY = 0.25  # a gap: a bin with at most this share of the lighter group's fullest bin
 LAYER_SHARE = 0.05  # ... the lighter group holding at least this share of the letters
 LAYER_MIN_PIECES = 50  # ... and at least this many
+LIGHTER_LAYER_CUTS = (0.15, 0.25, 0.35)  # `without_lighter_layer`'s levels: shares of ink to paper
+LIGHTER_LAYER_REACH = 2  # pixels at 300 dpi: the type's soft edges kept round what is darker than the level
 LAYER_CORE = 0.3  # a row of a letter's body: at least this share of the fullest row near it
 CREASE_STRIP = 40  # pixels of the half-size page along a row over which its brightest level is the paper's
 CREASE_DEPTH = 0.9  # a row's brightest level below this share of its neighbours' is shaded ...
@@ -1452,3 +1454,30 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
         plan=plan,
         reduced=reduced_image,
     )
+
+
+def without_lighter_layer(cleaned: Cleaned, share: float) -> Cleaned:
+    """A page left grey for Tesseract (`plan.threshold == "grey"`) with every level lighter than its
+    type's ink plus `share` of the way to the paper lifted to white, but for the soft edges within
+    LIGHTER_LAYER_REACH of darker pixels. A sheet's back or show-through as light as the type's soft
+    edges, lying on the type's lines, is what `lift_show_through` cannot tell from the type by place or
+    edges; by level it parts at a cut that moves from page to page (dev carbons: 0.12-0.5 of the
+    contrast), so the OCR stage reads the page at each of LIGHTER_LAYER_CUTS and keeps the surest."""
+    started = time.perf_counter()
+    measures = cleaned.measures
+    if measures is None:
+        raise ValueError("without_lighter_layer needs a page cleaned in the automatic mode (its measures)")
+    level = measures.ink + share * measures.contrast
+    reach = max(1, round(LIGHTER_LAYER_REACH * cleaned.dpi / 300))
+    darker = (cleaned.image < level).astype(np.uint8)
+    near = cv2.dilate(darker, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * reach + 1, 2 * reach + 1)))
+    image = cleaned.image.copy()
+    image[near == 0] = 255
+    step = Step(
+        "lift_lighter_layer",
+        __version__,
+        {"share": share, "level": round(float(level), 1)},
+        round(time.perf_counter() - started, 4),
+    )
+    # The reduced copy was of the image before the lift.
+    return dataclasses.replace(cleaned, image=image, steps=(*cleaned.steps, step), reduced=None)

@@ -1,5 +1,7 @@
 """Cleaning, measured on synthetic pages whose skew, turn and borders are known exactly."""
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -543,3 +545,30 @@ def test_a_fold_down_a_carbon_no_longer_cuts_its_lines_in_two(tests_words, tmp_p
     left, steps_left = read("left")
     assert steps.get("creases") == 1 and "creases" not in steps_left
     assert lifted < 0.03 and left > 0.3, (lifted, left)
+
+
+def test_the_layer_lighter_than_a_cut_goes_to_white_but_the_types_soft_edges_stay():
+    """Type at 180 with a soft edge at 215 beside it, and a back at 215 away from it, on paper at 250:
+    a cut 0.25 of the way from ink to paper (197.5) lifts the back and keeps the edge; the page as
+    cleaned is not changed, and a page without measures (not cleaned automatically) is refused."""
+    image = np.full((60, 120), 250, np.uint8)
+    image[20:40, 10:20] = 180  # a stroke of the type
+    image[20:40, 20:22] = 215  # its soft edge, 2 px wide
+    image[20:40, 80:100] = 215  # the back, as light as the edge, away from the type
+    measures = preprocess.PageMeasures(paper=250, ink=180, noise=0, stroke_width=10, glyph_height=20)
+    cleaned = preprocess.Cleaned(
+        image=image,
+        skew_angle=0.0,
+        orientation=0,
+        transform=((1, 0, 0), (0, 1, 0)),
+        dpi=300,
+        steps=(),
+        measures=measures,
+    )
+    lifted = preprocess.without_lighter_layer(cleaned, 0.25)
+    assert (lifted.image[20:40, 10:22] == image[20:40, 10:22]).all()
+    assert (lifted.image[20:40, 80:100] == 255).all()
+    assert lifted.steps[-1].name == "lift_lighter_layer" and lifted.steps[-1].settings["level"] == 197.5
+    assert (cleaned.image[20:40, 80:100] == 215).all()
+    with pytest.raises(ValueError, match="automatic mode"):
+        preprocess.without_lighter_layer(dataclasses.replace(cleaned, measures=None), 0.25)
