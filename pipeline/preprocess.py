@@ -53,7 +53,9 @@ LAYER_BIN = 5  # grey levels: the bins a page's pieces are counted in by their d
 LAYER_VALLEY = 0.25  # a gap: a bin with at most this share of the lighter group's fullest bin
 LAYER_SHARE = 0.05  # ... the lighter group holding at least this share of the letters
 LAYER_MIN_PIECES = 50  # ... and at least this many
-LIGHTER_LAYER_CUTS = (0.15, 0.25, 0.35)  # `without_lighter_layer`'s levels: shares of ink to paper
+# `without_lighter_layer`'s levels, as shares of the way from ink to paper, in the order they are read:
+# the middle first, the others only when it reads more letters surely than the page as cleaned.
+LIGHTER_LAYER_CUTS = (0.25, 0.15, 0.35)
 LIGHTER_LAYER_REACH = 2  # pixels at 300 dpi: the type's soft edges kept round what is darker than the level
 LAYER_CORE = 0.3  # a row of a letter's body: at least this share of the fullest row near it
 CREASE_STRIP = 40  # pixels of the half-size page along a row over which its brightest level is the paper's

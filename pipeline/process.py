@@ -332,21 +332,26 @@ def _without_lighter_layer_if_better(
     taken out where the cut falls between them, and the type thinned where it falls too low. Tesseract's
     sure letters tell which cut parted them (dev carbons with a light back: the cut with the most sure
     letters was the best or near it on 11 of 12 pages); the surest is kept when it is surer than the
-    first reading (`surer_reading`), so a page without such a layer stays as it was."""
-    best: tuple[Page, preprocess.Cleaned, np.ndarray | None, float] | None = None
+    first reading (`surer_reading`), so a page without such a layer stays as it was. The middle cut is
+    read first, and the others only when it reads more letters surely than the first reading: without
+    such a layer every cut read fewer (dev carbons without their back), and a page then costs one
+    more reading, not three."""
+    first_sure = sure_characters(page)
+    readings: list[tuple[int, float, Page, preprocess.Cleaned, np.ndarray | None]] = []
     for share in preprocess.LIGHTER_LAYER_CUTS:
         cut = preprocess.without_lighter_layer(cleaned, share)
         timings["clean"] += cut.steps[-1].seconds
         cut_page, cut_reduced = _ocr(cut, scan, document, settings)
         _add_ocr(timings, cut_page.steps[-1])
-        if best is None or sure_characters(cut_page) > sure_characters(best[0]):
-            best = (cut_page, cut, cut_reduced, share)
-    if best is None:
-        return page, cleaned, reduced
-    chosen = surer_reading(page, best[0])
-    record = {"layer_read": list(preprocess.LIGHTER_LAYER_CUTS), "layer_chosen": best[3] if chosen else None}
+        readings.append((sure_characters(cut_page), share, cut_page, cut, cut_reduced))
+        if readings[0][0] <= first_sure:
+            break
+    # The surest cut; of equally sure ones, the one read first.
+    _, share, cut_page, cut, cut_reduced = max(readings, key=lambda reading: reading[0])
+    chosen = surer_reading(page, cut_page)
+    record = {"layer_read": [reading[1] for reading in readings], "layer_chosen": share if chosen else None}
     if chosen:
-        page, cleaned, reduced = best[0], best[1], best[2]
+        page, cleaned, reduced = cut_page, cut, cut_reduced
     return _with_record(page, record), cleaned, reduced
 
 
