@@ -38,8 +38,8 @@ SURE_CONF = 70.0
 # with the neutral layer taken out, and that reading kept as the plain image's is (`surer_reading`).
 BACK_CHECK_CONFIDENCE = 85.0
 # Below this mean word confidence a page left grey for Tesseract (a faint carbon) is read again with the
-# layer lighter than its type taken out at each of preprocess.LIGHTER_LAYER_CUTS, and the surest of those
-# readings kept as the plain image's is.
+# layer lighter than its type taken out at preprocess.LIGHTER_LAYER_CUTS (the middle cut first), and the
+# surest of those readings kept as the plain image's is.
 LAYER_CHECK_CONFIDENCE = 85.0
 
 
@@ -241,9 +241,10 @@ def plain_differs(cleaned: preprocess.Cleaned, plain: preprocess.Cleaned) -> boo
 
 
 def surer_reading(first: Page, second: Page) -> bool:
-    """Whether `second`, the page read again from another image (the plain one, or one without the
-    sheet's back), is clearly the better reading, judged by Tesseract's own confidence: it reads
-    SURER_BY times the characters surely, or `first` reads none."""
+    """Whether `second`, the page read again from another image (the plain one, one without the
+    sheet's back, or one without the layer lighter than the type), is clearly the better reading,
+    judged by Tesseract's own confidence: it reads SURER_BY times the characters surely, or `first`
+    reads none."""
     first_sure, second_sure = sure_characters(first), sure_characters(second)
     return second_sure > SURER_BY * first_sure and second_sure > 0
 
