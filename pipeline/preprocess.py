@@ -1366,7 +1366,12 @@ def clean(pixels: np.ndarray, dpi: int, settings: Settings, orientation: int | N
         measures = measure_page(flat, reduced if lifted is None else None)
         plan = plan_cleaning(measures)
         if with_bed is not None and plan.threshold != "grey":
-            binary, level = _binarise_planned(_flat_with_bed(with_bed, angle, paper), plan)
+            bed_flat = _flat_with_bed(with_bed, angle, paper)
+            if creases:
+                # The page flattened again with its bed is the creases' too: without this the threshold
+                # made a crease down a bordered page a black rule through its letters (dev 8611).
+                bed_flat = lift_creases(bed_flat)[0]
+            binary, level = _binarise_planned(bed_flat, plan)
             # The bed lowers the threshold, which keeps thinner strokes; but the small copy's test
             # (`_bed_hides_type`) can pass a page where, at full size and smoothed, the bed and a little
             # black ink are all the threshold finds: below the type's own ink level it leaves the type

@@ -521,6 +521,30 @@ def test_a_page_without_a_fold_and_a_printed_rule_are_left_as_they_are(test_text
         assert count == 0 and kept is ruled, blur
 
 
+def test_a_fold_down_a_sheet_scanned_with_its_bed_is_lifted_before_the_threshold(test_text):
+    """A skewed sheet whose bed shows at its corners is thresholded from the page flattened again with
+    its bed (it keeps thin strokes): the fold found on the filled page must be lifted there too. Left,
+    the fold was a black rule down the page, through the letters it crossed (dev 8611: 2.75 % CER)."""
+    ink, _ = _typed_ink(test_text.split()[:400], 60, 1300)
+    noise = np.random.default_rng(3).normal(0, 3, ink.shape)
+    sheet = np.clip(245 * (1 - 0.8 * ink) + noise, 0, 255).astype(np.uint8)
+    folded = _folded(sheet, across=False, at=950, depth=0.4)
+    scan = np.full((folded.shape[0] + 160, folded.shape[1] + 160), 35, np.uint8)  # the scanner's bed
+    scan[80:-80, 80:-80] = folded
+    h, w = scan.shape
+    turned = cv2.warpAffine(scan, cv2.getRotationMatrix2D((w / 2, h / 2), 2.0, 1.0), (w, h), borderValue=35)
+    cleaned = preprocess.clean(turned[60:-60, 60:-60], 300, Settings())
+    steps = {s.name: s.settings for s in cleaned.steps}
+    assert steps["crop_borders"]["scanner_bed"] == "measured without"  # the path under test
+    assert steps["binarise"]["threshold"] == "otsu" and steps["binarise"]["creases"] == 1
+    inked = cleaned.image < 128
+    rows = np.flatnonzero(inked.any(axis=1))
+    # Down the type's rows no column is inked in more than a seventh of them (a letter's stems); a rule
+    # down the page would be inked in nearly all (0.95 before the fix).
+    share = inked[rows[0] : rows[-1], 100:-100].mean(axis=0)
+    assert float(share.max()) < 0.3, float(share.max())
+
+
 @pytest.mark.slow
 def test_a_fold_down_a_carbon_no_longer_cuts_its_lines_in_two(tests_words, tmp_path, monkeypatch):
     """Tune carbon 301 (grey) with a fold's shade down the page, 40 % of the light at its middle. Left,
