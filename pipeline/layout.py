@@ -106,7 +106,8 @@ STAMP_MIN_SIDE = 0.33  # inches: a rectangular stamp is at least this high
 WRITTEN_ACROSS_CONF = 20.0  # a word taller than the type read with less confidence is writing across a line
 UNREAD_CONF = 20.0  # a word read with less confidence leaves its ink unread (its words stay in the text)
 TYPED_LINE_CONF = 60.0  # ... unless it is on a line read with at least this median confidence
-FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs
+FOREIGN_SHARE = 0.5  # a word whose ink is this much a stamp's or handwriting's is theirs ...
+SURE_TYPE_CONF = 85.0  # ... unless writing's, read this surely among sure type (`_sure_type_in_writing`)
 MISSED_ROW_INK = 0.03  # share of the text's width inked outside every word read, in a row read again
 RECOVERED_CONF = 80.0  # a line read again is type when two of its words are read at least this surely
 RECOVERED_KEEP_CONF = 40.0  # ... and its words read less surely than this are left out
@@ -2817,6 +2818,17 @@ def _foreign_owner(word: BBox, found: Found) -> int:
     return best if best and counts[best] >= FOREIGN_SHARE * owners.size else 0
 
 
+def _sure_type_in_writing(word: Word, line: Line, entry: dict) -> bool:
+    """A word of type read surely, beside two more on its line, in a piece of ink taken for handwriting:
+    a grey stamp's rim broken over dense print joins the letters it crosses into pieces of a written
+    word's size, and the type's words went with them (dev two-column 8600: `антисоветские`,
+    `Объединенного` read at 96). Tesseract's model of print reads handwriting with little confidence."""
+    if entry["type"] != "handwriting" or word.conf < SURE_TYPE_CONF:
+        return False
+    sure_beside = sum(w is not word and w.conf >= STAMP_KEEP_CONF for w in line.words)
+    return sum(c.isalpha() for c in word.text) >= 3 and sure_beside >= 2
+
+
 def _furniture_of(
     word: Word,
     line: Line,
@@ -2829,7 +2841,7 @@ def _furniture_of(
 ) -> dict | None:
     """The furniture a word belongs to (an entry is added for folio / page number / struck), or None."""
     owner = _foreign_owner(word.bbox, found)
-    if owner:
+    if owner and not _sure_type_in_writing(word, line, furniture[owner - 1]):
         return furniture[owner - 1]
     larger = None
     for entry in furniture:

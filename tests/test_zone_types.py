@@ -97,6 +97,38 @@ def test_headings_and_letterheads_of_rendered_pages_get_their_type(tmp_path, see
     assert wanted == 1 and found == 1, predicted
 
 
+def test_type_read_surely_among_sure_type_is_kept_from_a_piece_taken_for_handwriting():
+    """A grey stamp's broken rim over dense print joins the letters it crosses into pieces of a written
+    word's size (dev 8600, two columns): a word Tesseract read surely there, beside more type read
+    surely, stays in the text. Read unsurely, or with little sure type beside it, or under a stamp's
+    ink, it is the furniture's as before."""
+    ink = np.zeros((60, 900), bool)
+    ink[15:35, 20:880:3] = True
+    labels = np.zeros(ink.shape, np.int32)
+    labels[:, 260:420] = 1  # the third word's ink is the piece's
+
+    def sorted_to(kind: str, confs: list[float], texts: tuple[str, ...]) -> str | None:
+        region = layout.Region(kind, "", BBox(250, 0, 430, 60))
+        found = layout.Found([region], labels, ink, 1.0)
+        furniture = [{"type": kind, "role": "", "bbox": region.bbox, "region": region, "words": []}]
+        lefts, rights = (20, 140, 260, 440, 560), (120, 240, 420, 540, 600)
+        words = tuple(
+            Word(t, BBox(x0, 10, x1, 40), c) for t, c, x0, x1 in zip(texts, confs, lefts, rights, strict=True)
+        )
+        line = Line(words, BBox.enclosing([w.bbox for w in words]))
+        entry = layout._furniture_of(words[2], line, furniture, found, 2500, 3500, 300)
+        return None if entry is None else entry["type"]
+
+    line = ("партия", "выращивает", "антисоветские", "силы", "и")
+    assert sorted_to("handwriting", [96, 95, 96, 94, 90], line) is None
+    assert sorted_to("handwriting", [96, 95, 40, 94, 90], line) == "handwriting"  # read unsurely
+    assert sorted_to("handwriting", [30, 95, 96, 20, 10], line) == "handwriting"  # one sure word beside
+    assert sorted_to("stamp", [96, 95, 96, 94, 90], line) == "stamp"  # a stamp's ink: its own rules
+    assert sorted_to("handwriting", [96, 95, 96, 94, 90], ("партия", "выращивает", "и.", "силы", "и")) == (
+        "handwriting"  # no word of three letters: a pen's initials read as letters
+    )
+
+
 @pytest.mark.parametrize("read", ["- 71 -", "_ 71 -", "— 71 _"])
 def test_a_page_number_centred_at_the_top_is_furniture_however_its_dashes_are_read(read):
     words = tuple(
