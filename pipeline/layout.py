@@ -156,6 +156,7 @@ ROW_SHARE = 0.5  # two pieces of a line cut at a stamp share this much of the lo
 ROW_WIDE = 3.0  # the page's lines are this many times as wide as high (median) when they run across it
 GAP_SLACK = 4  # pixels a piece put into a gap of its row's line may overlap the words beside it
 ROW_TALL = 3.0  # a piece of a line is at most this many times as high as the page's lines (median)
+SPLIT_ROW_GAP = 2.0  # typed letters: two pieces of a row this close are one line Tesseract cut at a space
 SLIVER_TALL = 2.0  # a line read at the page's edge this many times as high as the type's is its edge
 SLIVER_EDGE = 0.05  # share of the page's width from either side that is its edge
 EDGE_ROWS = 0.05  # share of the page's height at its top and bottom where its edge's shadow is read ...
@@ -1960,7 +1961,7 @@ def apply(
     paragraphs = ocr.reading_order(split_interleaved(kept_paragraphs), page.width)
     body = dataclasses.replace(page, paragraphs=paragraphs)
     furniture_boxes = [r.bbox for r in found.regions if r.type in ("stamp", "handwriting")]
-    body = fill_row_gaps(join_cut_rows(body, furniture_boxes), furniture_boxes)
+    body = fill_row_gaps(join_cut_rows(join_split_rows(body, letter), furniture_boxes), furniture_boxes)
     # Before the zones are made, so that their text is the page's.
     body, lowered = lower_raised_capitals(body, image)
     body = split_leading_marks(body)
@@ -2258,6 +2259,47 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
         k, m, left = best
         words = joined.setdefault((k, m), list(left.words))
         words.extend(joined.pop((i, j), list(right.words)))
+        taken.add((i, j))
+    if not taken:
+        return page
+    return _rows_rebuilt(
+        page, taken, lambda i, j, line: Line.of(tuple(joined.get((i, j), line.words)), line.baseline)
+    )
+
+
+def join_split_rows(page: Page, letter: float) -> Page:
+    """On a typewritten page (`letter`: its letters' width, see `ocr.typed_letter_width`; 0 leaves the
+    page as it is), a row Tesseract cut in two at a space, its pieces read as lines of different
+    blocks, is one line again: a piece whose row holds another piece to its left no more than
+    SPLIT_ROW_GAP letters away goes onto the end of that line. A typed list's numbers were read as a
+    column of their own beside its names (`471.`-`477.`, then `КАВЕЛАШВИЛИ В.`...: the archival
+    sample's p001); a space and a number's point leave 1.4 letters between them. Printed columns are
+    no typewriter's, and stand farther apart (1.8 rows and more on dev two-column pages)."""
+    if not letter:
+        return page
+    pieces = [(i, j, line) for i, par in enumerate(page.paragraphs) for j, line in enumerate(par.lines)]
+    if len(pieces) < 2:
+        return page
+    joined: dict[tuple[int, int], list[Word]] = {}
+    taken: set[tuple[int, int]] = set()
+    for i, j, right in sorted(pieces, key=lambda t: t[2].bbox.x0):
+        best = None
+        for k, m, left in pieces:
+            if (k, m) == (i, j) or (k, m) in taken:
+                continue
+            shared = min(left.bbox.y1, right.bbox.y1) - max(left.bbox.y0, right.bbox.y0)
+            gap = right.bbox.x0 - left.bbox.x1
+            if (
+                shared < ROW_SHARE * max(left.bbox.height, right.bbox.height)
+                or not -GAP_SLACK <= gap <= SPLIT_ROW_GAP * letter
+            ):
+                continue
+            if best is None or left.bbox.x1 > best[2].bbox.x1:
+                best = (k, m, left)
+        if best is None:
+            continue
+        k, m, left = best
+        joined.setdefault((k, m), list(left.words)).extend(joined.pop((i, j), list(right.words)))
         taken.add((i, j))
     if not taken:
         return page

@@ -258,6 +258,25 @@ def test_archival_sample_grey_page_keeps_handwriting_and_page_number_out(tmp_pat
     assert any(z["type"] == "handwriting" for z in truth)
 
 
+@pytest.mark.skipif(
+    not SAMPLE.is_dir(), reason="the archival sample pages (/work/shared) are not on this machine"
+)
+def test_archival_sample_typed_list_keeps_each_number_with_its_name(tmp_path):
+    """p001, a typed list (`463. КАРМАНОВ И.` ...): Tesseract reads runs of its numbers as a block of
+    their own beside the names; each number must come out on its name's line, in the list's order."""
+    out = tmp_path / "out"
+    archocr(
+        "run", str(SAMPLE / "p001.jpg"), "--out", str(out), "--serial", "--quiet", "--no-correct", check=True
+    )
+    text = (out / "p001" / "0001.txt").read_text(encoding="utf-8")
+    gt = (SAMPLE / "p001.gt.txt").read_text(encoding="utf-8")
+    rows = re.findall(r"(?m)^(\d{3})\. ([А-ЯЁ]{4,})", gt)
+    read = set(re.findall(r"(?m)^(\d{3})\. ([А-ЯЁ]{4,})", text))
+    # Read as blocks, the numbers of a run stood alone on their lines: 19 of 37 rows kept their names.
+    assert len(rows) >= 35 and sum(row in read for row in rows) >= 0.8 * len(rows), (len(read), len(rows))
+    assert evaluate.score(gt, text).cer < 0.12
+
+
 def test_struck_words_but_not_roman_numerals():
     assert layout._struck("ххххххх") and layout._struck("киххямяхимиккую")
     assert not layout._struck("ХХIII") and not layout._struck("ХХТТ")  # a numeral, as Tesseract reads it

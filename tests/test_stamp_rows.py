@@ -256,3 +256,19 @@ def test_rows_round_a_stamp_on_a_grey_carbon_are_read_in_their_order(tests_words
     whole = process_page(scan, "p", settings).page
     assert _inversions(page.text, cut.text) < _inversions(page.text, whole.text)
     assert evaluate.score(page.text, cut.text).cer < 0.8 * evaluate.score(page.text, whole.text).cer
+
+
+def test_a_typed_lists_numbers_read_as_a_block_beside_its_names_join_their_rows():
+    """The archival sample's p001: a typed list (letters 29.5 px wide) whose numbers Tesseract read as a
+    block of their own, 42 px (1.4 letters) left of the names. Pieces farther apart than two letters,
+    and any on a printed page (no letter width), are left as read."""
+    numbers = [_line(420, 540, 1000 + 57 * k, f"{471 + k}.") for k in range(4)]
+    names = [_line(572, 980, 1000 + 57 * k, f"ФАМИЛИЯ{k} И.") for k in range(4)]
+    page = _page([numbers, names])
+    assert [ln.text for ln in page.lines][:2] == ["471.", "472."]  # the numbers first, as read
+    joined = layout.join_split_rows(page, 29.5)
+    assert [ln.text for ln in joined.lines] == [f"{471 + k}. ФАМИЛИЯ{k} И." for k in range(4)]
+    assert len(joined.paragraphs) == 1
+    assert layout.join_split_rows(page, 0.0) == page  # a printed page
+    apart = _page([numbers, [_line(620, 1020, 1000 + 57 * k, f"ФАМИЛИЯ{k} И.") for k in range(4)]])
+    assert layout.join_split_rows(apart, 29.5) == apart  # 90 px: three letters, a column's gap
