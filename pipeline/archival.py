@@ -37,6 +37,9 @@ from .synth import DPI, PAGE_H, PAGE_W, _blob, _gradient, _low_freq
 
 FONT_ROOT = "/usr/share/fonts"
 PAGE_TYPES = ("letter", "carbon", "stamped", "handwritten", "protocol", "table", "two_columns")
+# Made only when asked for by name: the pages of PAGE_TYPES' cycle (the benchmark's) stay as they were.
+# `list`: a typed list of names numbered on from an earlier sheet, no rules (`463. КАРМАНОВ И.`).
+EXTRA_PAGE_TYPES = ("list",)
 FONTSETS: dict[str, dict[str, tuple[str, ...]]] = {
     # What the pipeline may be tuned on: the faces of the plain generator and of the shared samples.
     "tune": {
@@ -666,6 +669,24 @@ class _Composer:
         self.signature_at = (b[1][0] - 500, b[1][1] - 90)
         self.y += self.line_height
 
+    def typed_list(self, bottom: int) -> None:
+        """Names numbered on from an earlier sheet, one a row down to `bottom`, indented, without rules:
+        a space between the number and the name, as a typist sets them (`463. КАРМАНОВ И.`)."""
+        first = int(self.rng.integers(1, 700))
+        x = self.margin_left + int(self.rng.integers(0, 300))
+        capitals = self.rng.random() < 0.7
+        rows = []
+        while self.y < bottom:
+            name = str(SURNAMES[int(self.rng.integers(len(SURNAMES)))])
+            initials = " ".join(
+                f"{i}." for i in self.rng.choice(list(INITIALS), size=int(self.rng.integers(0, 3)))
+            )
+            text = f"{first + len(rows)}. {name.upper() if capitals else name} {initials}".strip()
+            rows.append(self.typed_line(text, x=x))
+            self.y += self.line_height
+        self.text_zone("table", rows)
+        self.y += self.line_height // 2
+
     def table(self, rows: int) -> None:
         cols = [self.margin_left, self.margin_left + 150, self.margin_left + 1050, self.margin_left + 1450]
         d = self._draw(self.text_ink)
@@ -1024,7 +1045,7 @@ def _compose(c: _Composer) -> None:
         c.folio()
     if kind != "carbon" or rng.random() < 0.3:
         c.secrecy()
-    if kind in ("letter", "stamped", "handwritten") or (kind == "table" and rng.random() < 0.5):
+    if kind in ("letter", "stamped", "handwritten") or (kind in ("table", "list") and rng.random() < 0.5):
         c.letterhead()
     elif rng.random() < 0.6:  # a later sheet of a longer document
         c.page_number(bottom=False)
@@ -1053,6 +1074,10 @@ def _compose(c: _Composer) -> None:
         c.body(int(rng.integers(40, 90)), bottom - 1100)
         c.table(int(rng.integers(5, 12)))
         c.body(int(rng.integers(80, 200)), bottom - 250)
+    elif kind == "list":
+        c.heading([str(rng.choice(["СПИСОК", "СПИСОК ЛИЦ", "ПРИЛОЖЕНИЕ"]))])
+        c.body(int(rng.integers(15, 50)), bottom - 1200)
+        c.typed_list(bottom - 250)
     else:
         c.body(int(rng.integers(240, 420)), bottom - 250)
     c.typed_signature()
@@ -1292,8 +1317,8 @@ def render_page(
         raise ValueError(f"unknown font set {fontset!r}; one of {sorted(FONTSETS)}")
     rng0 = np.random.default_rng([seed, 7])
     kind = page_type or PAGE_TYPES[int(rng0.integers(len(PAGE_TYPES)))]
-    if kind not in PAGE_TYPES:
-        raise ValueError(f"unknown page type {kind!r}; one of {PAGE_TYPES}")
+    if kind not in PAGE_TYPES + EXTRA_PAGE_TYPES:
+        raise ValueError(f"unknown page type {kind!r}; one of {PAGE_TYPES + EXTRA_PAGE_TYPES}")
     c = _Composer(seed, fontset, words, kind, furniture)
     _compose(c)
     chosen = degradations if degradations is not None else _pick_degradations(c.rng, fontset, seed)

@@ -397,9 +397,10 @@ def _synth_archival(
             param_hint="--degrade",
         )
     kinds = tuple(k.strip() for k in page_type.split(",") if k.strip()) if page_type else None
-    if kinds and (unknown := set(kinds) - set(archival.PAGE_TYPES)):
+    known_kinds = archival.PAGE_TYPES + archival.EXTRA_PAGE_TYPES
+    if kinds and (unknown := set(kinds) - set(known_kinds)):
         raise click.BadParameter(
-            f"unknown page type(s) {sorted(unknown)}; known: {', '.join(archival.PAGE_TYPES)}",
+            f"unknown page type(s) {sorted(unknown)}; known: {', '.join(known_kinds)}",
             param_hint="--page-type",
         )
     try:

@@ -161,6 +161,20 @@ def test_every_zone_box_holds_ink(stamped: archival.ArchivalPage):
         assert inked > 50, zone
 
 
+def test_a_typed_list_numbers_its_names_on_one_a_row(words: list[str]):
+    """`list`, made only when asked for by name (the benchmark's cycle of PAGE_TYPES stays as it was):
+    rows `463. КАРМАНОВ И.` numbered on by one in a table zone, each a line of the truth, in order."""
+    assert "list" not in archival.PAGE_TYPES
+    page = archival.render_page(words, 12, page_type="list", degradations=(), max_skew=0)
+    (table,) = [z for z in page.zones if z["type"] == "table"]
+    rows = [ln["text"] for ln in table["lines"]]
+    numbers = [int(row.split(".")[0]) for row in rows]
+    assert len(rows) >= 10 and numbers == list(range(numbers[0], numbers[0] + len(rows)))
+    assert all(row.split(". ", 1)[1][:1].isalpha() for row in rows)
+    start = list(page.lines).index(rows[0])
+    assert list(page.lines)[start : start + len(rows)] == rows
+
+
 def test_grey_variant_has_one_channel(words: list[str]):
     page = archival.render_page(words, 8, page_type="letter", grey=True)
     assert page.image.ndim == 2 and page.params["colour"] == "grey"
