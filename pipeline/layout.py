@@ -2218,53 +2218,37 @@ def join_cut_rows(page: Page, furniture: list[BBox]) -> Page:
     lines = _row_pieces(page, furniture)
     if not lines:
         return page
-    joined: dict[tuple[int, int], list[Word]] = {}
-    taken: set[tuple[int, int]] = set()
     # What was read on the furniture itself (a note in the margin read as a word) is no piece of a line
     # cut by it: a line joined to it would move up to where Tesseract read the note.
     on_furniture = {
         (i, j) for i, j, line in lines if any(_share_inside(line.bbox, f) > 0.5 for f in furniture)
     }
-    # Right pieces first by their distance to the left: each goes to its nearest left neighbour.
-    for i, j, right in sorted(lines, key=lambda t: t[2].bbox.x0):
-        if (i, j) in taken:
-            continue
-        best = None
-        for k, m, left in lines:
-            if k == i or (k, m) in taken or (k, m) in on_furniture or left.bbox.x1 > right.bbox.x0:
-                continue
-            top, bottom = max(left.bbox.y0, right.bbox.y0), min(left.bbox.y1, right.bbox.y1)
-            if bottom - top < ROW_SHARE * min(left.bbox.height, right.bbox.height):
-                continue
-            # The paper between them, and past a stroke read as a letter beside it give or take a row's
-            # height: Tesseract reads a stamp's stroke, or the letter beside it, as a word of its own
-            # (`о утем` for `осуществить это путем`), and a grey stamp's box may fall short of its ring.
-            reach = bottom - top
-            last, first = left.words[-1], right.words[0]
-            gap = BBox(
-                last.bbox.x0 - reach if len(_letters(last.text)) <= 2 else left.bbox.x1,
-                top,
-                first.bbox.x1 + reach if len(_letters(first.text)) <= 2 else right.bbox.x0,
-                bottom,
-            )
-            if not any(
-                min(gap.x1, f.x1) >= max(gap.x0, f.x0) and min(gap.y1, f.y1) > max(gap.y0, f.y0)
-                for f in furniture
-            ):
-                continue
-            if best is None or left.bbox.x1 > best[2].bbox.x1:
-                best = (k, m, left)
-        if best is None:
-            continue
-        k, m, left = best
-        words = joined.setdefault((k, m), list(left.words))
-        words.extend(joined.pop((i, j), list(right.words)))
-        taken.add((i, j))
-    if not taken:
-        return page
-    return _rows_rebuilt(
-        page, taken, lambda i, j, line: Line.of(tuple(joined.get((i, j), line.words)), line.baseline)
-    )
+
+    def cut_at_furniture(
+        left_key: tuple[int, int], left: Line, right_key: tuple[int, int], right: Line
+    ) -> bool:
+        if left_key[0] == right_key[0] or left_key in on_furniture or left.bbox.x1 > right.bbox.x0:
+            return False
+        top, bottom = max(left.bbox.y0, right.bbox.y0), min(left.bbox.y1, right.bbox.y1)
+        if bottom - top < ROW_SHARE * min(left.bbox.height, right.bbox.height):
+            return False
+        # The paper between them, and past a stroke read as a letter beside it give or take a row's
+        # height: Tesseract reads a stamp's stroke, or the letter beside it, as a word of its own
+        # (`о утем` for `осуществить это путем`), and a grey stamp's box may fall short of its ring.
+        reach = bottom - top
+        last, first = left.words[-1], right.words[0]
+        gap = BBox(
+            last.bbox.x0 - reach if len(_letters(last.text)) <= 2 else left.bbox.x1,
+            top,
+            first.bbox.x1 + reach if len(_letters(first.text)) <= 2 else right.bbox.x0,
+            bottom,
+        )
+        return any(
+            min(gap.x1, f.x1) >= max(gap.x0, f.x0) and min(gap.y1, f.y1) > max(gap.y0, f.y0)
+            for f in furniture
+        )
+
+    return _joined_to_the_left(page, lines, cut_at_furniture)
 
 
 def join_split_rows(page: Page, letter: float) -> Page:
@@ -2278,21 +2262,32 @@ def join_split_rows(page: Page, letter: float) -> Page:
     if not letter:
         return page
     pieces = [(i, j, line) for i, par in enumerate(page.paragraphs) for j, line in enumerate(par.lines)]
-    if len(pieces) < 2:
-        return page
+
+    def a_space_apart(left_key: tuple[int, int], left: Line, right_key: tuple[int, int], right: Line) -> bool:
+        shared = min(left.bbox.y1, right.bbox.y1) - max(left.bbox.y0, right.bbox.y0)
+        gap = right.bbox.x0 - left.bbox.x1
+        return (
+            shared >= ROW_SHARE * max(left.bbox.height, right.bbox.height)
+            and -GAP_SLACK <= gap <= SPLIT_ROW_GAP * letter
+        )
+
+    return _joined_to_the_left(page, pieces, a_space_apart)
+
+
+def _joined_to_the_left(
+    page: Page,
+    pieces: list[tuple[int, int, Line]],
+    joins: Callable[[tuple[int, int], Line, tuple[int, int], Line], bool],
+) -> Page:
+    """Each piece (paragraph, line, line), the leftmost first, onto the end of the piece to its left that
+    ends nearest it among those `joins(left key, left, right key, right)` allows; the pieces joined on
+    leave their paragraphs (`_rows_rebuilt`). The page as it was when none is joined."""
     joined: dict[tuple[int, int], list[Word]] = {}
     taken: set[tuple[int, int]] = set()
     for i, j, right in sorted(pieces, key=lambda t: t[2].bbox.x0):
         best = None
         for k, m, left in pieces:
-            if (k, m) == (i, j) or (k, m) in taken:
-                continue
-            shared = min(left.bbox.y1, right.bbox.y1) - max(left.bbox.y0, right.bbox.y0)
-            gap = right.bbox.x0 - left.bbox.x1
-            if (
-                shared < ROW_SHARE * max(left.bbox.height, right.bbox.height)
-                or not -GAP_SLACK <= gap <= SPLIT_ROW_GAP * letter
-            ):
+            if (k, m) == (i, j) or (k, m) in taken or not joins((k, m), left, (i, j), right):
                 continue
             if best is None or left.bbox.x1 > best[2].bbox.x1:
                 best = (k, m, left)
