@@ -247,7 +247,7 @@ if __name__ == "__main__":
     parser.add_argument("--tune", action="store_true", help="tune faces and degradations, tests split text")
     parser.add_argument("--dev", action="store_true", help="dev faces (neither set's), tests text")
     parser.add_argument("--first-seed", type=int, default=None)
-    kinds = archival.PAGE_TYPES + archival.EXTRA_PAGE_TYPES
+    kinds = archival.ALL_PAGE_TYPES
     parser.add_argument("--kinds", default=None, help=f"page types dealt in turn, of {', '.join(kinds)}")
     args = parser.parse_args()
     developing = args.tune or args.dev

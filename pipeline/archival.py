@@ -40,6 +40,7 @@ PAGE_TYPES = ("letter", "carbon", "stamped", "handwritten", "protocol", "table",
 # Made only when asked for by name: the pages of PAGE_TYPES' cycle (the benchmark's) stay as they were.
 # `list`: a typed list of names numbered on from an earlier sheet, no rules (`463. КАРМАНОВ И.`).
 EXTRA_PAGE_TYPES = ("list",)
+ALL_PAGE_TYPES = PAGE_TYPES + EXTRA_PAGE_TYPES
 FONTSETS: dict[str, dict[str, tuple[str, ...]]] = {
     # What the pipeline may be tuned on: the faces of the plain generator and of the shared samples.
     "tune": {
@@ -1317,8 +1318,8 @@ def render_page(
         raise ValueError(f"unknown font set {fontset!r}; one of {sorted(FONTSETS)}")
     rng0 = np.random.default_rng([seed, 7])
     kind = page_type or PAGE_TYPES[int(rng0.integers(len(PAGE_TYPES)))]
-    if kind not in PAGE_TYPES + EXTRA_PAGE_TYPES:
-        raise ValueError(f"unknown page type {kind!r}; one of {PAGE_TYPES + EXTRA_PAGE_TYPES}")
+    if kind not in ALL_PAGE_TYPES:
+        raise ValueError(f"unknown page type {kind!r}; one of {ALL_PAGE_TYPES}")
     c = _Composer(seed, fontset, words, kind, furniture)
     _compose(c)
     chosen = degradations if degradations is not None else _pick_degradations(c.rng, fontset, seed)

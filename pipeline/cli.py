@@ -397,10 +397,9 @@ def _synth_archival(
             param_hint="--degrade",
         )
     kinds = tuple(k.strip() for k in page_type.split(",") if k.strip()) if page_type else None
-    known_kinds = archival.PAGE_TYPES + archival.EXTRA_PAGE_TYPES
-    if kinds and (unknown := set(kinds) - set(known_kinds)):
+    if kinds and (unknown := set(kinds) - set(archival.ALL_PAGE_TYPES)):
         raise click.BadParameter(
-            f"unknown page type(s) {sorted(unknown)}; known: {', '.join(known_kinds)}",
+            f"unknown page type(s) {sorted(unknown)}; known: {', '.join(archival.ALL_PAGE_TYPES)}",
             param_hint="--page-type",
         )
     try:
