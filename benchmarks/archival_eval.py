@@ -16,6 +16,9 @@ For every `<stem>.gt.txt` + `<stem>.zones.json` in the truth folder it reads the
     or the predicted box's centre inside the truth box, or the truth's centre inside a predicted box at
     most 4x its size), and how many predicted zones of each type hit a truth zone of that type;
     predicted boxes are mapped from the cleaned image to the scan by the page's transform;
+  - where the errors lie: the text's characters and their errors in the lines a stamp or handwriting
+    crosses and in the other lines (`errors_by_line_kind`: words aligned by edit distance, each
+    changed run's character edits counted on the line its truth words come from);
   - seconds per stage from the page record.
 """
 
@@ -36,6 +39,7 @@ from pipeline import evaluate
 from pipeline.model import page_from_dict
 
 LEAK_TYPES = ("stamp", "handwriting", "folio", "page_number")
+OVER_TYPE = ("stamp", "handwriting")  # furniture that lies over the document's lines
 TARGET_TYPES = ("stamp", "handwriting", "folio")  # the issue's "found with the right type" target
 _WORD = re.compile(r"\w+")
 
@@ -60,6 +64,8 @@ class PageEval:
     zones: dict[str, list[int]] = field(default_factory=dict)  # type -> [truth, found, predicted, hits]
     seconds: dict[str, float] = field(default_factory=dict)
     missing: bool = False
+    # (errors, characters) in the lines a stamp or handwriting crosses, then in the other lines
+    by_line_kind: tuple[tuple[float, int], tuple[float, int]] = ((0.0, 0), (0.0, 0))
 
 
 def load_truth(truth_dir: Path) -> list[TruthPage]:
@@ -107,6 +113,59 @@ def furniture_leaks(truth_text: str, output_text: str, zones: list[dict] | tuple
                 extra.remove(match)
                 leaks.append((zone["type"], word, match))
     return leaks
+
+
+def crossed_lines(zones: list[dict] | tuple[dict, ...]) -> set[str]:
+    """The document's lines (normalised text) that a stamp's or a handwriting zone's box overlaps."""
+    over = [z["box"] for z in zones if z["type"] in OVER_TYPE]
+    crossed = set()
+    for zone in zones:
+        for line in zone.get("lines", ()) if zone.get("in_text") else ():
+            if any(_iou(line["box"], box) > 0 for box in over):
+                crossed.add(evaluate.normalise(line["text"]))
+    return crossed
+
+
+def errors_by_line_kind(
+    truth_text: str, output_text: str, crossed: set[str]
+) -> tuple[tuple[float, int], tuple[float, int]]:
+    """((errors, characters) in the lines of `crossed`, the same in the other lines) of the truth text.
+    The words are aligned by edit distance; each changed run's character edits are shared between the
+    two kinds of line as its truth words' characters are (a run that only adds words goes, with its
+    space, to the line of the truth word before it), and a line's characters are its own and the space
+    after it. The two parts add up to the page's characters, and to a little more than its character
+    errors: words aligned first, a run of changed words costs at least what the characters' own
+    alignment finds."""
+    kinds: list[bool] = []  # one per truth word: whether its line is crossed
+    truth_words: list[str] = []
+    for line in truth_text.splitlines():
+        line = evaluate.normalise(line)
+        if line:
+            line_words = line.split()
+            truth_words += line_words
+            kinds += [line in crossed] * len(line_words)
+    chars = [0, 0]  # crossed, other
+    for word, kind in zip(truth_words, kinds, strict=True):
+        chars[0 if kind else 1] += len(word) + 1
+    out_words = evaluate.normalise(output_text).split()
+    errors = [0.0, 0.0]
+    for op in Levenshtein.opcodes(truth_words, out_words):
+        if op.tag == "equal":
+            continue
+        run = range(op.src_start, op.src_end)
+        edits = Levenshtein.distance(
+            " ".join(truth_words[op.src_start : op.src_end]), " ".join(out_words[op.dest_start : op.dest_end])
+        )
+        if not run:  # words added: on the line before them (or the first), with their space
+            kind = bool(kinds) and kinds[max(0, op.src_start - 1)]
+            errors[0 if kind else 1] += edits + 1
+            continue
+        weight = [0, 0]
+        for i in run:
+            weight[0 if kinds[i] else 1] += len(truth_words[i]) + 1
+        for k in (0, 1):
+            errors[k] += edits * weight[k] / (weight[0] + weight[1])
+    return (errors[0], chars[0]), (errors[1], chars[1])
 
 
 def _iou(a: list[float], b: list[float]) -> float:
@@ -182,6 +241,7 @@ def evaluate_page(
         zones=score_zones(truth.zones, zones) if zones is not None else {},
         seconds=seconds or {},
         missing=text is None,
+        by_line_kind=errors_by_line_kind(truth.text, hypothesis, crossed_lines(truth.zones)),
     )
 
 
@@ -210,7 +270,7 @@ def evaluate_run(run_dir: Path, truth_dir: Path) -> list[PageEval]:
     return results
 
 
-def _ratio(found: int, total: int) -> float | None:
+def _ratio(found: float, total: float) -> float | None:
     return found / total if total else None
 
 
@@ -222,7 +282,11 @@ def summarise(pages: list[PageEval]) -> dict[str, Any]:
     zones: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     seconds: dict[str, float] = defaultdict(float)
     leak_types: Counter[str] = Counter()
+    line_kinds = [[0.0, 0], [0.0, 0]]  # (errors, characters): crossed lines, other lines
     for p in pages:
+        for kind, (errors, chars) in enumerate(p.by_line_kind):
+            line_kinds[kind][0] += errors
+            line_kinds[kind][1] += chars
         total, folded = total + p.score, folded + p.folded
         by_type[p.page_type] += p.score
         for d in p.degradations:
@@ -244,6 +308,11 @@ def summarise(pages: list[PageEval]) -> dict[str, Any]:
         "cer_by_page_type": {k: v.cer for k, v in sorted(by_type.items())},
         "wer_by_page_type": {k: v.wer for k, v in sorted(by_type.items())},
         "cer_by_degradation": {k: v.cer for k, v in sorted(by_degradation.items())},
+        # Word-aligned CER of the lines a stamp or handwriting crosses and of the others, and the
+        # crossed lines' share of the text's characters.
+        "cer_crossed_lines": _ratio(*line_kinds[0]),
+        "cer_other_lines": _ratio(*line_kinds[1]),
+        "crossed_share": _ratio(line_kinds[0][1], line_kinds[0][1] + line_kinds[1][1]),
         "leaked_words_per_page": sum(len(p.leaks) for p in pages) / n,
         "extra_words_per_page": sum(p.extra_words for p in pages) / n,
         "leaked_words_by_zone_type": dict(leak_types),

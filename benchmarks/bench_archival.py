@@ -164,6 +164,19 @@ def _report(truths, results, summaries, fontset: str = FONTSET) -> dict:  # type
             for d in sorted(ours["cer_by_degradation"])
         ],
     )
+    share = ours["crossed_share"]
+    table(
+        "CER by where the line lies (words aligned first)",
+        ["lines", "share of the text", "raw", "plain", "archocr"],
+        [
+            [name, "-" if share is None else pct(part(share))]
+            + ["-" if summaries[n][key] is None else pct(summaries[n][key]) for n in names]
+            for name, key, part in (
+                ("a stamp or handwriting crosses", "cer_crossed_lines", lambda x: x),
+                ("the other lines", "cer_other_lines", lambda x: 1 - x),
+            )
+        ],
+    )
     worse, rows = [], []
     for r, p, o in zip(results["raw"], results["plain"], results["archocr"], strict=True):
         flag = o.score.cer > 1.2 * p.score.cer and o.score.cer - p.score.cer > 0.002

@@ -330,3 +330,37 @@ def test_evaluate_run_reads_a_run_folder_against_a_truth_folder(tmp_path):
         len(" ОТДЕЛ") / len("Членам Политбюро Прошу рассмотреть.")
     )
     assert summary["seconds_per_page"] == {"clean": 1.0, "ocr": 4.0}
+
+
+def test_errors_are_counted_on_the_lines_a_stamp_crosses_and_on_the_others():
+    zones = [
+        {
+            "type": "body",
+            "in_text": True,
+            "text": "Членам Политбюро ЦК\nПрошу рассмотреть вопрос",
+            "box": [100, 100, 900, 200],
+            "lines": [
+                {"text": "Членам Политбюро ЦК", "box": [100, 100, 900, 140]},
+                {"text": "Прошу рассмотреть вопрос", "box": [100, 160, 900, 200]},
+            ],
+        },
+        {"type": "stamp", "text": "КОПИЯ", "box": [600, 150, 800, 260]},
+        {"type": "folio", "text": "83", "box": [950, 20, 990, 60]},  # over no line, and no stamp
+    ]
+    crossed = archival_eval.crossed_lines(zones)
+    assert crossed == {"Прошу рассмотреть вопрос"}
+    truth = "Членам Политбюро ЦК\nПрошу рассмотреть вопрос\n"
+    first, second = len("Членам Политбюро ЦК") + 1, len("Прошу рассмотреть вопрос") + 1
+
+    def split(output: str) -> tuple[tuple[float, int], tuple[float, int]]:
+        return archival_eval.errors_by_line_kind(truth, output, crossed)
+
+    assert split(truth) == ((0, second), (0, first))
+    assert split("Членам Политбюро ЦК\nПрошу раСсмотреть вопрос") == ((1, second), (0, first))
+    assert split("Членам Полптбюро ЦК\nПрошу рассмотреть вопрос") == ((0, second), (1, first))
+    # The stamp's word read after the line it crosses: on that line, with its space.
+    assert split(truth + " КОПИЯ") == ((len(" КОПИЯ"), second), (0, first))
+    # Nothing read: every character lost, shared between the two lines by their own characters.
+    (crossed_errors, _), (other_errors, _) = split("")
+    assert crossed_errors + other_errors == len("Членам Политбюро ЦК Прошу рассмотреть вопрос")
+    assert crossed_errors == pytest.approx(other_errors * second / first)
