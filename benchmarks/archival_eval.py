@@ -18,7 +18,7 @@ For every `<stem>.gt.txt` + `<stem>.zones.json` in the truth folder it reads the
     predicted boxes are mapped from the cleaned image to the scan by the page's transform;
   - where the errors lie: the text's characters and their errors in the lines a stamp or handwriting
     crosses and in the other lines (`errors_by_line_kind`: words aligned by edit distance, each
-    changed run's character edits counted on the line its truth words come from);
+    changed run's character edits shared between the lines its truth words come from);
   - seconds per stage from the page record.
 """
 
