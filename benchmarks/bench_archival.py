@@ -164,17 +164,18 @@ def _report(truths, results, summaries, fontset: str = FONTSET) -> dict:  # type
             for d in sorted(ours["cer_by_degradation"])
         ],
     )
-    share = ours["crossed_share"]
+    crossed = ours["crossed_share"]
+    parts = (
+        ("a stamp or handwriting crosses", crossed, "cer_crossed_lines"),
+        ("the other lines", None if crossed is None else 1 - crossed, "cer_other_lines"),
+    )
     table(
         "CER by where the line lies (words aligned first)",
         ["lines", "share of the text", "raw", "plain", "archocr"],
         [
-            [name, "-" if share is None else pct(part(share))]
+            [name, "-" if share is None else pct(share)]
             + ["-" if summaries[n][key] is None else pct(summaries[n][key]) for n in names]
-            for name, key, part in (
-                ("a stamp or handwriting crosses", "cer_crossed_lines", lambda x: x),
-                ("the other lines", "cer_other_lines", lambda x: 1 - x),
-            )
+            for name, share, key in parts
         ],
     )
     worse, rows = [], []
@@ -260,8 +261,8 @@ if __name__ == "__main__":
     parser.add_argument("--tune", action="store_true", help="tune faces and degradations, tests split text")
     parser.add_argument("--dev", action="store_true", help="dev faces (neither set's), tests text")
     parser.add_argument("--first-seed", type=int, default=None)
-    kinds = archival.ALL_PAGE_TYPES
-    parser.add_argument("--kinds", default=None, help=f"page types dealt in turn, of {', '.join(kinds)}")
+    kinds = ", ".join(archival.ALL_PAGE_TYPES)
+    parser.add_argument("--kinds", default=None, help=f"page types dealt in turn, of {kinds}")
     args = parser.parse_args()
     developing = args.tune or args.dev
     first = args.first_seed if args.first_seed is not None else (100 if developing else SEEDS[0])
@@ -269,6 +270,6 @@ if __name__ == "__main__":
         parser.error("seeds from 9000 are the held-out benchmark's")
     fontset = "dev" if args.dev else "tune" if args.tune else FONTSET
     chosen = tuple(args.kinds.split(",")) if args.kinds else archival.PAGE_TYPES
-    if set(chosen) - set(kinds):
-        parser.error(f"unknown page type(s) {sorted(set(chosen) - set(kinds))}; known: {', '.join(kinds)}")
+    if wrong := archival.unknown_page_types(chosen):
+        parser.error(wrong)
     main(args.pages, list(range(first, first + args.pages)), fontset, chosen)

@@ -1301,6 +1301,12 @@ def _pick_degradations(rng: np.random.Generator, fontset: str, seed: int) -> tup
     return tuple(d for d in pool if d in chosen)
 
 
+def unknown_page_types(kinds: tuple[str, ...]) -> str | None:
+    """What is wrong with a list of page types asked for (the CLI's, the benchmark's), or None."""
+    unknown = set(kinds) - set(ALL_PAGE_TYPES)
+    return f"unknown page type(s) {sorted(unknown)}; known: {', '.join(ALL_PAGE_TYPES)}" if unknown else None
+
+
 def render_page(
     words: list[str],
     seed: int,

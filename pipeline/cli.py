@@ -397,11 +397,8 @@ def _synth_archival(
             param_hint="--degrade",
         )
     kinds = tuple(k.strip() for k in page_type.split(",") if k.strip()) if page_type else None
-    if kinds and (unknown := set(kinds) - set(archival.ALL_PAGE_TYPES)):
-        raise click.BadParameter(
-            f"unknown page type(s) {sorted(unknown)}; known: {', '.join(archival.ALL_PAGE_TYPES)}",
-            param_hint="--page-type",
-        )
+    if kinds and (wrong := archival.unknown_page_types(kinds)):
+        raise click.BadParameter(wrong, param_hint="--page-type")
     try:
         words = text.split() if text is not None else archival.corpus_words(split)
     except FileNotFoundError as exc:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from pipeline import archival, evaluate, ocr
 from pipeline.config import Settings
 from pipeline.model import FURNITURE_ZONE_TYPES, TEXT_ZONE_TYPES
 
-from .conftest import archocr
+from .conftest import ROOT, archocr
 
 RUSSIAN = "абвгдежзийклмнопрстуфхцчшщъыьэюяАБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ0123456789.,:;-()"
 STAMP_INKS = ("stamp_violet", "stamp_blue")
@@ -220,6 +222,21 @@ def test_cli_rejects_an_unknown_page_type(tmp_path, test_text: str):
     )
     assert result.returncode == 2
     assert "poster" in result.stderr and "letter" in result.stderr
+
+
+def test_the_benchmark_rejects_an_unknown_page_type_before_it_renders_a_page(tmp_path):
+    """`bench_archival --kinds` is checked as the CLI's `--page-type` is, by `archival.unknown_page_types`:
+    a type it does not know ends the run with the known ones named, nothing rendered or run."""
+    assert archival.unknown_page_types(("list", "carbon")) is None
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_archival", "--kinds", "list,poster", "--pages", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "['poster']" in result.stderr and "two_columns, list" in result.stderr
 
 
 def test_cli_names_a_face_that_is_not_installed_and_its_package(tmp_path, test_text: str, monkeypatch):
